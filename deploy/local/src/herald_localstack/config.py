@@ -1,0 +1,75 @@
+"""Where the stack keeps things and which loopback ports it uses; each one overridable by env."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+KAFKA_VERSION = "4.3.1"
+FERRETDB_VERSION = "v1.24.2"
+FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
+
+
+def _repo_root() -> Path:
+    override = os.environ.get("HERALD_ROOT")
+    if override:
+        return Path(override).resolve()
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "deploy" / "local" / "kafka" / "pom.xml").is_file():
+            return parent
+    msg = "cannot find the Herald checkout; set HERALD_ROOT to its top folder"
+    raise RuntimeError(msg)
+
+
+def _port(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        msg = f"{name} must be a port number, got {raw!r}"
+        raise ValueError(msg)
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    root: Path
+    cache_dir: Path
+    run_dir: Path
+    kafka_port: int
+    kafka_controller_port: int
+    ferretdb_port: int
+    ferretdb_debug_port: int
+    partitions: int
+
+    @classmethod
+    def from_env(cls) -> StackConfig:
+        root = _repo_root()
+        return cls(
+            root=root,
+            cache_dir=Path(os.environ.get("HERALD_CACHE_DIR", root / ".cache")).resolve(),
+            run_dir=Path(os.environ.get("HERALD_RUN_DIR", root / ".run")).resolve(),
+            kafka_port=_port("HERALD_STACK_KAFKA_PORT", 19092),
+            kafka_controller_port=_port("HERALD_STACK_KAFKA_CONTROLLER_PORT", 19093),
+            ferretdb_port=_port("HERALD_STACK_FERRETDB_PORT", 27018),
+            ferretdb_debug_port=_port("HERALD_STACK_FERRETDB_DEBUG_PORT", 18088),
+            partitions=_port("HERALD_STACK_PARTITIONS", 12),
+        )
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def mongo_uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.ferretdb_port}/"
+
+    @property
+    def kafka_libs(self) -> Path:
+        return self.cache_dir / "kafka" / KAFKA_VERSION / "libs"
+
+    @property
+    def ferretdb_bin(self) -> Path:
+        return self.cache_dir / "ferretdb" / FERRETDB_VERSION / "ferretdb"

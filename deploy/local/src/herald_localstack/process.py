@@ -1,0 +1,141 @@
+"""Processes tracked by PID file and stopped by PID, never by name.
+
+A PID file alone is not proof: before trusting one, the command line of that PID must still
+contain the process's marker (PIDs are reused). Every process leads its own session, so a stop
+signals its whole group (a shell and what it started) and nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Managed:
+    name: str
+    pidfile: Path
+    logfile: Path
+    marker: str  # a substring of the process's command line that identifies it
+
+    def pid(self) -> int | None:
+        """The live PID of this process, or None (a stale PID file is removed)."""
+        try:
+            record = json.loads(self.pidfile.read_text())
+            pid = int(record["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if _alive(pid) and self.marker in _cmdline(pid):
+            return pid
+        self.pidfile.unlink(missing_ok=True)
+        return None
+
+    def spawn(self, argv: Sequence[str], *, env: Mapping[str, str], cwd: Path) -> int:
+        self.pidfile.parent.mkdir(parents=True, exist_ok=True)
+        self.logfile.parent.mkdir(parents=True, exist_ok=True)
+        with self.logfile.open("ab") as log:
+            proc = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=dict(env),
+                cwd=cwd,
+                start_new_session=True,
+            )
+        self.pidfile.write_text(json.dumps({"pid": proc.pid, "started_at": time.time()}))
+        return proc.pid
+
+    def stop(self, timeout_s: float = 30.0) -> bool:
+        """SIGTERM the process group, SIGKILL it after `timeout_s`; True if something ran."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        terminate_group(pid, timeout_s)
+        self.pidfile.unlink(missing_ok=True)
+        return True
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            text = self.logfile.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def terminate_group(pid: int, timeout_s: float) -> None:
+    _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _alive(pid):
+        _signal_group(pid, signal.SIGKILL)
+        while _alive(pid):
+            time.sleep(0.05)
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        return
+    except PermissionError:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
+def _alive(pid: int) -> bool:
+    # A child of ours that exited is a zombie until reaped: reap it and call it dead.
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        return ""
+
+
+def processes_with_env(key: str, value: str) -> list[int]:
+    """PIDs of our processes whose environment holds `key=value` (strays of a stack run)."""
+    needle = f"{key}={value}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0") and _alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def port_taken(port: int, host: str = "127.0.0.1") -> bool:
+    """True if something already listens on host:port (so our process could not bind it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False

@@ -1,0 +1,101 @@
+"""Herald's seven services as processes, run together by honcho from `deploy/local/Procfile`."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from herald_localstack.config import StackConfig
+from herald_localstack.errors import StackError
+from herald_localstack.process import Managed, processes_with_env, terminate_group
+
+RUN_MARKER = "HERALD_STACK_RUN"
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    package: str
+    port: int
+
+
+SERVICES = (
+    Service("platform-sandbox", "platform_sandbox", 8120),
+    Service("auth-service", "auth_service", 8101),
+    Service("scheduler", "scheduler", 8102),
+    Service("publisher-facebook", "publisher_facebook", 8111),
+    Service("publisher-instagram", "publisher_instagram", 8112),
+    Service("publisher-whatsapp", "publisher_whatsapp", 8113),
+    Service("publisher-tiktok", "publisher_tiktok", 8114),
+)
+
+
+def managed(cfg: StackConfig) -> Managed:
+    return Managed(
+        name="services",
+        pidfile=cfg.run_dir / "services" / "honcho.pid",
+        logfile=cfg.run_dir / "services" / "services.log",
+        marker=str(cfg.root / "deploy" / "local" / "Procfile"),
+    )
+
+
+def environment(cfg: StackConfig) -> dict[str, str]:
+    """What every service process sees: where Kafka and MongoDB are, and the run marker."""
+    bin_dir = str(Path(sys.executable).parent)
+    return {
+        **os.environ,
+        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+        "PYTHONUNBUFFERED": "1",
+        "HERALD_KAFKA_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap,
+        "HERALD_MONGO_URI": cfg.mongo_uri,
+        "HERALD_LOG_FORMAT": "json",
+        RUN_MARKER: str(cfg.run_dir),
+    }
+
+
+def start(cfg: StackConfig, timeout_s: float = 120.0) -> Managed:
+    proc = managed(cfg)
+    honcho = Path(sys.executable).parent / "honcho"
+    procfile = cfg.root / "deploy" / "local" / "Procfile"
+    proc.spawn(
+        [str(honcho), "-f", str(procfile), "-d", str(cfg.root), "--no-prefix", "start"],
+        env=environment(cfg),
+        cwd=cfg.root,
+    )
+    deadline = time.monotonic() + timeout_s
+    pending = list(SERVICES)
+    while pending and time.monotonic() < deadline:
+        if proc.pid() is None:
+            msg = f"the services exited during start-up; last log lines:\n{proc.tail(30)}"
+            raise StackError(msg)
+        pending = [s for s in pending if not ready(s)]
+        if pending:
+            time.sleep(0.3)
+    if pending:
+        names = ", ".join(s.name for s in pending)
+        msg = f"not ready within {timeout_s:.0f}s: {names}; see {proc.logfile}"
+        raise StackError(msg)
+    return proc
+
+
+def stop(cfg: StackConfig) -> bool:
+    """Stop honcho (which stops its children), then any stray process of this run."""
+    stopped = managed(cfg).stop(timeout_s=30)
+    for pid in processes_with_env(RUN_MARKER, str(cfg.run_dir)):
+        terminate_group(pid, timeout_s=10)
+        stopped = True
+    return stopped
+
+
+def ready(service: Service) -> bool:
+    url = f"http://127.0.0.1:{service.port}/readyz"
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False

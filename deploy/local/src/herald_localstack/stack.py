@@ -1,0 +1,158 @@
+"""Bring the local stack up and down as a whole, one component at a time, under a file lock.
+
+`up` starts what is not running and leaves alone what is (so a second `up` is a no-op);
+`down` stops, by PID, what this checkout started. Tests use `ensure_infra` and stop only what
+they started themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from herald.kafka import provision_topics
+from herald.topics import provisioning_plan
+from herald_localstack import ferretdb, kafka, services
+from herald_localstack.config import StackConfig
+from herald_localstack.errors import StackError
+from herald_localstack.process import Managed, port_taken
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class Report:
+    started: list[str] = field(default_factory=list)
+    already_running: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def locked(cfg: StackConfig) -> Iterator[None]:
+    cfg.run_dir.mkdir(parents=True, exist_ok=True)
+    with (cfg.run_dir / "stack.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _require_free(ports: dict[int, str]) -> None:
+    for port, what in ports.items():
+        if port_taken(port):
+            msg = (
+                f"port {port} ({what}) is already taken by another process: stop it, "
+                f"or choose another port with {_PORT_VARS.get(what, 'the service settings')}"
+            )
+            raise StackError(msg)
+
+
+_PORT_VARS = {
+    "Kafka": "HERALD_STACK_KAFKA_PORT",
+    "Kafka controller": "HERALD_STACK_KAFKA_CONTROLLER_PORT",
+    "FerretDB": "HERALD_STACK_FERRETDB_PORT",
+    "FerretDB debug": "HERALD_STACK_FERRETDB_DEBUG_PORT",
+}
+
+
+def _timed(report: Report, name: str, step: Callable[[], object]) -> None:
+    began = time.monotonic()
+    step()
+    report.timings[name] = time.monotonic() - began
+
+
+def install(cfg: StackConfig, report: Report, say: Say) -> None:
+    if not (cfg.kafka_libs / ".complete").exists():
+        say(f"fetching Kafka jars from Maven Central into {cfg.kafka_libs} ...")
+        _timed(report, "kafka install", lambda: kafka.install(cfg))
+    if not cfg.ferretdb_bin.exists():
+        say(f"building FerretDB with go install into {cfg.ferretdb_bin.parent} (minutes) ...")
+        _timed(report, "ferretdb install", lambda: ferretdb.install(cfg))
+
+
+def ensure_infra(cfg: StackConfig, say: Say = lambda _: None) -> Report:
+    """Kafka and FerretDB running and ready, topics provisioned; reports what it started."""
+    report = Report()
+    with locked(cfg):
+        install(cfg, report, say)
+        kafka_ports = {cfg.kafka_port: "Kafka", cfg.kafka_controller_port: "Kafka controller"}
+        _ensure(report, say, kafka.managed(cfg), ports=kafka_ports, start=lambda: kafka.start(cfg))
+        ferret_ports = {cfg.ferretdb_port: "FerretDB", cfg.ferretdb_debug_port: "FerretDB debug"}
+        _ensure(
+            report,
+            say,
+            ferretdb.managed(cfg),
+            ports=ferret_ports,
+            start=lambda: ferretdb.start(cfg),
+        )
+        _timed(report, "provision topics", lambda: provision(cfg))
+    return report
+
+
+def _ensure(
+    report: Report,
+    say: Say,
+    proc: Managed,
+    *,
+    ports: dict[int, str],
+    start: Callable[[], Managed],
+) -> None:
+    if proc.pid() is not None:
+        report.already_running.append(proc.name)
+        return
+    _require_free(ports)
+    say(f"starting {proc.name} ...")
+    _timed(report, f"{proc.name} start", start)
+    report.started.append(proc.name)
+
+
+def provision(cfg: StackConfig) -> tuple[list[str], list[str]]:
+    return asyncio.run(provision_topics(cfg.kafka_bootstrap, provisioning_plan(cfg.partitions)))
+
+
+def up(cfg: StackConfig, say: Say, *, with_services: bool = True) -> Report:
+    report = ensure_infra(cfg, say)
+    if with_services:
+        with locked(cfg):
+            proc = services.managed(cfg)
+            ports = {s.port: s.name for s in services.SERVICES}
+            _ensure(report, say, proc, ports=ports, start=lambda: services.start(cfg))
+    return report
+
+
+def down(cfg: StackConfig, only: tuple[str, ...] = ()) -> list[str]:
+    """Stop, in order, what is running: services, Kafka, FerretDB. Returns what it stopped."""
+    stopped = []
+    with locked(cfg):
+        if (not only or "services" in only) and services.stop(cfg):
+            stopped.append("services")
+        infra = (kafka.managed(cfg), ferretdb.managed(cfg))
+        stopped.extend(p.name for p in infra if (not only or p.name in only) and p.stop())
+    return stopped
+
+
+def status(cfg: StackConfig) -> list[tuple[str, str, str]]:
+    """(component, state, detail) for each part of the stack."""
+    rows = []
+    kpid = kafka.managed(cfg).pid()
+    kstate = (
+        "down"
+        if kpid is None
+        else ("up" if asyncio.run(kafka.metadata_ok(cfg.kafka_bootstrap)) else "starting")
+    )
+    rows.append(
+        ("kafka", kstate, f"pid {kpid} {cfg.kafka_bootstrap}" if kpid else cfg.kafka_bootstrap)
+    )
+    fpid = ferretdb.managed(cfg).pid()
+    fstate = "down" if fpid is None else ("up" if ferretdb.readyz_ok(cfg) else "starting")
+    rows.append(("ferretdb", fstate, f"pid {fpid} {cfg.mongo_uri}" if fpid else cfg.mongo_uri))
+    running = services.managed(cfg).pid() is not None
+    for svc in services.SERVICES:
+        state = "down" if not running else ("ready" if services.ready(svc) else "not ready")
+        rows.append((svc.name, state, f"http://127.0.0.1:{svc.port}"))
+    return rows

@@ -1,0 +1,60 @@
+"""The Kafka broker and MongoDB client a service holds, started and stopped as one.
+
+Every service that talks to both builds one `Infra` in `create_app` and drives it from its
+lifespan; its readiness checks come from here, so `/readyz` means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from faststream.kafka import KafkaBroker
+from pymongo import AsyncMongoClient
+
+from herald.kafka import check_broker, new_broker, start_broker
+from herald.mongo import Document, check_mongo, new_mongo_client, wait_for_mongo
+from herald.service import ReadinessCheck
+from herald.settings import KafkaSettings, MongoSettings
+
+
+@dataclass
+class Infra:
+    broker: KafkaBroker
+    mongo: AsyncMongoClient[Document]
+    kafka_settings: KafkaSettings
+    mongo_settings: MongoSettings
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        kafka: KafkaSettings,
+        mongo: MongoSettings,
+        client_id: str,
+        broker: KafkaBroker | None = None,
+        mongo_client: AsyncMongoClient[Document] | None = None,
+    ) -> Infra:
+        """Create (without connecting) the broker and client, unless a test passes its own."""
+        return cls(
+            broker=broker or new_broker(kafka, client_id=client_id),
+            mongo=mongo_client or new_mongo_client(mongo, app_name=client_id),
+            kafka_settings=kafka,
+            mongo_settings=mongo,
+        )
+
+    async def start(self) -> None:
+        """Wait for MongoDB, then start the broker (its subscribers begin consuming)."""
+        await wait_for_mongo(self.mongo, self.mongo_settings)
+        await start_broker(self.broker, self.kafka_settings)
+
+    async def stop(self) -> None:
+        """Stop consuming and producing first, then close the database client."""
+        await self.broker.stop()
+        await self.mongo.close()
+
+    def checks(self) -> dict[str, ReadinessCheck]:
+        return {
+            "kafka": partial(check_broker, self.broker),
+            "mongo": partial(check_mongo, self.mongo),
+        }

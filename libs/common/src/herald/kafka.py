@@ -1,0 +1,133 @@
+"""Kafka factories: the FastStream broker every service uses, and topic provisioning.
+
+The broker produces with `acks=all` and the idempotent producer (docs/architecture.md §4:
+"waits for the broker's acknowledgement (acks=all, idempotent producer)"). Topics are never
+auto-created by clients; `provision_topics` creates them with their partition counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import structlog
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+
+from herald.settings import KafkaSettings
+from herald.topics import TopicSpec
+
+log = structlog.get_logger(__name__)
+
+
+def new_broker(
+    settings: KafkaSettings,
+    *,
+    client_id: str,
+    middlewares: Sequence[Any] = (),
+) -> KafkaBroker:
+    """A FastStream Kafka broker with the producer settings Herald relies on."""
+    return KafkaBroker(
+        settings.bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=settings.request_timeout_ms,
+        allow_auto_create_topics=False,
+        middlewares=middlewares,
+        logger=logging.getLogger(f"faststream.{client_id}"),
+    )
+
+
+async def start_broker(broker: KafkaBroker, settings: KafkaSettings) -> None:
+    """Start `broker`, retrying until Kafka answers or `startup_timeout_s` has passed."""
+    deadline = time.monotonic() + settings.startup_timeout_s
+    while True:
+        try:
+            await broker.start()
+        except (KafkaConnectionError, KafkaError, OSError) as exc:
+            await broker.stop()
+            if time.monotonic() >= deadline:
+                msg = (
+                    f"Kafka at {settings.bootstrap_servers} did not answer within "
+                    f"{settings.startup_timeout_s:.0f}s ({exc}); "
+                    "check HERALD_KAFKA_BOOTSTRAP_SERVERS"
+                )
+                raise ConnectionError(msg) from exc
+            log.warning("kafka.unavailable", bootstrap=settings.bootstrap_servers, error=str(exc))
+            await asyncio.sleep(1.0)
+        else:
+            return
+
+
+async def check_broker(broker: KafkaBroker) -> None:
+    """Readiness: raise unless the broker answers a ping (the caller bounds the wait)."""
+    if not await broker.ping(timeout=None):
+        msg = "Kafka did not answer a ping"
+        raise ConnectionError(msg)
+
+
+async def provision_topics(
+    bootstrap_servers: str,
+    plan: Iterable[TopicSpec],
+    *,
+    replication_factor: int = 1,
+    timeout_ms: int = 30_000,
+) -> tuple[list[str], list[str]]:
+    """Create every topic of `plan` that does not exist yet; returns (created, existing).
+
+    Existing topics with fewer partitions than planned are grown; more are never removed.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=timeout_ms)
+    await admin.start()
+    try:
+        specs = list(plan)
+        existing = set(await admin.list_topics())
+        missing = [s for s in specs if s.name not in existing]
+        if missing:
+            new = [NewTopic(s.name, s.partitions, replication_factor) for s in missing]
+            # Another provisioner may race us to it; what matters is that the topics exist.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(new, timeout_ms=timeout_ms)
+        await _grow_partitions(admin, [s for s in specs if s.name in existing])
+        await _wait_for_leaders(admin, [s.name for s in specs], timeout_ms / 1000)
+        return [s.name for s in missing], sorted(existing & {s.name for s in specs})
+    finally:
+        await admin.close()
+
+
+async def _grow_partitions(admin: AIOKafkaAdminClient, specs: list[TopicSpec]) -> None:
+    if not specs:
+        return
+    from aiokafka.admin import NewPartitions  # noqa: PLC0415 - only needed on the rare grow path
+
+    described = await admin.describe_topics([s.name for s in specs])
+    current = {d["topic"]: len(d["partitions"]) for d in described}
+    grow = {
+        s.name: NewPartitions(s.partitions) for s in specs if current.get(s.name, 0) < s.partitions
+    }
+    if grow:
+        await admin.create_partitions(grow)
+
+
+async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str], timeout_s: float) -> None:
+    """Topic creation returns before every partition has a leader; wait until they all do."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        described = await admin.describe_topics(names)
+        leaderless = [
+            d["topic"]
+            for d in described
+            if d["error_code"] != 0 or any(p["leader"] < 0 for p in d["partitions"])
+        ]
+        if not leaderless:
+            return
+        if time.monotonic() >= deadline:
+            msg = f"topics without leaders after {timeout_s:.0f}s: {', '.join(leaderless[:5])}"
+            raise TimeoutError(msg)
+        await asyncio.sleep(0.2)

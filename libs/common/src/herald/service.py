@@ -1,0 +1,117 @@
+"""What every Herald process serves and how it runs: `/healthz`, `/readyz`, `/metrics`, uvicorn.
+
+`/healthz` answers while the process runs. `/readyz` answers 200 only when every dependency the
+service uses (Kafka, MongoDB, auth-service, ...) answered a check just now, and 503 naming the
+ones that did not. `/metrics` serves the service's own Prometheus registry (one per app, so tests
+can build many apps in one process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
+
+import structlog
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from pydantic_settings import BaseSettings
+
+from herald.logging import configure_logging
+from herald.settings import ConfigurationError, HttpServerSettings, LogSettings, load_settings
+
+log = structlog.get_logger(__name__)
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+S = TypeVar("S", bound=BaseSettings)
+
+CHECK_TIMEOUT_S = 2.0
+
+
+async def run_checks(checks: Mapping[str, ReadinessCheck]) -> dict[str, str]:
+    """Run every check concurrently with a timeout; map name → "ok" or the reason it failed."""
+
+    async def one(check: ReadinessCheck) -> str:
+        try:
+            await asyncio.wait_for(check(), CHECK_TIMEOUT_S)
+        except TimeoutError:
+            return f"no answer within {CHECK_TIMEOUT_S:.0f}s"
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready", reported by name
+            return f"{type(exc).__name__}: {exc}"[:300]
+        return "ok"
+
+    names = list(checks)
+    results = await asyncio.gather(*(one(checks[n]) for n in names))
+    return dict(zip(names, results, strict=True))
+
+
+def add_operational_routes(
+    app: FastAPI,
+    *,
+    service: str,
+    checks: Mapping[str, ReadinessCheck],
+    registry: CollectorRegistry,
+) -> None:
+    """Mount `/healthz`, `/readyz` and `/metrics` on `app`."""
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive", "service": service}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        results = await run_checks(checks)
+        ready = all(v == "ok" for v in results.values())
+        body = {"status": "ready" if ready else "not_ready", "service": service, "checks": results}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def serve(app: FastAPI, http: HttpServerSettings) -> None:
+    """Run `app` under uvicorn until SIGINT or SIGTERM, then shut the lifespan down cleanly."""
+    config = uvicorn.Config(
+        app,
+        host=http.host,
+        port=http.port,
+        log_config=None,  # herald.logging already routes uvicorn's loggers
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=20,
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        # The lifespan failed (a dependency never answered, a bad setting); uvicorn has logged why.
+        raise SystemExit(3)
+
+
+def run_service(
+    name: str,
+    settings_cls: type[S],
+    create_app: Callable[[S], FastAPI],
+    *,
+    http: Callable[[S], HttpServerSettings],
+    log_settings: Callable[[S], LogSettings],
+) -> int:
+    """The body of every `python -m <service>`: load settings or explain why not, then serve."""
+    try:
+        settings = load_settings(settings_cls)
+    except ConfigurationError as exc:
+        print(f"{name}: refusing to start: {exc}", file=sys.stderr)  # noqa: T201 - before logging exists
+        return 2
+    configure_logging(log_settings(settings), service=name)
+    try:
+        app = create_app(settings)
+    except ConfigurationError as exc:
+        print(f"{name}: refusing to start: {exc}", file=sys.stderr)  # noqa: T201 - plain and final
+        return 2
+    log.info("service.starting", host=http(settings).host, port=http(settings).port)
+    serve(app, http(settings))
+    log.info("service.stopped")
+    return 0

@@ -1,0 +1,133 @@
+"""Settings pieces that every service nests, and one loader that explains bad configuration.
+
+Shared pieces (Kafka, MongoDB, logging) read their own prefixes (`HERALD_KAFKA_`, `HERALD_MONGO_`,
+`HERALD_LOG_`) so one environment serves every process; a service's own settings class adds its
+prefix (`HERALD_SCHEDULER_`) for what belongs to it alone. Nothing here reads the environment at
+import: a settings object exists only when a service's `__main__` or a test builds one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+S = TypeVar("S", bound=BaseSettings)
+
+# Values of these settings are never echoed back in an error message.
+_SECRET_WORDS = re.compile(r"SECRET|PASSWORD|TOKEN|KEY|URI", re.IGNORECASE)
+
+
+class ConfigurationError(Exception):
+    """The service's configuration is wrong; the message names every offending variable."""
+
+
+class KafkaSettings(BaseSettings):
+    """Where the brokers are and how patient a client is with them."""
+
+    model_config = SettingsConfigDict(env_prefix="HERALD_KAFKA_", extra="forbid")
+
+    bootstrap_servers: str = Field(
+        default="127.0.0.1:19092",
+        description="Comma-separated host:port list of Kafka brokers.",
+    )
+    request_timeout_ms: int = Field(default=30_000, ge=1_000)
+    startup_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a service keeps trying to reach Kafka at start before giving up.",
+    )
+
+    @field_validator("bootstrap_servers")
+    @classmethod
+    def _host_port_list(cls, value: str) -> str:
+        for part in value.split(","):
+            host, sep, port = part.strip().rpartition(":")
+            if not sep or not host or not port.isdigit():
+                msg = f"expected host:port[,host:port...], got {part.strip()!r}"
+                raise ValueError(msg)
+        return value
+
+
+class MongoSettings(BaseSettings):
+    """The MongoDB deployment (FerretDB in local runs and tests). Each service owns a database."""
+
+    model_config = SettingsConfigDict(env_prefix="HERALD_MONGO_", extra="forbid")
+
+    uri: str = Field(default="mongodb://127.0.0.1:27018/", description="MongoDB connection URI.")
+    server_selection_timeout_ms: int = Field(default=5_000, ge=100)
+    startup_timeout_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("uri")
+    @classmethod
+    def _mongo_scheme(cls, value: str) -> str:
+        if not value.startswith(("mongodb://", "mongodb+srv://")):
+            msg = "must start with mongodb:// or mongodb+srv://"
+            raise ValueError(msg)
+        return value
+
+
+class LogSettings(BaseSettings):
+    """Log level and rendering: JSON when not on a terminal unless told otherwise."""
+
+    model_config = SettingsConfigDict(env_prefix="HERALD_LOG_", extra="forbid")
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["auto", "json", "console"] = "auto"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class HttpServerSettings(BaseModel):
+    """Where a service listens. Not shared: every service has its own port."""
+
+    model_config = {"extra": "forbid"}
+
+    host: str = "127.0.0.1"
+    port: int = Field(ge=1, le=65535)
+
+
+def service_config(prefix: str) -> SettingsConfigDict:
+    """The settings config every service class uses: its prefix, `__` for nesting, no extras."""
+    return SettingsConfigDict(env_prefix=prefix, env_nested_delimiter="__", extra="forbid")
+
+
+def load_settings(cls: type[S]) -> S:
+    """Build `cls` from the environment or raise `ConfigurationError` naming each bad variable."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        raise ConfigurationError(describe_validation_error(exc, cls)) from exc
+
+
+def describe_validation_error(exc: ValidationError, cls: type[BaseSettings]) -> str:
+    """One line per problem, in terms of the environment variable a person would change."""
+    owner = _settings_class_named(exc.title, cls) or cls
+    prefix = str(owner.model_config.get("env_prefix", ""))
+    delimiter = str(owner.model_config.get("env_nested_delimiter") or "__")
+    lines = [f"invalid configuration for {cls.__name__}:"]
+    for error in exc.errors():
+        path = delimiter.join(str(part) for part in error["loc"]).upper()
+        given = error.get("input")
+        secret = _SECRET_WORDS.search(path)
+        plain = not (secret or isinstance(given, dict) or given is None)
+        shown = f" (got {given!r})" if plain else ""
+        lines.append(f"  {prefix}{path}: {error['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def _settings_class_named(title: str, root: type[BaseSettings]) -> type[BaseSettings] | None:
+    if root.__name__ == title:
+        return root
+    for field in root.model_fields.values():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseSettings):
+            found = _settings_class_named(title, annotation)
+            if found is not None:
+                return found
+    return None

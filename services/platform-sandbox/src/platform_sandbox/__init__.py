@@ -1,0 +1,4 @@
+"""Herald platform-sandbox.
+
+A faithful stand-in for the four platform APIs (development and tests only).
+"""

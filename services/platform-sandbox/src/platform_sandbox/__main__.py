@@ -1,0 +1,17 @@
+"""`python -m platform_sandbox`: serve the sandbox until SIGTERM."""
+
+from __future__ import annotations
+
+from herald.service import run_service
+from platform_sandbox.app import SERVICE, create_app
+from platform_sandbox.settings import Settings
+
+
+def main() -> int:
+    return run_service(
+        SERVICE, Settings, create_app, http=lambda s: s.http, log_settings=lambda s: s.log
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

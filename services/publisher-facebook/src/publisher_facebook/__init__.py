@@ -1,0 +1,1 @@
+"""Herald publisher-facebook: publishes posts to Facebook Pages."""

@@ -1,0 +1,1 @@
+"""Herald publisher-instagram: publishes posts to Instagram professional accounts."""

@@ -1,0 +1,17 @@
+"""`python -m publisher_instagram`: read settings from the environment, then serve until SIGTERM."""
+
+from __future__ import annotations
+
+from herald.service import run_service
+from publisher_instagram.app import SERVICE, create_app
+from publisher_instagram.settings import Settings
+
+
+def main() -> int:
+    return run_service(
+        SERVICE, Settings, create_app, http=lambda s: s.http, log_settings=lambda s: s.log
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

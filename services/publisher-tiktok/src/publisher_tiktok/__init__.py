@@ -1,0 +1,1 @@
+"""Herald publisher-tiktok: publishes videos and photos to TikTok."""

@@ -1,0 +1,1 @@
+"""Herald publisher-whatsapp: sends WhatsApp Business messages and broadcasts."""

@@ -1,0 +1,1 @@
+"""Herald scheduler: the post lifecycle: submit, schedule, dispatch, record results."""

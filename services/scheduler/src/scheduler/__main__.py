@@ -1,0 +1,17 @@
+"""`python -m scheduler`: read settings from the environment, then serve until SIGTERM."""
+
+from __future__ import annotations
+
+from herald.service import run_service
+from scheduler.app import SERVICE, create_app
+from scheduler.settings import Settings
+
+
+def main() -> int:
+    return run_service(
+        SERVICE, Settings, create_app, http=lambda s: s.http, log_settings=lambda s: s.log
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
