@@ -23,14 +23,18 @@ def _repo_root() -> Path:
     raise RuntimeError(msg)
 
 
-def _port(name: str, default: int) -> int:
+def _number(name: str, default: int, low: int, high: int) -> int:
     raw = os.environ.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
-        msg = f"{name} must be a port number, got {raw!r}"
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        msg = f"{name} must be a whole number from {low} to {high}, got {raw!r}"
         raise ValueError(msg)
     return int(raw)
+
+
+def _port(name: str, default: int) -> int:
+    return _number(name, default, 1, 65535)
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class StackConfig:
     ferretdb_port: int
     ferretdb_debug_port: int
     partitions: int
+    service_port_offset: int
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -55,7 +60,8 @@ class StackConfig:
             kafka_controller_port=_port("HERALD_STACK_KAFKA_CONTROLLER_PORT", 19093),
             ferretdb_port=_port("HERALD_STACK_FERRETDB_PORT", 27018),
             ferretdb_debug_port=_port("HERALD_STACK_FERRETDB_DEBUG_PORT", 18088),
-            partitions=_port("HERALD_STACK_PARTITIONS", 12),
+            partitions=_number("HERALD_STACK_PARTITIONS", 12, 1, 1000),
+            service_port_offset=_number("HERALD_STACK_SERVICE_PORT_OFFSET", 0, 0, 50_000),
         )
 
     @property

@@ -18,6 +18,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+# Children this process started, kept so they can be polled and reaped (a dropped Popen of a
+# running child would warn, and an unreaped one would linger as a zombie).
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
 
 @dataclass(frozen=True)
 class Managed:
@@ -51,6 +55,7 @@ class Managed:
                 cwd=cwd,
                 start_new_session=True,
             )
+        _CHILDREN[proc.pid] = proc
         self.pidfile.write_text(json.dumps({"pid": proc.pid, "started_at": time.time()}))
         return proc.pid
 
@@ -93,11 +98,12 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
 
 
 def _alive(pid: int) -> bool:
-    # A child of ours that exited is a zombie until reaped: reap it and call it dead.
-    with contextlib.suppress(ChildProcessError):
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
+    child = _CHILDREN.get(pid)
+    if child is not None:
+        if child.poll() is None:
+            return True
+        del _CHILDREN[pid]  # exited and now reaped
+        return False
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:

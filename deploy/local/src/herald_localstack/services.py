@@ -21,18 +21,27 @@ RUN_MARKER = "HERALD_STACK_RUN"
 class Service:
     name: str
     package: str
-    port: int
+    port: int  # the default; the stack adds HERALD_STACK_SERVICE_PORT_OFFSET
+    env_prefix: str
+
+    @property
+    def port_variable(self) -> str:
+        return f"{self.env_prefix}HTTP__PORT"
 
 
 SERVICES = (
-    Service("platform-sandbox", "platform_sandbox", 8120),
-    Service("auth-service", "auth_service", 8101),
-    Service("scheduler", "scheduler", 8102),
-    Service("publisher-facebook", "publisher_facebook", 8111),
-    Service("publisher-instagram", "publisher_instagram", 8112),
-    Service("publisher-whatsapp", "publisher_whatsapp", 8113),
-    Service("publisher-tiktok", "publisher_tiktok", 8114),
+    Service("platform-sandbox", "platform_sandbox", 8120, "HERALD_SANDBOX_"),
+    Service("auth-service", "auth_service", 8101, "HERALD_AUTH_"),
+    Service("scheduler", "scheduler", 8102, "HERALD_SCHEDULER_"),
+    Service("publisher-facebook", "publisher_facebook", 8111, "HERALD_PUBLISHER_FACEBOOK_"),
+    Service("publisher-instagram", "publisher_instagram", 8112, "HERALD_PUBLISHER_INSTAGRAM_"),
+    Service("publisher-whatsapp", "publisher_whatsapp", 8113, "HERALD_PUBLISHER_WHATSAPP_"),
+    Service("publisher-tiktok", "publisher_tiktok", 8114, "HERALD_PUBLISHER_TIKTOK_"),
 )
+
+
+def port(cfg: StackConfig, service: Service) -> int:
+    return service.port + cfg.service_port_offset
 
 
 def managed(cfg: StackConfig) -> Managed:
@@ -55,6 +64,7 @@ def environment(cfg: StackConfig) -> dict[str, str]:
         "HERALD_MONGO_URI": cfg.mongo_uri,
         "HERALD_LOG_FORMAT": "json",
         RUN_MARKER: str(cfg.run_dir),
+        **{s.port_variable: str(port(cfg, s)) for s in SERVICES},
     }
 
 
@@ -73,7 +83,7 @@ def start(cfg: StackConfig, timeout_s: float = 120.0) -> Managed:
         if proc.pid() is None:
             msg = f"the services exited during start-up; last log lines:\n{proc.tail(30)}"
             raise StackError(msg)
-        pending = [s for s in pending if not ready(s)]
+        pending = [s for s in pending if not ready(port(cfg, s))]
         if pending:
             time.sleep(0.3)
     if pending:
@@ -92,8 +102,8 @@ def stop(cfg: StackConfig) -> bool:
     return stopped
 
 
-def ready(service: Service) -> bool:
-    url = f"http://127.0.0.1:{service.port}/readyz"
+def ready(service_port: int) -> bool:
+    url = f"http://127.0.0.1:{service_port}/readyz"
     try:
         with urllib.request.urlopen(url, timeout=3) as response:
             return bool(response.status == 200)

@@ -120,7 +120,7 @@ def up(cfg: StackConfig, say: Say, *, with_services: bool = True) -> Report:
     if with_services:
         with locked(cfg):
             proc = services.managed(cfg)
-            ports = {s.port: s.name for s in services.SERVICES}
+            ports = {services.port(cfg, s): s.name for s in services.SERVICES}
             _ensure(report, say, proc, ports=ports, start=lambda: services.start(cfg))
     return report
 
@@ -153,6 +153,7 @@ def status(cfg: StackConfig) -> list[tuple[str, str, str]]:
     rows.append(("ferretdb", fstate, f"pid {fpid} {cfg.mongo_uri}" if fpid else cfg.mongo_uri))
     running = services.managed(cfg).pid() is not None
     for svc in services.SERVICES:
-        state = "down" if not running else ("ready" if services.ready(svc) else "not ready")
-        rows.append((svc.name, state, f"http://127.0.0.1:{svc.port}"))
+        port = services.port(cfg, svc)
+        state = "down" if not running else ("ready" if services.ready(port) else "not ready")
+        rows.append((svc.name, state, f"http://127.0.0.1:{port}"))
     return rows

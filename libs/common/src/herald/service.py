@@ -9,8 +9,10 @@ can build many apps in one process).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import TypeVar
 
 import structlog
@@ -73,6 +75,23 @@ def add_operational_routes(
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM after its graceful shutdown, so the process would end "killed
+    by SIGTERM" (status -15); a shutdown that completed is a clean exit, status 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in _EXIT_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+_EXIT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def serve(app: FastAPI, http: HttpServerSettings) -> None:
     """Run `app` under uvicorn until SIGINT or SIGTERM, then shut the lifespan down cleanly."""
     config = uvicorn.Config(
@@ -84,7 +103,7 @@ def serve(app: FastAPI, http: HttpServerSettings) -> None:
         lifespan="on",
         timeout_graceful_shutdown=20,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
     server.run()
     if not server.started:
         # The lifespan failed (a dependency never answered, a bad setting); uvicorn has logged why.

@@ -8,7 +8,9 @@ import: a settings object exists only when a service's `__main__` or a test buil
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -97,12 +99,50 @@ def service_config(prefix: str) -> SettingsConfigDict:
     return SettingsConfigDict(env_prefix=prefix, env_nested_delimiter="__", extra="forbid")
 
 
-def load_settings(cls: type[S]) -> S:
-    """Build `cls` from the environment or raise `ConfigurationError` naming each bad variable."""
+def load_settings(cls: type[S], environ: Mapping[str, str] | None = None) -> S:
+    """Build `cls` from the environment or raise `ConfigurationError` naming each bad variable.
+
+    A variable under one of the class's prefixes that names no setting is an error too: a typo
+    in a variable name should stop the service, not be ignored.
+    """
+    unknown = unknown_variables(cls, os.environ if environ is None else environ)
+    if unknown:
+        lines = [f"  {name}: no such setting" for name in unknown]
+        raise ConfigurationError("\n".join([f"invalid configuration for {cls.__name__}:", *lines]))
     try:
         return cls()
     except ValidationError as exc:
         raise ConfigurationError(describe_validation_error(exc, cls)) from exc
+
+
+def unknown_variables(cls: type[BaseSettings], environ: Mapping[str, str]) -> list[str]:
+    """Environment variables under the prefixes of `cls` (and its nested settings) that name
+    no field."""
+    unknown = []
+    for settings_cls in _settings_classes(cls):
+        prefix = str(settings_cls.model_config.get("env_prefix", "")).upper()
+        if not prefix:
+            continue
+        delimiter = settings_cls.model_config.get("env_nested_delimiter") or None
+        fields = {name.upper() for name in settings_cls.model_fields}
+        for name in environ:
+            upper = name.upper()
+            if not upper.startswith(prefix):
+                continue
+            rest = upper[len(prefix) :]
+            head = rest.split(delimiter.upper())[0] if delimiter else rest
+            if head not in fields:
+                unknown.append(name)
+    return sorted(unknown)
+
+
+def _settings_classes(root: type[BaseSettings]) -> list[type[BaseSettings]]:
+    found = [root]
+    for field in root.model_fields.values():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseSettings):
+            found.extend(_settings_classes(annotation))
+    return found
 
 
 def describe_validation_error(exc: ValidationError, cls: type[BaseSettings]) -> str:
@@ -122,12 +162,4 @@ def describe_validation_error(exc: ValidationError, cls: type[BaseSettings]) -> 
 
 
 def _settings_class_named(title: str, root: type[BaseSettings]) -> type[BaseSettings] | None:
-    if root.__name__ == title:
-        return root
-    for field in root.model_fields.values():
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseSettings):
-            found = _settings_class_named(title, annotation)
-            if found is not None:
-                return found
-    return None
+    return next((c for c in _settings_classes(root) if c.__name__ == title), None)

@@ -1,0 +1,56 @@
+# Herald's commands. `make help` lists them. uv comes from PATH or is installed by scripts/ensure-uv.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+UV := $(shell scripts/ensure-uv)
+RUN := $(UV) run --frozen
+# mypy runs once per workspace member, so each member's tests form their own namespace.
+MEMBERS := libs/common deploy/local $(wildcard services/*) tests
+
+.PHONY: help sync up down status logs test test-unit test-connected test-e2e lint typecheck fmt bench
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+sync: ## install every Python dependency from uv.lock into .venv
+	$(UV) sync --frozen
+
+up: sync ## run Kafka, FerretDB and all seven services locally (a demo on the sandbox)
+	$(RUN) herald-stack up
+
+down: ## stop everything `make up` or the tests started
+	$(RUN) herald-stack down
+
+status: ## what runs, where
+	$(RUN) herald-stack status
+
+logs: ## the services' log (make logs C=kafka|ferretdb|services)
+	$(RUN) herald-stack logs $(or $(C),services) -n 100
+
+test: sync lint typecheck ## lint, type check, then every test tier (unit, connected, e2e)
+	scripts/test-tiers $(RUN) pytest
+
+test-unit: sync ## unit tests only (seconds, no infrastructure)
+	$(RUN) pytest -m unit
+
+test-connected: sync ## tests against real Kafka and FerretDB (started if not running)
+	$(RUN) pytest -m connected
+
+test-e2e: sync ## services as processes
+	$(RUN) pytest -m e2e
+
+lint: sync ## ruff lint and format check
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: sync ## mypy --strict over every member, tests included
+	@for member in $(MEMBERS); do echo "mypy $$member"; $(RUN) mypy $$member; done
+	$(RUN) mypy conftest.py
+
+fmt: sync ## format and fix what ruff can
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+bench: sync ## benchmarks: figures and ratios against a baseline measured in the same run
+	@for bench in tests/benchmarks/bench_*.py; do echo "== $$bench"; $(RUN) python "$$bench"; done

@@ -1,0 +1,56 @@
+"""The stack on the real thing: `up` when up is a no-op; a taken port is one clear line;
+the services run under honcho and `down` leaves none of them behind."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+from pathlib import Path
+
+import pytest
+
+from herald_localstack import services, stack
+from herald_localstack.config import StackConfig
+from herald_localstack.errors import StackError
+from herald_localstack.process import processes_with_env
+from herald_localstack.pytest_plugin import InfraEndpoints
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def cfg(infra: InfraEndpoints, tmp_path: Path) -> StackConfig:
+    del infra  # Kafka and FerretDB are up; this config points at them with its own run folder
+    base = StackConfig.from_env()
+    return dataclasses.replace(base, run_dir=base.run_dir, service_port_offset=40)
+
+
+def test_up_when_already_up_is_a_no_op(cfg: StackConfig) -> None:
+    report = stack.ensure_infra(cfg)
+    assert report.started == []
+    assert sorted(report.already_running) == ["ferretdb", "kafka"]
+
+
+def test_a_taken_port_is_reported_in_one_line(cfg: StackConfig, tmp_path: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        other = dataclasses.replace(cfg, run_dir=tmp_path / "run", kafka_port=port)
+        with pytest.raises(StackError) as caught:
+            stack.ensure_infra(other)
+    assert str(caught.value).startswith(f"port {port} (Kafka) is already taken")
+    assert "HERALD_STACK_KAFKA_PORT" in str(caught.value)
+
+
+def test_services_come_up_ready_and_down_leaves_nothing(cfg: StackConfig, tmp_path: Path) -> None:
+    own = dataclasses.replace(cfg, run_dir=tmp_path / "run")
+    proc = services.start(own)
+    try:
+        assert proc.pid() is not None
+        assert all(services.ready(services.port(own, s)) for s in services.SERVICES)
+        assert len(processes_with_env(services.RUN_MARKER, str(own.run_dir))) >= 7
+    finally:
+        services.stop(own)
+    assert processes_with_env(services.RUN_MARKER, str(own.run_dir)) == []
+    assert not any(services.ready(services.port(own, s)) for s in services.SERVICES)
