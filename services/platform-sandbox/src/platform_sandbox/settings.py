@@ -143,6 +143,9 @@ class WebhookSettings(_Section):
     auto_deliver: bool = Field(default=True, description="Deliver due webhooks in the background.")
     poll_interval_s: float = 0.05
     timeout_s: float = 5.0
+    max_attempts: int = Field(default=5, ge=1, description="Failed deliveries are retried.")
+    retry_backoff_s: float = 1.0
+    history: int = Field(default=10_000, description="Past deliveries kept for the admin API.")
     duplicate_probability: float = Field(default=0.0, ge=0.0, le=1.0)
     reorder: bool = Field(default=False, description="Deliver each due batch newest first.")
 

@@ -1,0 +1,1 @@
+"""Facebook Pages: feed posts, photos, videos and their insights, as Graph serves them."""

@@ -1,0 +1,1 @@
+"""Instagram content publishing: containers, publishing, the publishing quota and insights."""

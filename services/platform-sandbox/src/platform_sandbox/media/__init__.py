@@ -1,0 +1,1 @@
+"""Media without the internet: synthetic files served by the sandbox, fetched from loopback."""

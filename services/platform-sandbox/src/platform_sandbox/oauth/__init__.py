@@ -1,0 +1,1 @@
+"""The platforms' authorization servers: consent pages, code and token exchanges, revocation."""

@@ -1,0 +1,1 @@
+"""WhatsApp Cloud API: messages, media, business accounts and status webhooks."""
