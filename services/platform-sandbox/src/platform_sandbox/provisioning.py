@@ -38,7 +38,9 @@ class Provisioner:
         return user
 
     def page(self, name: str, owner_user_id: str, tasks: list[str] | None = None) -> Page:
-        page = Page(self._state.ids.graph("page"), name, "Brand", {owner_user_id: tasks or PAGE_TASKS})
+        page = Page(
+            self._state.ids.graph("page"), name, "Brand", {owner_user_id: tasks or PAGE_TASKS}
+        )
         self._state.accounts.pages[page.id] = page
         self._state.accounts.nodes.add(NodeKind.PAGE, page.id)
         return page

@@ -34,6 +34,7 @@ class MetaSettings(_Section):
 
     app_id: str = "100000000000001"
     app_secret: SecretStr = SecretStr("sandbox-meta-app-secret")
+    graph_version: str = Field(default="v23.0", description="For calls without a version.")
     require_appsecret_proof: bool = False
     appsecret_time_tolerance_s: int = 300
     redirect_uris: list[str] = Field(

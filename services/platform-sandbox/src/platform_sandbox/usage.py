@@ -37,7 +37,9 @@ class Usage:
 class UsageMeter:
     def __init__(self, settings: MetaSettings) -> None:
         self._budgets = {
-            "app": _Budget(HOUR, settings.app_calls_per_hour, 4, "Application request limit reached"),
+            "app": _Budget(
+                HOUR, settings.app_calls_per_hour, 4, "Application request limit reached"
+            ),
             "pages": _Budget(
                 DAY,
                 settings.pages_calls_per_day,
@@ -48,7 +50,8 @@ class UsageMeter:
                 DAY,
                 settings.instagram_calls_per_day,
                 80002,
-                "There have been too many calls to this Instagram account. Wait a bit and try again.",
+                "There have been too many calls to this Instagram account. "
+                "Wait a bit and try again.",
             ),
             "whatsapp_business_management": _Budget(
                 HOUR,

@@ -31,7 +31,9 @@ from platform_sandbox.settings import WebhookSettings
 
 
 def meta_body(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/").encode()
+    return (
+        json.dumps(payload, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/").encode()
+    )
 
 
 def tiktok_body(payload: dict[str, Any]) -> bytes:
@@ -100,8 +102,13 @@ class WebhookDispatcher:
 
     def __post_init__(self) -> None:
         self.history = deque(maxlen=self.settings.history)
-        for platform, url in (("whatsapp", self.settings.whatsapp_url), ("tiktok", self.settings.tiktok_url)):
-            self.configure(platform, url, self.settings.duplicate_probability, self.settings.reorder)
+        for platform, url in (
+            ("whatsapp", self.settings.whatsapp_url),
+            ("tiktok", self.settings.tiktok_url),
+        ):
+            self.configure(
+                platform, url, self.settings.duplicate_probability, self.settings.reorder
+            )
 
     def configure(self, platform: str, url: str | None, duplicates: float, reorder: bool) -> None:
         if url is not None and not is_loopback_url(url):
@@ -110,7 +117,12 @@ class WebhookDispatcher:
         self.routes[platform] = Route(url, duplicates, reorder)
 
     def enqueue(
-        self, platform: str, payload: dict[str, Any], *, due_at: float, summary: str,
+        self,
+        platform: str,
+        payload: dict[str, Any],
+        *,
+        due_at: float,
+        summary: str,
         url: str | None = None,
     ) -> Delivery | None:
         target = url or self.routes[platform].url
@@ -146,8 +158,13 @@ class WebhookDispatcher:
 
     def _copy(self, delivery: Delivery) -> Delivery:
         copy = Delivery(
-            next(self._ids), delivery.platform, delivery.url, delivery.body, delivery.due_at,
-            delivery.summary, duplicate_of=delivery.id,
+            next(self._ids),
+            delivery.platform,
+            delivery.url,
+            delivery.body,
+            delivery.due_at,
+            delivery.summary,
+            duplicate_of=delivery.id,
         )
         self.pending.append(copy)
         return copy
@@ -156,7 +173,9 @@ class WebhookDispatcher:
         delivery.attempts += 1
         try:
             response = await self.client().post(
-                delivery.url, content=delivery.body, headers=self._headers(delivery),
+                delivery.url,
+                content=delivery.body,
+                headers=self._headers(delivery),
                 timeout=self.settings.timeout_s,
             )
             delivery.status, delivery.error = response.status_code, None

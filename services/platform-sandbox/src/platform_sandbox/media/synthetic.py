@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 CHUNK = 64 * 1024
@@ -47,7 +47,9 @@ def _jpeg_head(width: int, height: int) -> bytes:
 def _png_head(width: int, height: int) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     chunk = b"IHDR" + ihdr
-    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    return (
+        b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    )
 
 
 def _mp4_head(size: int, brand: bytes) -> bytes:
@@ -56,19 +58,18 @@ def _mp4_head(size: int, brand: bytes) -> bytes:
 
 
 def _framing(ext: str, size: int, width: int, height: int) -> tuple[bytes, bytes]:
-    if ext in ("jpg", "jpeg"):
-        return _jpeg_head(width, height), b"\xff\xd9"
-    if ext == "png":
-        return _png_head(width, height), b""
-    if ext == "mp4":
-        return _mp4_head(size, b"isom"), b""
-    if ext == "mov":
-        return _mp4_head(size, b"qt  "), b""
-    if ext == "webp":
-        return b"RIFF" + struct.pack("<I", max(0, size - 8)) + b"WEBPVP8 ", b""
-    if ext == "pdf":
-        return b"%PDF-1.4\n", b"\n%%EOF\n"
-    return b"", b""
+    """The bytes a file of kind `ext` starts and ends with."""
+    framings: dict[str, Callable[[], tuple[bytes, bytes]]] = {
+        "jpg": lambda: (_jpeg_head(width, height), b"\xff\xd9"),
+        "jpeg": lambda: (_jpeg_head(width, height), b"\xff\xd9"),
+        "png": lambda: (_png_head(width, height), b""),
+        "mp4": lambda: (_mp4_head(size, b"isom"), b""),
+        "mov": lambda: (_mp4_head(size, b"qt  "), b""),
+        "webp": lambda: (b"RIFF" + struct.pack("<I", max(0, size - 8)) + b"WEBPVP8 ", b""),
+        "pdf": lambda: (b"%PDF-1.4\n", b"\n%%EOF\n"),
+    }
+    framing = framings.get(ext)
+    return framing() if framing else (b"", b"")
 
 
 def minimum_size(ext: str) -> int:
@@ -99,6 +100,15 @@ class Sniffed:
     height: int | None = None
 
 
+_SIGNATURES: list[tuple[Callable[[bytes], bool], str]] = [
+    (lambda h: h[:4] == b"RIFF" and h[8:12] == b"WEBP", "webp"),
+    (lambda h: h[4:8] == b"ftyp" and h[8:12] == b"qt  ", "mov"),
+    (lambda h: h[4:8] == b"ftyp", "mp4"),
+    (lambda h: h.startswith(b"\x1a\x45\xdf\xa3"), "webm"),
+    (lambda h: h.startswith(b"%PDF"), "pdf"),
+]
+
+
 def sniff(head: bytes) -> Sniffed:
     """What the first bytes of a file say it is (and its size in pixels, when they say)."""
     if head.startswith(b"\xff\xd8\xff"):
@@ -106,15 +116,7 @@ def sniff(head: bytes) -> Sniffed:
     if head.startswith(b"\x89PNG\r\n\x1a\n") and len(head) >= 24:
         width, height = struct.unpack(">II", head[16:24])
         return Sniffed("png", width, height)
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return Sniffed("webp")
-    if head[4:8] == b"ftyp":
-        return Sniffed("mov" if head[8:12] == b"qt  " else "mp4")
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return Sniffed("webm")
-    if head.startswith(b"%PDF"):
-        return Sniffed("pdf")
-    return Sniffed(None)
+    return Sniffed(next((kind for test, kind in _SIGNATURES if test(head)), None))
 
 
 def _sniff_jpeg(head: bytes) -> Sniffed:

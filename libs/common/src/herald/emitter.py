@@ -1,0 +1,44 @@
+"""Producing Herald events: CloudEvents binary mode, keyed, acknowledged by the broker.
+
+`EventEmitter` is the port handlers see; `KafkaEmitter` is the adapter; tests use
+`herald.testing.RecordingEmitter`. A call returns only after the broker acknowledged the write
+(acks=all, idempotent producer), so a caller may then commit its own progress.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from faststream.kafka import KafkaBroker
+
+from herald.cloudevents import encode
+from herald.events import Event
+
+
+class EventEmitter(Protocol):
+    async def emit(
+        self,
+        event: Event,
+        *,
+        topic: str,
+        key: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None: ...
+
+
+class KafkaEmitter:
+    def __init__(self, broker: KafkaBroker, *, source: str) -> None:
+        self._broker = broker
+        self._source = source
+
+    async def emit(
+        self,
+        event: Event,
+        *,
+        topic: str,
+        key: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        body, ce_headers = encode(event, source=self._source, extra_headers=headers)
+        await self._broker.publish(body, topic, key=key.encode(), headers=ce_headers)

@@ -1,0 +1,259 @@
+"""The event contract: one pydantic model per event type on Kafka (docs/events.md).
+
+Each model names its CloudEvents `type` (`herald.<noun>.<verb>.v<N>`) and the attribute that
+becomes `ce_subject`. A breaking change is a new model with a new version, produced side by side
+until consumers have moved. JSON Schemas in `docs/events/` are generated from these classes and a
+test fails when they drift.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from herald.content import Model, PostContent, TargetOptions
+from herald.errors import ErrorCategory
+from herald.topics import Platform
+
+
+class Event(Model):
+    """Base of every event body. `event_type` is the CloudEvents type; `subject_field` the id
+    the event is about."""
+
+    event_type: ClassVar[str]
+    subject_field: ClassVar[str]
+
+    @property
+    def subject(self) -> str | None:
+        value = getattr(self, self.subject_field)
+        return None if value is None else str(value)
+
+
+class Schedule(Model):
+    publish_at: datetime | None = Field(
+        default=None,
+        description="When to publish. Absent: now. Without an offset it is read in `timezone`.",
+    )
+    timezone: str | None = Field(default=None, examples=["Europe/Lisbon"], description="IANA zone.")
+
+
+class SubmittedTarget(Model):
+    integration_id: str = Field(min_length=1, max_length=64)
+    platform: Platform
+    options: TargetOptions | None = None
+
+    @model_validator(mode="after")
+    def _options_match_platform(self) -> SubmittedTarget:
+        if self.options is not None and self.options.platform != self.platform:
+            msg = f"options are for {self.options.platform}, target is {self.platform.value}"
+            raise ValueError(msg)
+        return self
+
+
+class PostSubmitted(Event):
+    """A whole post from another system: content, targets, schedule, idempotency key."""
+
+    event_type = "herald.post.submitted.v1"
+    subject_field = "idempotency_key"
+
+    business_id: str = Field(min_length=1, max_length=64)
+    idempotency_key: str = Field(min_length=1, max_length=255)
+    content: PostContent
+    targets: list[SubmittedTarget] = Field(min_length=1, max_length=50)
+    schedule: Schedule = Field(default_factory=Schedule)
+    campaign_id: str | None = None
+    external_ref: str | None = Field(default=None, max_length=255)
+
+
+class TargetRef(Event):
+    """The fields every per-target event carries."""
+
+    subject_field = "target_id"
+
+    post_id: str
+    target_id: str
+    business_id: str
+    integration_id: str
+    platform: Platform
+
+
+class PostRequested(TargetRef):
+    """One target = one post on one connected account, for that platform's publisher."""
+
+    event_type = "herald.post.requested.v1"
+
+    content: PostContent
+    options: TargetOptions
+    due_at: AwareDatetime
+    requested_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _options_match_platform(self) -> PostRequested:
+        if self.options.platform != self.platform:
+            msg = f"options are for {self.options.platform}, target is {self.platform.value}"
+            raise ValueError(msg)
+        return self
+
+
+class RecipientOutcome(Model):
+    recipient_id: str
+    message_id: str | None = None
+    status: str = Field(description="accepted, failed, skipped")
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+class PostPublished(TargetRef):
+    event_type = "herald.post.published.v1"
+
+    attempt: int = Field(ge=1)
+    platform_post_id: str | None = Field(
+        default=None, description="May arrive later (TikTok): then an update repeats this event."
+    )
+    permalink: str | None = None
+    published_at: AwareDatetime
+    recipients: list[RecipientOutcome] = Field(
+        default_factory=list, description="WhatsApp: one entry per recipient of the batch."
+    )
+
+
+class FailureDetail(Model):
+    category: ErrorCategory
+    code: str | None = Field(default=None, description="The platform's own error code.")
+    subcode: str | None = None
+    message: str
+    remediation: str | None = Field(default=None, description="What a person can do about it.")
+
+
+class PostFailed(TargetRef):
+    event_type = "herald.post.failed.v1"
+
+    attempt: int = Field(ge=1)
+    final: bool = Field(description="False only for a failure a retry may still overcome.")
+    error: FailureDetail
+    failed_at: AwareDatetime
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    recipients: list[RecipientOutcome] = Field(default_factory=list)
+
+
+class RetryReason(StrEnum):
+    RETRY = "retry"
+    WAIT = "wait"
+
+
+class PostRetryScheduled(TargetRef):
+    event_type = "herald.post.retry_scheduled.v1"
+
+    attempt: int = Field(ge=1, description="The attempt that will run next.")
+    reason: RetryReason
+    next_attempt_at: AwareDatetime
+    tier: str
+    error: FailureDetail | None = Field(default=None, description="Absent for a planned wait.")
+
+
+class Violation(Model):
+    path: str = Field(description="Where in the input, e.g. targets[0].options.privacy_level.")
+    message: str
+    code: str = Field(examples=["too_long", "required", "not_allowed"])
+
+
+class PostRejected(Event):
+    """A submission that was not accepted, with every reason; the input itself is kept."""
+
+    event_type = "herald.post.rejected.v1"
+    subject_field = "idempotency_key"
+
+    business_id: str | None = None
+    idempotency_key: str | None = None
+    source_event_id: str | None = None
+    violations: list[Violation] = Field(min_length=1)
+    rejected_at: AwareDatetime
+
+
+class IntegrationStatus(StrEnum):
+    ACTIVE = "active"
+    EXPIRING = "expiring"
+    EXPIRED = "expired"
+    DISCONNECTED = "disconnected"
+
+
+class IntegrationEvent(Event):
+    subject_field = "integration_id"
+
+    integration_id: str
+    business_id: str
+    platform: Platform
+    account_id: str = Field(description="The platform's id of the account (Page, IG user, ...).")
+    status: IntegrationStatus
+    occurred_at: AwareDatetime
+    reason: str | None = None
+    expires_at: AwareDatetime | None = None
+
+
+class IntegrationConnected(IntegrationEvent):
+    event_type = "herald.integration.connected.v1"
+
+    account_name: str | None = None
+    scopes: list[str] = Field(default_factory=list)
+
+
+class IntegrationRefreshed(IntegrationEvent):
+    event_type = "herald.integration.refreshed.v1"
+
+
+class IntegrationExpired(IntegrationEvent):
+    event_type = "herald.integration.expired.v1"
+
+
+class IntegrationDisconnected(IntegrationEvent):
+    event_type = "herald.integration.disconnected.v1"
+
+
+class MessageStatusEvent(TargetRef):
+    """A WhatsApp delivery status for one recipient of one target."""
+
+    recipient_id: str
+    message_id: str = Field(description="The platform's message id (wamid).")
+    status_at: AwareDatetime
+
+
+class MessageSent(MessageStatusEvent):
+    event_type = "herald.message.sent.v1"
+
+
+class MessageDelivered(MessageStatusEvent):
+    event_type = "herald.message.delivered.v1"
+
+
+class MessageRead(MessageStatusEvent):
+    event_type = "herald.message.read.v1"
+
+
+class MessageFailed(MessageStatusEvent):
+    event_type = "herald.message.failed.v1"
+
+    error: FailureDetail
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.event_type: cls
+    for cls in (
+        PostSubmitted,
+        PostRequested,
+        PostPublished,
+        PostFailed,
+        PostRetryScheduled,
+        PostRejected,
+        IntegrationConnected,
+        IntegrationRefreshed,
+        IntegrationExpired,
+        IntegrationDisconnected,
+        MessageSent,
+        MessageDelivered,
+        MessageRead,
+        MessageFailed,
+    )
+}
