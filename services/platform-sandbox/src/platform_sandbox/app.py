@@ -1,18 +1,98 @@
-"""Composition root of platform-sandbox. It keeps its state in memory and depends on nothing."""
+"""Composition root of platform-sandbox. It keeps its state in memory and depends on nothing.
+
+Each imitated host is served under a path prefix equal to its real name, so a client changes
+only its base URL: `https://graph.facebook.com/v23.0/…` becomes
+`http://127.0.0.1:8120/graph.facebook.com/v23.0/…`. The sandbox's own API is under `/_sandbox/`.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
+from starlette.requests import Request
+from starlette.responses import Response
 
 from herald.service import add_operational_routes
+from platform_sandbox.admin import routes as admin_routes
+from platform_sandbox.facebook import routes as facebook_routes
+from platform_sandbox.graph_router import GraphRouter
+from platform_sandbox.instagram import routes as instagram_routes
+from platform_sandbox.media import routes as media_routes
+from platform_sandbox.oauth import facebook as facebook_oauth
+from platform_sandbox.oauth import instagram as instagram_oauth
+from platform_sandbox.oauth import routes as oauth_routes
+from platform_sandbox.runtime import Sandbox, build_sandbox
 from platform_sandbox.settings import Settings
+from platform_sandbox.tiktok import routes as tiktok_routes
+from platform_sandbox.whatsapp import routes as whatsapp_routes
+from platform_sandbox.whatsapp.media import download_router
 
 SERVICE = "platform-sandbox"
+GRAPH_HOSTS = {
+    "graph.facebook.com": "graph.facebook.com",
+    "graph-video.facebook.com": "graph.facebook.com",  # video uploads use this host
+    "graph.instagram.com": "graph.instagram.com",
+}
 
 
-def create_app(settings: Settings) -> FastAPI:
-    del settings  # every limit and lifetime will live here as the platform APIs arrive
-    app = FastAPI(title="Herald platform sandbox", version="0.1.0")
+def create_app(settings: Settings, *, http_client: httpx.AsyncClient | None = None) -> FastAPI:
+    """Build the sandbox. `http_client` (tests) replaces the client used to fetch media and
+    post webhooks; without it the lifespan opens one and closes it."""
+    sandbox = build_sandbox(settings, http_client)
+    app = FastAPI(title="Herald platform sandbox", version="0.1.0", lifespan=_lifespan(sandbox))
+    app.state.sandbox = sandbox
     add_operational_routes(app, service=SERVICE, checks={}, registry=CollectorRegistry())
+    _mount_graph(app, sandbox)
+    app.include_router(oauth_routes.router(sandbox))
+    app.include_router(tiktok_routes.router(sandbox))
+    app.include_router(download_router(sandbox))
+    app.include_router(admin_routes.router(sandbox))
+    app.include_router(media_routes.router(sandbox))
     return app
+
+
+def _mount_graph(app: FastAPI, sandbox: Sandbox) -> None:
+    graph = GraphRouter()
+    facebook_oauth.register(graph)
+    instagram_oauth.register(graph)
+    facebook_routes.register(graph)
+    instagram_routes.register(graph)
+    whatsapp_routes.register(graph)
+    for prefix, host in GRAPH_HOSTS.items():
+        endpoint = _graph_endpoint(graph, sandbox, host)
+        app.add_route(f"/{prefix}/{{path:path}}", endpoint, methods=["GET", "POST", "DELETE"])
+
+
+def _graph_endpoint(
+    graph: GraphRouter, sandbox: Sandbox, host: str
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await graph.handle(sandbox, request, host, request.path_params["path"])
+
+    return endpoint
+
+
+def _lifespan(
+    sandbox: Sandbox,
+) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        sandbox.client.open(sandbox.settings.media.fetch_timeout_s)
+        deliverer = None
+        if sandbox.settings.webhooks.auto_deliver:
+            deliverer = asyncio.create_task(sandbox.webhooks.run())
+        try:
+            yield
+        finally:
+            if deliverer is not None:
+                deliverer.cancel()
+                await asyncio.gather(deliverer, return_exceptions=True)
+            await sandbox.tasks.cancel_all()
+            await sandbox.client.close()
+
+    return lifespan

@@ -31,10 +31,11 @@ def _parse(text: str, pos: int) -> tuple[Selection, int]:
             nested, pos = _parse(text, pos + 1)
             selection[_base(name)] = nested
             name = ""
-        elif char == "}":
+            continue  # the nested parse already moved past its closing brace
+        if char == "}":
             _add(selection, name)
             return selection, pos + 1
-        elif char == ",":
+        if char == ",":
             _add(selection, name)
             name = ""
         elif char == "(":

@@ -86,7 +86,7 @@ class Provisioner:
     def template(self, waba_id: str, name: str, language: str, **shape: Any) -> Template:
         buttons = [TemplateButton(**b) for b in shape.pop("buttons", [])]
         template = Template(
-            self._state.ids.graph("post"), waba_id, name, language, buttons=buttons, **shape
+            self._state.ids.graph("template"), waba_id, name, language, buttons=buttons, **shape
         )
         self._state.accounts.templates[template.id] = template
         return template

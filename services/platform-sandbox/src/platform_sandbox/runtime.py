@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +82,13 @@ class Sandbox:
     tasks: TaskSet
     rng: random.Random
     demo: DemoWorld | None = None
+
+    def base_url(self, headers: Mapping[str, str]) -> str:
+        """Where clients reach this sandbox, for URLs it hands out (upload and media URLs)."""
+        if self.settings.public_base_url:
+            return self.settings.public_base_url.rstrip("/")
+        scheme = headers.get("x-forwarded-proto", "http")
+        return f"{scheme}://{headers.get('host', '127.0.0.1')}"
 
     def reset(self) -> None:
         self.state.reset()

@@ -58,6 +58,12 @@ class MetaSettings(_Section):
 
 class FacebookSettings(_Section):
     video_processing_s: float = 5.0
+    photo_max_bytes: int = 10 * MIB
+    video_max_bytes: int = 10 * 1024 * MIB
+    reject_duplicate_posts: bool = Field(
+        default=True, description="The same text twice in a row is error 506, as on Facebook."
+    )
+    duplicate_window_s: int = DAY
     schedule_min_s: int = 600
     schedule_max_s: int = 30 * DAY
 
@@ -76,6 +82,11 @@ class InstagramSettings(_Section):
     image_processing_s: float = 0.0
     video_processing_s: float = 15.0
     image_max_bytes: int = 8 * MIB
+    image_formats: list[str] = Field(
+        default_factory=lambda: ["jpeg"], description="Feed images: JPEG only, per Meta's spec."
+    )
+    image_min_aspect: float = 0.8
+    image_max_aspect: float = 1.91
     video_max_bytes: int = 300 * MIB
     caption_max_chars: int = 2_200
     caption_max_hashtags: int = 30

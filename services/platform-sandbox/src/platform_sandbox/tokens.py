@@ -122,5 +122,9 @@ class TokenStore:
         self._tokens[value] = expired
         return expired
 
+    def drop_scope(self, subject: str, scope: str) -> None:
+        for token in self.by_subject(subject):
+            self._tokens[token.value] = replace(token, scopes=token.scopes - {scope})
+
     def by_subject(self, subject: str) -> list[Token]:
         return [t for t in self._tokens.values() if t.subject == subject]

@@ -116,6 +116,9 @@ class WebhookDispatcher:
             raise ValueError(msg)
         self.routes[platform] = Route(url, duplicates, reorder)
 
+    def target(self, platform: str, override: str | None = None) -> str | None:
+        return override or self.routes[platform].url
+
     def enqueue(
         self,
         platform: str,

@@ -37,6 +37,7 @@ class Container:
     error_subcode: int | None = None
     published_media_id: str | None = None
     is_video: bool = False
+    fetching: bool = False  # the platform is still downloading video_url
 
 
 @dataclass
@@ -51,6 +52,7 @@ class IgMedia:
     children: list[str]
     container_id: str
     media_url: str | None
+    parent_id: str | None = None  # album children have no insights of their own
 
     @property
     def permalink(self) -> str:
@@ -65,7 +67,7 @@ def own_status(container: Container, now: float) -> StatusCode:
         return StatusCode.EXPIRED
     if container.error_subcode is not None:
         return StatusCode.ERROR
-    if now < container.ready_at:
+    if container.fetching or now < container.ready_at:
         return StatusCode.IN_PROGRESS
     return StatusCode.FINISHED
 

@@ -1,0 +1,99 @@
+"""Reading what was published: posts, photos, videos (with `status.video_status`), the Page
+feed, and insights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from platform_sandbox.clock import iso
+from platform_sandbox.facebook.insights import PAGE_METRICS, POST_METRICS, insights, metric_names
+from platform_sandbox.facebook.model import PagePost
+from platform_sandbox.fields import select
+from platform_sandbox.graph_router import GraphCall
+
+
+def _post_fields(call: GraphCall, post: PagePost) -> dict[str, Any]:
+    page = call.sandbox.state.accounts.pages.get(post.page_id)
+    return {
+        "id": post.id,
+        "message": post.message,
+        "link": post.link,
+        "created_time": iso(post.created_time),
+        "updated_time": iso(post.created_time),
+        "permalink_url": f"https://www.facebook.com/{post.id}",
+        "is_published": post.published,
+        "scheduled_publish_time": post.scheduled_publish_time,
+        "from": {"id": post.page_id, "name": page.name if page else ""},
+        "attachments": {"data": [{"media_fbid": m} for m in post.attached_media]}
+        if post.attached_media
+        else None,
+    }
+
+
+async def get_post(call: GraphCall) -> dict[str, Any]:
+    post = call.sandbox.state.facebook.posts[call.need_node().id]
+    default = ["created_time", "message", "id"]
+    return select(_post_fields(call, post), call.req.params.text("fields"), default, "Post")
+
+
+async def page_feed(call: GraphCall) -> dict[str, Any]:
+    page_id = call.need_node().id
+    posts = sorted(
+        (p for p in call.sandbox.state.facebook.posts.values() if p.page_id == page_id),
+        key=lambda p: p.created_time,
+        reverse=True,
+    )
+    limit = call.req.params.integer("limit") or 25
+    wanted = call.req.params.text("fields")
+    default = ["created_time", "message", "id"]
+    data = [select(_post_fields(call, p), wanted, default, "Post") for p in posts[:limit]]
+    return {"data": data, "paging": {"cursors": {"before": "MAZDZD", "after": "MQZDZD"}}}
+
+
+async def get_photo(call: GraphCall) -> dict[str, Any]:
+    photo = call.sandbox.state.facebook.photos[call.need_node().id]
+    available = {
+        "id": photo.id,
+        "created_time": iso(photo.created_time),
+        "name": photo.caption,
+        "page_story_id": photo.post_id,
+        "link": f"https://www.facebook.com/photo.php?fbid={photo.id}",
+    }
+    return select(available, call.req.params.text("fields"), ["created_time", "id"], "Photo")
+
+
+async def get_video(call: GraphCall) -> dict[str, Any]:
+    video = call.sandbox.state.facebook.videos[call.need_node().id]
+    available = {
+        "id": video.id,
+        "title": video.title,
+        "description": video.description,
+        "created_time": iso(video.created_time),
+        "updated_time": iso(video.created_time),
+        "published": video.published,
+        "permalink_url": f"/{video.page_id}/videos/{video.id}/",
+        "post_id": video.post_id,
+        "status": video.status(call.now),
+    }
+    default = ["updated_time", "description", "id"]
+    return select(available, call.req.params.text("fields"), default, "Video")
+
+
+async def post_insights(call: GraphCall) -> dict[str, Any]:
+    post = call.sandbox.state.facebook.posts[call.need_node().id]
+    names = metric_names(call.req.params.text("metric"), call.rest)
+    return insights(
+        post.id,
+        names,
+        POST_METRICS,
+        age_s=call.now - post.created_time,
+        period="lifetime",
+        now=call.now,
+    )
+
+
+async def page_insights(call: GraphCall) -> dict[str, Any]:
+    page_id = call.need_node().id
+    names = metric_names(call.req.params.text("metric"), call.rest)
+    period = call.req.params.text("period") or "day"
+    return insights(page_id, names, PAGE_METRICS, age_s=86_400, period=period, now=call.now)

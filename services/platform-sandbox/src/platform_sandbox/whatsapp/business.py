@@ -1,0 +1,150 @@
+"""WhatsApp business accounts on Graph (platform-apis.md §3.1): the WABA and its phone numbers,
+templates, app subscriptions (with an optional override callback, verified by Meta's handshake),
+number registration, and a business's owned and client WABAs (Embedded Signup discovery)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from platform_sandbox.fields import select
+from platform_sandbox.graph_errors import GraphError, invalid_param
+from platform_sandbox.graph_router import GraphCall
+from platform_sandbox.media.fetch import is_loopback_url
+from platform_sandbox.webhooks import verify_callback
+
+
+def _phone_fields(call: GraphCall, number_id: str) -> dict[str, Any]:
+    number = call.sandbox.state.accounts.phone_numbers[number_id]
+    rate = number.throughput_mps or call.sandbox.settings.whatsapp.throughput_mps
+    return {
+        "id": number.id,
+        "display_phone_number": number.display_phone_number,
+        "verified_name": number.verified_name,
+        "quality_rating": "GREEN",
+        "code_verification_status": "VERIFIED",
+        "platform_type": "CLOUD_API",
+        "status": "CONNECTED" if number.registered else "PENDING",
+        "throughput": {"level": "HIGH" if rate >= 1000 else "STANDARD"},
+        "messaging_limit_tier": "TIER_1K",
+        "name_status": "APPROVED",
+    }
+
+
+_PHONE_DEFAULT = [
+    "verified_name",
+    "code_verification_status",
+    "display_phone_number",
+    "quality_rating",
+    "id",
+]
+
+
+async def get_phone_number(call: GraphCall) -> dict[str, Any]:
+    fields = _phone_fields(call, call.need_node().id)
+    return select(
+        fields, call.req.params.text("fields"), _PHONE_DEFAULT, "WhatsAppBusinessPhoneNumber"
+    )
+
+
+async def phone_numbers(call: GraphCall) -> dict[str, Any]:
+    accounts = call.sandbox.state.accounts
+    wanted = call.req.params.text("fields")
+    data = [
+        select(_phone_fields(call, n.id), wanted, _PHONE_DEFAULT, "WhatsAppBusinessPhoneNumber")
+        for n in accounts.phone_numbers_of(call.need_node().id)
+    ]
+    return {"data": data, "paging": {"cursors": {"before": "QVFI", "after": "QVFJ"}}}
+
+
+async def get_waba(call: GraphCall) -> dict[str, Any]:
+    waba = call.sandbox.state.accounts.wabas[call.need_node().id]
+    available = {
+        "id": waba.id,
+        "name": waba.name,
+        "currency": "USD",
+        "timezone_id": "1",
+        "message_template_namespace": f"sandbox_{waba.id}",
+        "account_review_status": "APPROVED",
+        "business_verification_status": "verified",
+    }
+    default = ["id", "name", "currency", "timezone_id", "message_template_namespace"]
+    return select(available, call.req.params.text("fields"), default, "WhatsAppBusinessAccount")
+
+
+async def message_templates(call: GraphCall) -> dict[str, Any]:
+    accounts, waba_id = call.sandbox.state.accounts, call.need_node().id
+    data = [
+        {
+            "name": t.name,
+            "language": t.language,
+            "status": t.status,
+            "category": t.category,
+            "id": t.id,
+            "parameter_counts": {"header": t.header_params, "body": t.body_params},
+        }
+        for t in accounts.templates.values()
+        if t.waba_id == waba_id
+    ]
+    return {"data": data, "paging": {"cursors": {"before": "MAZDZD", "after": "MjQZD"}}}
+
+
+async def subscribe(call: GraphCall) -> dict[str, Any]:
+    waba = call.sandbox.state.accounts.wabas[call.need_node().id]
+    override = call.req.params.text("override_callback_uri")
+    if override is not None:
+        verify = call.req.params.require("verify_token")
+        if not is_loopback_url(override):
+            raise invalid_param("override_callback_uri must be a loopback URL in the sandbox")
+        if not await verify_callback(call.sandbox.client(), override, verify):
+            raise GraphError(
+                2200, "Callback verification failed: the endpoint did not echo hub.challenge"
+            )
+        waba.override_callback_uri = override
+    waba.subscribed_apps.add(call.need_token().app_id)
+    return {"success": True}
+
+
+async def subscriptions(call: GraphCall) -> dict[str, Any]:
+    waba = call.sandbox.state.accounts.wabas[call.need_node().id]
+    apps = [
+        {
+            "whatsapp_business_api_data": {
+                "id": app_id,
+                "name": "Herald",
+                "link": "https://herald.example",
+            }
+        }
+        | (
+            {"override_callback_uri": waba.override_callback_uri}
+            if waba.override_callback_uri
+            else {}
+        )
+        for app_id in sorted(waba.subscribed_apps)
+    ]
+    return {"data": apps}
+
+
+async def unsubscribe(call: GraphCall) -> dict[str, Any]:
+    waba = call.sandbox.state.accounts.wabas[call.need_node().id]
+    waba.subscribed_apps.discard(call.need_token().app_id)
+    waba.override_callback_uri = None
+    return {"success": True}
+
+
+async def register_number(call: GraphCall) -> dict[str, Any]:
+    number = call.sandbox.state.accounts.phone_numbers[call.need_node().id]
+    if call.req.params.text("messaging_product") != "whatsapp":
+        raise invalid_param("The parameter messaging_product is required.")
+    pin = call.req.params.text("pin") or ""
+    if len(pin) != 6 or not pin.isdigit():
+        raise invalid_param("Param pin must be a 6-digit number.")
+    number.registered = True
+    return {"success": True}
+
+
+async def business_wabas(call: GraphCall) -> dict[str, Any]:
+    business_id = call.need_node().id
+    wabas = [w for w in call.sandbox.state.accounts.wabas.values() if w.business_id == business_id]
+    owned = call.route.endpoint == "owned_whatsapp_business_accounts"
+    data = [{"id": w.id, "name": w.name} for w in wabas] if owned else []
+    return {"data": data, "paging": {"cursors": {"before": "QVFI", "after": "QVFJ"}}}
