@@ -8,7 +8,7 @@ RUN := $(UV) run --frozen
 # mypy runs once per workspace member, so each member's tests form their own namespace.
 MEMBERS := libs/common deploy/local $(wildcard services/*) tests
 
-.PHONY: help sync up down status logs test test-unit test-connected test-e2e lint typecheck fmt bench
+.PHONY: help sync up down status logs test test-unit test-connected test-e2e lint typecheck fmt contract bench
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ typecheck: sync ## mypy --strict over every member, tests included
 fmt: sync ## format and fix what ruff can
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
+
+contract: sync ## regenerate docs/events/*.schema.json from the event models
+	$(RUN) python -m herald.contract write
 
 bench: sync ## benchmarks: figures and ratios against a baseline measured in the same run
 	@for bench in tests/benchmarks/bench_*.py; do echo "== $$bench"; $(RUN) python "$$bench"; done

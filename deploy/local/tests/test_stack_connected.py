@@ -12,17 +12,26 @@ import pytest
 from herald_localstack import services, stack
 from herald_localstack.config import StackConfig
 from herald_localstack.errors import StackError
-from herald_localstack.process import processes_with_env
+from herald_localstack.process import port_taken, processes_with_env
 from herald_localstack.pytest_plugin import InfraEndpoints
 
 pytestmark = pytest.mark.e2e
 
 
+def _free_offset(base: StackConfig) -> int:
+    """A service port offset at which all seven ports are free on this machine right now."""
+    for offset in range(40, 2000, 37):
+        candidate = dataclasses.replace(base, service_port_offset=offset)
+        if not any(port_taken(services.port(candidate, s)) for s in services.SERVICES):
+            return offset
+    pytest.fail("no free range of service ports found")
+
+
 @pytest.fixture
-def cfg(infra: InfraEndpoints, tmp_path: Path) -> StackConfig:
-    del infra  # Kafka and FerretDB are up; this config points at them with its own run folder
+def cfg(infra: InfraEndpoints) -> StackConfig:
+    del infra  # Kafka and FerretDB are up; this config points at them
     base = StackConfig.from_env()
-    return dataclasses.replace(base, run_dir=base.run_dir, service_port_offset=40)
+    return dataclasses.replace(base, service_port_offset=_free_offset(base))
 
 
 def test_up_when_already_up_is_a_no_op(cfg: StackConfig) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from herald_localstack.config import StackConfig
 from herald_localstack.errors import StackError
-from herald_localstack.process import Managed, processes_with_env, terminate_group
+from herald_localstack.process import Managed, port_taken, processes_with_env, terminate_group
 
 RUN_MARKER = "HERALD_STACK_RUN"
 
@@ -69,6 +69,13 @@ def environment(cfg: StackConfig) -> dict[str, str]:
 
 
 def start(cfg: StackConfig, timeout_s: float = 120.0) -> Managed:
+    for service in SERVICES:
+        if port_taken(port(cfg, service)):
+            msg = (
+                f"port {port(cfg, service)} ({service.name}) is already taken by another process: "
+                "stop it, or move the services with HERALD_STACK_SERVICE_PORT_OFFSET"
+            )
+            raise StackError(msg)
     proc = managed(cfg)
     honcho = Path(sys.executable).parent / "honcho"
     procfile = cfg.root / "deploy" / "local" / "Procfile"

@@ -45,7 +45,13 @@ class Infra:
 
     async def start(self) -> None:
         """Wait for MongoDB, then start the broker (its subscribers begin consuming)."""
+        await self.start_mongo()
+        await self.start_broker()
+
+    async def start_mongo(self) -> None:
         await wait_for_mongo(self.mongo, self.mongo_settings)
+
+    async def start_broker(self) -> None:
         await start_broker(self.broker, self.kafka_settings)
 
     async def stop(self) -> None:

@@ -2,7 +2,7 @@
 
 Used by `deploy/local` (through herald-stack), by the compose file's one-shot `topics` service,
 and by a production init job. Reads `HERALD_KAFKA_BOOTSTRAP_SERVERS`, `HERALD_TOPIC_PARTITIONS`
-(default 12) and `HERALD_TOPIC_REPLICATION_FACTOR` (default 1).
+(default 12), `HERALD_TOPIC_REPLICATION_FACTOR` (default 1) and `HERALD_TOPIC_PREFIX`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from herald.kafka import provision_topics
 from herald.settings import ConfigurationError, KafkaSettings, load_settings
-from herald.topics import DEFAULT_PARTITIONS, provisioning_plan
+from herald.topics import DEFAULT_PARTITIONS, TopicNames
 
 
 class ProvisionSettings(BaseSettings):
@@ -23,6 +23,7 @@ class ProvisionSettings(BaseSettings):
 
     partitions: int = Field(default=DEFAULT_PARTITIONS, ge=1, le=1000)
     replication_factor: int = Field(default=1, ge=1, le=7)
+    prefix: str = Field(default="", pattern=r"^[a-zA-Z0-9._-]*$")
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
 
 
@@ -35,7 +36,7 @@ def main() -> int:
     created, existing = asyncio.run(
         provision_topics(
             settings.kafka.bootstrap_servers,
-            provisioning_plan(settings.partitions),
+            TopicNames(prefix=settings.prefix).plan(settings.partitions),
             replication_factor=settings.replication_factor,
         )
     )

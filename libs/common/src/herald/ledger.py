@@ -1,0 +1,186 @@
+"""The publication ledger: one entry per target, the publisher's memory of what it did.
+
+`_id` is the target id. The entry moves `in_progress → published | failed`; while in progress it
+holds the platform flow's checkpoint (container id, publish id, uploaded photo ids), so a
+redelivered request resumes instead of repeating a visible step.
+
+Exclusivity works on FerretDB, whose updates are not atomic (docs/architecture.md §7): a handler
+takes a **lease** by inserting `{_id: "<target>:<epoch>"}` into `ledger_leases` with a unique `_id`.
+The newest epoch is the lease; an expired or released one is taken over by inserting the next
+epoch, and only one contender's insert can succeed. Leases are never updated by anyone but their
+holder and the newest one is never deleted, so no read-modify-write race can hand the lease to two.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from pymongo import DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from herald.events import PostRequested
+from herald.mongo import Document
+
+LEDGER = "ledger"
+LEASES = "ledger_leases"
+
+
+class EntryState(StrEnum):
+    IN_PROGRESS = "in_progress"
+    PUBLISHED = "published"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Lease:
+    target_id: str
+    owner: str
+    epoch: int
+
+
+@dataclass
+class LedgerEntry:
+    target_id: str
+    state: EntryState
+    attempt: int
+    checkpoint_step: str | None = None
+    checkpoint: dict[str, Any] = field(default_factory=dict)
+    result: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    replays: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_document(cls, doc: Document) -> LedgerEntry:
+        return cls(
+            target_id=doc["_id"],
+            state=EntryState(doc["state"]),
+            attempt=int(doc.get("attempt", 1)),
+            checkpoint_step=doc.get("checkpoint_step"),
+            checkpoint=dict(doc.get("checkpoint") or {}),
+            result=doc.get("result"),
+            error=doc.get("error"),
+            replays=list(doc.get("replays") or []),
+        )
+
+
+class Ledger(Protocol):
+    async def acquire(self, target_id: str) -> Lease | None: ...
+    async def release(self, lease: Lease) -> None: ...
+    async def begin(self, request: PostRequested, attempt: int) -> LedgerEntry: ...
+    async def save_checkpoint(self, lease: Lease, step: str, data: dict[str, Any]) -> None: ...
+    async def complete(self, lease: Lease, result: dict[str, Any]) -> None: ...
+    async def fail(self, lease: Lease, error: dict[str, Any]) -> None: ...
+    async def reopen(self, lease: Lease, replay_id: str) -> LedgerEntry: ...
+
+
+class MongoLedger:
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        *,
+        lease_s: float = 300.0,
+        owner: str | None = None,
+    ) -> None:
+        self._entries = db[LEDGER]
+        self._leases = db[LEASES]
+        self._lease = timedelta(seconds=lease_s)
+        self._owner = owner or uuid.uuid4().hex
+
+    async def ensure_indexes(self) -> None:
+        await self._leases.create_index([("target_id", 1), ("epoch", DESCENDING)])
+        await self._entries.create_index([("state", 1), ("updated_at", 1)])
+
+    async def acquire(self, target_id: str) -> Lease | None:
+        now = datetime.now(UTC)
+        latest = await self._leases.find_one({"target_id": target_id}, sort=[("epoch", DESCENDING)])
+        if latest is not None and _aware(latest["expires_at"]) > now:
+            return None
+        epoch = 1 if latest is None else int(latest["epoch"]) + 1
+        doc: Document = {
+            "_id": f"{target_id}:{epoch}",
+            "target_id": target_id,
+            "epoch": epoch,
+            "owner": self._owner,
+            "expires_at": now + self._lease,
+        }
+        try:
+            await self._leases.insert_one(doc)
+        except DuplicateKeyError:
+            return None  # another contender took this epoch first
+        return Lease(target_id, self._owner, epoch)
+
+    async def release(self, lease: Lease) -> None:
+        now = datetime.now(UTC)
+        await self._leases.update_one(
+            {"_id": f"{lease.target_id}:{lease.epoch}", "owner": lease.owner},
+            {"$set": {"expires_at": now}},
+        )
+        # Older epochs are history nobody contends for; the newest is kept (see module doc).
+        await self._leases.delete_many(
+            {"target_id": lease.target_id, "epoch": {"$lt": lease.epoch}}
+        )
+
+    async def begin(self, request: PostRequested, attempt: int) -> LedgerEntry:
+        now = datetime.now(UTC)
+        doc: Document = {
+            "_id": request.target_id,
+            "post_id": request.post_id,
+            "business_id": request.business_id,
+            "integration_id": request.integration_id,
+            "platform": request.platform.value,
+            "state": EntryState.IN_PROGRESS.value,
+            "attempt": attempt,
+            "checkpoint_step": None,
+            "checkpoint": {},
+            "created_at": now,
+            "updated_at": now,
+        }
+        try:
+            await self._entries.insert_one(doc)
+        except DuplicateKeyError:
+            existing = await self._entries.find_one({"_id": request.target_id})
+            if existing is None:  # deleted between the insert and the read: start again
+                return await self.begin(request, attempt)
+            entry = LedgerEntry.from_document(existing)
+            if entry.state is EntryState.IN_PROGRESS and entry.attempt != attempt:
+                await self._set(request.target_id, {"attempt": attempt})
+                entry.attempt = attempt
+            return entry
+        return LedgerEntry.from_document(doc)
+
+    async def save_checkpoint(self, lease: Lease, step: str, data: dict[str, Any]) -> None:
+        await self._set(lease.target_id, {"checkpoint_step": step, "checkpoint": data})
+
+    async def complete(self, lease: Lease, result: dict[str, Any]) -> None:
+        await self._set(lease.target_id, {"state": EntryState.PUBLISHED.value, "result": result})
+
+    async def fail(self, lease: Lease, error: dict[str, Any]) -> None:
+        await self._set(lease.target_id, {"state": EntryState.FAILED.value, "error": error})
+
+    async def reopen(self, lease: Lease, replay_id: str) -> LedgerEntry:
+        existing = await self._entries.find_one({"_id": lease.target_id})
+        if existing is None:
+            msg = f"no ledger entry for {lease.target_id}"
+            raise LookupError(msg)
+        replays = [*list(existing.get("replays") or []), replay_id]
+        changes = {"state": EntryState.IN_PROGRESS.value, "attempt": 1, "replays": replays}
+        await self._set(lease.target_id, changes)
+        return LedgerEntry.from_document({**existing, **changes})
+
+    async def get(self, target_id: str) -> LedgerEntry | None:
+        doc = await self._entries.find_one({"_id": target_id})
+        return None if doc is None else LedgerEntry.from_document(doc)
+
+    async def _set(self, target_id: str, changes: dict[str, Any]) -> None:
+        await self._entries.update_one(
+            {"_id": target_id}, {"$set": {**changes, "updated_at": datetime.now(UTC)}}
+        )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

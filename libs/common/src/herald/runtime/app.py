@@ -1,0 +1,101 @@
+"""`create_publisher_app`: a whole publisher service around one platform adapter."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from prometheus_client import CollectorRegistry
+from pymongo import AsyncMongoClient
+
+from herald.emitter import EventEmitter, KafkaEmitter
+from herald.infra import Infra
+from herald.kafka import new_broker
+from herald.ledger import MongoLedger
+from herald.mongo import Document
+from herald.runtime.consumer import PublisherConsumer
+from herald.runtime.handler import PublishHandler
+from herald.runtime.metrics import PublisherMetrics
+from herald.runtime.ports import Platform, TokenSource
+from herald.runtime.routing import KafkaRouter
+from herald.runtime.settings import PublisherSettings
+from herald.service import ReadinessCheck, add_operational_routes
+from herald.topics import TopicNames
+
+Closer = Callable[[], Awaitable[None]]
+
+
+def create_publisher_app(
+    *,
+    platform: Platform,
+    settings: PublisherSettings,
+    tokens: TokenSource,
+    broker: KafkaBroker | None = None,
+    mongo: AsyncMongoClient[Document] | None = None,
+    emitter: EventEmitter | None = None,
+    extra_checks: dict[str, ReadinessCheck] | None = None,
+    closers: Sequence[Closer] = (),
+    registry: CollectorRegistry | None = None,
+    names: TopicNames | None = None,
+) -> FastAPI:
+    """The publisher for `platform`: subscribers, ledger, results, dead letters, metrics, probes.
+
+    `closers` run at shutdown after the broker stopped (HTTP clients of the adapter, ...).
+    """
+    service = f"publisher-{platform.name.value}"
+    names = names or TopicNames(prefix=settings.topic_prefix)
+    registry = registry or CollectorRegistry()
+    broker = broker or new_broker(
+        settings.kafka,
+        client_id=f"herald-{service}",
+        middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name=service)],
+    )
+    infra = Infra.build(
+        kafka=settings.kafka,
+        mongo=settings.mongo,
+        client_id=f"herald-{service}",
+        broker=broker,
+        mongo_client=mongo,
+    )
+    ledger = MongoLedger(infra.mongo[settings.database], lease_s=settings.lease_s)
+    handler = PublishHandler(
+        platform=platform,
+        ledger=ledger,
+        tokens=tokens,
+        policy=settings.retry.policy(names.tiers),
+        busy_retry_s=settings.busy_retry_s,
+    )
+    consumer = PublisherConsumer(
+        platform=platform.name,
+        handler=handler,
+        router=KafkaRouter(broker, platform.name, names),
+        emitter=emitter or KafkaEmitter(broker, source=f"herald/{service}"),
+        metrics=PublisherMetrics.create(registry),
+        names=names,
+    )
+    group = f"{settings.topic_prefix}herald-{service}"
+    consumer.register(broker, group=group, concurrency=settings.concurrency)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await infra.start_mongo()
+        await ledger.ensure_indexes()
+        await infra.start_broker()
+        try:
+            yield
+        finally:
+            consumer.close()
+            await infra.broker.stop()
+            for close in closers:
+                await close()
+            await infra.mongo.close()
+
+    app = FastAPI(title=f"Herald {service}", version="0.1.0", lifespan=lifespan)
+    checks = {**infra.checks(), **(extra_checks or {})}
+    add_operational_routes(app, service=service, checks=checks, registry=registry)
+    app.state.broker = broker
+    app.state.ledger = ledger
+    return app

@@ -1,0 +1,307 @@
+"""The transport: FastStream subscribers for the request topic and its delay tiers.
+
+Offsets are committed explicitly, per record, and only after the message was published (its
+results emitted) or durably handed to a delay tier or the dead-letter topic. A message that
+cannot be decoded goes to the dead-letter topic with the reason. An unexpected error (MongoDB or
+Kafka unreachable, a bug) never drops the message: its partition is rewound to it and paused
+briefly, and it runs again. Delay tiers pause a partition whose head is not yet due and resume it
+when it is (pause, seek, resume on the underlying consumer); a handler never sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from aiokafka import TopicPartition
+from aiokafka.errors import IllegalStateError, KafkaError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.message import StreamMessage
+
+from herald.cloudevents import decode
+from herald.delivery import Delivery
+from herald.emitter import EventEmitter
+from herald.errors import InvalidEvent
+from herald.events import (
+    PostFailed,
+    PostPublished,
+    PostRequested,
+    PostRetryScheduled,
+    RetryReason,
+)
+from herald.policy import tier_for
+from herald.runtime.handler import Disposition, PublishHandler, ToDeadLetter, ToTier
+from herald.runtime.holding import Hold, Reroute, hold_decision
+from herald.runtime.metrics import PublisherMetrics
+from herald.runtime.routing import KafkaRouter
+from herald.topics import Platform, TopicNames
+
+log = structlog.get_logger(__name__)
+
+INVALID_HEADERS = "x-herald-invalid-headers"
+RETRY_AFTER_ERROR_S = 2.0
+
+
+async def tolerant_parser(
+    record: Any, original: Callable[[Any], Awaitable[StreamMessage[Any]]]
+) -> StreamMessage[Any]:
+    """FastStream's parser fails on a header that is not UTF-8; replace such values and name
+    them in a header of their own, so the message reaches the handler and the dead-letter topic."""
+    try:
+        return await original(record)
+    except UnicodeDecodeError:
+        bad = [k for k, v in record.headers if not _is_utf8(v)]
+        fixed = [(k, v.decode("utf-8", "replace").encode()) for k, v in record.headers]
+        copy = dataclasses.replace(
+            record, headers=[*fixed, (INVALID_HEADERS, ",".join(bad).encode())]
+        )
+        if hasattr(record, "consumer"):
+            copy.consumer = record.consumer
+        return await original(copy)
+
+
+def _is_utf8(value: bytes | None) -> bool:
+    try:
+        (value or b"").decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class PublisherConsumer:
+    def __init__(
+        self,
+        *,
+        platform: Platform,
+        handler: PublishHandler,
+        router: KafkaRouter,
+        emitter: EventEmitter,
+        metrics: PublisherMetrics,
+        names: TopicNames,
+    ) -> None:
+        self._platform = platform
+        self._handler = handler
+        self._router = router
+        self._emitter = emitter
+        self._metrics = metrics
+        self._names = names
+        self._tiers = dict(names.tiers)
+        self._resumes: set[asyncio.TimerHandle] = set()
+
+    def register(self, broker: KafkaBroker, *, group: str, concurrency: int) -> None:
+        """Subscribe the request topic (`concurrency` consumers) and one consumer per tier."""
+        common: dict[str, Any] = {
+            "ack_policy": AckPolicy.MANUAL,
+            "auto_offset_reset": "earliest",
+            "parser": tolerant_parser,
+        }
+        main = broker.subscriber(
+            self._names.requested(self._platform),
+            group_id=group,
+            max_workers=concurrency if concurrency > 1 else None,
+            title=f"on_post_requested:{self._platform.value}",
+            description="Publish one target on this platform; results go to post.results.",
+            **common,
+        )
+
+        async def on_post_requested(msg: KafkaMessage) -> None:
+            await self.process(msg, tier=None)
+
+        main(on_post_requested)
+        for tier in self._tiers:
+            sub = broker.subscriber(
+                self._names.delay(self._platform, tier),
+                group_id=f"{group}.delay.{tier}",
+                title=f"on_post_delayed:{self._platform.value}:{tier}",
+                description=f"Resume deferred requests once due (tier {tier}).",
+                **common,
+            )
+            sub(self._tier_handler(tier))
+
+    def _tier_handler(self, tier: str) -> Callable[[KafkaMessage], Awaitable[None]]:
+        async def on_post_delayed(msg: KafkaMessage) -> None:
+            await self.process(msg, tier=tier)
+
+        return on_post_delayed
+
+    def close(self) -> None:
+        for handle in self._resumes:
+            handle.cancel()
+        self._resumes.clear()
+
+    async def process(self, msg: KafkaMessage, *, tier: str | None) -> None:
+        record: Any = msg.raw_message  # one ConsumerRecord: these subscribers are not batched
+        headers = dict(msg.headers)
+        structlog.contextvars.bind_contextvars(
+            platform=self._platform.value,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
+        try:
+            await self._process(msg, record, headers, tier)
+        except Exception:  # nothing may be lost: rewind to the message and retry it
+            stage = "tier" if tier else "main"
+            log.exception("message.put_back", stage=stage, retry_in_s=RETRY_AFTER_ERROR_S)
+            self._metrics.redeliveries.labels(self._platform.value, stage).inc()
+            self._pause(
+                msg.consumer, record, datetime.now(UTC) + timedelta(seconds=RETRY_AFTER_ERROR_S)
+            )
+        finally:
+            structlog.contextvars.unbind_contextvars(
+                "platform", "topic", "partition", "offset", "post_id", "target_id", "attempt"
+            )
+
+    async def _process(
+        self, msg: KafkaMessage, record: Any, headers: dict[str, str], tier: str | None
+    ) -> None:
+        if tier is not None and not await self._due(msg, record, headers, tier):
+            return
+        try:
+            if INVALID_HEADERS in headers:
+                raise InvalidEvent(
+                    f"header(s) {headers[INVALID_HEADERS]} are not UTF-8", code="bad_headers"
+                )
+            envelope = decode(record.value or b"", headers, expect=(PostRequested,))
+        except InvalidEvent as invalid:
+            await self._dead_letter_invalid(record, headers, invalid)
+            await _commit(msg, record)
+            return
+        request = envelope.event
+        assert isinstance(request, PostRequested)
+        delivery = Delivery.from_headers(headers)
+        structlog.contextvars.bind_contextvars(
+            post_id=request.post_id, target_id=request.target_id, attempt=delivery.attempt
+        )
+        began = time.perf_counter()
+        disposition = await self._handler.handle(request, delivery)
+        await self._carry_out(disposition, record, headers, request)
+        await _commit(msg, record)
+        self._metrics.handle_seconds.labels(self._platform.value).observe(
+            time.perf_counter() - began
+        )
+        self._metrics.outcomes.labels(
+            self._platform.value, disposition.outcome, disposition.category or ""
+        ).inc()
+        _summary(disposition)
+
+    async def _due(
+        self, msg: KafkaMessage, record: Any, headers: dict[str, str], tier: str
+    ) -> bool:
+        now = datetime.now(UTC)
+        arrived = datetime.fromtimestamp(record.timestamp / 1000, tz=UTC)
+        decision = hold_decision(
+            now, arrived, self._tiers[tier], Delivery.from_headers(headers).due_at
+        )
+        if isinstance(decision, Hold):
+            self._metrics.tier_holds.labels(self._platform.value, tier).inc()
+            self._pause(msg.consumer, record, decision.until)
+            return False
+        if isinstance(decision, Reroute):
+            delivery = Delivery.from_headers(headers)
+            assert delivery.due_at is not None
+            route = ToTier(
+                tier_for(decision.remaining_s, self._tiers),
+                delivery.due_at,
+                delivery.attempt,
+                _reason(delivery),
+                delivery.first_failure_at,
+                delivery.checkpoint,
+            )
+            await self._router.to_tier(record, headers, route)
+            await _commit(msg, record)
+            return False
+        return True
+
+    async def _carry_out(
+        self, disposition: Disposition, record: Any, headers: dict[str, str], request: PostRequested
+    ) -> None:
+        route = disposition.route
+        if isinstance(route, ToTier):
+            await self._router.to_tier(record, headers, route)
+            self._metrics.delayed.labels(self._platform.value, route.tier, route.reason.value).inc()
+        elif isinstance(route, ToDeadLetter):
+            await self._router.dead_letter(record, headers, route.error)
+            self._metrics.dead_letters.labels(
+                self._platform.value, disposition.category or ""
+            ).inc()
+        for event in disposition.events:
+            await self._emitter.emit(event, topic=self._names.post_results, key=request.post_id)
+
+    async def _dead_letter_invalid(
+        self, record: Any, headers: dict[str, str], invalid: InvalidEvent
+    ) -> None:
+        error = {"category": "invalid_event", "code": invalid.code, "message": invalid.reason}
+        await self._router.dead_letter(record, headers, error)
+        self._metrics.invalid_events.labels(self._platform.value, invalid.code).inc()
+        self._metrics.dead_letters.labels(self._platform.value, "invalid_event").inc()
+        log.warning("message.dead_lettered", code=invalid.code, reason=invalid.reason)
+
+    def _pause(self, consumer: Any, record: Any, until: datetime) -> None:
+        partition = TopicPartition(record.topic, record.partition)
+        consumer.pause(partition)
+        consumer.seek(partition, record.offset)  # read the same record again after resuming
+        delay = max((until - datetime.now(UTC)).total_seconds(), 0.0)
+        loop = asyncio.get_running_loop()
+        handle: asyncio.TimerHandle | None = None
+
+        def resume() -> None:
+            if handle is not None:
+                self._resumes.discard(handle)
+            with contextlib.suppress(IllegalStateError, KafkaError):
+                consumer.resume(partition)  # the partition may have been revoked meanwhile
+
+        handle = loop.call_later(delay, resume)
+        self._resumes.add(handle)
+
+
+async def _commit(msg: KafkaMessage, record: Any) -> None:
+    partition = TopicPartition(record.topic, record.partition)
+    try:
+        consumer: Any = msg.consumer  # the real AIOKafkaConsumer, which takes explicit offsets
+        await consumer.commit({partition: record.offset + 1})
+    except KafkaError as exc:
+        # Lost the partition in a rebalance: its next owner re-reads the message, and the ledger
+        # makes that harmless.
+        log.warning("offset.commit_failed", error=str(exc))
+
+
+def _reason(delivery: Delivery) -> RetryReason:
+    return (
+        RetryReason(delivery.reason) if delivery.reason in ("retry", "wait") else RetryReason.WAIT
+    )
+
+
+def _summary(disposition: Disposition) -> None:
+    for event in disposition.events:
+        if isinstance(event, PostPublished):
+            log.info(
+                "post.published",
+                outcome=disposition.outcome,
+                platform_post_id=event.platform_post_id,
+            )
+        elif isinstance(event, PostRetryScheduled):
+            log.info(
+                "post.retry_scheduled",
+                reason=event.reason.value,
+                tier=event.tier,
+                next_attempt_at=event.next_attempt_at.isoformat(),
+                error_code=event.error.code if event.error else None,
+            )
+        elif isinstance(event, PostFailed):
+            log.warning(
+                "post.failed",
+                outcome=disposition.outcome,
+                category=event.error.category.value,
+                error_code=event.error.code,
+                message=event.error.message,
+            )
+    if not disposition.events:
+        log.info("post.deferred", outcome=disposition.outcome)

@@ -1,0 +1,83 @@
+"""What the runtime needs from a platform adapter and from the token source.
+
+A platform adapter classifies every failure into `herald.errors` and returns one of two outcomes:
+`Published`, or `Wait` when the platform needs time (processing) and the flow should resume from
+its checkpoint later. It persists progress through `Checkpoint.save` before each step that must
+not be repeated, so a redelivery resumes there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from herald.events import PostRequested, RecipientOutcome, Violation
+from herald.topics import Platform as PlatformName
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_token: str = field(repr=False)
+    account_id: str
+    account: Mapping[str, str] = field(default_factory=dict)
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Published:
+    platform_post_id: str | None
+    permalink: str | None = None
+    recipients: tuple[RecipientOutcome, ...] = ()
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Come back in `delay_s`; `step` names the checkpoint the flow will resume from."""
+
+    delay_s: float
+    step: str
+    detail: str = ""
+
+
+Outcome = Published | Wait
+
+
+class Checkpoint:
+    """The flow's saved progress. `save` persists before the caller takes its next step."""
+
+    def __init__(
+        self,
+        step: str | None,
+        data: Mapping[str, Any],
+        saver: Callable[[str, dict[str, Any]], Awaitable[None]],
+    ) -> None:
+        self.step = step
+        self.data: dict[str, Any] = dict(data)
+        self._saver = saver
+
+    async def save(self, step: str, **data: Any) -> None:
+        self.data.update(data)
+        self.step = step
+        await self._saver(step, dict(self.data))
+
+
+class Platform(Protocol):
+    name: PlatformName
+
+    def validate(self, request: PostRequested) -> list[Violation]:
+        """Content rules checked again before any platform call."""
+        ...
+
+    async def publish(
+        self, request: PostRequested, credentials: Credentials, checkpoint: Checkpoint
+    ) -> Outcome:
+        """Run (or resume) the platform flow; raise a `herald.errors.PlatformError` on failure."""
+        ...
+
+
+class TokenSource(Protocol):
+    async def get(self, integration_id: str, business_id: str) -> Credentials: ...
+
+    async def refresh(self, integration_id: str, business_id: str) -> Credentials: ...
