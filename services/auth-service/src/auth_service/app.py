@@ -1,24 +1,46 @@
 """Composition root of auth-service.
 
-`create_app` builds every adapter; nothing else wires things.
+`create_app` builds every adapter (through `runtime.build_runtime`); nothing else wires things.
+The lifespan connects to MongoDB and Kafka, creates the indexes and runs the refresh loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
+import structlog
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
+from auth_service.adapters.mongo import ensure_indexes
+from auth_service.api import admin, integrations, internal, oauth, webhooks
+from auth_service.api.common import install_error_handler
+from auth_service.handlers.base import Deps
+from auth_service.handlers.maintenance import maintenance_pass
+from auth_service.ports import Clock, EventEmitter
+from auth_service.runtime import SERVICE, build_runtime
 from auth_service.settings import Settings
-from herald.infra import Infra
 from herald.mongo import Document
 from herald.service import add_operational_routes
 
-SERVICE = "auth-service"
+__all__ = ["SERVICE", "create_app"]
+log = structlog.get_logger(__name__)
+
+
+async def refresh_loop(deps: Deps, interval_s: float) -> None:
+    """Refresh ahead of expiry, clean up, update gauges; forever, one pass per interval."""
+    while True:
+        try:
+            report = await maintenance_pass(deps)
+            log.debug("refresh.pass", refreshed=report.refreshed, expired=report.expired)
+        except Exception:
+            log.exception("refresh.pass_failed")
+        await asyncio.sleep(interval_s)
 
 
 def create_app(
@@ -26,24 +48,45 @@ def create_app(
     *,
     broker: KafkaBroker | None = None,
     mongo: AsyncMongoClient[Document] | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    emitter: EventEmitter | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
-    infra = Infra.build(
-        kafka=settings.kafka,
-        mongo=settings.mongo,
-        client_id=f"herald-{SERVICE}",
-        broker=broker,
-        mongo_client=mongo,
+    runtime = build_runtime(
+        settings, broker=broker, mongo=mongo, http_client=http_client, emitter=emitter, clock=clock
     )
-    registry = CollectorRegistry()
+    db = runtime.infra.mongo[settings.database]
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await infra.start()
+        await runtime.infra.start()
+        await ensure_indexes(db)
+        loop = None
+        if settings.refresh.enabled:
+            loop = asyncio.create_task(refresh_loop(runtime.deps, settings.refresh.interval_s))
         try:
             yield
         finally:
-            await infra.stop()
+            if loop is not None:
+                loop.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loop
+            await runtime.close_http()
+            await runtime.infra.stop()
 
-    app = FastAPI(title="Herald auth-service", version="0.1.0", lifespan=lifespan)
-    add_operational_routes(app, service=SERVICE, checks=infra.checks(), registry=registry)
+    app = FastAPI(
+        title="Herald auth-service",
+        version="0.1.0",
+        description="OAuth for four platforms, the encrypted token vault, API keys and tenancy.",
+        lifespan=lifespan,
+    )
+    app.state.deps = runtime.deps
+    app.state.service_tokens = dict(settings.service_tokens)
+    app.state.admin_token = settings.admin_token
+    install_error_handler(app)
+    for module in (oauth, integrations, internal, admin, webhooks):
+        app.include_router(module.router)
+    add_operational_routes(
+        app, service=SERVICE, checks=runtime.infra.checks(), registry=runtime.registry
+    )
     return app

@@ -1,0 +1,1 @@
+"""Implementations of the ports: MongoDB repositories, platform clients, the system clock."""

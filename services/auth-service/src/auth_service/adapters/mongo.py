@@ -1,0 +1,310 @@
+"""MongoDB repositories of auth-service, correct on MongoDB and on FerretDB (ARCHITECTURE §7).
+
+Exclusivity comes only from inserts into unique indexes (a used state, a used code, a refresh
+lock, one integration per business and account); no transactions, no TTL indexes (the refresh
+loop runs `cleanup`), no `findAndModify`, aggregations limited to `$group` with `$sum`.
+
+Collections: businesses, api_keys, integrations, oauth_states, oauth_state_uses,
+oauth_code_uses, refresh_locks, deletion_requests.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from auth_service.adapters.codec import (
+    business_doc,
+    business_from,
+    integration_doc,
+    integration_from,
+    key_doc,
+    key_from,
+    state_doc,
+    state_from,
+)
+from auth_service.domain import (
+    ApiKeyRecord,
+    AuthServer,
+    Business,
+    Integration,
+    OAuthState,
+    RefreshMode,
+    SecretField,
+)
+from auth_service.ports import DuplicateAccount
+from herald.events import IntegrationStatus
+from herald.mongo import Document
+from herald.topics import Platform
+
+Db = AsyncDatabase[Document]
+
+INDEXES: dict[str, list[IndexModel]] = {
+    "api_keys": [IndexModel([("business_id", ASCENDING)], name="business")],
+    "integrations": [
+        IndexModel(
+            [("business_id", ASCENDING), ("platform", ASCENDING), ("account_id", ASCENDING)],
+            name="business_account",
+            unique=True,
+        ),
+        IndexModel([("status", ASCENDING), ("mode", ASCENDING)], name="status_mode"),
+        IndexModel([("provider_user_id", ASCENDING)], name="provider_user"),
+        IndexModel([("platform", ASCENDING), ("account_id", ASCENDING)], name="account"),
+    ],
+    "oauth_states": [IndexModel([("expires_at", ASCENDING)], name="expires")],
+    "oauth_state_uses": [IndexModel([("at", ASCENDING)], name="at")],
+    "oauth_code_uses": [IndexModel([("at", ASCENDING)], name="at")],
+    "refresh_locks": [IndexModel([("lease_until", ASCENDING)], name="lease")],
+}
+
+
+async def ensure_indexes(db: Db) -> None:
+    for collection, indexes in INDEXES.items():
+        await db[collection].create_indexes(indexes)
+
+
+class MongoBusinesses:
+    def __init__(self, db: Db) -> None:
+        self._c = db["businesses"]
+
+    async def insert(self, business: Business) -> None:
+        await self._c.insert_one(business_doc(business))
+
+    async def get(self, business_id: str) -> Business | None:
+        doc = await self._c.find_one({"_id": business_id})
+        return business_from(doc) if doc else None
+
+    async def all(self) -> list[Business]:
+        return [business_from(d) async for d in self._c.find({}).sort("created_at", ASCENDING)]
+
+
+class MongoApiKeys:
+    def __init__(self, db: Db) -> None:
+        self._c = db["api_keys"]
+
+    async def insert(self, key: ApiKeyRecord) -> None:
+        await self._c.insert_one(key_doc(key))
+
+    async def get(self, key_id: str) -> ApiKeyRecord | None:
+        doc = await self._c.find_one({"_id": key_id})
+        return key_from(doc) if doc else None
+
+    async def for_business(self, business_id: str) -> list[ApiKeyRecord]:
+        cursor = self._c.find({"business_id": business_id}).sort("created_at", ASCENDING)
+        return [key_from(d) async for d in cursor]
+
+    async def revoke(self, key_id: str, at: datetime) -> bool:
+        result = await self._c.update_one(
+            {"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": at}}
+        )
+        return result.modified_count == 1
+
+    async def touch(self, key_id: str, at: datetime) -> None:
+        await self._c.update_one({"_id": key_id}, {"$set": {"last_used_at": at}})
+
+
+class MongoIntegrations:
+    def __init__(self, db: Db) -> None:
+        self._c = db["integrations"]
+
+    async def get(self, integration_id: str) -> Integration | None:
+        doc = await self._c.find_one({"_id": integration_id})
+        return integration_from(doc) if doc else None
+
+    async def for_business(
+        self, business_id: str, platform: Platform | None = None
+    ) -> list[Integration]:
+        query: Document = {"business_id": business_id}
+        if platform is not None:
+            query["platform"] = platform.value
+        cursor = self._c.find(query).sort([("connected_at", ASCENDING), ("_id", ASCENDING)])
+        return [integration_from(d) async for d in cursor]
+
+    async def find_account(
+        self, business_id: str, platform: Platform, account_id: str
+    ) -> Integration | None:
+        query = {"business_id": business_id, "platform": platform.value, "account_id": account_id}
+        doc = await self._c.find_one(query)
+        return integration_from(doc) if doc else None
+
+    async def insert(self, integration: Integration) -> None:
+        try:
+            await self._c.insert_one(integration_doc(integration))
+        except DuplicateKeyError as exc:
+            raise DuplicateAccount(integration.account_id) from exc
+
+    async def replace(self, integration: Integration, *, expected_version: int) -> bool:
+        doc = integration_doc(integration)
+        doc["version"] = expected_version + 1
+        result = await self._c.replace_one(
+            {"_id": integration.id, "version": expected_version}, doc
+        )
+        return result.matched_count == 1
+
+    async def touch(self, integration_id: str, at: datetime) -> None:
+        await self._c.update_one({"_id": integration_id}, {"$set": {"last_used_at": at}})
+
+    async def due(
+        self,
+        mode: RefreshMode,
+        *,
+        now: datetime,
+        expires_before: datetime | None,
+        checked_before: datetime | None,
+        limit: int,
+    ) -> list[Integration]:
+        reasons: list[Document] = []
+        if expires_before is not None:
+            reasons += [
+                {"expires_at": {"$lte": expires_before}},
+                {"user_expires_at": {"$lte": expires_before}},
+            ]
+        if checked_before is not None:
+            reasons.append({"last_checked_at": {"$lte": checked_before}})
+        if not reasons:
+            return []
+        query = {
+            "status": IntegrationStatus.ACTIVE.value,
+            "mode": mode.value,
+            "$and": [
+                {"$or": reasons},
+                {"$or": [{"next_attempt_at": None}, {"next_attempt_at": {"$lte": now}}]},
+            ],
+        }
+        cursor = self._c.find(query).sort("_id", ASCENDING).limit(limit)
+        return [integration_from(d) async for d in cursor]
+
+    async def of_provider_user(
+        self, auth_server: AuthServer, provider_user_id: str
+    ) -> list[Integration]:
+        query = {"auth_server": auth_server.value, "provider_user_id": provider_user_id}
+        return [integration_from(d) async for d in self._c.find(query)]
+
+    async def of_account(self, platform: Platform, account_id: str) -> list[Integration]:
+        query = {"platform": platform.value, "account_id": account_id}
+        return [integration_from(d) async for d in self._c.find(query)]
+
+    async def ids_not_under(self, kid: str, limit: int) -> list[str]:
+        query = {
+            "$or": [{f"secrets.{f.value}.kid": {"$exists": True, "$ne": kid}} for f in SecretField]
+        }
+        cursor = self._c.find(query, {"_id": 1}).sort("_id", ASCENDING).limit(limit)
+        return [str(d["_id"]) async for d in cursor]
+
+    async def all_ids(self) -> list[str]:
+        return [str(d["_id"]) async for d in self._c.find({}, {"_id": 1})]
+
+    async def count_by_status(self) -> dict[tuple[str, str], int]:
+        pipeline: list[Document] = [
+            {"$group": {"_id": {"p": "$platform", "s": "$status"}, "n": {"$sum": 1}}}
+        ]
+        cursor = await self._c.aggregate(pipeline)
+        return {(d["_id"]["p"], d["_id"]["s"]): int(d["n"]) async for d in cursor}
+
+    async def count_by_kid(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for field in SecretField:
+            path = f"secrets.{field.value}.kid"
+            pipeline: list[Document] = [
+                {"$match": {path: {"$exists": True}}},
+                {"$group": {"_id": f"${path}", "n": {"$sum": 1}}},
+            ]
+            async for doc in await self._c.aggregate(pipeline):
+                counts[str(doc["_id"])] = counts.get(str(doc["_id"]), 0) + int(doc["n"])
+        return counts
+
+
+class MongoStates:
+    def __init__(self, db: Db) -> None:
+        self._states = db["oauth_states"]
+        self._uses = db["oauth_state_uses"]
+        self._codes = db["oauth_code_uses"]
+
+    async def put(self, state: OAuthState) -> None:
+        await self._states.insert_one(state_doc(state))
+
+    async def get(self, state_hash: str) -> OAuthState | None:
+        doc = await self._states.find_one({"_id": state_hash})
+        return state_from(doc) if doc else None
+
+    async def mark_used(self, state_hash: str, at: datetime) -> bool:
+        if not await _first_insert(self._uses, state_hash, at):
+            return False
+        await self._states.delete_one({"_id": state_hash})
+        return True
+
+    async def mark_code_used(self, code_hash: str, at: datetime) -> bool:
+        return await _first_insert(self._codes, code_hash, at)
+
+    async def cleanup(self, now: datetime, keep_marks_s: int) -> int:
+        removed = (await self._states.delete_many({"expires_at": {"$lt": now}})).deleted_count
+        cutoff = now - timedelta(seconds=keep_marks_s)
+        for marks in (self._uses, self._codes):
+            removed += (await marks.delete_many({"at": {"$lt": cutoff}})).deleted_count
+        return removed
+
+
+async def _first_insert(collection: AsyncCollection[Document], key: str, at: datetime) -> bool:
+    try:
+        await collection.insert_one({"_id": key, "at": at})
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+class MongoLocks:
+    """Leases by unique insert. An expired lease is taken over by deleting exactly that lease
+    (same owner and expiry) and inserting again, so only one contender can win."""
+
+    def __init__(self, db: Db) -> None:
+        self._c = db["refresh_locks"]
+
+    async def acquire(self, name: str, owner: str, now: datetime, lease_s: float) -> bool:
+        doc = {"_id": name, "owner": owner, "acquired_at": now}
+        doc["lease_until"] = now + timedelta(seconds=lease_s)
+        for _ in range(2):
+            try:
+                await self._c.insert_one(dict(doc))
+            except DuplicateKeyError:
+                held = await self._c.find_one({"_id": name})
+                if held is not None and held["lease_until"] > now:
+                    return False
+                if held is not None:
+                    stale = {
+                        "_id": name,
+                        "owner": held["owner"],
+                        "lease_until": held["lease_until"],
+                    }
+                    await self._c.delete_one(stale)
+            else:
+                return True
+        return False
+
+    async def release(self, name: str, owner: str) -> None:
+        await self._c.delete_one({"_id": name, "owner": owner})
+
+    async def holds(self, name: str, owner: str, now: datetime) -> bool:
+        doc = await self._c.find_one({"_id": name})
+        return doc is not None and doc["owner"] == owner and doc["lease_until"] > now
+
+    async def cleanup(self, now: datetime) -> int:
+        stale = now - timedelta(hours=1)
+        return (await self._c.delete_many({"lease_until": {"$lt": stale}})).deleted_count
+
+
+class MongoDeletions:
+    def __init__(self, db: Db) -> None:
+        self._c = db["deletion_requests"]
+
+    async def record(
+        self, code: str, user_id: str, integration_ids: list[str], at: datetime
+    ) -> None:
+        doc = {"_id": code, "user_id": user_id, "integration_ids": integration_ids, "at": at}
+        await self._c.insert_one(doc | {"status": "completed"})
+
+    async def get(self, code: str) -> dict[str, object] | None:
+        return await self._c.find_one({"_id": code})

@@ -1,0 +1,1 @@
+"""HTTP transport of auth-service: decode, authenticate, call a handler, map the result."""

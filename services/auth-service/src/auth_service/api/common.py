@@ -1,0 +1,129 @@
+"""Authentication dependencies, the error mapping and the documented error responses.
+
+Three kinds of callers, three bearer schemes in the OpenAPI document:
+- `ApiKey`: a business's key (`hk_<key_id>_<secret>`) on public routes, checked per scope;
+- `ServiceToken`: another Herald service on `/internal`, named by `HERALD_AUTH_SERVICE_TOKENS`;
+- `AdminToken`: operators on `/v1/admin`, `HERALD_AUTH_ADMIN_TOKEN`.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import SecretStr
+
+from auth_service.api.schemas import ErrorBody
+from auth_service.domain import ApiKeyRecord
+from auth_service.errors import AuthServiceError, Forbidden, Unauthorized
+from auth_service.handlers.base import Deps
+from auth_service.handlers.keys import authenticate
+from herald.topics import Platform
+
+api_key_scheme = HTTPBearer(
+    scheme_name="ApiKey", description="A business's API key: hk_<key_id>_<secret>", auto_error=False
+)
+service_scheme = HTTPBearer(
+    scheme_name="ServiceToken", description="A Herald service's token", auto_error=False
+)
+admin_scheme = HTTPBearer(scheme_name="AdminToken", description="The admin token", auto_error=False)
+
+Bearer = HTTPAuthorizationCredentials | None
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    described = {
+        400: "Rejected input",
+        401: "Missing or invalid credentials",
+        403: "Credentials without the right to this",
+        404: "Not found (or not this business's)",
+        409: "The integration needs to be reconnected",
+        503: "The platform or a lock holder did not answer in time",
+    }
+    return {s: {"model": ErrorBody, "description": described[s]} for s in statuses}
+
+
+def install_error_handler(app: FastAPI) -> None:
+    @app.exception_handler(AuthServiceError)
+    async def _handle(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AuthServiceError)
+        body = {"error": exc.code, "message": exc.message, **exc.details}
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(body, status_code=exc.status, headers=headers)
+
+
+def deps_of(request: Request) -> Deps:
+    deps: Deps = request.app.state.deps
+    return deps
+
+
+DepsDep = Annotated[Deps, Depends(deps_of)]
+
+
+def require_key(scope: str) -> Callable[..., Awaitable[ApiKeyRecord]]:
+    async def dependency(
+        deps: DepsDep, credentials: Annotated[Bearer, Depends(api_key_scheme)]
+    ) -> ApiKeyRecord:
+        return await authenticate(deps, credentials.credentials if credentials else None, scope)
+
+    return dependency
+
+
+@dataclass(frozen=True)
+class Caller:
+    service: str
+
+    @property
+    def publisher_platform(self) -> Platform | None:
+        """`publisher-<platform>` may read only that platform's tokens."""
+        suffix = self.service.removeprefix("publisher-")
+        return Platform(suffix) if suffix in Platform.__members__.values() else None
+
+    @property
+    def is_publisher(self) -> bool:
+        return self.service.startswith("publisher-")
+
+
+def match_service(tokens: Mapping[str, SecretStr], given: str) -> str | None:
+    """The service whose token `given` is; every token is compared, in constant time."""
+    found = None
+    for name, token in tokens.items():
+        if hmac.compare_digest(token.get_secret_value().encode(), given.encode()):
+            found = name
+    return found
+
+
+def require_service(*roles: str) -> Callable[..., Awaitable[Caller]]:
+    """Roles: `publisher` (any `publisher-*`) or a service name such as `scheduler`."""
+
+    async def dependency(
+        request: Request, credentials: Annotated[Bearer, Depends(service_scheme)]
+    ) -> Caller:
+        if credentials is None:
+            raise Unauthorized("a service token is required")
+        name = match_service(request.app.state.service_tokens, credentials.credentials)
+        if name is None:
+            raise Unauthorized("the service token is not valid")
+        caller = Caller(name)
+        if name in roles or ("publisher" in roles and caller.is_publisher):
+            return caller
+        raise Forbidden(f"{name} may not call this")
+
+    return dependency
+
+
+async def require_admin(
+    request: Request, credentials: Annotated[Bearer, Depends(admin_scheme)]
+) -> None:
+    expected: SecretStr | None = request.app.state.admin_token
+    if credentials is None:
+        raise Unauthorized("the admin token is required")
+    if expected is None or not hmac.compare_digest(
+        expected.get_secret_value().encode(), credentials.credentials.encode()
+    ):
+        raise Unauthorized("the admin token is not valid")

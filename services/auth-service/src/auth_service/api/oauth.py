@@ -1,0 +1,154 @@
+"""`/v1/oauth/{provider}`: connect (with the business's API key) and the callback (from the
+person's browser). The callback answers a plain page, JSON (`Accept: application/json`), or a
+redirect to `HERALD_AUTH_OAUTH__COMPLETION_URL`; never third-party content, never a referrer.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from auth_service.api.common import (
+    DepsDep,
+    api_key_scheme,
+    error_responses,
+    require_key,
+)
+from auth_service.api.schemas import CallbackResponse, ConnectResponse, ErrorBody
+from auth_service.api.views import health
+from auth_service.domain import ApiKeyRecord, AuthServer
+from auth_service.errors import AuthServiceError
+from auth_service.handlers.base import Deps
+from auth_service.handlers.keys import authenticate
+from auth_service.handlers.oauth import CallbackInput, complete_callback, start_connect
+from herald.topics import Platform
+
+router = APIRouter(prefix="/v1/oauth", tags=["oauth"])
+Writer = Annotated[ApiKeyRecord, Depends(require_key("integrations:write"))]
+
+
+class CallbackQuery(BaseModel):
+    """What the platform's redirect carries (other parameters, like TikTok's `scopes`, are
+    ignored)."""
+
+    state: str | None = Field(default=None, max_length=2048)
+    code: str | None = Field(default=None, max_length=2048)
+    error: str | None = Field(default=None, max_length=2048)
+    error_reason: str | None = Field(default=None, max_length=2048)
+    error_description: str | None = Field(default=None, max_length=2048)
+
+
+_PAGE_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+}
+
+
+@router.get(
+    "/{provider}/connect",
+    response_model=ConnectResponse,
+    responses={
+        302: {"description": "With redirect=true: to the platform's authorize page"},
+        **error_responses(400, 401, 403),
+    },
+)
+async def connect(
+    provider: Platform,
+    deps: DepsDep,
+    key: Writer,
+    login: Annotated[
+        Literal["facebook", "instagram"] | None,
+        Query(description="Instagram only: Business Login for Instagram (default) or Facebook."),
+    ] = None,
+    redirect: Annotated[bool, Query(description="Answer 302 to the authorize URL.")] = False,
+) -> Response:
+    started = await start_connect(
+        deps, key.business_id, provider.value, AuthServer(login) if login else None
+    )
+    if redirect:
+        return RedirectResponse(started.authorize_url, status_code=302, headers=_PAGE_HEADERS)
+    body = ConnectResponse(
+        provider=started.provider,
+        login=started.auth_server.value,
+        authorize_url=started.authorize_url,
+        state_expires_at=started.expires_at,
+    )
+    return JSONResponse(body.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/{provider}/callback",
+    response_model=CallbackResponse,
+    responses={
+        200: {"content": {"text/html": {}}, "description": "Connected (a page or JSON)"},
+        303: {"description": "To the completion URL, with status and integrations"},
+        400: {"model": ErrorBody, "content": {"text/html": {}}, "description": "Refused"},
+        **error_responses(401, 404, 503),
+    },
+)
+async def callback(
+    provider: Platform,
+    request: Request,
+    deps: DepsDep,
+    query: Annotated[CallbackQuery, Query()],
+) -> Response:
+    credentials = await api_key_scheme(request)
+    caller = None
+    if credentials is not None:
+        caller = (
+            await authenticate(deps, credentials.credentials, "integrations:write")
+        ).business_id
+    given = CallbackInput(
+        query.state, query.code, query.error, query.error_reason, query.error_description
+    )
+    wants_json = "application/json" in request.headers.get("accept", "")
+    try:
+        integrations = await complete_callback(deps, provider.value, given, caller)
+    except AuthServiceError as exc:
+        if exc.status != 400:
+            raise
+        return _refused(deps, provider, exc, wants_json)
+    now = deps.clock.now()
+    body = CallbackResponse(
+        status="connected",
+        provider=provider,
+        integrations=[health(i, now, deps.policy.margins) for i in integrations],
+    )
+    if deps.policy.completion_url:
+        done = {"status": "connected", "provider": provider.value}
+        done["integrations"] = ",".join(i.id for i in integrations)
+        return _completion(deps, done)
+    if wants_json:
+        return JSONResponse(body.model_dump(mode="json"), headers=_PAGE_HEADERS)
+    names = "".join(f"<li>{escape(i.account_name or i.account_id)}</li>" for i in integrations)
+    return _page(f"{provider.value.title()} connected", f"<ul>{names}</ul>", 200)
+
+
+def _refused(deps: Deps, provider: Platform, exc: AuthServiceError, wants_json: bool) -> Response:
+    if deps.policy.completion_url:
+        return _completion(deps, {"status": "error", "provider": provider.value, "error": exc.code})
+    if wants_json:
+        body = {"error": exc.code, "message": exc.message}
+        return JSONResponse(body, status_code=400, headers=_PAGE_HEADERS)
+    text = f"<p>{escape(exc.message)}</p><p>Code: {escape(exc.code)}</p>"
+    return _page("The connection was not completed", text, 400)
+
+
+def _completion(deps: Deps, query: dict[str, str]) -> Response:
+    target = f"{deps.policy.completion_url}?{urlencode(query)}"
+    return RedirectResponse(target, status_code=303, headers=_PAGE_HEADERS)
+
+
+def _page(title: str, body: str, status: int) -> HTMLResponse:
+    html = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{escape(title)}</title></head><body><h1>{escape(title)}</h1>{body}"
+        "<p>You can close this window.</p></body></html>"
+    )
+    return HTMLResponse(html, status_code=status, headers=_PAGE_HEADERS)

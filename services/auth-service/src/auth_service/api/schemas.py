@@ -1,0 +1,167 @@
+"""The JSON bodies of auth-service's HTTP API, as documented in its OpenAPI description."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from herald.events import IntegrationStatus
+from herald.topics import Platform
+
+Scope = Literal["posts:write", "posts:read", "integrations:read", "integrations:write"]
+
+
+class _Body(BaseModel):
+    model_config = {"extra": "forbid"}
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="A stable code, e.g. unauthorized, not_found, needs_reauth.")
+    message: str
+    integration_id: str | None = None
+    status: str | None = None
+    reason: str | None = None
+
+
+class IntrospectRequest(_Body):
+    key: str = Field(max_length=512, description="An API key, `hk_<key_id>_<secret>`.")
+
+
+class IntrospectResponse(BaseModel):
+    active: bool
+    business_id: str | None = None
+    key_id: str | None = None
+    scopes: list[Scope] | None = None
+
+
+class IntegrationInfo(BaseModel):
+    integration_id: str
+    business_id: str
+    platform: Platform
+    account_id: str
+    account_name: str | None
+    status: IntegrationStatus
+    expires_at: AwareDatetime | None
+    scopes: list[str]
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a token type name, not a secret
+    expires_at: AwareDatetime | None
+    platform: Platform
+    account_id: str
+    account: dict[str, str] = Field(
+        description="Platform ids: page_id; ig_user_id (+ page_id, login); phone_number_id, "
+        "waba_id; open_id."
+    )
+    scopes: list[str]
+
+
+class IntegrationHealth(BaseModel):
+    integration_id: str
+    platform: Platform
+    account_id: str
+    account_name: str | None
+    account: dict[str, str]
+    status: IntegrationStatus
+    scopes: list[str]
+    connected_at: AwareDatetime
+    last_used_at: AwareDatetime | None
+    last_refresh_at: AwareDatetime | None
+    last_checked_at: AwareDatetime | None
+    expires_at: AwareDatetime | None = Field(description="When the access token expires.")
+    reauthorize_by: AwareDatetime | None = Field(
+        description="When a person must reconnect unless the service renews it first."
+    )
+    last_error: str | None
+    reason: str | None
+    disconnected_at: AwareDatetime | None
+
+
+class IntegrationList(BaseModel):
+    integrations: list[IntegrationHealth]
+
+
+class Disconnected(BaseModel):
+    integration: IntegrationHealth
+    provider_revoked: bool = Field(description="Whether the grant was revoked at the platform.")
+
+
+class ConnectResponse(BaseModel):
+    provider: Platform
+    login: Literal["facebook", "instagram", "tiktok"]
+    authorize_url: str
+    state_expires_at: AwareDatetime
+
+
+class CallbackResponse(BaseModel):
+    status: Literal["connected"]
+    provider: Platform
+    integrations: list[IntegrationHealth]
+
+
+class NewBusiness(_Body):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class NewApiKey(_Body):
+    name: str = Field(default="default", min_length=1, max_length=200)
+    scopes: list[Scope] | None = Field(default=None, description="Default: every scope.")
+
+
+class ApiKeyView(BaseModel):
+    key_id: str
+    business_id: str
+    name: str
+    scopes: list[Scope]
+    created_at: AwareDatetime
+    revoked_at: AwareDatetime | None
+    last_used_at: AwareDatetime | None
+
+
+class IssuedKey(ApiKeyView):
+    key: str = Field(description="Shown once; only a hash is stored.")
+
+
+class BusinessView(BaseModel):
+    business_id: str
+    name: str
+    created_at: AwareDatetime
+    api_keys: list[ApiKeyView] = Field(default_factory=list)
+
+
+class BusinessList(BaseModel):
+    businesses: list[BusinessView]
+
+
+class RotationView(BaseModel):
+    primary_kid: str
+    rewrapped: int
+    busy_retries: int
+    failed: list[str]
+    records_by_kid: dict[str, int]
+
+
+class RefreshPassView(BaseModel):
+    refreshed: int
+    checked: int
+    expired: int
+    failed: int
+    busy: int
+
+
+class WebhookResult(BaseModel):
+    disconnected: int
+
+
+class DeletionConfirmation(BaseModel):
+    url: str
+    confirmation_code: str
+
+
+class DeletionStatus(BaseModel):
+    confirmation_code: str
+    status: str
+    integrations: int

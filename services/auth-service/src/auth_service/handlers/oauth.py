@@ -1,0 +1,170 @@
+"""OAuth connect and callback (ARCHITECTURE §6, security-reliability.md §1).
+
+`state` is 256 random bits, stored only as its SHA-256, bound to the business, the provider and
+the authorization server it was sent to, single use (a unique insert marks it used), and valid
+for `state_ttl_s`. A code is redeemed at most once (another unique insert) and only at the
+server the state names. Every refusal here happens before any call to a token endpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+
+from auth_service.domain import (
+    AuthServer,
+    Integration,
+    OAuthState,
+    digest,
+    new_state,
+    pkce_pair,
+)
+from auth_service.errors import (
+    AuthServiceError,
+    NotFound,
+    OAuthRejected,
+    ProviderUnavailable,
+)
+from auth_service.handlers.base import Deps
+from auth_service.handlers.lifecycle import store_connected
+from auth_service.ports import AuthorizeRequest, ProviderGateway
+from herald.errors import NeedsReauth, Permanent, Throttled, Transient
+from herald.topics import Platform
+
+log = structlog.get_logger(__name__)
+MAX_STATE_CHARS = 128
+
+
+@dataclass(frozen=True)
+class ConnectStart:
+    authorize_url: str
+    provider: Platform
+    auth_server: AuthServer
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class CallbackInput:
+    state: str | None = None
+    code: str | None = None
+    error: str | None = None
+    error_reason: str | None = None
+    error_description: str | None = None
+
+
+def callback_uri(deps: Deps, provider: Platform) -> str:
+    return f"{deps.policy.public_base_url}/v1/oauth/{provider.value}/callback"
+
+
+def gateway_for(deps: Deps, provider: str) -> ProviderGateway:
+    try:
+        return deps.providers[Platform(provider)]
+    except (ValueError, KeyError):
+        msg = f"unknown provider {provider!r}; known: {', '.join(p.value for p in deps.providers)}"
+        raise NotFound(msg, code="unknown_provider") from None
+
+
+async def start_connect(
+    deps: Deps, business_id: str, provider: str, login: AuthServer | None = None
+) -> ConnectStart:
+    gateway = gateway_for(deps, provider)
+    servers = gateway.auth_servers()
+    server = login or servers[0]
+    if server not in servers:
+        offered = ", ".join(s.value for s in servers)
+        msg = f"{gateway.platform.value} connects through {offered}, not {server.value}"
+        raise AuthServiceError(msg, code="unsupported_login")
+    state = new_state()
+    verifier, challenge = pkce_pair() if gateway.uses_pkce(server) else (None, None)
+    now = deps.clock.now()
+    record = OAuthState(
+        state_hash=digest(state),
+        business_id=business_id,
+        provider=gateway.platform,
+        auth_server=server,
+        redirect_uri=callback_uri(deps, gateway.platform),
+        created_at=now,
+        expires_at=now + timedelta(seconds=deps.policy.state_ttl_s),
+        code_verifier=verifier,
+    )
+    await deps.states.put(record)
+    url = gateway.authorize_url(AuthorizeRequest(state, record.redirect_uri, challenge, server))
+    return ConnectStart(url, gateway.platform, server, record.expires_at)
+
+
+async def complete_callback(
+    deps: Deps, provider: str, given: CallbackInput, caller_business: str | None = None
+) -> list[Integration]:
+    """The integrations a callback created or renewed; `OAuthRejected` otherwise."""
+    gateway = gateway_for(deps, provider)
+    try:
+        record = await _take_state(deps, gateway.platform, given, caller_business)
+        integrations = await _redeem(deps, gateway, record, given)
+    except AuthServiceError as exc:
+        deps.metrics.callback(gateway.platform.value, exc.code)
+        log.info("oauth.callback_rejected", provider=gateway.platform.value, reason=exc.code)
+        raise
+    deps.metrics.callback(gateway.platform.value, "connected")
+    log.info("oauth.connected", provider=gateway.platform.value, integrations=len(integrations))
+    return integrations
+
+
+def _reject(code: str, message: str) -> OAuthRejected:
+    return OAuthRejected(message, code=code)
+
+
+async def _take_state(
+    deps: Deps, provider: Platform, given: CallbackInput, caller_business: str | None
+) -> OAuthState:
+    state = given.state or ""
+    if not state:
+        raise _reject("missing_state", "the callback carries no state")
+    if len(state) > MAX_STATE_CHARS:
+        raise _reject("invalid_state", "the state is not one this service issued")
+    record = await deps.states.get(digest(state))
+    if record is None:
+        raise _reject("invalid_state", "the state is unknown, already used or expired")
+    now = deps.clock.now()
+    # Any callback that names a live state spends it, whatever happens next.
+    if not await deps.states.mark_used(record.state_hash, now):
+        raise _reject("state_replayed", "the state was used already")
+    if record.provider is not provider:
+        msg = f"the state was issued for {record.provider.value}, not {provider.value}"
+        raise _reject("state_provider_mismatch", msg)
+    if now >= record.expires_at:
+        raise _reject("state_expired", "the state expired; start the connection again")
+    if caller_business is not None and caller_business != record.business_id:
+        raise _reject("state_business_mismatch", "the state belongs to another business")
+    return record
+
+
+async def _redeem(
+    deps: Deps, gateway: ProviderGateway, record: OAuthState, given: CallbackInput
+) -> list[Integration]:
+    if given.error:
+        detail = given.error_description or given.error_reason or given.error
+        raise _reject(
+            "provider_error", f"{gateway.platform.value} answered {given.error}: {detail}"
+        )
+    code = given.code or ""
+    if not code:
+        raise _reject("missing_code", "the callback carries no authorization code")
+    if not await deps.states.mark_code_used(digest(f"{record.provider}|{code}"), deps.clock.now()):
+        raise _reject("code_replayed", "this authorization code was redeemed already")
+    try:
+        accounts = await gateway.connect(
+            auth_server=record.auth_server,
+            code=code,
+            redirect_uri=record.redirect_uri,
+            code_verifier=record.code_verifier,
+        )
+    except (Transient, Throttled) as exc:
+        raise ProviderUnavailable(f"{gateway.platform.value}: {exc.message}") from exc
+    except (NeedsReauth, Permanent) as exc:
+        raise _reject("code_rejected", f"{gateway.platform.value}: {exc.message}") from exc
+    if not accounts:
+        msg = f"the authorization granted no {gateway.platform.value} account to publish to"
+        raise _reject("no_accounts", msg)
+    return [await store_connected(deps, record.business_id, account) for account in accounts]
