@@ -19,6 +19,9 @@ from herald.topics import Platform
 
 
 class Code(StrEnum):
+    """`Violation.code`: programs (the API, a UI) route on these, so they change only with the
+    contract. `too_long` is about text; a video past its length is `too_long_video`."""
+
     TOO_LONG = "too_long"
     TOO_MANY = "too_many"
     TOO_FEW = "too_few"
