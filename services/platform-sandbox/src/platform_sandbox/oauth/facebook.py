@@ -60,7 +60,9 @@ async def dialog(request: Request, sandbox: Sandbox) -> Response:
     if user is None:
         return error_page("Facebook", "No sandbox user to log in as (sandbox_user).")
     business = params.get("config_id") in meta.embedded_signup_config_ids
-    scopes = scope_list(params.get("scope")) or BUSINESS_SCOPES
+    # With Login for Business the configuration, not `scope`, decides the permissions.
+    scopes = BUSINESS_SCOPES if "config_id" in params else scope_list(params.get("scope"))
+    scopes = scopes or BUSINESS_SCOPES
     chosen = decision(params, sandbox.settings.oauth)
     state = {"state": params["state"]} if "state" in params else {}
     if chosen is None:
