@@ -76,24 +76,29 @@ def _check_shape(
             return _check_single(
                 content, where, (IMAGE, VIDEO), "An Instagram story", "one image or video"
             )
-        case InstagramKind.FEED if limits.feed_allows_video:
+        case InstagramKind.FEED:
+            kinds = (IMAGE, VIDEO) if limits.feed_allows_video else (IMAGE,)
+            wanted = "one image or video" if limits.feed_allows_video else "one image"
+            hint = " Choose the carousel kind to post several."
             return _check_single(
-                content, where, (IMAGE, VIDEO), "An Instagram feed post", "one image or video"
+                content, where, kinds, "An Instagram feed post", wanted, several_hint=hint
             )
-        case _:
-            return _check_single(content, where, (IMAGE,), "An Instagram feed post", "one image")
 
 
 def _check_single(
-    content: PostContent, where: Where, kinds: tuple[MediaKind, ...], post: str, wanted: str
+    content: PostContent,
+    where: Where,
+    kinds: tuple[MediaKind, ...],
+    post: str,
+    wanted: str,
+    *,
+    several_hint: str = "",
 ) -> list[Violation]:
     count = len(content.media)
     if count == 0:
         return [violation(where.at("media"), Code.REQUIRED, f"{post} needs {wanted}.")]
     if count > 1:
-        message = f"{post} has {wanted}; this one has {count} media items."
-        if post.endswith("feed post"):
-            message += " Choose the carousel kind to post several."
+        message = f"{post} has {wanted}; this one has {count} media items.{several_hint}"
         return [violation(where.at("media"), Code.TOO_MANY, message)]
     kind = content.media[0].kind
     if kind in kinds or kind is MediaKind.DOCUMENT:
