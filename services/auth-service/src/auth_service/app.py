@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 import structlog
@@ -23,12 +23,13 @@ from auth_service.api.common import install_error_handler
 from auth_service.handlers.base import Deps
 from auth_service.handlers.maintenance import maintenance_pass
 from auth_service.ports import Clock, EventEmitter
-from auth_service.runtime import SERVICE, build_runtime
+from auth_service.runtime import SERVICE, Runtime, build_runtime
 from auth_service.settings import Settings
 from herald.mongo import Document
 from herald.service import add_operational_routes
 
-__all__ = ["SERVICE", "create_app"]
+__all__ = ["SERVICE", "create_app", "mount"]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 log = structlog.get_logger(__name__)
 
 
@@ -74,6 +75,12 @@ def create_app(
             await runtime.close_http()
             await runtime.infra.stop()
 
+    return mount(runtime, lifespan)
+
+
+def mount(runtime: Runtime, lifespan: Lifespan | None = None) -> FastAPI:
+    """The HTTP app over a built runtime: routes, error mapping, operational endpoints."""
+    settings = runtime.settings
     app = FastAPI(
         title="Herald auth-service",
         version="0.1.0",

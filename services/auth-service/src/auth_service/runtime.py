@@ -48,6 +48,7 @@ class Runtime:
     http: httpx.AsyncClient
     owns_http: bool
     registry: CollectorRegistry
+    settings: Settings
 
     async def close_http(self) -> None:
         if self.owns_http:
@@ -169,4 +170,4 @@ def build_runtime(
         metrics=PrometheusMetrics(registry),
         policy=policy_of(settings),
     )
-    return Runtime(deps, infra, http, http_client is None, registry)
+    return Runtime(deps, infra, http, http_client is None, registry, settings)

@@ -112,7 +112,7 @@ class MetaApp:
         `input_token` query parameter; this is the one URL that carries a token (README)."""
         app_token = f"{self.app_id}|{self.app_secret}"
         headers = {"Authorization": f"Bearer {app_token}"}
-        params = {"input_token": token}
+        params = {"input_token": token, "appsecret_proof": self.proof(app_token)}
         response = await send(
             self.http, "GET", self._url("debug_token"), params=params, headers=headers
         )

@@ -1,0 +1,201 @@
+"""Helpers for tests of auth-service and of the services that call it: a transport that records
+every outbound call over real HTTP, an app under uvicorn in a thread, and a browser walking an
+OAuth flow through the platform sandbox. Imported by tests only."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from auth_service.runtime import Runtime
+from herald.testing import RecordingEmitter
+
+TOKEN_PATHS = (
+    "/oauth/access_token",  # Graph and api.instagram.com code exchanges, fb_exchange_token
+    "/v2/oauth/token/",  # TikTok code and refresh grants
+    "/access_token",  # graph.instagram.com ig_exchange_token
+    "/refresh_access_token",  # graph.instagram.com ig_refresh_token
+)
+
+
+@dataclass
+class Call:
+    method: str
+    url: str
+    request_body: bytes
+    status: int
+    response_body: bytes
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+    def is_token_call(self) -> bool:
+        return self.path.endswith(TOKEN_PATHS)
+
+
+@dataclass
+class Recorder(httpx.AsyncBaseTransport):
+    """Sends every request over real HTTP and keeps what went out and what came back."""
+
+    inner: httpx.AsyncBaseTransport = field(default_factory=httpx.AsyncHTTPTransport)
+    calls: list[Call] = field(default_factory=list)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        response = await self.inner.handle_async_request(request)
+        content = await response.aread()
+        self.calls.append(
+            Call(request.method, str(request.url), body, response.status_code, content)
+        )
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=content, request=request
+        )
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def token_calls(self) -> list[Call]:
+        return [c for c in self.calls if c.is_token_call()]
+
+    def issued_tokens(self) -> set[str]:
+        """Every token value a platform handed out (token, exchange and account answers)."""
+        found: set[str] = set()
+        for call in self.calls:
+            try:
+                body = json.loads(call.response_body or b"null")
+            except ValueError:
+                continue
+            _collect(body, found)
+        return found
+
+
+def _collect(value: Any, found: set[str]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, str) and key in ("access_token", "refresh_token"):
+                found.add(item)
+            else:
+                _collect(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _collect(item, found)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ServerThread:
+    """An ASGI app under uvicorn on a loopback port, in a thread with its own event loop."""
+
+    def __init__(self, app: FastAPI, port: int | None = None) -> None:
+        self.port = port or free_port()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_config=None, access_log=False
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                msg = f"server on port {self.port} did not start"
+                raise RuntimeError(msg)
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+def callback_query(location: str) -> dict[str, str]:
+    """The query of the redirect the platform sent the browser to."""
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+@dataclass
+class Sandbox:
+    url: str
+    http: httpx.AsyncClient
+
+    async def admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.http.request(method, f"{self.url}/_sandbox{path}", **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+
+@dataclass
+class World:
+    """One auth-service (in process, ASGI), its business and key, and a browser."""
+
+    runtime: Runtime
+    app: FastAPI
+    client: httpx.AsyncClient
+    sandbox: Sandbox
+    business_id: str
+    key: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+    async def authorize(self, provider: str, **params: str) -> dict[str, str]:
+        """connect → the platform's authorize page → the callback query it redirects to."""
+        query = {k: v for k, v in params.items() if k == "login"}
+        started = await self.client.get(
+            f"/v1/oauth/{provider}/connect", headers=self.auth, params=query
+        )
+        assert started.status_code == 200, started.text
+        url = started.json()["authorize_url"]
+        extra = {k: v for k, v in params.items() if k != "login"}
+        target = httpx.URL(url).copy_merge_params(extra) if extra else httpx.URL(url)
+        page = await self.sandbox.http.get(target, follow_redirects=False)
+        assert page.status_code == 302, page.text
+        return callback_query(page.headers["location"])
+
+    async def connect(self, provider: str, **params: str) -> list[dict[str, Any]]:
+        query = await self.authorize(provider, **params)
+        done = await self.client.get(
+            f"/v1/oauth/{provider}/callback",
+            params=query,
+            headers={"Accept": "application/json"},
+        )
+        assert done.status_code == 200, done.text
+        integrations: list[dict[str, Any]] = done.json()["integrations"]
+        return integrations
+
+
+WorldFactory = Callable[..., Awaitable[World]]
+
+
+def recorder(runtime: Runtime) -> Recorder:
+    transport = runtime.http._transport
+    assert isinstance(transport, Recorder)
+    return transport
+
+
+def emitted(runtime: Runtime) -> RecordingEmitter:
+    emitter = runtime.deps.emitter
+    assert isinstance(emitter, RecordingEmitter)
+    return emitter

@@ -1,0 +1,133 @@
+"""Fixtures of auth-service's tests.
+
+- `sandbox`: the platform sandbox under uvicorn on a loopback port (real HTTP), once per
+  session, approving authorize pages at once and requiring `appsecret_proof` on Graph calls.
+- `make_runtime` / `make_app`: auth-service wired to FerretDB (a fresh database per test), the
+  sandbox (through a `Recorder` that counts every outbound call) and a `RecordingEmitter`.
+- `world`: a business with a key, plus helpers that walk a browser through an OAuth flow.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from auth_service.adapters.mongo import ensure_indexes
+from auth_service.app import mount
+from auth_service.handlers.keys import create_api_key, create_business
+from auth_service.runtime import Runtime, build_runtime
+from auth_service.settings import Settings
+from auth_service.testing import Recorder, Sandbox, ServerThread, World, WorldFactory
+from herald.mongo import Document
+from herald.settings import KafkaSettings, MongoSettings
+from herald.testing import RecordingEmitter
+from herald_localstack.pytest_plugin import InfraEndpoints
+from platform_sandbox.app import create_app as create_sandbox
+from platform_sandbox.settings import Settings as SandboxSettings
+
+KEY_1 = base64.b64encode(os.urandom(32)).decode()
+KEY_2 = base64.b64encode(os.urandom(32)).decode()
+SERVICE_TOKENS = {
+    "scheduler": "sched-" + "a1b2c3d4" * 5,
+    "publisher-tiktok": "pubtt-" + "e5f6a7b8" * 5,
+    "publisher-facebook": "pubfb-" + "c9d0e1f2" * 5,
+    "publisher-instagram": "pubig-" + "a3b4c5d6" * 5,
+    "publisher-whatsapp": "pubwa-" + "e7f8a9b0" * 5,
+}
+ADMIN_TOKEN = "admin-" + "f1e2d3c4" * 5
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[ServerThread]:
+    settings = SandboxSettings.model_validate(
+        {"oauth": {"auto_approve": True}, "meta": {"require_appsecret_proof": True}}
+    )
+    server = ServerThread(create_sandbox(settings)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def sandbox(sandbox_server: ServerThread) -> AsyncIterator[Sandbox]:
+    async with httpx.AsyncClient(timeout=30) as http:
+        yield Sandbox(sandbox_server.url, http)
+
+
+def auth_settings(
+    infra: InfraEndpoints, database: str, sandbox_url: str, **overrides: Any
+) -> Settings:
+    values: dict[str, Any] = {
+        "kafka": KafkaSettings(bootstrap_servers=infra.kafka_bootstrap),
+        "mongo": MongoSettings(uri=infra.mongo_uri),
+        "database": database,
+        "public_base_url": "http://auth.test",
+        "vault": {"keys": {"k1": KEY_1}, "primary_kid": "k1"},
+        "service_tokens": SERVICE_TOKENS,
+        "admin_token": ADMIN_TOKEN,
+        "hosts": {"sandbox_url": sandbox_url},
+        "refresh": {"enabled": False},
+    }
+    return Settings.model_validate(values | overrides)
+
+
+RuntimeFactory = Callable[..., Runtime]
+
+
+@dataclass
+class Built:
+    runtimes: list[Runtime] = field(default_factory=list)
+
+
+@pytest.fixture
+async def make_runtime(
+    infra: InfraEndpoints,
+    mongo_db: AsyncDatabase[Document],
+    mongo_client: AsyncMongoClient[Document],
+    sandbox: Sandbox,
+) -> AsyncIterator[RuntimeFactory]:
+    """auth-service's handlers and adapters on this test's database (one per call: a replica)."""
+    built = Built()
+    await ensure_indexes(mongo_db)
+
+    def make(**overrides: Any) -> Runtime:
+        settings = auth_settings(infra, mongo_db.name, sandbox.url, **overrides)
+        runtime = build_runtime(
+            settings,
+            mongo=mongo_client,
+            http_client=httpx.AsyncClient(transport=Recorder(), timeout=30),
+            emitter=RecordingEmitter(),
+        )
+        built.runtimes.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in built.runtimes:
+        await runtime.http.aclose()
+
+
+@pytest.fixture
+async def make_world(make_runtime: RuntimeFactory, sandbox: Sandbox) -> AsyncIterator[WorldFactory]:
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(runtime: Runtime | None = None, **overrides: Any) -> World:
+        rt = runtime or make_runtime(**overrides)
+        app = mount(rt)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://auth.test"
+        )
+        clients.append(client)
+        business = await create_business(rt.deps, "Bakery")
+        issued = await create_api_key(rt.deps, business.id, "test")
+        return World(rt, app, client, sandbox, business.id, issued.key)
+
+    yield make
+    for client in clients:
+        await client.aclose()
