@@ -124,6 +124,7 @@ def policy_of(settings: Settings) -> Policy:
         wait_s=r.wait_s,
         retry_after_s=r.retry_after_s,
         batch=r.batch,
+        coalesce_s=r.coalesce_s,
         meta_app_secret=settings.meta.app_secret.get_secret_value(),
         instagram_app_secret=settings.instagram.app_secret.get_secret_value(),
         tiktok_client_secret=settings.tiktok.client_secret.get_secret_value(),

@@ -158,6 +158,11 @@ class RefreshSettings(_Section):
         default=86_400, ge=60, description="How often Page and system-user tokens are checked."
     )
     lease_s: float = Field(default=30.0, gt=0)
+    coalesce_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="A forced refresh this soon after the last one shares its result.",
+    )
     wait_s: float = Field(default=20.0, gt=0, description="How long a caller waits for a lock.")
     retry_after_s: int = Field(default=300, ge=1, description="After a network failure.")
     expiring_window_s: int = Field(

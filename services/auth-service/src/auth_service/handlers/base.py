@@ -48,6 +48,7 @@ class Policy:
     wait_s: float
     retry_after_s: int
     batch: int
+    coalesce_s: float = 10.0
     meta_app_secret: str = ""
     instagram_app_secret: str = ""
     tiktok_client_secret: str = ""

@@ -70,11 +70,12 @@ async def usable_token(deps: Deps, business_id: str, integration_id: str) -> Usa
 
 
 async def force_refresh(deps: Deps, business_id: str, integration_id: str) -> UsableToken:
-    """Refresh now, unless a refresh finished after this request arrived (then share it)."""
+    """Refresh now, unless a refresh finished less than `coalesce_s` before this request
+    arrived or after it (then share that one: a burst of callers makes one refresh)."""
     await owned(deps, business_id, integration_id)
-    asked = deps.clock.now()
+    since = deps.clock.now() - timedelta(seconds=deps.policy.coalesce_s)
     integration = await refresh(
-        deps, integration_id, lambda i: i.last_refresh_at is None or i.last_refresh_at < asked
+        deps, integration_id, lambda i: i.last_refresh_at is None or i.last_refresh_at < since
     )
     token = open_tokens(deps.vault, integration)[SecretField.ACCESS]
     return UsableToken(integration, token)
