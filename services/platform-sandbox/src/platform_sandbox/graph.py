@@ -169,13 +169,14 @@ async def _read_body(request: Request, values: dict[str, Any], files: dict[str, 
         body = await request.body()
         values.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     elif content_type == "multipart/form-data":
-        form = await request.form(max_part_size=200 * 1024 * 1024)
-        for key, item in form.multi_items():
-            if isinstance(item, UploadFile):
-                data = await item.read()
-                files[key] = Upload(item.filename or key, item.content_type or "", data)
-            else:
-                values[key] = item
+        # Closing the form releases the spooled temporary files of the uploads.
+        async with request.form(max_part_size=200 * 1024 * 1024) as form:
+            for key, item in form.multi_items():
+                if isinstance(item, UploadFile):
+                    data = await item.read()
+                    files[key] = Upload(item.filename or key, item.content_type or "", data)
+                else:
+                    values[key] = item
 
 
 def _bearer(header: str | None) -> str | None:

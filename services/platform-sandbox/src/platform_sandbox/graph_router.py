@@ -124,7 +124,7 @@ class GraphRouter:
             token = _token(req, sandbox)
             head = token.subject
         node = sandbox.state.accounts.nodes.get(head)
-        if node is None or (req.host == IG_HOST) != (node.kind in _IG_KINDS):
+        if node is None or (req.host == IG_HOST and node.kind not in _IG_KINDS):
             raise unsupported(req.method, req.segments[0])
         edge = req.segments[1] if len(req.segments) > 1 else None
         route = self._nodes.get((node.kind, edge, req.method))

@@ -28,11 +28,16 @@ class Consent:
     scopes: list[str]
 
 
+async def form_fields(request: Request) -> dict[str, str]:
+    """The text fields of a form body (closing the form releases any uploaded files)."""
+    async with request.form() as form:
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
 async def authorize_params(request: Request) -> dict[str, str]:
     """The authorize request's parameters: the query on GET, the submitted form on POST."""
     if request.method == "POST":
-        form = await request.form()
-        return {k: v for k, v in form.items() if isinstance(v, str)}
+        return await form_fields(request)
     return dict(request.query_params)
 
 

@@ -24,6 +24,7 @@ from platform_sandbox.oauth.consent import (
     consent_page,
     decision,
     error_page,
+    form_fields,
     redirect,
     scope_list,
     valid_redirect,
@@ -78,7 +79,7 @@ def _oauth_error(message: str, status: int = 400) -> JSONResponse:
 
 async def exchange_code(request: Request, sandbox: Sandbox) -> Response:
     """`POST api.instagram.com/oauth/access_token`: a code for a short-lived token."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await form_fields(request)
     settings = sandbox.settings.instagram
     if form.get("client_id") != settings.app_id:
         return _oauth_error("Invalid platform app")

@@ -28,6 +28,7 @@ from platform_sandbox.oauth.consent import (
     consent_page,
     decision,
     error_page,
+    form_fields,
     redirect,
     scope_list,
 )
@@ -105,7 +106,7 @@ def _verifier_matches(challenge: str, verifier: str) -> bool:
 
 
 async def token(request: Request, sandbox: Sandbox) -> Response:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await form_fields(request)
     settings = sandbox.settings.tiktok
     try:
         if form.get("client_key") != settings.client_key:
@@ -190,7 +191,7 @@ def _refresh(sandbox: Sandbox, value: str) -> dict[str, Any]:
 
 
 async def revoke(request: Request, sandbox: Sandbox) -> Response:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await form_fields(request)
     settings = sandbox.settings.tiktok
     if (
         form.get("client_key") != settings.client_key
