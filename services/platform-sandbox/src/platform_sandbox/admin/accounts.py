@@ -106,7 +106,9 @@ def router(sandbox: Sandbox) -> APIRouter:
     api = APIRouter(prefix="/_sandbox", tags=["sandbox: accounts"])
     _listing(api, sandbox)
     _meta(api, sandbox)
-    _whatsapp(api, sandbox)
+    _whatsapp_accounts(api, sandbox)
+    _whatsapp_situations(api, sandbox)
+    _embedded_signup(api, sandbox)
     _tiktok(api, sandbox)
     return api
 
@@ -160,7 +162,7 @@ def _meta(api: APIRouter, sandbox: Sandbox) -> None:
         return vars(make().ig_user(body.username, body.page_id))
 
 
-def _whatsapp(api: APIRouter, sandbox: Sandbox) -> None:
+def _whatsapp_accounts(api: APIRouter, sandbox: Sandbox) -> None:
     def make() -> Provisioner:
         return Provisioner(sandbox.state)
 
@@ -189,6 +191,8 @@ def _whatsapp(api: APIRouter, sandbox: Sandbox) -> None:
         template = make().template(body.waba_id, body.name, body.language, **shape)
         return vars(template) | {"buttons": [vars(b) for b in template.buttons]}
 
+
+def _whatsapp_situations(api: APIRouter, sandbox: Sandbox) -> None:
     @api.post("/whatsapp/inbound")
     async def inbound(body: Inbound) -> dict[str, Any]:
         number = sandbox.state.accounts.phone_numbers.get(body.phone_number_id)
@@ -222,6 +226,8 @@ def _whatsapp(api: APIRouter, sandbox: Sandbox) -> None:
         sandbox.state.whatsapp.undeliverable[body.wa_id] = body.code
         return {"wa_id": body.wa_id, "code": body.code}
 
+
+def _embedded_signup(api: APIRouter, sandbox: Sandbox) -> None:
     @api.post("/whatsapp/embedded_signup")
     async def embedded_signup(body: EmbeddedSignup) -> dict[str, Any]:
         """What the Embedded Signup popup hands the front end: a code and the session info."""

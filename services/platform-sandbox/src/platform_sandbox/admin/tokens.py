@@ -62,8 +62,22 @@ def _lifetime(sandbox: Sandbox, kind: TokenKind) -> float | None:
     }.get(kind)
 
 
+def _app_id(sandbox: Sandbox, kind: TokenKind) -> str:
+    if kind in (TokenKind.IG_SHORT, TokenKind.IG_LONG):
+        return sandbox.settings.instagram.app_id
+    if kind is TokenKind.TT_ACCESS:
+        return sandbox.settings.tiktok.client_key
+    return sandbox.settings.meta.app_id
+
+
 def router(sandbox: Sandbox) -> APIRouter:
     api = APIRouter(prefix="/_sandbox/tokens", tags=["sandbox: tokens"])
+    _minting(api, sandbox)
+    _ending(api, sandbox)
+    return api
+
+
+def _minting(api: APIRouter, sandbox: Sandbox) -> None:
 
     @api.post("", status_code=201)
     async def mint(body: Mint) -> dict[str, Any]:
@@ -75,11 +89,7 @@ def router(sandbox: Sandbox) -> APIRouter:
             else _DEFAULT_SCOPES.get(body.kind, BUSINESS_SCOPES)
         )
         now, store = sandbox.clock.now(), sandbox.state.tokens
-        app_id = {
-            TokenKind.IG_SHORT: sandbox.settings.instagram.app_id,
-            TokenKind.IG_LONG: sandbox.settings.instagram.app_id,
-            TokenKind.TT_ACCESS: sandbox.settings.tiktok.client_key,
-        }.get(body.kind, sandbox.settings.meta.app_id)
+        app_id = _app_id(sandbox, body.kind)
         lifetime = body.lifetime_s if body.lifetime_s is not None else _lifetime(sandbox, body.kind)
         token = store.issue(
             body.kind,
@@ -108,6 +118,8 @@ def router(sandbox: Sandbox) -> APIRouter:
             answer["refresh_token"] = refresh.value
         return answer
 
+
+def _ending(api: APIRouter, sandbox: Sandbox) -> None:
     @api.post("/expire")
     async def expire(body: Target) -> dict[str, Any]:
         if (
@@ -125,5 +137,3 @@ def router(sandbox: Sandbox) -> APIRouter:
         if body.token is None or store.revoke(body.token, body.subcode) is None:
             raise HTTPException(404, "no such token")
         return {"revoked": 1}
-
-    return api
