@@ -16,9 +16,15 @@ Selection = dict[str, "Selection | None"]
 
 
 def parse_fields(text: str) -> Selection:
-    selection, rest = _parse(text.replace(" ", ""), 0)
-    if rest != len(text.replace(" ", "")):
+    compact = text.replace(" ", "")
+    depth = 0
+    for char in compact:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            break
+    if depth != 0:
         raise GraphError(100, f"Syntax error in fields parameter: {text}")
+    selection, _ = _parse(compact, 0)
     return selection
 
 

@@ -32,6 +32,7 @@ from platform_sandbox.graph_errors import (
 from platform_sandbox.ids import trace_id
 from platform_sandbox.runtime import Sandbox
 from platform_sandbox.tokens import INSTAGRAM_KINDS, Token, TokenKind
+from platform_sandbox.usage import Usage
 
 Handler = Callable[["GraphCall"], Awaitable[dict[str, Any] | Response]]
 _VERSION = re.compile(r"^v\d+\.\d+$")
@@ -163,7 +164,10 @@ async def _run(call: GraphCall, trace: str) -> Response:
         if call.route.needs_token:
             call.token = call.token or _token(call.req, call.sandbox)
             _authorize(call, call.token)
-            headers = _count_usage(call, call.token)
+            usage = _count_usage(call, call.token)
+            headers = usage.headers  # reported on the throttle error too, as Graph does
+            if usage.throttle is not None:
+                raise usage.throttle
         result = await call.route.handler(call)
     except GraphError as exc:
         return _error_response(exc, call.route.platform, trace, headers)
@@ -183,7 +187,7 @@ def _authorize(call: GraphCall, token: Token) -> None:
         raise GraphError(code, message)
 
 
-def _count_usage(call: GraphCall, token: Token) -> dict[str, str]:
+def _count_usage(call: GraphCall, token: Token) -> Usage:
     node, platform = call.node, call.route.platform
     buc: tuple[str, str] | None = None
     if node is not None and platform == "instagram":
@@ -195,10 +199,7 @@ def _count_usage(call: GraphCall, token: Token) -> dict[str, str]:
         buc = ("pages", node.account)
     if token.kind in INSTAGRAM_KINDS and node is not None:
         buc = ("instagram", node.account)
-    usage = call.sandbox.usage.count(app_id=token.app_id, buc=buc, now=call.now)
-    if usage.throttle is not None:
-        raise usage.throttle
-    return usage.headers
+    return call.sandbox.usage.count(app_id=token.app_id, buc=buc, now=call.now)
 
 
 def _fault_error(error: FaultError | None) -> GraphError:

@@ -237,10 +237,11 @@ async def test_photo_post(harness: SandboxHarness) -> None:
         "/_sandbox/tiktok/verified_prefixes", json={"prefix": harness.media_url("")}
     )
     images = [harness.media_url("1.jpg"), harness.media_url("2.webp")]
-    body = {
+    post_info = {"title": "Buns", "description": "#buns", "privacy_level": "SELF_ONLY"}
+    body: dict[str, Any] = {
         "media_type": "PHOTO",
         "post_mode": "DIRECT_POST",
-        "post_info": {"title": "Buns", "description": "#buns", "privacy_level": "SELF_ONLY"},
+        "post_info": post_info,
         "source_info": {"source": "PULL_FROM_URL", "photo_cover_index": 1, "photo_images": images},
     }
     response = await call(harness, headers, "content/init/", body)
@@ -250,10 +251,9 @@ async def test_photo_post(harness: SandboxHarness) -> None:
     harness.sandbox.clock.advance(10)
     done = await status(harness, headers, publish_id)
     assert (done["status"], done["publicaly_available_post_id"]) == ("PUBLISH_COMPLETE", [])
-    long_title = body | {"post_info": body["post_info"] | {"title": "x" * 91}}
-    assert (await call(harness, headers, "content/init/", long_title)).json()["error"][
-        "code"
-    ] == "invalid_param"
+    long_title = body | {"post_info": post_info | {"title": "x" * 91}}
+    refused = await call(harness, headers, "content/init/", long_title)
+    assert refused.json()["error"]["code"] == "invalid_param"
 
 
 async def test_inbox_upload_and_its_pending_cap(
