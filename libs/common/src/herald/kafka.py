@@ -39,6 +39,7 @@ def new_broker(
         enable_idempotence=True,
         request_timeout_ms=settings.request_timeout_ms,
         allow_auto_create_topics=False,
+        graceful_timeout=settings.graceful_timeout_s,
         middlewares=middlewares,
         logger=logging.getLogger(f"faststream.{client_id}"),
     )

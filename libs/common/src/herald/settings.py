@@ -41,6 +41,11 @@ class KafkaSettings(BaseSettings):
         gt=0,
         description="How long a service keeps trying to reach Kafka at start before giving up.",
     )
+    graceful_timeout_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="At shutdown, how long handlers in flight may finish before cancellation.",
+    )
 
     @field_validator("bootstrap_servers")
     @classmethod

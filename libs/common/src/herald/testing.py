@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from herald.errors import PlatformError
+from herald.errors import PlatformError, Transient
 from herald.events import Event, PostRequested, Violation
 from herald.ledger import EntryState, Lease, LedgerEntry
-from herald.runtime.ports import Checkpoint, Credentials, Outcome
+from herald.runtime.ports import Checkpoint, Credentials, Outcome, Published, Wait
 from herald.topics import Platform
 
 
@@ -145,3 +148,107 @@ class ScriptedPlatform:
         if isinstance(step, PlatformError):
             raise step
         return step
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How `MongoFakePlatform` treats a target.
+
+    `kind`: "one_shot" (one visible call, nothing to check afterwards, like a Facebook feed post)
+    or "two_phase" (an invisible prepare step, then a visible publish whose status can be read
+    back, like Instagram containers and TikTok publish ids). `transient_failures`: fail that many
+    times first. `checks`: answer Wait that many times first. `hang_after_visible`: after the
+    visible effect, never return (a crash window for tests to kill the consumer in).
+    """
+
+    kind: str = "one_shot"
+    transient_failures: int = 0
+    checks: int = 0
+    wait_s: float = 1.0
+    hang_after_visible: bool = False
+
+
+class MongoFakePlatform:
+    """A fake platform whose visible effects live in MongoDB, so they survive a killed process and
+    can be counted: `platform_posts` holds one document per visible publish."""
+
+    def __init__(
+        self,
+        db: Any,
+        name: Platform = Platform.FACEBOOK,
+        *,
+        default: Plan | None = None,
+        plans: Mapping[str, Plan] | None = None,
+    ) -> None:
+        self.name = name
+        self._db = db
+        self._default = default or Plan()
+        self._plans = dict(plans or {})
+
+    def validate(self, request: PostRequested) -> list[Violation]:
+        return []
+
+    async def publish(
+        self, request: PostRequested, credentials: Credentials, checkpoint: Checkpoint
+    ) -> Outcome:
+        plan = self._plans.get(request.target_id, self._default)
+        calls = await self._count_call(request.target_id)
+        if calls <= plan.transient_failures:
+            raise Transient(f"fake outage {calls} of {plan.transient_failures}", code="2")
+        checks = int(checkpoint.data.get("checks", 0))
+        if checks < plan.checks:
+            await checkpoint.save("processing", checks=checks + 1)
+            return Wait(plan.wait_s, "processing", f"check {checks + 1} of {plan.checks}")
+        if plan.kind == "two_phase":
+            return await self._two_phase(request, checkpoint, plan)
+        post_id = await self._visible(request.target_id)
+        await self._maybe_hang(plan)
+        return Published(post_id, f"https://fake.example/{post_id}")
+
+    async def _two_phase(
+        self, request: PostRequested, checkpoint: Checkpoint, plan: Plan
+    ) -> Outcome:
+        containers = self._db["platform_containers"]
+        container_id = checkpoint.data.get("container_id")
+        if container_id is not None:
+            container = await containers.find_one({"_id": container_id})
+            if container is not None and container["status"] == "published":
+                return Published(
+                    container["post_id"], f"https://fake.example/{container['post_id']}"
+                )
+        else:
+            container_id = uuid.uuid4().hex
+            await containers.insert_one(
+                {"_id": container_id, "target_id": request.target_id, "status": "created"}
+            )
+            await checkpoint.save("container_created", container_id=container_id)
+        post_id = await self._visible(request.target_id)
+        await containers.update_one(
+            {"_id": container_id}, {"$set": {"status": "published", "post_id": post_id}}
+        )
+        await self._maybe_hang(plan)
+        return Published(post_id, f"https://fake.example/{post_id}")
+
+    async def _count_call(self, target_id: str) -> int:
+        await self._db["platform_calls"].insert_one(
+            {"target_id": target_id, "at": datetime.now(UTC)}
+        )
+        return int(await self._db["platform_calls"].count_documents({"target_id": target_id}))
+
+    async def _visible(self, target_id: str) -> str:
+        post_id = uuid.uuid4().hex[:12]
+        await self._db["platform_posts"].insert_one(
+            {"_id": post_id, "target_id": target_id, "at": datetime.now(UTC)}
+        )
+        return post_id
+
+    async def _maybe_hang(self, plan: Plan) -> None:
+        if plan.hang_after_visible:
+            await asyncio.Event().wait()  # the crash window: killed or cancelled here
+
+    async def visible_publishes(self, target_id: str) -> int:
+        return int(await self._db["platform_posts"].count_documents({"target_id": target_id}))
+
+    async def calls(self, target_id: str) -> list[datetime]:
+        cursor = self._db["platform_calls"].find({"target_id": target_id}).sort("at", 1)
+        return [doc["at"] async for doc in cursor]

@@ -121,6 +121,9 @@ class PublisherConsumer:
                 group_id=f"{group}.delay.{tier}",
                 title=f"on_post_delayed:{self._platform.value}:{tier}",
                 description=f"Resume deferred requests once due (tier {tier}).",
+                # A resumed partition is fetched on the next fetch round; a short broker wait keeps
+                # that round close to the due time instead of up to the default 500 ms later.
+                fetch_max_wait_ms=100,
                 **common,
             )
             sub(self._tier_handler(tier))
