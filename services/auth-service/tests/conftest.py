@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import base64
-import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,24 +23,22 @@ from auth_service.app import mount
 from auth_service.handlers.keys import create_api_key, create_business
 from auth_service.runtime import Runtime, build_runtime
 from auth_service.settings import Settings
-from auth_service.testing import Recorder, Sandbox, ServerThread, World, WorldFactory
+from auth_service.testing import (
+    ADMIN_TOKEN,
+    KEY_1,
+    SERVICE_TOKENS,
+    Recorder,
+    Sandbox,
+    ServerThread,
+    World,
+    WorldFactory,
+)
 from herald.mongo import Document
 from herald.settings import KafkaSettings, MongoSettings
 from herald.testing import RecordingEmitter
 from herald_localstack.pytest_plugin import InfraEndpoints
 from platform_sandbox.app import create_app as create_sandbox
 from platform_sandbox.settings import Settings as SandboxSettings
-
-KEY_1 = base64.b64encode(os.urandom(32)).decode()
-KEY_2 = base64.b64encode(os.urandom(32)).decode()
-SERVICE_TOKENS = {
-    "scheduler": "sched-" + "a1b2c3d4" * 5,
-    "publisher-tiktok": "pubtt-" + "e5f6a7b8" * 5,
-    "publisher-facebook": "pubfb-" + "c9d0e1f2" * 5,
-    "publisher-instagram": "pubig-" + "a3b4c5d6" * 5,
-    "publisher-whatsapp": "pubwa-" + "e7f8a9b0" * 5,
-}
-ADMIN_TOKEN = "admin-" + "f1e2d3c4" * 5
 
 
 @pytest.fixture(scope="session")

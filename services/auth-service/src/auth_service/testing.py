@@ -4,7 +4,9 @@ OAuth flow through the platform sandbox. Imported by tests only."""
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import socket
 import threading
 import time
@@ -19,6 +21,18 @@ from fastapi import FastAPI
 
 from auth_service.runtime import Runtime
 from herald.testing import RecordingEmitter
+
+# Fresh for each test session; never valid anywhere else.
+KEY_1 = base64.b64encode(os.urandom(32)).decode()
+KEY_2 = base64.b64encode(os.urandom(32)).decode()
+SERVICE_TOKENS = {
+    "scheduler": "sched-" + "a1b2c3d4" * 5,
+    "publisher-tiktok": "pubtt-" + "e5f6a7b8" * 5,
+    "publisher-facebook": "pubfb-" + "c9d0e1f2" * 5,
+    "publisher-instagram": "pubig-" + "a3b4c5d6" * 5,
+    "publisher-whatsapp": "pubwa-" + "e7f8a9b0" * 5,
+}
+ADMIN_TOKEN = "admin-" + "f1e2d3c4" * 5
 
 TOKEN_PATHS = (
     "/oauth/access_token",  # Graph and api.instagram.com code exchanges, fb_exchange_token
