@@ -10,22 +10,17 @@ when it is (pause, seek, resume on the underlying consumer); a handler never sle
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from aiokafka import TopicPartition
-from aiokafka.errors import IllegalStateError, KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
-from faststream.message import StreamMessage
 
 from herald.cloudevents import decode
+from herald.consuming import INVALID_HEADERS, Pauser, commit, tolerant_parser
 from herald.delivery import Delivery
 from herald.emitter import EventEmitter
 from herald.errors import InvalidEvent
@@ -45,34 +40,7 @@ from herald.topics import Platform, TopicNames
 
 log = structlog.get_logger(__name__)
 
-INVALID_HEADERS = "x-herald-invalid-headers"
 RETRY_AFTER_ERROR_S = 2.0
-
-
-async def tolerant_parser(
-    record: Any, original: Callable[[Any], Awaitable[StreamMessage[Any]]]
-) -> StreamMessage[Any]:
-    """FastStream's parser fails on a header that is not UTF-8; replace such values and name
-    them in a header of their own, so the message reaches the handler and the dead-letter topic."""
-    try:
-        return await original(record)
-    except UnicodeDecodeError:
-        bad = [k for k, v in record.headers if not _is_utf8(v)]
-        fixed = [(k, v.decode("utf-8", "replace").encode()) for k, v in record.headers]
-        copy = dataclasses.replace(
-            record, headers=[*fixed, (INVALID_HEADERS, ",".join(bad).encode())]
-        )
-        if hasattr(record, "consumer"):
-            copy.consumer = record.consumer
-        return await original(copy)
-
-
-def _is_utf8(value: bytes | None) -> bool:
-    try:
-        (value or b"").decode()
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 class PublisherConsumer:
@@ -93,7 +61,7 @@ class PublisherConsumer:
         self._metrics = metrics
         self._names = names
         self._tiers = dict(names.tiers)
-        self._resumes: set[asyncio.TimerHandle] = set()
+        self._pauser = Pauser()
 
     def register(self, broker: KafkaBroker, *, group: str, concurrency: int) -> None:
         """Subscribe the request topic (`concurrency` consumers) and one consumer per tier."""
@@ -135,9 +103,7 @@ class PublisherConsumer:
         return on_post_delayed
 
     def close(self) -> None:
-        for handle in self._resumes:
-            handle.cancel()
-        self._resumes.clear()
+        self._pauser.close()
 
     async def process(self, msg: KafkaMessage, *, tier: str | None) -> None:
         record: Any = msg.raw_message  # one ConsumerRecord: these subscribers are not batched
@@ -154,9 +120,8 @@ class PublisherConsumer:
             stage = "tier" if tier else "main"
             log.exception("message.put_back", stage=stage, retry_in_s=RETRY_AFTER_ERROR_S)
             self._metrics.redeliveries.labels(self._platform.value, stage).inc()
-            self._pause(
-                msg.consumer, record, datetime.now(UTC) + timedelta(seconds=RETRY_AFTER_ERROR_S)
-            )
+            retry_at = datetime.now(UTC) + timedelta(seconds=RETRY_AFTER_ERROR_S)
+            self._pauser.hold(msg.consumer, record, retry_at)
         finally:
             structlog.contextvars.unbind_contextvars(
                 "platform", "topic", "partition", "offset", "post_id", "target_id", "attempt"
@@ -175,7 +140,7 @@ class PublisherConsumer:
             envelope = decode(record.value or b"", headers, expect=(PostRequested,))
         except InvalidEvent as invalid:
             await self._dead_letter_invalid(record, headers, invalid)
-            await _commit(msg, record)
+            await commit(msg, record)
             return
         request = envelope.event
         assert isinstance(request, PostRequested)
@@ -186,7 +151,7 @@ class PublisherConsumer:
         began = time.perf_counter()
         disposition = await self._handler.handle(request, delivery)
         await self._carry_out(disposition, record, headers, request)
-        await _commit(msg, record)
+        await commit(msg, record)
         self._metrics.handle_seconds.labels(self._platform.value).observe(
             time.perf_counter() - began
         )
@@ -205,7 +170,7 @@ class PublisherConsumer:
         )
         if isinstance(decision, Hold):
             self._metrics.tier_holds.labels(self._platform.value, tier).inc()
-            self._pause(msg.consumer, record, decision.until)
+            self._pauser.hold(msg.consumer, record, decision.until)
             return False
         if isinstance(decision, Reroute):
             delivery = Delivery.from_headers(headers)
@@ -219,7 +184,7 @@ class PublisherConsumer:
                 delivery.checkpoint,
             )
             await self._router.to_tier(record, headers, route)
-            await _commit(msg, record)
+            await commit(msg, record)
             return False
         return True
 
@@ -246,34 +211,6 @@ class PublisherConsumer:
         self._metrics.invalid_events.labels(self._platform.value, invalid.code).inc()
         self._metrics.dead_letters.labels(self._platform.value, "invalid_event").inc()
         log.warning("message.dead_lettered", code=invalid.code, reason=invalid.reason)
-
-    def _pause(self, consumer: Any, record: Any, until: datetime) -> None:
-        partition = TopicPartition(record.topic, record.partition)
-        consumer.pause(partition)
-        consumer.seek(partition, record.offset)  # read the same record again after resuming
-        delay = max((until - datetime.now(UTC)).total_seconds(), 0.0)
-        loop = asyncio.get_running_loop()
-        handle: asyncio.TimerHandle | None = None
-
-        def resume() -> None:
-            if handle is not None:
-                self._resumes.discard(handle)
-            with contextlib.suppress(IllegalStateError, KafkaError):
-                consumer.resume(partition)  # the partition may have been revoked meanwhile
-
-        handle = loop.call_later(delay, resume)
-        self._resumes.add(handle)
-
-
-async def _commit(msg: KafkaMessage, record: Any) -> None:
-    partition = TopicPartition(record.topic, record.partition)
-    try:
-        consumer: Any = msg.consumer  # the real AIOKafkaConsumer, which takes explicit offsets
-        await consumer.commit({partition: record.offset + 1})
-    except KafkaError as exc:
-        # Lost the partition in a rebalance: its next owner re-reads the message, and the ledger
-        # makes that harmless.
-        log.warning("offset.commit_failed", error=str(exc))
 
 
 def _reason(delivery: Delivery) -> RetryReason:
