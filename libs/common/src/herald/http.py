@@ -1,0 +1,43 @@
+"""The outbound HTTP client every adapter is given (created in a lifespan, closed there).
+
+Adapters take an `httpx.AsyncClient`, so tests drive them through `httpx.MockTransport`; which
+transport carries real traffic is decided here, once, from settings.
+"""
+
+from __future__ import annotations
+
+import httpx
+from pydantic import BaseModel, Field
+
+from herald import __version__
+
+
+class HttpClientSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    read_timeout_s: float = Field(default=30.0, gt=0)
+    write_timeout_s: float = Field(default=30.0, gt=0)
+    pool_timeout_s: float = Field(default=10.0, gt=0)
+    max_connections: int = Field(default=100, ge=1)
+    max_keepalive: int = Field(default=20, ge=0)
+
+
+def new_http_client(
+    settings: HttpClientSettings, *, service: str, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(
+            connect=settings.connect_timeout_s,
+            read=settings.read_timeout_s,
+            write=settings.write_timeout_s,
+            pool=settings.pool_timeout_s,
+        ),
+        limits=httpx.Limits(
+            max_connections=settings.max_connections,
+            max_keepalive_connections=settings.max_keepalive,
+        ),
+        headers={"User-Agent": f"herald-{service}/{__version__}"},
+        transport=transport,
+        follow_redirects=False,
+    )
