@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
-from starlette.requests import Request
-from starlette.responses import Response
 
 from herald.service import add_operational_routes
 from platform_sandbox.admin import routes as admin_routes
 from platform_sandbox.facebook import routes as facebook_routes
 from platform_sandbox.graph_router import GraphRouter
+from platform_sandbox.hosts import GraphHosts
 from platform_sandbox.instagram import routes as instagram_routes
 from platform_sandbox.media import routes as media_routes
 from platform_sandbox.oauth import facebook as facebook_oauth
@@ -33,11 +32,6 @@ from platform_sandbox.whatsapp import routes as whatsapp_routes
 from platform_sandbox.whatsapp.media import download_router
 
 SERVICE = "platform-sandbox"
-GRAPH_HOSTS = {
-    "graph.facebook.com": "graph.facebook.com",
-    "graph-video.facebook.com": "graph.facebook.com",  # video uploads use this host
-    "graph.instagram.com": "graph.instagram.com",
-}
 
 
 def create_app(settings: Settings, *, http_client: httpx.AsyncClient | None = None) -> FastAPI:
@@ -63,18 +57,7 @@ def _mount_graph(app: FastAPI, sandbox: Sandbox) -> None:
     facebook_routes.register(graph)
     instagram_routes.register(graph)
     whatsapp_routes.register(graph)
-    for prefix, host in GRAPH_HOSTS.items():
-        endpoint = _graph_endpoint(graph, sandbox, host)
-        app.add_route(f"/{prefix}/{{path:path}}", endpoint, methods=["GET", "POST", "DELETE"])
-
-
-def _graph_endpoint(
-    graph: GraphRouter, sandbox: Sandbox, host: str
-) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        return await graph.handle(sandbox, request, host, request.path_params["path"])
-
-    return endpoint
+    app.add_middleware(GraphHosts, graph=graph, sandbox=sandbox)
 
 
 def _lifespan(

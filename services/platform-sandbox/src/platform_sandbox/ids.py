@@ -3,14 +3,18 @@
 Graph ids are decimal strings in disjoint ranges per kind (so an id tells what it names, the way
 real ids never collide); WhatsApp message ids look like `wamid.…`; TikTok publish ids like
 `v_pub_file~v2-1.…`. Tokens and codes are random: they are secrets in every real system.
+Trace ids and the random part of message ids are not secrets, so they come from a fast
+non-cryptographic generator (one system call less per request on the hot path).
 """
 
 from __future__ import annotations
 
 import base64
 import itertools
+import random
 import secrets
 
+_FAST = random.Random()  # noqa: S311 - trace ids and message-id suffixes, not secrets
 _BASES = {
     "user": 100_000_000_000_000,
     "page": 110_000_000_000_000,
@@ -42,7 +46,7 @@ class IdFactory:
         return f"{page_id}_{self.graph('post')}"
 
     def wamid(self, wa_id: str) -> str:
-        raw = f"{wa_id}:{next(self._seq):012d}:{secrets.token_hex(8)}".encode()
+        raw = f"{wa_id}:{next(self._seq):012d}:{_FAST.getrandbits(64):016x}".encode()
         return "wamid." + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     def publish_id(self, prefix: str) -> str:
@@ -63,4 +67,4 @@ def secret_token(prefix: str, nbytes: int = 32) -> str:
 
 
 def trace_id() -> str:
-    return secrets.token_urlsafe(8)
+    return base64.urlsafe_b64encode(_FAST.getrandbits(64).to_bytes(8, "big")).decode()[:11]
