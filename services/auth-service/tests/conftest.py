@@ -19,7 +19,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from auth_service.adapters.mongo import ensure_indexes
-from auth_service.app import mount
+from auth_service.app import create_app, mount
 from auth_service.handlers.keys import create_api_key, create_business
 from auth_service.runtime import Runtime, build_runtime
 from auth_service.settings import Settings
@@ -27,11 +27,13 @@ from auth_service.testing import (
     ADMIN_TOKEN,
     KEY_1,
     SERVICE_TOKENS,
+    Live,
     Recorder,
     Sandbox,
     ServerThread,
     World,
     WorldFactory,
+    free_port,
 )
 from herald.mongo import Document
 from herald.settings import KafkaSettings, MongoSettings
@@ -127,3 +129,17 @@ async def make_world(make_runtime: RuntimeFactory, sandbox: Sandbox) -> AsyncIte
     yield make
     for client in clients:
         await client.aclose()
+
+
+@pytest.fixture
+async def live(
+    infra: InfraEndpoints, mongo_db: AsyncDatabase[Document], sandbox: Sandbox
+) -> AsyncIterator[Live]:
+    port = free_port()
+    settings = auth_settings(
+        infra, mongo_db.name, sandbox.url, public_base_url=f"http://127.0.0.1:{port}"
+    )
+    server = ServerThread(create_app(settings), port).start()
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        yield Live(server, client, settings)
+    server.stop()

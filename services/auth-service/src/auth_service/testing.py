@@ -20,6 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from auth_service.runtime import Runtime
+from auth_service.settings import Settings
 from herald.testing import RecordingEmitter
 
 # Fresh for each test session; never valid anywhere else.
@@ -213,3 +214,25 @@ def emitted(runtime: Runtime) -> RecordingEmitter:
     emitter = runtime.deps.emitter
     assert isinstance(emitter, RecordingEmitter)
     return emitter
+
+
+@dataclass
+class Live:
+    """auth-service as a process would run it: under uvicorn, real Kafka, real FerretDB."""
+
+    server: ServerThread
+    client: httpx.AsyncClient
+    settings: Settings
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    async def business_with_key(self) -> tuple[str, str]:
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        made = await self.client.post("/v1/admin/businesses", json={"name": "Live"}, headers=admin)
+        business_id = made.json()["business_id"]
+        issued = await self.client.post(
+            f"/v1/admin/businesses/{business_id}/api-keys", json={"name": "live"}, headers=admin
+        )
+        return business_id, issued.json()["key"]
