@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 
 import httpx
@@ -18,6 +19,7 @@ from prometheus_client import CollectorRegistry
 from herald.service import add_operational_routes
 from platform_sandbox.admin import routes as admin_routes
 from platform_sandbox.facebook import routes as facebook_routes
+from platform_sandbox.faults import QuietDrops
 from platform_sandbox.graph_router import GraphRouter
 from platform_sandbox.hosts import GraphHosts
 from platform_sandbox.instagram import routes as instagram_routes
@@ -65,6 +67,8 @@ def _lifespan(
 ) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        quiet = QuietDrops()
+        logging.getLogger("uvicorn.error").addFilter(quiet)
         sandbox.client.open(sandbox.settings.media.fetch_timeout_s)
         deliverer = None
         if sandbox.settings.webhooks.auto_deliver:
@@ -77,5 +81,6 @@ def _lifespan(
                 await asyncio.gather(deliverer, return_exceptions=True)
             await sandbox.tasks.cancel_all()
             await sandbox.client.close()
+            logging.getLogger("uvicorn.error").removeFilter(quiet)
 
     return lifespan

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+import structlog
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -79,8 +81,18 @@ class Target:
     account: str | None
 
 
+log = structlog.get_logger(__name__)
+
+
 class ConnectionDroppedError(Exception):
     """Raised after a response started, so the server closes the connection mid-answer."""
+
+
+class QuietDrops(logging.Filter):
+    """Keeps uvicorn from logging a traceback for every drop the sandbox causes on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDroppedError))
 
 
 class DroppedResponse(Response):
@@ -96,6 +108,7 @@ class DroppedResponse(Response):
                 "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")],
             }
         )
+        log.warning("fault.connection_dropped", path=scope.get("path"))
         msg = "fault injection dropped the connection"
         raise ConnectionDroppedError(msg)
 
