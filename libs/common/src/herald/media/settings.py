@@ -1,0 +1,27 @@
+"""Settings of the media fetcher, a nested piece of each service's settings (`fetcher`)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+GIB = 1024**3
+
+
+class FetchSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins trusted as they are, e.g. http://127.0.0.1:8120 (sandbox, demo).",
+    )
+    allowed_schemes: list[str] = Field(default_factory=lambda: ["http", "https"])
+    allowed_ports: list[int] | None = Field(
+        default_factory=lambda: [80, 443], description="null: any port."
+    )
+    max_bytes: int = Field(default=4 * GIB, gt=0, description="No file may be larger.")
+    total_timeout_s: float = Field(default=1800.0, gt=0, description="Whole download, at most.")
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    read_timeout_s: float = Field(default=30.0, gt=0, description="Silence between reads.")
+    max_redirects: int = Field(default=3, ge=0, le=10)
+    max_connections: int = Field(default=20, ge=1)
+    user_agent: str = "herald-media-fetcher/0.1"
