@@ -1,30 +1,46 @@
-"""Settings of publisher-instagram.
+"""Settings of publisher-instagram: environment variables prefixed `HERALD_PUBLISHER_INSTAGRAM_`.
 
-Variables are prefixed `HERALD_PUBLISHER_INSTAGRAM_`; shared pieces (Kafka, MongoDB,
-logging) come from herald.settings and read their own prefixes.
+The runtime's pieces come from `PublisherSettings` (Kafka, MongoDB and logging read their shared
+prefixes); this service adds Graph (`…_GRAPH__BASE_URL`, `…_GRAPH__APP_SECRET`), auth-service
+(`…_AUTH__BASE_URL`, `…_AUTH__SERVICE_TOKEN`), the flow's timings and insights collection
+(`…_INSIGHTS__AGES_S='[3600, 86400, 604800]'`).
 """
 
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings
 
-from herald.settings import (
-    HttpServerSettings,
-    KafkaSettings,
-    LogSettings,
-    MongoSettings,
-    service_config,
-)
+from herald.graph import GraphSettings
+from herald.graph.insights import InsightsSettings
+from herald.runtime.settings import PublisherSettings
+from herald.runtime.tokens import AuthServiceSettings
+from herald.settings import HttpServerSettings, service_config
 
 
-class Settings(BaseSettings):
+class Settings(PublisherSettings):
     model_config = service_config("HERALD_PUBLISHER_INSTAGRAM_")
 
     http: HttpServerSettings = Field(default_factory=lambda: HttpServerSettings(port=8112))
-    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
-    mongo: MongoSettings = Field(default_factory=MongoSettings)
-    log: LogSettings = Field(default_factory=LogSettings)
     database: str = Field(
         default="herald_publisher_instagram", description="The MongoDB database this service owns."
+    )
+    graph: GraphSettings = Field(default_factory=GraphSettings)
+    auth: AuthServiceSettings = Field(default_factory=AuthServiceSettings)
+    insights: InsightsSettings = Field(default_factory=InsightsSettings)
+    container_poll_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="How often a processing container's status is read (Meta suggests 60 s).",
+    )
+    quota_probes: int = Field(
+        default=8,
+        ge=1,
+        le=20,
+        description="Reads that locate when an exhausted publishing quota frees a slot.",
+    )
+    reconcile_skew_s: float = Field(
+        default=120.0, ge=0, description="Clock difference allowed when finding our media."
+    )
+    reconcile_media: int = Field(
+        default=25, ge=1, le=100, description="Recent media read to find ours."
     )

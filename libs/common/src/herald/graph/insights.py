@@ -1,0 +1,166 @@
+"""Post insights at fixed ages after publishing (docs/adr/0003-insights-collection.md).
+
+A periodic job in each publisher reads its own publication ledger for posts published between
+`min(ages)` and `max(ages) + grace` ago, and for every age a post has reached takes one
+snapshot of its metrics through the platform's `InsightsReader`. Snapshots go to a
+`SnapshotSink`: today the publisher's own `insights` collection (`MongoSnapshots`), later an
+event the scheduler stores. A snapshot's id is `<target>:<age>`, so repeated or concurrent runs
+write the same snapshot, and a claim (an insert into a unique id) keeps replicas from collecting
+the same one at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import structlog
+from fastapi import FastAPI
+from pydantic import BaseModel, Field, field_validator
+
+from herald.errors import NeedsReauth, PlatformError, Throttled, Transient
+from herald.graph.snapshots import (
+    InsightsSnapshot,
+    MongoSnapshots,
+    PublishedPost,
+    snapshot_key,
+)
+from herald.runtime.ports import Credentials, TokenSource
+
+log = structlog.get_logger(__name__)
+
+
+class InsightsSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    enabled: bool = True
+    ages_s: list[int] = Field(
+        default_factory=lambda: [3_600, 86_400, 604_800],
+        description="Ages after publishing at which to snapshot a post's insights.",
+    )
+    interval_s: float = Field(default=60.0, gt=0, description="How often the job looks.")
+    grace_s: float = Field(
+        default=2 * 86_400.0, gt=0, description="How late a snapshot may still be taken."
+    )
+    retry_s: float = Field(default=600.0, gt=0, description="Wait after a transient failure.")
+    max_attempts: int = Field(default=5, ge=1)
+    batch: int = Field(default=200, ge=1, description="Posts looked at per run.")
+
+    @field_validator("ages_s")
+    @classmethod
+    def _positive_and_sorted(cls, value: list[int]) -> list[int]:
+        if not value or any(age <= 0 for age in value):
+            msg = "needs at least one age, each above 0 seconds"
+            raise ValueError(msg)
+        return sorted(set(value))
+
+
+class InsightsReader(Protocol):
+    async def read(self, credentials: Credentials, post: PublishedPost) -> dict[str, Any]: ...
+
+
+class SnapshotSink(Protocol):
+    async def emit(self, snapshot: InsightsSnapshot) -> None: ...
+
+
+def due_ages(published_at: datetime, now: datetime, ages: list[int], grace_s: float) -> list[int]:
+    """The ages a post has reached and not yet outgrown by more than the grace period."""
+    elapsed = (now - published_at).total_seconds()
+    return [age for age in ages if age <= elapsed <= age + grace_s]
+
+
+class InsightsCollector:
+    def __init__(
+        self,
+        *,
+        store: MongoSnapshots,
+        reader: InsightsReader,
+        tokens: TokenSource,
+        sink: SnapshotSink,
+        settings: InsightsSettings,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._reader = reader
+        self._tokens = tokens
+        self._sink = sink
+        self._settings = settings
+        self._clock = clock
+
+    async def run_once(self) -> list[InsightsSnapshot]:
+        """Take every snapshot that is due now; returns the ones taken."""
+        now, ages = self._clock(), self._settings.ages_s
+        oldest = now - timedelta(seconds=ages[-1] + self._settings.grace_s)
+        newest = now - timedelta(seconds=ages[0])
+        posts = await self._store.published_between(oldest, newest, self._settings.batch)
+        taken = []
+        for post in posts:
+            for age in due_ages(post.published_at, now, ages, self._settings.grace_s):
+                snapshot = await self._collect(post, age, now)
+                if snapshot is not None:
+                    taken.append(snapshot)
+        return taken
+
+    async def run_forever(self) -> None:
+        """The job: run, wait `interval_s`, again; a failed run is logged and the next one runs."""
+        while True:
+            try:
+                taken = await self.run_once()
+                if taken:
+                    log.info("insights.collected", snapshots=len(taken))
+            except Exception:  # a database blip must not end the job; the next run retries
+                log.exception("insights.run_failed")
+            await asyncio.sleep(self._settings.interval_s)
+
+    async def _collect(
+        self, post: PublishedPost, age: int, now: datetime
+    ) -> InsightsSnapshot | None:
+        key = snapshot_key(post.target_id, age)
+        if not await self._store.claim(key, post, age, now):
+            return None
+        try:
+            metrics = await self._read(post)
+        except PlatformError as error:
+            await self._failed(key, error, now)
+            return None
+        snapshot = InsightsSnapshot(post, age, now, metrics)
+        await self._sink.emit(snapshot)
+        return snapshot
+
+    async def _read(self, post: PublishedPost) -> dict[str, Any]:
+        credentials = await self._tokens.get(post.integration_id, post.business_id)
+        try:
+            return await self._reader.read(credentials, post)
+        except NeedsReauth:
+            credentials = await self._tokens.refresh(post.integration_id, post.business_id)
+            return await self._reader.read(credentials, post)
+
+    async def _failed(self, key: str, error: PlatformError, now: datetime) -> None:
+        retry = isinstance(error, Transient | Throttled)
+        wait = error.retry_after_s or self._settings.retry_s
+        next_at = now + timedelta(seconds=wait) if retry else None
+        log.warning(
+            "insights.failed", key=key, category=error.category.value, code=error.code, retry=retry
+        )
+        await self._store.failed(key, error, next_at, self._settings.max_attempts)
+
+
+def run_alongside(app: FastAPI, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run `job` as a task while `app`'s lifespan is up (after its own start-up, so MongoDB and
+    Kafka are ready), and cancel it before the app's own shutdown."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: FastAPI) -> AsyncIterator[Any]:
+        async with inner(application) as state:
+            task = asyncio.create_task(job())
+            try:
+                yield state
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    app.router.lifespan_context = lifespan
