@@ -1,0 +1,88 @@
+"""What TikTok's webhooks tell this publisher (ADR 0004).
+
+TikTok posts every event of an app to one callback URL: this publisher's. It verifies the
+signature, then:
+- `post.publish.*`: keeps the outcome per publish id, so the next status check of that publish
+  needs no call to TikTok, and the public post id reaches the ledger without polling;
+- `authorization.removed`: forwards the delivery untouched (body and signature) to
+  auth-service, which verifies it itself and marks the integration disconnected.
+A delivery that could not be handled answers 5xx, so TikTok delivers it again (up to 72 h).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import structlog
+
+from publisher_tiktok.adapters.store import MongoOutcomes
+from publisher_tiktok.signatures import BadSignature, verify
+
+log = structlog.get_logger(__name__)
+
+
+class Forwarder(Protocol):
+    async def forward(self, body: bytes, signature: str) -> bool:
+        """Hand a delivery to auth-service; True when it took it."""
+        ...
+
+
+class WebhookRejected(Exception):
+    """Not TikTok's (bad signature) or not readable: 401 or 400, without detail."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class WebhookNotHandled(Exception):
+    """A valid delivery that could not be handled now: 503, TikTok delivers it again."""
+
+
+@dataclass
+class WebhookReceiver:
+    store: MongoOutcomes
+    forwarder: Forwarder
+    secrets: list[str]
+    tolerance_s: float
+    clock: Callable[[], float]
+    on_bad_signature: Callable[[], None] = lambda: None
+
+    async def receive(self, body: bytes, signature: str | None) -> str:
+        """Handle one delivery; returns what was done (for the log and the answer)."""
+        try:
+            verify(signature, body, self.secrets, self.clock(), self.tolerance_s)
+        except BadSignature as exc:
+            self.on_bad_signature()
+            log.warning("tiktok.webhook_rejected", reason=str(exc))
+            raise WebhookRejected(401) from None
+        event = _json(body)
+        name = str(event.get("event") or "")
+        if name == "authorization.removed":
+            if not await self.forwarder.forward(body, signature or ""):
+                raise WebhookNotHandled
+            return "forwarded"
+        if name.startswith("post.publish."):
+            return await self._publish_event(name, _json(event.get("content") or "{}"))
+        return "ignored"
+
+    async def _publish_event(self, name: str, content: dict[str, Any]) -> str:
+        publish_id = content.get("publish_id")
+        if not isinstance(publish_id, str) or not publish_id:
+            raise WebhookRejected(400)
+        fresh = await self.store.record(publish_id, name, content)
+        log.info("tiktok.webhook", webhook_event=name, publish_id=publish_id, duplicate=not fresh)
+        return "recorded" if fresh else "duplicate"
+
+
+def _json(raw: bytes | str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise WebhookRejected(400) from None
+    if not isinstance(value, dict):
+        raise WebhookRejected(400)
+    return value
