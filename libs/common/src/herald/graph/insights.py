@@ -22,12 +22,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field, field_validator
 
 from herald.errors import NeedsReauth, PlatformError, Throttled, Transient
-from herald.graph.snapshots import (
-    InsightsSnapshot,
-    MongoSnapshots,
-    PublishedPost,
-    snapshot_key,
-)
+from herald.graph.snapshots import InsightsSnapshot, PublishedPost, snapshot_key
 from herald.runtime.ports import Credentials, TokenSource
 
 log = structlog.get_logger(__name__)
@@ -58,6 +53,20 @@ class InsightsSettings(BaseModel):
         return sorted(set(value))
 
 
+class SnapshotStore(Protocol):
+    """Where the collector finds due posts and keeps its claims (`MongoSnapshots`)."""
+
+    async def published_between(
+        self, oldest: datetime, newest: datetime, limit: int
+    ) -> list[PublishedPost]: ...
+
+    async def claim(self, key: str, post: PublishedPost, age_s: int, now: datetime) -> bool: ...
+
+    async def failed(
+        self, key: str, error: PlatformError, next_at: datetime | None, max_attempts: int
+    ) -> None: ...
+
+
 class InsightsReader(Protocol):
     async def read(self, credentials: Credentials, post: PublishedPost) -> dict[str, Any]: ...
 
@@ -76,7 +85,7 @@ class InsightsCollector:
     def __init__(
         self,
         *,
-        store: MongoSnapshots,
+        store: SnapshotStore,
         reader: InsightsReader,
         tokens: TokenSource,
         sink: SnapshotSink,
