@@ -22,21 +22,17 @@ from auth_service.adapters.mongo import ensure_indexes
 from auth_service.app import create_app, mount
 from auth_service.handlers.keys import create_api_key, create_business
 from auth_service.runtime import Runtime, build_runtime
-from auth_service.settings import Settings
 from auth_service.testing import (
-    ADMIN_TOKEN,
-    KEY_1,
-    SERVICE_TOKENS,
     Live,
     Recorder,
     Sandbox,
     ServerThread,
     World,
     WorldFactory,
+    auth_settings,
     free_port,
 )
 from herald.mongo import Document
-from herald.settings import KafkaSettings, MongoSettings
 from herald.testing import RecordingEmitter
 from herald_localstack.pytest_plugin import InfraEndpoints
 from platform_sandbox.app import create_app as create_sandbox
@@ -59,23 +55,6 @@ async def sandbox(sandbox_server: ServerThread) -> AsyncIterator[Sandbox]:
         yield Sandbox(sandbox_server.url, http)
 
 
-def auth_settings(
-    infra: InfraEndpoints, database: str, sandbox_url: str, **overrides: Any
-) -> Settings:
-    values: dict[str, Any] = {
-        "kafka": KafkaSettings(bootstrap_servers=infra.kafka_bootstrap),
-        "mongo": MongoSettings(uri=infra.mongo_uri),
-        "database": database,
-        "public_base_url": "http://auth.test",
-        "vault": {"keys": {"k1": KEY_1}, "primary_kid": "k1"},
-        "service_tokens": SERVICE_TOKENS,
-        "admin_token": ADMIN_TOKEN,
-        "hosts": {"sandbox_url": sandbox_url},
-        "refresh": {"enabled": False},
-    }
-    return Settings.model_validate(values | overrides)
-
-
 RuntimeFactory = Callable[..., Runtime]
 
 
@@ -96,7 +75,9 @@ async def make_runtime(
     await ensure_indexes(mongo_db)
 
     def make(**overrides: Any) -> Runtime:
-        settings = auth_settings(infra, mongo_db.name, sandbox.url, **overrides)
+        settings = auth_settings(
+            infra.kafka_bootstrap, infra.mongo_uri, mongo_db.name, sandbox.url, **overrides
+        )
         runtime = build_runtime(
             settings,
             mongo=mongo_client,
@@ -137,7 +118,11 @@ async def live(
 ) -> AsyncIterator[Live]:
     port = free_port()
     settings = auth_settings(
-        infra, mongo_db.name, sandbox.url, public_base_url=f"http://127.0.0.1:{port}"
+        infra.kafka_bootstrap,
+        infra.mongo_uri,
+        mongo_db.name,
+        sandbox.url,
+        public_base_url=f"http://127.0.0.1:{port}",
     )
     server = ServerThread(create_app(settings), port).start()
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:

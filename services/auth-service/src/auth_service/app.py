@@ -13,13 +13,13 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
 from auth_service.adapters.mongo import ensure_indexes
 from auth_service.api import admin, integrations, internal, oauth, webhooks
-from auth_service.api.common import install_error_handler
+from auth_service.api.common import install_error_handler, no_unknown_query
 from auth_service.handlers.base import Deps
 from auth_service.handlers.maintenance import maintenance_pass
 from auth_service.ports import Clock, EventEmitter
@@ -86,6 +86,7 @@ def mount(runtime: Runtime, lifespan: Lifespan | None = None) -> FastAPI:
         version="0.1.0",
         description="OAuth for four platforms, the encrypted token vault, API keys and tenancy.",
         lifespan=lifespan,
+        dependencies=[Depends(no_unknown_query)],
     )
     app.state.deps = runtime.deps
     app.state.service_tokens = dict(settings.service_tokens)

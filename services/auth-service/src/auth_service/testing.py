@@ -236,3 +236,21 @@ class Live:
             f"/v1/admin/businesses/{business_id}/api-keys", json={"name": "live"}, headers=admin
         )
         return business_id, issued.json()["key"]
+
+
+def auth_settings(
+    kafka_bootstrap: str, mongo_uri: str, database: str, sandbox_url: str, **overrides: Any
+) -> Settings:
+    """Settings of an auth-service wired to the sandbox, with this session's keys and tokens."""
+    values: dict[str, Any] = {
+        "kafka": {"bootstrap_servers": kafka_bootstrap},
+        "mongo": {"uri": mongo_uri},
+        "database": database,
+        "public_base_url": "http://auth.test",
+        "vault": {"keys": {"k1": KEY_1}, "primary_kid": "k1"},
+        "service_tokens": SERVICE_TOKENS,
+        "admin_token": ADMIN_TOKEN,
+        "hosts": {"sandbox_url": sandbox_url},
+        "refresh": {"enabled": False},
+    }
+    return Settings.model_validate(values | overrides)

@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(req
 
 
 @router.post(
-    "/businesses", status_code=201, response_model=BusinessView, responses=error_responses(401)
+    "/businesses", status_code=201, response_model=BusinessView, responses=error_responses(400, 401)
 )
 async def create_business(body: NewBusiness, deps: DepsDep) -> BusinessView:
     return business_view(await keys.create_business(deps, body.name), [])

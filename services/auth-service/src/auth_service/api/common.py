@@ -17,6 +17,8 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from auth_service.api.schemas import ErrorBody
 from auth_service.domain import ApiKeyRecord
@@ -36,6 +38,27 @@ admin_scheme = HTTPBearer(scheme_name="AdminToken", description="The admin token
 Bearer = HTTPAuthorizationCredentials | None
 
 
+async def no_unknown_query(request: Request) -> None:
+    """Refuse query parameters a route does not declare (a typo should not pass silently).
+    OAuth callbacks are exempt: platforms add parameters of their own (`scopes`, `error_code`)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or str(getattr(route, "path", "")).endswith("/callback"):
+        return
+    known = {p.alias for p in _query_params(dependant)}
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        msg = f"unknown query parameters: {', '.join(unknown)}"
+        raise AuthServiceError(msg, code="unknown_parameter")
+
+
+def _query_params(dependant: Any) -> list[Any]:
+    found = list(dependant.query_params)
+    for sub in dependant.dependencies:
+        found += _query_params(sub)
+    return found
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     described = {
         400: "Rejected input",
@@ -45,16 +68,44 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "The integration needs to be reconnected",
         503: "The platform or a lock holder did not answer in time",
     }
-    return {s: {"model": ErrorBody, "description": described[s]} for s in statuses}
+    # 400 everywhere: a body that does not parse, or an undeclared query parameter.
+    return {s: {"model": ErrorBody, "description": described[s]} for s in sorted({400, *statuses})}
+
+
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
 
 
 def install_error_handler(app: FastAPI) -> None:
+    """Every error answers `{"error", "message"}`, ours and the framework's alike (a body that
+    cannot be parsed, an unknown path, a method the path does not have)."""
+
     @app.exception_handler(AuthServiceError)
     async def _handle(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AuthServiceError)
         body = {"error": exc.code, "message": exc.message, **exc.details}
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed(app, request))
+        body = {"error": code, "message": str(exc.detail)}
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+def _allowed(app: FastAPI, request: Request) -> list[str]:
+    """Every documented method any route serves on this path (Starlette names only the first
+    matching route's); HEAD is implied by GET and not documented, so not listed."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= set(route_methods) - {"HEAD"}
+    return sorted(methods)
 
 
 def deps_of(request: Request) -> Deps:

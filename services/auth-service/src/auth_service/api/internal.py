@@ -43,7 +43,7 @@ def _own_platform(caller: Caller, integration: Integration) -> None:
     "/api-keys/introspect",
     response_model=IntrospectResponse,
     response_model_exclude_none=True,
-    responses=error_responses(401, 403),
+    responses=error_responses(400, 401, 403),
 )
 async def introspect_key(
     body: IntrospectRequest, deps: DepsDep, _: Scheduler

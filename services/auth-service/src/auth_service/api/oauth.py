@@ -64,7 +64,10 @@ async def connect(
     key: Writer,
     login: Annotated[
         Literal["facebook", "instagram"] | None,
-        Query(description="Instagram only: Business Login for Instagram (default) or Facebook."),
+        Query(
+            description="Instagram only: Business Login for Instagram (default) or Facebook "
+            "Login; other providers have one login and ignore it."
+        ),
     ] = None,
     redirect: Annotated[bool, Query(description="Answer 302 to the authorize URL.")] = False,
 ) -> Response:
@@ -86,10 +89,10 @@ async def connect(
     "/{provider}/callback",
     response_model=CallbackResponse,
     responses={
+        **error_responses(401, 404, 503),
         200: {"content": {"text/html": {}}, "description": "Connected (a page or JSON)"},
         303: {"description": "To the completion URL, with status and integrations"},
         400: {"model": ErrorBody, "content": {"text/html": {}}, "description": "Refused"},
-        **error_responses(401, 404, 503),
     },
 )
 async def callback(

@@ -13,7 +13,9 @@ from auth_service.errors import NotFound
 from auth_service.handlers.webhooks import meta_data_deletion, meta_deauthorize, tiktok_event
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
-SignedRequest = Annotated[str, Form(max_length=8192, description="Meta's signed_request")]
+# Optional in the schema so that an empty or missing field is a refused signature (401), the
+# same answer as a wrong one, rather than a validation error.
+SignedRequest = Annotated[str | None, Form(max_length=8192, description="Meta's signed_request")]
 _TIKTOK_BODY = {
     "requestBody": {
         "required": True,
@@ -35,17 +37,21 @@ _TIKTOK_BODY = {
 }
 
 
-@router.post("/meta/deauthorize", response_model=WebhookResult, responses=error_responses(401))
-async def deauthorize(signed_request: SignedRequest, deps: DepsDep) -> WebhookResult:
-    return WebhookResult(disconnected=len(await meta_deauthorize(deps, signed_request)))
+@router.post("/meta/deauthorize", response_model=WebhookResult, responses=error_responses(400, 401))
+async def deauthorize(deps: DepsDep, signed_request: SignedRequest = None) -> WebhookResult:
+    return WebhookResult(disconnected=len(await meta_deauthorize(deps, signed_request or "")))
 
 
 @router.post(
-    "/meta/data-deletion", response_model=DeletionConfirmation, responses=error_responses(401)
+    "/meta/data-deletion",
+    response_model=DeletionConfirmation,
+    responses=error_responses(400, 401),
 )
-async def data_deletion(signed_request: SignedRequest, deps: DepsDep) -> DeletionConfirmation:
+async def data_deletion(
+    deps: DepsDep, signed_request: SignedRequest = None
+) -> DeletionConfirmation:
     """Answers what Meta expects: a status URL and a confirmation code."""
-    deletion = await meta_data_deletion(deps, signed_request)
+    deletion = await meta_data_deletion(deps, signed_request or "")
     return DeletionConfirmation(
         url=deletion.status_url, confirmation_code=deletion.confirmation_code
     )

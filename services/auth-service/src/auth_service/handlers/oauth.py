@@ -71,7 +71,8 @@ async def start_connect(
 ) -> ConnectStart:
     gateway = gateway_for(deps, provider)
     servers = gateway.auth_servers()
-    server = login or servers[0]
+    # `login` chooses among a provider's servers; a provider with one server has no choice.
+    server = login if login is not None and len(servers) > 1 else servers[0]
     if server not in servers:
         offered = ", ".join(s.value for s in servers)
         msg = f"{gateway.platform.value} connects through {offered}, not {server.value}"
