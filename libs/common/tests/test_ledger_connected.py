@@ -39,8 +39,15 @@ async def test_a_held_lease_excludes_others_until_released(
     await a.release(lease)
     taken = await b.acquire("t1")
     assert taken is not None
-    assert taken.epoch == lease.epoch + 1
-    assert await mongo_db["ledger_leases"].count_documents({"target_id": "t1"}) == 2
+    assert taken.epoch == lease.epoch + 2  # release inserted epoch 2, already expired
+    await b.release(taken)
+    third = await a.acquire("t1")
+    assert third is not None
+    await a.release(third)
+    # History between the first and the newest epochs is removed; those stay.
+    epochs = [d["epoch"] async for d in mongo_db["ledger_leases"].find({"target_id": "t1"})]
+    assert sorted(epochs) == [1, 5, 6]
+    assert await b.acquire("t1") is not None
 
 
 async def test_an_expired_lease_of_a_dead_consumer_is_taken_over(

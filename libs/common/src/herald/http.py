@@ -6,7 +6,10 @@ transport carries real traffic is decided here, once, from settings.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import httpx
+from httpx_aiohttp import AiohttpTransport
 from pydantic import BaseModel, Field
 
 from herald import __version__
@@ -21,11 +24,21 @@ class HttpClientSettings(BaseModel):
     pool_timeout_s: float = Field(default=10.0, gt=0)
     max_connections: int = Field(default=100, ge=1)
     max_keepalive: int = Field(default=20, ge=0)
+    transport: Literal["httpx", "aiohttp"] = Field(
+        default="httpx",
+        description="aiohttp keeps the httpx API on aiohttp's connection handling (ADR 0002).",
+    )
 
 
 def new_http_client(
     settings: HttpClientSettings, *, service: str, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
+    limits = httpx.Limits(
+        max_connections=settings.max_connections,
+        max_keepalive_connections=settings.max_keepalive,
+    )
+    if transport is None and settings.transport == "aiohttp":
+        transport = AiohttpTransport(limits=limits)
     return httpx.AsyncClient(
         timeout=httpx.Timeout(
             connect=settings.connect_timeout_s,
@@ -33,10 +46,7 @@ def new_http_client(
             write=settings.write_timeout_s,
             pool=settings.pool_timeout_s,
         ),
-        limits=httpx.Limits(
-            max_connections=settings.max_connections,
-            max_keepalive_connections=settings.max_keepalive,
-        ),
+        limits=limits,
         headers={"User-Agent": f"herald-{service}/{__version__}"},
         transport=transport,
         follow_redirects=False,

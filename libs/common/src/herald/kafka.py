@@ -19,6 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 
+from herald.logging import adopt_library_loggers
 from herald.settings import KafkaSettings
 from herald.topics import TopicSpec
 
@@ -32,7 +33,7 @@ def new_broker(
     middlewares: Sequence[Any] = (),
 ) -> KafkaBroker:
     """A FastStream Kafka broker with the producer settings Herald relies on."""
-    return KafkaBroker(
+    broker = KafkaBroker(
         settings.bootstrap_servers,
         client_id=client_id,
         acks="all",
@@ -42,7 +43,12 @@ def new_broker(
         graceful_timeout=settings.graceful_timeout_s,
         middlewares=middlewares,
         logger=logging.getLogger(f"faststream.{client_id}"),
+        # FastStream's per-message "Received"/"Processed" lines go to DEBUG: Herald logs one
+        # summary line per handled message itself.
+        log_level=logging.DEBUG,
     )
+    adopt_library_loggers()
+    return broker
 
 
 async def start_broker(broker: KafkaBroker, settings: KafkaSettings) -> None:

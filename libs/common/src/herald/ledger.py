@@ -6,13 +6,15 @@ redelivered request resumes instead of repeating a visible step.
 
 Exclusivity works on FerretDB, whose updates are not atomic (docs/architecture.md §7): a handler
 takes a **lease** by inserting `{_id: "<target>:<epoch>"}` into `ledger_leases` with a unique `_id`.
-The newest epoch is the lease; an expired or released one is taken over by inserting the next
-epoch, and only one contender's insert can succeed. Leases are never updated by anyone but their
-holder and the newest one is never deleted, so no read-modify-write race can hand the lease to two.
+The newest epoch is the lease; an expired one is taken over by inserting the next epoch, and only
+one contender's insert can succeed. Releasing inserts the next epoch already expired. Lease
+documents are never updated, and neither the newest epoch nor the first is ever deleted, so no
+read-modify-write race can hand a lease to two holders.
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -96,34 +98,51 @@ class MongoLedger:
         await self._entries.create_index([("state", 1), ("updated_at", 1)])
 
     async def acquire(self, target_id: str) -> Lease | None:
+        # Most targets are leased once: try the first epoch before reading anything.
+        first = await self._insert_lease(target_id, 1)
+        if first is not None:
+            return first
         now = datetime.now(UTC)
         latest = await self._leases.find_one({"target_id": target_id}, sort=[("epoch", DESCENDING)])
-        if latest is not None and _aware(latest["expires_at"]) > now:
+        if latest is None:  # cannot happen while epoch 1 is never deleted; refuse, to be safe
             return None
-        epoch = 1 if latest is None else int(latest["epoch"]) + 1
-        doc: Document = {
+        if _aware(latest["expires_at"]) > now:
+            return None
+        return await self._insert_lease(target_id, int(latest["epoch"]) + 1)
+
+    async def _insert_lease(self, target_id: str, epoch: int) -> Lease | None:
+        doc = {
             "_id": f"{target_id}:{epoch}",
             "target_id": target_id,
             "epoch": epoch,
             "owner": self._owner,
-            "expires_at": now + self._lease,
+            "expires_at": datetime.now(UTC) + self._lease,
         }
         try:
             await self._leases.insert_one(doc)
         except DuplicateKeyError:
-            return None  # another contender took this epoch first
+            return None  # another contender holds or took this epoch
         return Lease(target_id, self._owner, epoch)
 
     async def release(self, lease: Lease) -> None:
-        now = datetime.now(UTC)
-        await self._leases.update_one(
-            {"_id": f"{lease.target_id}:{lease.epoch}", "owner": lease.owner},
-            {"$set": {"expires_at": now}},
-        )
-        # Older epochs are history nobody contends for; the newest is kept (see module doc).
-        await self._leases.delete_many(
-            {"target_id": lease.target_id, "epoch": {"$lt": lease.epoch}}
-        )
+        # Released by inserting the next epoch, already expired: an insert is cheaper than an
+        # update on FerretDB (no read-modify-write), and it keeps every lease write an insert.
+        # If that epoch exists, our lease had expired and someone took over: nothing to release.
+        marker = {
+            "_id": f"{lease.target_id}:{lease.epoch + 1}",
+            "target_id": lease.target_id,
+            "epoch": lease.epoch + 1,
+            "owner": None,
+            "expires_at": datetime.now(UTC),
+        }
+        with contextlib.suppress(DuplicateKeyError):
+            await self._leases.insert_one(marker)
+        if lease.epoch > 2:
+            # Epochs between the first and this one are history nobody contends for. The newest
+            # is kept (module doc), and so is the first: `acquire` tries epoch 1 blindly, which
+            # must keep failing once a target has been leased.
+            stale = {"$gt": 1, "$lt": lease.epoch}
+            await self._leases.delete_many({"target_id": lease.target_id, "epoch": stale})
 
     async def begin(self, request: PostRequested, attempt: int) -> LedgerEntry:
         now = datetime.now(UTC)

@@ -113,5 +113,14 @@ def configure_logging(settings: LogSettings, *, service: str) -> None:
     structlog.contextvars.bind_contextvars(service=service)
 
 
+def adopt_library_loggers(prefix: str = "faststream") -> None:
+    """FastStream gives its loggers their own coloured stdout handlers and stops propagation;
+    route them through the root handler instead, so a process writes one format."""
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if name.startswith(prefix) and isinstance(logger, logging.Logger):
+            logger.handlers.clear()
+            logger.propagate = True
+
+
 def _identity(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     return event_dict
