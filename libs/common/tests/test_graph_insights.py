@@ -44,6 +44,9 @@ class MemoryStore:
         self.states[key] = "collecting"
         return True
 
+    async def ensure_indexes(self) -> None:
+        self.states["indexes"] = "made"
+
     async def failed(
         self, key: str, error: PlatformError, next_at: datetime | None, max_attempts: int
     ) -> None:

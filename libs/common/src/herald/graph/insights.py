@@ -62,6 +62,8 @@ class SnapshotStore(Protocol):
 
     async def claim(self, key: str, post: PublishedPost, age_s: int, now: datetime) -> bool: ...
 
+    async def ensure_indexes(self) -> None: ...
+
     async def failed(
         self, key: str, error: PlatformError, next_at: datetime | None, max_attempts: int
     ) -> None: ...
@@ -115,6 +117,7 @@ class InsightsCollector:
 
     async def run_forever(self) -> None:
         """The job: run, wait `interval_s`, again; a failed run is logged and the next one runs."""
+        await self._store.ensure_indexes()
         while True:
             try:
                 taken = await self.run_once()

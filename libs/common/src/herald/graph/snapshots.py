@@ -61,6 +61,7 @@ class MongoSnapshots:
 
     async def ensure_indexes(self) -> None:
         await self._snapshots.create_index([("target_id", 1)])
+        await self._ledger.create_index([("state", 1), ("result.published_at", 1)])
 
     async def published_between(
         self, oldest: datetime, newest: datetime, limit: int
