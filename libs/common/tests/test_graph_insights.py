@@ -3,15 +3,19 @@ an expired token, retries of transient failures and the end of permanent ones.""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from pydantic import ValidationError
 
 from herald.errors import NeedsReauth, Permanent, PlatformError, Transient
-from herald.graph.insights import InsightsCollector, InsightsSettings, due_ages
+from herald.graph.insights import InsightsCollector, InsightsSettings, due_ages, run_alongside
 from herald.graph.snapshots import InsightsSnapshot, PublishedPost
 from herald.runtime.ports import Credentials
 from herald.testing import StaticTokens
@@ -146,3 +150,58 @@ async def test_a_transient_failure_is_retried_later_and_a_permanent_one_ends() -
     assert (key_a, kind_a, next_a) == ("a:3600", "transient", now + timedelta(seconds=600))
     assert (key_b, kind_b, next_b) == ("b:3600", "permanent", None)
     assert store.states == {"a:3600": "retry", "b:3600": "failed"}
+
+
+async def test_the_job_runs_while_the_app_is_up_and_is_cancelled_with_it() -> None:
+    events: list[str] = []
+
+    @asynccontextmanager
+    async def own(_: FastAPI) -> AsyncIterator[None]:
+        events.append("app started")
+        yield
+        events.append("app stopped")
+
+    app = FastAPI(lifespan=own)
+    started = asyncio.Event()
+
+    async def job() -> None:
+        events.append("job started")
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            events.append("job cancelled")
+
+    run_alongside(app, job)
+    async with app.router.lifespan_context(app):
+        await asyncio.wait_for(started.wait(), 5)
+
+    assert events == ["app started", "job started", "job cancelled", "app stopped"]
+
+
+async def test_a_failed_run_does_not_end_the_job() -> None:
+    third_run = asyncio.Event()
+
+    class Broken(MemoryStore):
+        async def published_between(
+            self, oldest: datetime, newest: datetime, limit: int
+        ) -> list[PublishedPost]:
+            self.states["runs"] = str(int(self.states.get("runs", "0")) + 1)
+            if self.states["runs"] == "3":
+                third_run.set()
+            raise ConnectionError("database away")
+
+    store = Broken()
+    job = InsightsCollector(
+        store=store,
+        reader=ScriptedReader(),
+        tokens=StaticTokens(),
+        sink=store,
+        settings=InsightsSettings(interval_s=0.01),
+    )
+    task = asyncio.create_task(job.run_forever())
+    await asyncio.wait_for(third_run.wait(), 5)  # runs went on after failures
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+    assert store.states["indexes"] == "made"
