@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from herald.settings import KafkaSettings, MongoSettings
+from herald.settings import ConfigurationError, KafkaSettings, MongoSettings, load_settings
 from publisher_instagram.app import create_app
 from publisher_instagram.settings import Settings
 
@@ -35,3 +35,35 @@ async def test_alive_but_not_ready_without_kafka_and_mongo() -> None:
     assert checks["kafka"] != "ok"
     assert checks["mongo"] != "ok"
     assert metrics.status_code == 200
+
+
+def test_every_piece_is_configured_from_the_environment() -> None:
+    environ = {
+        "HERALD_PUBLISHER_INSTAGRAM_GRAPH__BASE_URL": "http://127.0.0.1:8120/graph.facebook.com",
+        "HERALD_PUBLISHER_INSTAGRAM_GRAPH__API_VERSION": "v24.0",
+        "HERALD_PUBLISHER_INSTAGRAM_GRAPH__APP_SECRET": "s3cret",
+        "HERALD_PUBLISHER_INSTAGRAM_AUTH__BASE_URL": "http://127.0.0.1:8101",
+        "HERALD_PUBLISHER_INSTAGRAM_AUTH__SERVICE_TOKEN": "svc",
+        "HERALD_PUBLISHER_INSTAGRAM_INSIGHTS__AGES_S": "[86400, 3600]",
+        "HERALD_PUBLISHER_INSTAGRAM_TOPIC_PREFIX": "demo.",
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environ.items():
+            patch.setenv(name, value)
+        settings = load_settings(Settings)
+
+    assert settings.graph.base_url == "http://127.0.0.1:8120/graph.facebook.com"
+    assert settings.graph.api_version == "v24.0"
+    assert settings.graph.app_secret is not None
+    assert settings.graph.app_secret.get_secret_value() == "s3cret"
+    assert settings.auth.base_url == "http://127.0.0.1:8101"
+    assert settings.insights.ages_s == [3600, 86400]
+    assert settings.topic_prefix == "demo."
+    assert settings.database == "herald_publisher_instagram"
+
+
+def test_a_misspelled_variable_stops_the_service() -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HERALD_PUBLISHER_INSTAGRAM_GRAPHH__BASE_URL", "x")
+        with pytest.raises(ConfigurationError):
+            load_settings(Settings)
