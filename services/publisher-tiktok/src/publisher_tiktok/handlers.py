@@ -15,13 +15,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from herald.content import MediaKind, TikTokOptions
 from herald.errors import Permanent
 from herald.events import PostRequested, Violation
-from herald.rules import check_target
+from herald.rules import DEFAULT_LIMITS, Limits, check_target
 from herald.runtime.ports import Checkpoint, Credentials, Outcome, Wait
 from herald.topics import Platform
 from publisher_tiktok.domain import (
@@ -50,7 +50,9 @@ class TikTokPlatform:
     name: Platform = field(default=Platform.TIKTOK, init=False)
 
     def validate(self, request: PostRequested) -> list[Violation]:
-        return check_target(request.content, request.platform, request.options)
+        schemes = tuple(self.settings.photo_url_schemes)
+        limits = Limits(tiktok=replace(DEFAULT_LIMITS.tiktok, photo_url_schemes=schemes))
+        return check_target(request.content, request.platform, request.options, limits=limits)
 
     async def publish(
         self, request: PostRequested, credentials: Credentials, checkpoint: Checkpoint

@@ -70,6 +70,10 @@ class TikTokSettings(BaseModel):
         default_factory=list,
         description="URL prefixes verified for this app: videos there are pulled, photos must be.",
     )
+    photo_url_schemes: list[str] = Field(
+        default_factory=lambda: ["https"],
+        description="TikTok pulls photos over https only; tests against the sandbox add http.",
+    )
     chunks: ChunkRules = Field(default_factory=ChunkRules)
     limits: RateLimits = Field(default_factory=RateLimits)
     chunk_attempts: int = Field(default=3, ge=1, description="Tries of one chunk in one attempt.")

@@ -100,7 +100,12 @@ class SavedCheckpoint:
 
 
 def tiktok_settings(**overrides: Any) -> TikTokSettings:
-    values: dict[str, Any] = {"base_url": API_BASE, "chunks": SMALL_RULES, "status_poll_s": 2.0}
+    values: dict[str, Any] = {
+        "base_url": API_BASE,
+        "chunks": SMALL_RULES,
+        "status_poll_s": 2.0,
+        "photo_url_schemes": ["https", "http"],
+    }
     return TikTokSettings.model_validate(values | overrides)
 
 

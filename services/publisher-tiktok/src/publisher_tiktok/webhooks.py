@@ -18,10 +18,13 @@ from typing import Any, Protocol
 
 import structlog
 
-from publisher_tiktok.adapters.store import MongoOutcomes
 from publisher_tiktok.signatures import BadSignature, verify
 
 log = structlog.get_logger(__name__)
+
+
+class WebhookStore(Protocol):
+    async def record(self, publish_id: str, event: str, content: dict[str, Any]) -> bool: ...
 
 
 class Forwarder(Protocol):
@@ -44,7 +47,7 @@ class WebhookNotHandled(Exception):
 
 @dataclass
 class WebhookReceiver:
-    store: MongoOutcomes
+    store: WebhookStore
     forwarder: Forwarder
     secrets: list[str]
     tolerance_s: float
