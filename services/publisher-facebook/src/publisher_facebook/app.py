@@ -16,7 +16,7 @@ from herald.http import new_http_client
 from herald.mongo import Document, new_mongo_client
 from herald.runtime.app import Closer, create_publisher_app
 from herald.runtime.ports import TokenSource
-from herald.runtime.tokens import auth_service_tokens
+from herald.runtime.tokens import AuthServiceTokens
 from herald.topics import Platform, TopicNames
 from publisher_facebook.adapters.graph_pages import GraphPages
 from publisher_facebook.handlers import FacebookPublisher, FlowSettings
@@ -47,7 +47,7 @@ def create_app(
     if tokens is None:
         auth_http = new_http_client(settings.auth.http, service=SERVICE)
         closers.append(auth_http.aclose)
-        tokens = auth_service_tokens(auth_http, settings.auth)
+        tokens = AuthServiceTokens(settings.auth.client(auth_http))
     mongo = mongo or new_mongo_client(settings.mongo, app_name=f"herald-{SERVICE}")
     pages = GraphPages(graph)
     flow = FlowSettings(
