@@ -37,8 +37,11 @@ class Managed:
             pid = int(record["pid"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        if _alive(pid) and self.marker in _cmdline(pid):
-            return pid
+        if _alive(pid):
+            command = _cmdline(pid)
+            # An empty command line is a process between fork and exec (seen under load): ours.
+            if not command or self.marker in command:
+                return pid
         self.pidfile.unlink(missing_ok=True)
         return None
 
@@ -56,7 +59,10 @@ class Managed:
                 start_new_session=True,
             )
         _CHILDREN[proc.pid] = proc
-        self.pidfile.write_text(json.dumps({"pid": proc.pid, "started_at": time.time()}))
+        # Written whole and renamed into place, so a reader never sees half a PID file.
+        partial = self.pidfile.with_suffix(".tmp")
+        partial.write_text(json.dumps({"pid": proc.pid, "started_at": time.time()}))
+        partial.replace(self.pidfile)
         return proc.pid
 
     def stop(self, timeout_s: float = 30.0) -> bool:
@@ -99,10 +105,8 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
 
 def _alive(pid: int) -> bool:
     child = _CHILDREN.get(pid)
-    if child is not None:
-        if child.poll() is None:
-            return True
-        del _CHILDREN[pid]  # exited and now reaped
+    if child is not None and child.poll() is not None:
+        del _CHILDREN[pid]  # exited, and now reaped
         return False
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
