@@ -1,24 +1,111 @@
 """Composition root of scheduler.
 
-`create_app` builds every adapter; nothing else wires things.
+`create_app` builds every adapter; nothing else wires things. Tests pass fakes of the
+auth-service ports, their own emitter or clock, and an isolated topic prefix and database.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
+import httpx
+import structlog
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
+from herald.authclient import AuthClient
+from herald.emitter import EventEmitter, KafkaEmitter
 from herald.infra import Infra
 from herald.mongo import Document
 from herald.service import add_operational_routes
+from herald.topics import TopicNames
+from scheduler.adapters.auth import AuthServiceIntegrations, AuthServiceKeys
+from scheduler.adapters.campaigns import MongoCampaigns
+from scheduler.adapters.dispatch import MongoDispatch, MongoIntegrations
+from scheduler.adapters.posts import MongoPosts
+from scheduler.api import campaigns, posts
+from scheduler.api.common import install_error_handlers, install_request_metrics
+from scheduler.dispatcher import Dispatcher
+from scheduler.handlers.base import Deps, utcnow
+from scheduler.handlers.campaigns import run_pass
+from scheduler.handlers.dispatch import DispatchHandler
+from scheduler.metrics import SchedulerMetrics
+from scheduler.ports import ApiKeys, Integrations
 from scheduler.settings import Settings
+from scheduler.subscribers import Subscribers
 
 SERVICE = "scheduler"
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Stores:
+    posts: MongoPosts
+    dispatch: MongoDispatch
+    view: MongoIntegrations
+    campaigns: MongoCampaigns
+
+    async def ensure_indexes(self) -> None:
+        await self.posts.ensure_indexes()
+        await self.dispatch.ensure_indexes()
+        await self.campaigns.ensure_indexes()
+
+
+def build_stores(mongo: AsyncMongoClient[Document], database: str) -> Stores:
+    db = mongo[database]
+    return Stores(MongoPosts(db), MongoDispatch(db), MongoIntegrations(db), MongoCampaigns(db))
+
+
+def auth_ports(settings: Settings) -> tuple[ApiKeys, Integrations, httpx.AsyncClient]:
+    http = httpx.AsyncClient(timeout=settings.auth.timeout_s)
+    client = AuthClient(
+        http,
+        settings.auth.base_url,
+        settings.auth.service_token.get_secret_value(),
+        introspection_ttl_s=settings.auth.key_cache_s,
+    )
+    return AuthServiceKeys(client), AuthServiceIntegrations(client), http
+
+
+@dataclass
+class Runtime:
+    """What runs between startup and shutdown: clients, dispatcher, consumers, loops."""
+
+    infra: Infra
+    stores: Stores
+    dispatcher: Dispatcher
+    subscribers: Subscribers
+    loops: list[Callable[[], Coroutine[Any, Any, None]]]
+    http: httpx.AsyncClient | None
+    dispatch_enabled: bool
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        await self.infra.start_mongo()
+        await self.stores.ensure_indexes()
+        await self.infra.start_broker()
+        if self.dispatch_enabled:
+            self.dispatcher.start()
+        self.tasks = [asyncio.create_task(loop()) for loop in self.loops]
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.dispatcher.stop()
+        self.subscribers.close()
+        await self.infra.broker.stop()
+        if self.http is not None:
+            await self.http.aclose()
+        await self.infra.mongo.close()
 
 
 def create_app(
@@ -26,6 +113,10 @@ def create_app(
     *,
     broker: KafkaBroker | None = None,
     mongo: AsyncMongoClient[Document] | None = None,
+    api_keys: ApiKeys | None = None,
+    integrations: Integrations | None = None,
+    emitter: EventEmitter | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> FastAPI:
     infra = Infra.build(
         kafka=settings.kafka,
@@ -35,15 +126,106 @@ def create_app(
         mongo_client=mongo,
     )
     registry = CollectorRegistry()
+    metrics = SchedulerMetrics.create(registry)
+    stores = build_stores(infra.mongo, settings.database)
+    http: httpx.AsyncClient | None = None
+    if api_keys is None or integrations is None:
+        default_keys, default_integrations, http = auth_ports(settings)
+        api_keys = api_keys or default_keys
+        integrations = integrations or default_integrations
+    deps = Deps(
+        posts=stores.posts,
+        dispatch=stores.dispatch,
+        view=stores.view,
+        integrations=integrations,
+        campaigns=stores.campaigns,
+        emitter=emitter or KafkaEmitter(infra.broker, source=f"herald/{SERVICE}"),
+        names=TopicNames(prefix=settings.topic_prefix),
+        clock=clock,
+        lease_s=settings.dispatch.claim_lease_s,
+    )
+    runtime = _runtime(settings, infra=infra, stores=stores, deps=deps, metrics=metrics, http=http)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await infra.start()
+        await runtime.start()
         try:
             yield
         finally:
-            await infra.stop()
+            await runtime.stop()
 
-    app = FastAPI(title="Herald scheduler", version="0.1.0", lifespan=lifespan)
-    add_operational_routes(app, service=SERVICE, checks=infra.checks(), registry=registry)
+    app = FastAPI(
+        title="Herald scheduler",
+        version="0.1.0",
+        description="Submit, schedule and follow posts across connected social accounts.",
+        lifespan=lifespan,
+    )
+    checks = dict(infra.checks())
+    if settings.dispatch.enabled:
+        checks["dispatcher"] = _dispatcher_check(runtime.dispatcher)
+    add_operational_routes(app, service=SERVICE, checks=checks, registry=registry)
+    install_error_handlers(app)
+    install_request_metrics(app, metrics)
+    app.include_router(posts.router)
+    app.include_router(campaigns.router)
+    app.state.deps = deps
+    app.state.api_keys = api_keys
+    app.state.dispatcher = runtime.dispatcher
+    app.state.metrics = metrics
     return app
+
+
+def _runtime(
+    settings: Settings,
+    *,
+    infra: Infra,
+    stores: Stores,
+    deps: Deps,
+    metrics: SchedulerMetrics,
+    http: httpx.AsyncClient | None,
+) -> Runtime:
+    handler = DispatchHandler(
+        deps, owner=settings.instance_id, lease_s=settings.dispatch.claim_lease_s
+    )
+    dispatcher = Dispatcher(handler, stores.dispatch, metrics, settings.dispatch, clock=deps.clock)
+    if settings.dispatch.enabled:
+        deps.notify = dispatcher.notify
+    subscribers = Subscribers(deps, metrics)
+    subscribers.register(infra.broker, group=f"{settings.topic_prefix}herald-{SERVICE}")
+    loops: list[Callable[[], Coroutine[Any, Any, None]]] = [
+        lambda: _refresh_gauge(stores.posts, metrics, settings.metrics_refresh_s)
+    ]
+    if settings.campaigns.enabled:
+        loops.append(lambda: _campaign_loop(deps, settings, metrics))
+    return Runtime(infra, stores, dispatcher, subscribers, loops, http, settings.dispatch.enabled)
+
+
+def _dispatcher_check(dispatcher: Dispatcher) -> Callable[[], Awaitable[None]]:
+    async def check() -> None:
+        problem = dispatcher.problem()
+        if problem is not None:
+            raise RuntimeError(problem)
+
+    return check
+
+
+async def _refresh_gauge(store: MongoPosts, metrics: SchedulerMetrics, every_s: float) -> None:
+    while True:
+        with contextlib.suppress(Exception):  # a gauge may lag; the service must not stop
+            for state, count in (await store.count_by_state()).items():
+                metrics.targets.labels(state).set(count)
+        await asyncio.sleep(every_s)
+
+
+async def _campaign_loop(deps: Deps, settings: Settings, metrics: SchedulerMetrics) -> None:
+    horizon = timedelta(seconds=settings.campaigns.horizon_s)
+    grace = timedelta(seconds=settings.campaigns.grace_s)
+    while True:
+        try:
+            report = await run_pass(deps, horizon=horizon, grace=grace)
+        except Exception:  # the next pass tries again; every post it creates is idempotent
+            log.exception("campaigns.pass_failed")
+        else:
+            for outcome in ("created", "existing", "rejected", "skipped_late"):
+                metrics.campaign_posts.labels(outcome).inc(getattr(report, outcome))
+        await asyncio.sleep(settings.campaigns.interval_s)

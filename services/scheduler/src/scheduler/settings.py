@@ -1,12 +1,17 @@
 """Settings of scheduler.
 
-Variables are prefixed `HERALD_SCHEDULER_`; shared pieces (Kafka, MongoDB, logging) come from
+Variables are prefixed `HERALD_SCHEDULER_` (nested pieces with `__`, e.g.
+`HERALD_SCHEDULER_DISPATCH__POLL_INTERVAL_S`); shared pieces (Kafka, MongoDB, logging) come from
 herald.settings and read their own prefixes.
 """
 
 from __future__ import annotations
 
-from pydantic import Field
+import os
+import socket
+import uuid
+
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings
 
 from herald.settings import (
@@ -18,6 +23,59 @@ from herald.settings import (
 )
 
 
+class DispatchSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    poll_interval_s: float = Field(
+        default=0.25, gt=0, le=60, description="Upper bound on how long the dispatcher sleeps."
+    )
+    lookahead_s: float = Field(
+        default=2.0, ge=0, description="Targets due this far ahead are queued in memory."
+    )
+    batch_size: int = Field(default=500, ge=1, le=5000)
+    scan_limit: int = Field(default=10_000, ge=1, description="Queue entries read per scan.")
+    claim_lease_s: float = Field(
+        default=30.0, gt=0, description="After this, another replica may take a claim over."
+    )
+    overdue_after_s: float = Field(
+        default=5.0, gt=0, description="A dispatch later than this past due counts as overdue."
+    )
+    stuck_after_s: float = Field(
+        default=30.0, gt=0, description="Readiness fails when the loop is this long without a turn."
+    )
+    enabled: bool = Field(default=True, description="Off: serve the API and consumers only.")
+
+
+class AuthServiceSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    base_url: str = Field(default="http://127.0.0.1:8101")
+    service_token: SecretStr = Field(
+        default=SecretStr(""), description="This service's token for auth-service's /internal."
+    )
+    timeout_s: float = Field(default=5.0, gt=0)
+    key_cache_s: float = Field(
+        default=30.0, ge=0, description="How long an active API key's introspection is reused."
+    )
+
+
+class CampaignSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    interval_s: float = Field(default=300.0, gt=0, description="Seconds between campaign passes.")
+    horizon_s: float = Field(
+        default=7 * 86_400.0, gt=0, description="How far ahead posts of recurring campaigns exist."
+    )
+    grace_s: float = Field(
+        default=3_600.0, ge=0, description="Occurrences missed by more than this are skipped."
+    )
+    enabled: bool = True
+
+
+def default_instance() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
 class Settings(BaseSettings):
     model_config = service_config("HERALD_SCHEDULER_")
 
@@ -27,4 +85,16 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     database: str = Field(
         default="herald_scheduler", description="The MongoDB database this service owns."
+    )
+    topic_prefix: str = Field(
+        default="", pattern=r"^[a-zA-Z0-9._-]*$", description="Prefix of every topic and group."
+    )
+    instance_id: str = Field(
+        default_factory=default_instance, description="Names this replica in claims and logs."
+    )
+    dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
+    auth: AuthServiceSettings = Field(default_factory=AuthServiceSettings)
+    campaigns: CampaignSettings = Field(default_factory=CampaignSettings)
+    metrics_refresh_s: float = Field(
+        default=30.0, gt=0, description="How often the targets-by-state gauge is recomputed."
     )

@@ -1,0 +1,168 @@
+"""The dispatch queue, claims and dispatch facts, and the local view of integrations.
+
+Every write here is an insert or a delete by `_id`, and batches go in one `insert_many`: that
+is what stays correct on FerretDB (no atomic read-modify-write) and fast on it too (its SQLite
+handler runs each update as a scan, while a batch insert is one statement). See
+docs/adr/0002-scheduler-dispatch-and-state.md for the claim protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from herald.events import IntegrationStatus
+from herald.mongo import Document
+from herald.topics import Platform
+from scheduler.adapters.posts import insert_ignoring_duplicates
+from scheduler.domain import dispatch_id
+from scheduler.ports import Claim, Doc, IntegrationInfo, PendingItem
+
+DELETE_CHUNK = 500
+
+
+class MongoDispatch:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._pending = db["pending"]
+        self._claims = db["claims"]
+        self._dispatches = db["dispatches"]
+
+    async def ensure_indexes(self) -> None:
+        await self._pending.create_index([("due_at", ASCENDING)], name="due")
+        await self._claims.create_index(
+            [("target_id", ASCENDING), ("epoch", ASCENDING)], name="by_target"
+        )
+
+    async def add_pending(self, items: Sequence[PendingItem]) -> None:
+        await insert_ignoring_duplicates(self._pending, [_pending_doc(i) for i in items])
+
+    async def pending_before(self, moment: datetime, limit: int) -> list[PendingItem]:
+        cursor = self._pending.find({"due_at": {"$lte": moment}}).sort("due_at", ASCENDING)
+        return [_pending_item(d) for d in await cursor.limit(limit).to_list()]
+
+    async def remove_pending(self, keys: Iterable[str]) -> None:
+        """Remove queue entries by `target:epoch` key."""
+        ids = list(keys)
+        for start in range(0, len(ids), DELETE_CHUNK):
+            chunk = ids[start : start + DELETE_CHUNK]
+            if len(chunk) == 1:
+                await self._pending.delete_one({"_id": chunk[0]})
+            else:
+                await self._pending.delete_many({"_id": {"$in": chunk}})
+
+    async def claim(self, claims: Sequence[Claim]) -> set[str]:
+        docs = [
+            {
+                "_id": c.id,
+                "target_id": c.target_id,
+                "epoch": c.epoch,
+                "generation": c.generation,
+                "owner": c.owner,
+                "kind": c.kind,
+                "claimed_at": c.claimed_at,
+            }
+            for c in claims
+        ]
+        existed = await insert_ignoring_duplicates(self._claims, docs)
+        return {c.id for i, c in enumerate(claims) if i not in existed}
+
+    async def claims_for(self, target_id: str, epoch: int) -> list[Claim]:
+        cursor = self._claims.find({"target_id": target_id, "epoch": epoch})
+        docs = await cursor.sort("generation", DESCENDING).to_list()
+        return [
+            Claim(
+                d["_id"],
+                d["target_id"],
+                d["epoch"],
+                d["generation"],
+                d["owner"],
+                d["kind"],
+                d["claimed_at"],
+            )
+            for d in docs
+        ]
+
+    async def release(self, claim_ids: Iterable[str]) -> None:
+        # Only the holder releases, and only claims it inserted itself: nobody else can hold
+        # that id, so deleting it races with no one.
+        for claim in claim_ids:
+            await self._claims.delete_one({"_id": claim})
+
+    async def record_dispatches(self, dispatches: Sequence[Doc]) -> None:
+        await insert_ignoring_duplicates(self._dispatches, dispatches)
+
+    async def dispatched(self, keys: Iterable[str]) -> set[str]:
+        ids = list(keys)
+        if not ids:
+            return set()
+        if len(ids) == 1:
+            found = await self._dispatches.find_one({"_id": ids[0]}, {"_id": 1})
+            return {ids[0]} if found else set()
+        cursor = self._dispatches.find({"_id": {"$in": ids}}, {"_id": 1})
+        return {d["_id"] async for d in cursor}
+
+    async def dispatch_facts(self, target_ids: Sequence[str]) -> list[Doc]:
+        """Every recorded dispatch of these targets (for reading state and history)."""
+        if not target_ids:
+            return []
+        cursor = self._dispatches.find({"target_id": {"$in": list(target_ids)}})
+        return await cursor.to_list()
+
+
+class MongoIntegrations:
+    """What the scheduler last heard about each integration (from auth-service at submission,
+    then from `integration.events`); the dispatcher reads it instead of calling auth-service
+    once per target."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._view = db["integrations"]
+
+    async def statuses(self, integration_ids: Iterable[str]) -> dict[str, IntegrationStatus]:
+        ids = list(set(integration_ids))
+        if not ids:
+            return {}
+        query: Doc = {"_id": ids[0]} if len(ids) == 1 else {"_id": {"$in": ids}}
+        return {d["_id"]: IntegrationStatus(d["status"]) async for d in self._view.find(query)}
+
+    async def observe(self, info: IntegrationInfo, occurred_at: datetime) -> bool:
+        known = await self._view.find_one({"_id": info.integration_id})
+        if known is not None and known["occurred_at"] > occurred_at:
+            return False
+        doc = {
+            "business_id": info.business_id,
+            "platform": info.platform.value,
+            "status": info.status.value,
+            "occurred_at": occurred_at,
+        }
+        await self._view.update_one({"_id": info.integration_id}, {"$set": doc}, upsert=True)
+        return True
+
+
+def _pending_doc(item: PendingItem) -> Doc:
+    return {
+        "_id": dispatch_id(item.target_id, item.epoch),
+        "target_id": item.target_id,
+        "epoch": item.epoch,
+        "due_at": item.due_at,
+        "post_id": item.post_id,
+        "business_id": item.business_id,
+        "integration_id": item.integration_id,
+        "platform": item.platform.value,
+        "request": item.request,
+    }
+
+
+def _pending_item(doc: Doc) -> PendingItem:
+    return PendingItem(
+        target_id=doc["target_id"],
+        epoch=doc["epoch"],
+        due_at=doc["due_at"],
+        post_id=doc["post_id"],
+        business_id=doc["business_id"],
+        integration_id=doc["integration_id"],
+        platform=Platform(doc["platform"]),
+        request=doc["request"],
+    )

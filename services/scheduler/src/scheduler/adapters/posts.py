@@ -1,0 +1,152 @@
+"""Posts, targets, history and rejections in MongoDB (docs/architecture.md §7 rules).
+
+Idempotency is a unique index on (business_id, idempotency_key): the insert that loses the race
+gets `DuplicateKeyError` and reads the winner. Targets are inserted with deterministic ids, so
+finishing an interrupted submission inserts only what is missing. History entries are keyed by
+the event id, so a redelivered result is recorded once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from herald.mongo import Document
+from scheduler.ports import Doc, PostFilter
+
+DUPLICATE_KEY = 11000
+
+
+class MongoPosts:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._posts = db["posts"]
+        self._targets = db["targets"]
+        self._history = db["history"]
+        self._rejections = db["rejections"]
+
+    async def ensure_indexes(self) -> None:
+        await self._posts.create_index(
+            [("business_id", ASCENDING), ("idempotency_key", ASCENDING)],
+            unique=True,
+            name="idempotency",
+        )
+        await self._posts.create_index(
+            [("business_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+            name="listing",
+        )
+        await self._targets.create_index([("post_id", ASCENDING)], name="by_post")
+        await self._targets.create_index([("state", ASCENDING)], name="by_state")
+        await self._history.create_index(
+            [("post_id", ASCENDING), ("at", ASCENDING)], name="by_post"
+        )
+
+    async def insert_post(self, post: Doc) -> Doc | None:
+        try:
+            await self._posts.insert_one(post)
+        except DuplicateKeyError:
+            key = {"business_id": post["business_id"], "idempotency_key": post["idempotency_key"]}
+            return await self._posts.find_one(key)
+        return None
+
+    async def find_by_key(self, business_id: str, idempotency_key: str) -> Doc | None:
+        return await self._posts.find_one(
+            {"business_id": business_id, "idempotency_key": idempotency_key}
+        )
+
+    async def update_post(self, post_id: str, changes: Doc) -> None:
+        await self._posts.update_one({"_id": post_id}, {"$set": changes})
+
+    async def insert_targets(self, targets: Sequence[Doc]) -> None:
+        await insert_ignoring_duplicates(self._targets, targets)
+
+    async def get_post(self, business_id: str, post_id: str) -> Doc | None:
+        return await self._posts.find_one({"_id": post_id, "business_id": business_id})
+
+    async def delete_post(self, post_id: str, target_ids: Sequence[str]) -> None:
+        # Targets first: a post left without targets after a crash is still deletable.
+        for target in target_ids:
+            await self._targets.delete_one({"_id": target})
+        await self._posts.delete_one({"_id": post_id})
+
+    async def list_posts(
+        self, where: PostFilter, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Doc]:
+        query: Doc = {"business_id": where.business_id}
+        if where.platform:
+            query["platforms"] = where.platform
+        if where.integration_id:
+            query["integration_ids"] = where.integration_id
+        if where.campaign_id:
+            query["campaign_id"] = where.campaign_id
+        due: Doc = {}
+        if where.due_from:
+            due["$gte"] = where.due_from
+        if where.due_to:
+            due["$lt"] = where.due_to
+        if due:
+            query["due_at"] = due
+        if after is not None:
+            created, post_id = after
+            query["$or"] = [
+                {"created_at": {"$lt": created}},
+                {"created_at": created, "_id": {"$lt": post_id}},
+            ]
+        cursor = self._posts.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)])
+        return await cursor.limit(limit).to_list()
+
+    async def targets_of(self, post_ids: Sequence[str]) -> list[Doc]:
+        if len(post_ids) == 1:
+            query: Doc = {"post_id": post_ids[0]}
+        else:
+            query = {"post_id": {"$in": list(post_ids)}}
+        return await self._targets.find(query).sort("index", ASCENDING).to_list()
+
+    async def get_target(self, target_id: str) -> Doc | None:
+        return await self._targets.find_one({"_id": target_id})
+
+    async def update_target(self, target_id: str, changes: Doc) -> None:
+        await self._targets.update_one({"_id": target_id}, {"$set": changes})
+
+    async def add_history(self, entry: Doc) -> bool:
+        try:
+            await self._history.insert_one(entry)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def history_of(self, post_id: str, limit: int) -> list[Doc]:
+        cursor = self._history.find({"post_id": post_id}).sort("at", ASCENDING)
+        return await cursor.limit(limit).to_list()
+
+    async def count_by_state(self) -> dict[str, int]:
+        """Targets per stored state, by one simple `$group` (cheap with the state index)."""
+        pipeline: list[Doc] = [{"$group": {"_id": "$state", "n": {"$sum": 1}}}]
+        cursor = await self._targets.aggregate(pipeline)
+        return {str(d["_id"]): int(d["n"]) async for d in cursor}
+
+    async def add_rejection(self, rejection: Doc) -> None:
+        try:
+            await self._rejections.insert_one(rejection)
+        except DuplicateKeyError:
+            return  # the same message, redelivered: already kept
+
+
+async def insert_ignoring_duplicates(
+    collection: AsyncCollection[Document], docs: Sequence[Doc]
+) -> set[int]:
+    """Insert all; return the indexes of documents that already existed."""
+    if not docs:
+        return set()
+    try:
+        await collection.insert_many(list(docs), ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        return {int(e["index"]) for e in errors}
+    return set()

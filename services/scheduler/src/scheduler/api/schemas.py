@@ -1,0 +1,145 @@
+"""Request and response bodies of the REST API (the OpenAPI document is generated from these)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NaiveDatetime
+
+from herald.content import PostContent
+from herald.events import FailureDetail, Schedule, SubmittedTarget, Violation
+from herald.topics import Platform
+from scheduler.domain import PostStatus, TargetState
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PostCreate(_Body):
+    content: PostContent
+    targets: list[SubmittedTarget] = Field(min_length=1, max_length=50)
+    schedule: Schedule = Field(
+        default_factory=Schedule, description="Absent or without publish_at: publish now."
+    )
+    campaign_id: str | None = Field(default=None, max_length=64)
+    external_ref: str | None = Field(default=None, max_length=255)
+    draft: bool = Field(default=False, description="Save without scheduling; schedule it later.")
+
+
+class ListQuery(_Body):
+    status: PostStatus | None = None
+    platform: Platform | None = None
+    integration_id: str | None = Field(default=None, max_length=64)
+    campaign_id: str | None = Field(default=None, max_length=64)
+    due_from: AwareDatetime | None = Field(default=None, description="Due at or after.")
+    due_to: AwareDatetime | None = Field(default=None, description="Due before.")
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=512)
+
+
+class ScheduleDraft(_Body):
+    schedule: Schedule | None = Field(default=None, description="Absent: the draft's own.")
+
+
+class TargetView(BaseModel):
+    target_id: str
+    integration_id: str
+    platform: Platform
+    state: TargetState
+    attempts: int = Field(description="Publishing attempts reported by the publisher.")
+    due_at: AwareDatetime
+    last_error: FailureDetail | None = Field(
+        description="The latest failure: the platform's code and what a person can do about it."
+    )
+    next_attempt_at: AwareDatetime | None = None
+    platform_post_id: str | None
+    permalink: str | None
+    published_at: AwareDatetime | None
+
+
+class ScheduleView(BaseModel):
+    publish_at: AwareDatetime | None = Field(description="The time asked for, in UTC.")
+    timezone: str | None
+
+
+class PostView(BaseModel):
+    post_id: str
+    status: PostStatus
+    idempotency_key: str
+    source: str = Field(description="api, event or campaign")
+    created_at: AwareDatetime
+    due_at: AwareDatetime
+    schedule: ScheduleView
+    content: PostContent
+    campaign_id: str | None
+    external_ref: str | None
+    targets: list[TargetView]
+
+
+class PostPage(BaseModel):
+    items: list[PostView]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: done.")
+
+
+class Changed(BaseModel):
+    post: PostView
+    changed: list[str] = Field(description="Ids of the targets this call changed.")
+    skipped: dict[str, str] = Field(description="Target id → why it was left as it is.")
+
+
+class HistoryEntry(BaseModel):
+    at: AwareDatetime
+    kind: str = Field(examples=["post.scheduled", "post.dispatched", "post.published"])
+    target_id: str | None
+    detail: dict[str, Any]
+
+
+class History(BaseModel):
+    post_id: str
+    entries: list[HistoryEntry]
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(examples=["invalid_request", "not_found", "unauthorized"])
+    message: str
+    violations: list[Violation] = Field(
+        default_factory=list, description="Every problem with the input, each with its path."
+    )
+
+
+class RecurrenceSpec(_Body):
+    rule: str = Field(
+        min_length=1, max_length=500, examples=["FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0"]
+    )
+    timezone: str = Field(min_length=1, max_length=64, examples=["Europe/Lisbon"])
+    starts_at: NaiveDatetime = Field(description="Local time of the first occurrence, no offset.")
+
+
+class TemplateSpec(_Body):
+    content: PostContent
+    targets: list[SubmittedTarget] = Field(min_length=1, max_length=50)
+
+
+class CampaignCreate(_Body):
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    recurrence: RecurrenceSpec | None = None
+    template: TemplateSpec | None = None
+
+
+class CampaignView(BaseModel):
+    campaign_id: str
+    name: str
+    description: str | None
+    status: str = Field(description="active or ended")
+    recurrence: dict[str, Any] | None
+    template: dict[str, Any] | None
+    created_at: AwareDatetime
+    planned_until: datetime | None = Field(description="Posts exist for occurrences up to here.")
+    last_problems: list[str]
+
+
+class CampaignList(BaseModel):
+    items: list[CampaignView]

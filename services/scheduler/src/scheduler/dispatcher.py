@@ -1,0 +1,213 @@
+"""The dispatcher loop: wake at the next due time, dispatch what is due, record, repeat.
+
+Three tasks share an in-memory queue of targets due within `lookahead_s`:
+- the scanner reads the `pending` collection every `poll_interval_s` (targets submitted through
+  other replicas, and everything overdue after downtime);
+- the dispatcher sleeps until the earliest queued due time, or until `notify` (a submission in
+  this process) or the poll interval wakes it, whichever is first, then hands due targets in
+  batches to `DispatchHandler`;
+- the janitor deletes queue entries of dispatched targets in batches, off the hot path.
+The dispatcher's heartbeat feeds readiness: a loop stuck on a dependency makes `/readyz` fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+import structlog
+
+from scheduler.domain import dispatch_id
+from scheduler.handlers.dispatch import DispatchHandler, DispatchReport
+from scheduler.metrics import SchedulerMetrics
+from scheduler.ports import DispatchStore, PendingItem
+from scheduler.settings import DispatchSettings
+
+log = structlog.get_logger(__name__)
+
+DONE_MEMORY_S = 300.0
+RETRY_AFTER_FAILURE_S = 1.0
+JANITOR_INTERVAL_S = 1.0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        handler: DispatchHandler,
+        store: DispatchStore,
+        metrics: SchedulerMetrics,
+        settings: DispatchSettings,
+        *,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._handler = handler
+        self._store = store
+        self._metrics = metrics
+        self._settings = settings
+        self._clock = clock
+        self._items: dict[str, PendingItem] = {}
+        self._heap: list[tuple[float, str]] = []
+        self._done: dict[str, float] = {}
+        self._to_remove: list[str] = []
+        self._inflight: set[str] = set()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.heartbeat = time.monotonic()
+        self.scans = 0
+
+    # -- feeding the queue ---------------------------------------------------------------------
+
+    def notify(self, items: Sequence[PendingItem]) -> None:
+        """New work from this process: queue what falls due soon and wake the loop."""
+        horizon = self._clock() + timedelta(seconds=self._settings.lookahead_s)
+        self._add([i for i in items if i.due_at <= horizon])
+
+    def _add(self, items: Sequence[PendingItem]) -> None:
+        added = False
+        for item in items:
+            key = dispatch_id(item.target_id, item.epoch)
+            if key in self._items or key in self._done or key in self._inflight:
+                continue
+            self._items[key] = item
+            heapq.heappush(self._heap, (item.due_at.timestamp(), key))
+            added = True
+        self._metrics.pending.set(len(self._items))
+        if added:
+            self._wake.set()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for loop in (self._scan_loop, self._dispatch_loop, self._janitor_loop):
+            self._tasks.append(asyncio.create_task(loop(), name=f"dispatcher.{loop.__name__}"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        with contextlib.suppress(Exception):  # best effort: the next owner cleans up anyway
+            await self._flush_removals()
+
+    def problem(self) -> str | None:
+        """Why the dispatcher is not healthy, or None."""
+        if not self._tasks:
+            return "the dispatcher is not running"
+        dead = [t.get_name() for t in self._tasks if t.done()]
+        if dead:
+            return f"dispatcher task(s) ended: {', '.join(dead)}"
+        age = time.monotonic() - self.heartbeat
+        self._metrics.heartbeat_age.set(age)
+        if age > self._settings.stuck_after_s:
+            return f"the dispatch loop has not gone round for {age:.0f}s"
+        return None
+
+    # -- the three loops -----------------------------------------------------------------------
+
+    async def _scan_loop(self) -> None:
+        while True:
+            try:
+                horizon = self._clock() + timedelta(seconds=self._settings.lookahead_s)
+                self._add(await self._store.pending_before(horizon, self._settings.scan_limit))
+                self.scans += 1
+            except Exception:  # the store is down: keep the loop alive and try again
+                log.exception("dispatcher.scan_failed")
+                self._metrics.put_back.labels("scan").inc()
+            await asyncio.sleep(self._settings.poll_interval_s)
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            self.heartbeat = time.monotonic()
+            self._wake.clear()
+            batch = self._take_due(self._clock())
+            if batch:
+                await self._dispatch(batch)
+                continue
+            timeout = self._settings.poll_interval_s
+            if self._heap:
+                timeout = min(timeout, max(self._heap[0][0] - self._clock().timestamp(), 0.0))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _janitor_loop(self) -> None:
+        while True:
+            await asyncio.sleep(JANITOR_INTERVAL_S)
+            try:
+                await self._flush_removals()
+            except Exception:  # rows stay queued; whoever reads them next finds them done
+                log.exception("dispatcher.cleanup_failed")
+            cutoff = time.monotonic() - DONE_MEMORY_S
+            self._done = {k: t for k, t in self._done.items() if t > cutoff}
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _take_due(self, now: datetime) -> list[PendingItem]:
+        moment = now.timestamp()
+        batch: list[PendingItem] = []
+        while self._heap and self._heap[0][0] <= moment and len(batch) < self._settings.batch_size:
+            _, key = heapq.heappop(self._heap)
+            item = self._items.pop(key, None)
+            if item is not None:
+                batch.append(item)
+                self._inflight.add(key)
+        return batch
+
+    async def _dispatch(self, batch: list[PendingItem]) -> None:
+        try:
+            report = await self._handler.dispatch(batch)
+        except Exception:  # MongoDB or Kafka failed mid-batch: nothing is lost, try again soon
+            log.exception("dispatcher.batch_failed", size=len(batch))
+            self._metrics.put_back.labels("dispatch").inc()
+            self._inflight.difference_update(dispatch_id(i.target_id, i.epoch) for i in batch)
+            self._requeue(batch)
+            await asyncio.sleep(RETRY_AFTER_FAILURE_S)
+            return
+        self._inflight.difference_update(dispatch_id(i.target_id, i.epoch) for i in batch)
+        self._account(report)
+
+    def _requeue(self, items: Sequence[PendingItem]) -> None:
+        retry_at = time.time() + RETRY_AFTER_FAILURE_S
+        for item in items:
+            key = dispatch_id(item.target_id, item.epoch)
+            self._items[key] = item
+            heapq.heappush(self._heap, (retry_at, key))
+
+    def _account(self, report: DispatchReport) -> None:
+        clock = time.monotonic()
+        threshold = self._settings.overdue_after_s
+        for item, acked_at in report.sent:
+            delay = (acked_at - item.due_at).total_seconds()
+            platform = item.platform.value
+            self._metrics.dispatch_delay.labels(platform).observe(max(delay, 0.0))
+            self._metrics.dispatches.labels(platform, "sent").inc()
+            if delay > threshold:
+                self._metrics.overdue.labels(platform).inc()
+        for outcome, items in (
+            ("needs_reauth", report.needs_reauth),
+            ("finished_elsewhere", report.finished_elsewhere),
+            ("produce_failed", report.failed),
+        ):
+            for item in items:
+                self._metrics.dispatches.labels(item.platform.value, outcome).inc()
+        if report.takeovers:
+            self._metrics.dispatches.labels("", "taken_over").inc(report.takeovers)
+        for item in report.done:
+            key = dispatch_id(item.target_id, item.epoch)
+            self._done[key] = clock
+            self._to_remove.append(key)
+        self._requeue(report.failed)
+        self._metrics.pending.set(len(self._items))
+        if report.sent:
+            log.info("dispatch.batch", sent=len(report.sent), busy=len(report.busy_elsewhere))
+
+    async def _flush_removals(self) -> None:
+        keys, self._to_remove = self._to_remove, []
+        try:
+            await self._store.remove_pending(keys)
+        except Exception:
+            self._to_remove.extend(keys)
+            raise

@@ -1,0 +1,69 @@
+"""What every use case is given (the ports, topic names and a clock) and the shared reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from herald.emitter import EventEmitter
+from herald.topics import TopicNames
+from scheduler.domain import TargetState, dispatch_id, effective_state, post_status
+from scheduler.errors import NotFound
+from scheduler.ports import (
+    CampaignStore,
+    DispatchStore,
+    Doc,
+    Integrations,
+    IntegrationView,
+    PendingItem,
+    PostStore,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ignore(_: Sequence[PendingItem]) -> None:
+    return None
+
+
+@dataclass
+class Deps:
+    posts: PostStore
+    dispatch: DispatchStore
+    view: IntegrationView
+    integrations: Integrations
+    campaigns: CampaignStore
+    emitter: EventEmitter
+    names: TopicNames
+    clock: Callable[[], datetime] = utcnow
+    lease_s: float = 30.0  # how long a dispatch claim holds before another may take it over
+    # Tells this replica's dispatcher about new work at once; other replicas find it by polling.
+    notify: Callable[[Sequence[PendingItem]], None] = field(default=_ignore)
+
+
+async def owned_post(deps: Deps, business_id: str, post_id: str) -> Doc:
+    post = await deps.posts.get_post(business_id, post_id)
+    if post is None:
+        msg = f"no post {post_id} in this business"
+        raise NotFound(msg)
+    return post
+
+
+async def with_states(deps: Deps, targets: list[Doc]) -> list[Doc]:
+    """Targets with `state` as a reader should see it: a stored `scheduled` with a recorded
+    dispatch reads `dispatched` (the dispatcher records dispatches as separate facts)."""
+    keys = [dispatch_id(t["_id"], t["epoch"]) for t in targets if t["state"] == "scheduled"]
+    done = await deps.dispatch.dispatched(keys)
+    shown = []
+    for target in targets:
+        stored = TargetState(target["state"])
+        dispatched = dispatch_id(target["_id"], target["epoch"]) in done
+        shown.append({**target, "state": effective_state(stored, dispatched).value})
+    return shown
+
+
+def status_of(targets: list[Doc]) -> str:
+    return post_status([TargetState(t["state"]) for t in targets]).value

@@ -1,0 +1,100 @@
+"""Reading posts: one post with its targets, a filtered page of posts, a post's history.
+
+The post's status is derived from its targets every time it is read (never cached), so it cannot
+drift from them. A status filter is applied after that derivation; a page may then hold fewer
+posts than asked while `next_cursor` still points further.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from scheduler.domain import dispatch_id
+from scheduler.handlers.base import Deps, owned_post, status_of, with_states
+from scheduler.handlers.lifecycle import history_entry
+from scheduler.ports import Doc, PostFilter
+
+SCAN_FACTOR = 4
+
+
+@dataclass(frozen=True)
+class PostWithTargets:
+    post: Doc
+    targets: list[Doc]
+
+    @property
+    def status(self) -> str:
+        return status_of(self.targets)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[PostWithTargets]
+    next_after: tuple[datetime, str] | None
+
+
+async def read_post(deps: Deps, business_id: str, post_id: str) -> PostWithTargets:
+    post = await owned_post(deps, business_id, post_id)
+    targets = await with_states(deps, await deps.posts.targets_of([post_id]))
+    return PostWithTargets(post, targets)
+
+
+async def list_posts(
+    deps: Deps,
+    where: PostFilter,
+    *,
+    status: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> Page:
+    scan = limit if status is None else limit * SCAN_FACTOR
+    posts = await deps.posts.list_posts(where, after, scan + 1)
+    more = len(posts) > scan
+    posts = posts[:scan]
+    targets = await with_states(deps, await deps.posts.targets_of([p["_id"] for p in posts]))
+    by_post: dict[str, list[Doc]] = {}
+    for target in targets:
+        by_post.setdefault(target["post_id"], []).append(target)
+    items: list[PostWithTargets] = []
+    last: Doc | None = None
+    for post in posts:
+        last = post
+        item = PostWithTargets(post, sorted(by_post.get(post["_id"], []), key=_index))
+        if status is None or item.status == status:
+            items.append(item)
+        if len(items) == limit:
+            more = more or post is not posts[-1]
+            break
+    next_after = (last["created_at"], last["_id"]) if more and last is not None else None
+    return Page(items, next_after)
+
+
+def _index(target: Doc) -> int:
+    return int(target["index"])
+
+
+async def history(deps: Deps, business_id: str, post_id: str, *, limit: int) -> list[Doc]:
+    """Everything that happened to the post, oldest first: submission, each dispatch, every
+    result a publisher reported, cancels and retries."""
+    post = await owned_post(deps, business_id, post_id)
+    entries = [history_entry(post_id, e) for e in await deps.posts.history_of(post_id, limit)]
+    facts = await deps.dispatch.dispatch_facts(post["target_ids"])
+    for fact in facts:
+        detail = {
+            "epoch": fact["epoch"],
+            "due_at": fact["due_at"],
+            "topic": fact["topic"],
+            "id": dispatch_id(fact["target_id"], fact["epoch"]),
+        }
+        entries.append(
+            {
+                "at": fact["dispatched_at"],
+                "kind": "post.dispatched",
+                "target_id": fact["target_id"],
+                "detail": detail,
+                "post_id": post_id,
+            }
+        )
+    entries.sort(key=lambda e: e["at"])
+    return entries[:limit]

@@ -1,0 +1,229 @@
+"""Submit a post (REST API, `post.submitted`, or a campaign): validate, store, queue for dispatch.
+
+Steps, each safe to repeat: (1) a replay of a known idempotency key returns that post, finishing
+its creation if a crash interrupted it; (2) content rules (`herald.rules`), the schedule and
+auth-service's view of every integration are checked and every violation is reported at once;
+(3) the post is inserted (the unique index on business and key decides a race), then its targets,
+then their queue entries, then the post is marked complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from herald.content import default_options
+from herald.events import IntegrationStatus, PostSubmitted, Violation
+from herald.rules import check_submission
+from herald.topics import Platform
+from scheduler.domain import DueTime, TargetState, request_fingerprint, resolve_schedule, target_id
+from scheduler.errors import Conflict, Rejected
+from scheduler.handlers.base import Deps
+from scheduler.ports import Doc, IntegrationInfo, PendingItem
+
+UNUSABLE = {IntegrationStatus.EXPIRED, IntegrationStatus.DISCONNECTED}
+
+
+@dataclass(frozen=True)
+class Submitted:
+    post: Doc
+    created: bool
+
+
+async def submit(
+    deps: Deps, submission: PostSubmitted, *, source: str, draft: bool = False
+) -> Submitted:
+    """Accept `submission` or raise `Rejected` (every violation) or `Conflict` (key reuse)."""
+    fingerprint = request_fingerprint(
+        {"submission": submission.model_dump(mode="json"), "draft": draft}
+    )
+    known = await deps.posts.find_by_key(submission.business_id, submission.idempotency_key)
+    if known is not None:
+        return await _replay(deps, known, fingerprint)
+    now = deps.clock()
+    due = await validate(deps, submission, now)
+    post = _post_document(submission, due, fingerprint, source=source, draft=draft, now=now)
+    raced = await deps.posts.insert_post(post)
+    if raced is not None:
+        return await _replay(deps, raced, fingerprint)
+    await _finish(deps, post)
+    return Submitted(post, created=True)
+
+
+async def validate(deps: Deps, submission: PostSubmitted, now: datetime) -> DueTime:
+    """The due time, or `Rejected` with every content, schedule and integration violation."""
+    violations = list(check_submission(submission))
+    due = resolve_schedule(submission.schedule, now)
+    if isinstance(due, list):
+        violations.extend(due)
+    if submission.campaign_id is not None:
+        campaign = await deps.campaigns.get(submission.business_id, submission.campaign_id)
+        if campaign is None:
+            message = f"No campaign {submission.campaign_id} in this business."
+            violations.append(Violation(path="campaign_id", message=message, code="not_found"))
+    violations.extend(await _check_integrations(deps, submission, now))
+    if violations or isinstance(due, list):
+        raise Rejected(violations)
+    return due
+
+
+async def _check_integrations(
+    deps: Deps, submission: PostSubmitted, now: datetime
+) -> list[Violation]:
+    ids = [t.integration_id for t in submission.targets]
+    infos = await asyncio.gather(*(deps.integrations.get(i, submission.business_id) for i in ids))
+    found: list[Violation] = []
+    for index, (target, info) in enumerate(zip(submission.targets, infos, strict=True)):
+        path = f"targets[{index}]"
+        if ids.index(target.integration_id) != index:
+            message = "This integration is already a target of this post."
+            found.append(
+                Violation(path=f"{path}.integration_id", message=message, code="duplicate")
+            )
+        elif info is None:
+            message = (
+                f"No integration {target.integration_id} in this business; connect the account "
+                "first, then use the id auth-service gives it."
+            )
+            found.append(
+                Violation(path=f"{path}.integration_id", message=message, code="not_found")
+            )
+        else:
+            found.extend(_check_one(path, target.platform, info))
+            await deps.view.observe(info, now)
+    return found
+
+
+def _check_one(path: str, platform: Platform, info: IntegrationInfo) -> list[Violation]:
+    if info.platform is not platform:
+        message = (
+            f"Integration {info.integration_id} is a {info.platform.value} account, "
+            f"not {platform.value}."
+        )
+        return [Violation(path=f"{path}.platform", message=message, code="wrong_platform")]
+    if info.status in UNUSABLE:
+        name = info.account_name or info.integration_id
+        message = (
+            f"The {info.platform.value} account {name} is {info.status.value}: reconnect it "
+            "in Herald (Integrations → Reconnect), then submit again."
+        )
+        return [Violation(path=f"{path}.integration_id", message=message, code="needs_reauth")]
+    return []
+
+
+async def _replay(deps: Deps, post: Doc, fingerprint: str) -> Submitted:
+    if post["fingerprint"] != fingerprint:
+        msg = (
+            f"idempotency key {post['idempotency_key']!r} was used for a different post "
+            f"({post['_id']}); use a new key for new content"
+        )
+        raise Conflict(msg)
+    if not post.get("complete"):
+        await _finish(deps, post)
+    return Submitted(post, created=False)
+
+
+async def _finish(deps: Deps, post: Doc) -> None:
+    targets = _target_documents(post)
+    await deps.posts.insert_targets(targets)
+    if not post["draft"]:
+        items = [pending_item(post, t) for t in targets]
+        await deps.dispatch.add_pending(items)
+        deps.notify(items)
+    await deps.posts.update_post(post["_id"], {"complete": True})
+    post["complete"] = True
+    await deps.posts.add_history(
+        {
+            "_id": f"created:{post['_id']}",
+            "post_id": post["_id"],
+            "target_id": None,
+            "kind": "post.draft_saved" if post["draft"] else "post.scheduled",
+            "at": post["created_at"],
+            "detail": {"due_at": post["due_at"], "source": post["source"]},
+        }
+    )
+
+
+def _post_document(
+    submission: PostSubmitted,
+    due: DueTime,
+    fingerprint: str,
+    *,
+    source: str,
+    draft: bool,
+    now: datetime,
+) -> Doc:
+    post_id = f"p_{uuid.uuid4().hex}"
+    targets = [
+        {
+            "integration_id": t.integration_id,
+            "platform": t.platform.value,
+            "options": (t.options or default_options(t.platform)).model_dump(mode="json"),
+        }
+        for t in submission.targets
+    ]
+    return {
+        "_id": post_id,
+        "business_id": submission.business_id,
+        "idempotency_key": submission.idempotency_key,
+        "fingerprint": fingerprint,
+        "source": source,
+        "content": submission.content.model_dump(mode="json"),
+        "targets": targets,
+        "schedule": {"publish_at": due.requested_at, "timezone": due.timezone},
+        "due_at": due.due_at,
+        "campaign_id": submission.campaign_id,
+        "external_ref": submission.external_ref,
+        "draft": draft,
+        "platforms": sorted({t["platform"] for t in targets}),
+        "integration_ids": [t["integration_id"] for t in targets],
+        "target_ids": [target_id(post_id, i) for i in range(len(targets))],
+        "created_at": now,
+        "complete": False,
+    }
+
+
+def _target_documents(post: Doc) -> list[Doc]:
+    state = TargetState.DRAFT if post["draft"] else TargetState.SCHEDULED
+    return [
+        {
+            "_id": target_id(post["_id"], index),
+            "post_id": post["_id"],
+            "business_id": post["business_id"],
+            "index": index,
+            "integration_id": spec["integration_id"],
+            "platform": spec["platform"],
+            "due_at": post["due_at"],
+            "epoch": 1,
+            "epoch_started_at": post["created_at"],
+            "state": state.value,
+            "attempts": 0,
+            "last_error": None,
+            "platform_post_id": None,
+            "permalink": None,
+            "published_at": None,
+            "updated_at": post["created_at"],
+        }
+        for index, spec in enumerate(post["targets"])
+    ]
+
+
+def pending_item(post: Doc, target: Doc) -> PendingItem:
+    spec = post["targets"][target["index"]]
+    return PendingItem(
+        target_id=target["_id"],
+        epoch=target["epoch"],
+        due_at=target["due_at"],
+        post_id=post["_id"],
+        business_id=post["business_id"],
+        integration_id=target["integration_id"],
+        platform=Platform(target["platform"]),
+        request={"content": post["content"], "options": spec["options"]},
+    )
+
+
+def pending_items(post: Doc, targets: Sequence[Doc]) -> list[PendingItem]:
+    return [pending_item(post, t) for t in targets]

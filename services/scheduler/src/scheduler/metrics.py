@@ -1,0 +1,100 @@
+"""The scheduler's Prometheus metrics: `herald_scheduler_*`, base units, no ids as labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+DELAY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600)
+
+
+@dataclass(frozen=True)
+class SchedulerMetrics:
+    dispatch_delay: Histogram
+    dispatches: Counter
+    overdue: Counter
+    targets: Gauge
+    pending: Gauge
+    heartbeat_age: Gauge
+    ingestion: Counter
+    results: Counter
+    api_requests: Counter
+    api_seconds: Histogram
+    put_back: Counter
+    campaign_posts: Counter
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> SchedulerMetrics:
+        def counter(name: str, doc: str, labels: list[str]) -> Counter:
+            return Counter(f"herald_scheduler_{name}", doc, labels, registry=registry)
+
+        return cls(
+            dispatch_delay=Histogram(
+                "herald_scheduler_dispatch_delay_seconds",
+                "From a target's due time to the broker's acknowledgement of its post.requested.",
+                ["platform"],
+                buckets=DELAY_BUCKETS,
+                registry=registry,
+            ),
+            dispatches=counter(
+                "dispatches_total",
+                "Targets handled by the dispatcher, by outcome (sent, needs_reauth, "
+                "finished_elsewhere, produce_failed, taken_over).",
+                ["platform", "outcome"],
+            ),
+            overdue=counter(
+                "overdue_dispatches_total",
+                "Targets dispatched later than the overdue threshold (e.g. after downtime).",
+                ["platform"],
+            ),
+            targets=Gauge(
+                "herald_scheduler_targets",
+                "Targets by stored state, refreshed periodically.",
+                ["state"],
+                registry=registry,
+            ),
+            pending=Gauge(
+                "herald_scheduler_pending_targets",
+                "Targets in this replica's dispatch queue (due within the look-ahead).",
+                registry=registry,
+            ),
+            heartbeat_age=Gauge(
+                "herald_scheduler_dispatcher_heartbeat_age_seconds",
+                "Seconds since the dispatcher loop last went round (readiness fails past a limit).",
+                registry=registry,
+            ),
+            ingestion=counter(
+                "ingestion_total",
+                "post.submitted messages by outcome (accepted, replayed, rejected) and reason.",
+                ["outcome", "reason"],
+            ),
+            results=counter(
+                "results_total",
+                "Results recorded from post.results, by event and effect on the target.",
+                ["event", "effect"],
+            ),
+            api_requests=counter(
+                "api_requests_total",
+                "REST API requests by method, route template and status code.",
+                ["method", "route", "status"],
+            ),
+            api_seconds=Histogram(
+                "herald_scheduler_api_request_seconds",
+                "REST API request duration by route template.",
+                ["method", "route"],
+                registry=registry,
+            ),
+            put_back=counter(
+                "unexpected_errors_total",
+                "Messages put back for redelivery, or dispatch passes that failed, after an "
+                "unexpected error (nothing was lost).",
+                ["stage"],
+            ),
+            campaign_posts=counter(
+                "campaign_posts_total",
+                "Posts of recurring campaigns by outcome "
+                "(created, existing, rejected, skipped_late).",
+                ["outcome"],
+            ),
+        )

@@ -1,0 +1,212 @@
+"""Transport: the scheduler's Kafka subscribers (`post.submitted`, `post.results`,
+`integration.events`).
+
+Offsets are committed per record and only after the work is durable (the post stored, the
+rejection stored and emitted, the result recorded). An unexpected error (MongoDB, auth-service or
+Kafka unreachable, a bug) never drops a message: its partition is rewound to it and paused
+briefly, and it runs again. A message that cannot be decoded is kept and answered, never a crash.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+
+from herald.cloudevents import Envelope, decode
+from herald.consuming import INVALID_HEADERS, Pauser, commit, tolerant_parser
+from herald.errors import InvalidEvent
+from herald.events import (
+    IntegrationConnected,
+    IntegrationDisconnected,
+    IntegrationEvent,
+    IntegrationExpired,
+    IntegrationRefreshed,
+    PostFailed,
+    PostPublished,
+    PostRejected,
+    PostRetryScheduled,
+    PostSubmitted,
+    Violation,
+)
+from scheduler.errors import Conflict, Rejected
+from scheduler.handlers.base import Deps
+from scheduler.handlers.lifecycle import record_integration, record_result
+from scheduler.handlers.submit import submit
+from scheduler.metrics import SchedulerMetrics
+
+log = structlog.get_logger(__name__)
+
+RETRY_AFTER_ERROR_S = 2.0
+RESULTS = (PostPublished, PostFailed, PostRetryScheduled)
+INTEGRATIONS = (
+    IntegrationConnected,
+    IntegrationRefreshed,
+    IntegrationExpired,
+    IntegrationDisconnected,
+)
+
+Work = Callable[[KafkaMessage, Any, dict[str, str]], Awaitable[None]]
+
+
+class Subscribers:
+    def __init__(self, deps: Deps, metrics: SchedulerMetrics) -> None:
+        self._deps = deps
+        self._metrics = metrics
+        self._pauser = Pauser()
+
+    def register(self, broker: KafkaBroker, *, group: str) -> None:
+        names = self._deps.names
+        routes: list[tuple[str, str, Work]] = [
+            (names.post_submitted, "submitted", self._on_post_submitted),
+            (names.post_results, "results", self._on_post_result),
+            (names.integration_events, "integrations", self._on_integration_event),
+        ]
+        for topic, stage, work in routes:
+            subscriber = broker.subscriber(
+                topic,
+                group_id=f"{group}.{stage}",
+                ack_policy=AckPolicy.MANUAL,
+                auto_offset_reset="earliest",
+                parser=tolerant_parser,
+                title=f"on_{stage}",
+            )
+            subscriber(self._handler(stage, work))
+
+    def close(self) -> None:
+        self._pauser.close()
+
+    def _handler(self, stage: str, work: Work) -> Callable[[KafkaMessage], Awaitable[None]]:
+        async def handle(msg: KafkaMessage) -> None:
+            record: Any = msg.raw_message
+            headers = dict(msg.headers)
+            structlog.contextvars.bind_contextvars(
+                topic=record.topic, partition=record.partition, offset=record.offset
+            )
+            try:
+                await work(msg, record, headers)
+            except Exception:  # nothing may be lost: rewind to the message and retry it
+                log.exception("message.put_back", stage=stage, retry_in_s=RETRY_AFTER_ERROR_S)
+                self._metrics.put_back.labels(stage).inc()
+                retry_at = datetime.now(UTC) + timedelta(seconds=RETRY_AFTER_ERROR_S)
+                self._pauser.hold(msg.consumer, record, retry_at)
+            finally:
+                structlog.contextvars.unbind_contextvars(
+                    "topic", "partition", "offset", "post_id", "target_id"
+                )
+
+        handle.__name__ = f"on_{stage}"
+        return handle
+
+    async def _decode(self, record: Any, headers: dict[str, str], **kwargs: Any) -> Envelope:
+        if INVALID_HEADERS in headers:
+            msg = f"header(s) {headers[INVALID_HEADERS]} are not UTF-8"
+            raise InvalidEvent(msg, code="bad_headers")
+        return decode(record.value or b"", headers, **kwargs)
+
+    async def _on_post_submitted(
+        self, msg: KafkaMessage, record: Any, headers: dict[str, str]
+    ) -> None:
+        try:
+            envelope = await self._decode(
+                record, headers, accept_structured=True, expect=(PostSubmitted,)
+            )
+        except InvalidEvent as invalid:
+            violation = Violation(path="(event)", message=invalid.reason, code=invalid.code)
+            await self._reject(record, headers, [violation], None, invalid.code)
+            await commit(msg, record)
+            return
+        submission = envelope.event
+        assert isinstance(submission, PostSubmitted)
+        try:
+            result = await submit(self._deps, submission, source="event")
+        except Rejected as rejected:
+            await self._reject(record, headers, rejected.violations, envelope, "violations")
+        except Conflict as conflict:
+            violation = Violation(path="idempotency_key", message=conflict.message, code="conflict")
+            await self._reject(record, headers, [violation], envelope, "conflict")
+        else:
+            outcome = "accepted" if result.created else "replayed"
+            self._metrics.ingestion.labels(outcome, "").inc()
+            log.info("post.submitted", outcome=outcome, post_id=result.post["_id"])
+        await commit(msg, record)
+
+    async def _reject(
+        self,
+        record: Any,
+        headers: dict[str, str],
+        violations: list[Violation],
+        envelope: Envelope | None,
+        reason: str,
+    ) -> None:
+        """Keep the input as it came (body and headers), then answer with `post.rejected`."""
+        submission = envelope.event if envelope is not None else None
+        business = getattr(submission, "business_id", None) or headers.get("ce_businessid")
+        key = getattr(submission, "idempotency_key", None)
+        now = self._deps.clock()
+        await self._deps.posts.add_rejection(
+            {
+                "_id": f"{record.topic}:{record.partition}:{record.offset}",
+                "business_id": business,
+                "idempotency_key": key,
+                "source_event_id": envelope.id if envelope else headers.get("ce_id"),
+                "violations": [v.model_dump() for v in violations],
+                "body_base64": base64.b64encode(record.value or b"").decode(),
+                "headers": headers,
+                "rejected_at": now,
+            }
+        )
+        event = PostRejected(
+            business_id=business,
+            idempotency_key=key,
+            source_event_id=envelope.id if envelope else headers.get("ce_id"),
+            violations=violations,
+            rejected_at=now,
+        )
+        partition_key = business or key or f"{record.topic}:{record.partition}"
+        await self._deps.emitter.emit(event, topic=self._deps.names.post_results, key=partition_key)
+        self._metrics.ingestion.labels("rejected", reason).inc()
+        log.warning("post.rejected", reason=reason, violations=len(violations))
+
+    async def _on_post_result(
+        self, msg: KafkaMessage, record: Any, headers: dict[str, str]
+    ) -> None:
+        try:
+            envelope = await self._decode(record, headers)
+        except InvalidEvent as invalid:
+            log.warning("result.undecodable", code=invalid.code, reason=invalid.reason)
+            self._metrics.results.labels("undecodable", invalid.code).inc()
+            await commit(msg, record)
+            return
+        result = envelope.event
+        if isinstance(result, RESULTS):
+            structlog.contextvars.bind_contextvars(
+                post_id=result.post_id, target_id=result.target_id
+            )
+            occurred = envelope.time or self._deps.clock()
+            effect = await record_result(
+                self._deps, result, event_id=envelope.id, occurred_at=occurred
+            )
+            self._metrics.results.labels(result.event_type, effect).inc()
+            log.info("result.recorded", event=result.event_type, effect=effect)
+        await commit(msg, record)
+
+    async def _on_integration_event(
+        self, msg: KafkaMessage, record: Any, headers: dict[str, str]
+    ) -> None:
+        try:
+            envelope = await self._decode(record, headers, expect=INTEGRATIONS)
+        except InvalidEvent as invalid:
+            log.warning("integration_event.undecodable", code=invalid.code, reason=invalid.reason)
+            await commit(msg, record)
+            return
+        event = envelope.event
+        assert isinstance(event, IntegrationEvent)
+        newer = await record_integration(self._deps, event)
+        log.info("integration.observed", status=event.status.value, applied=newer)
+        await commit(msg, record)
