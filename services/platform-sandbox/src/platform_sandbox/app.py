@@ -21,7 +21,7 @@ from platform_sandbox.admin import routes as admin_routes
 from platform_sandbox.facebook import routes as facebook_routes
 from platform_sandbox.faults import QuietDrops
 from platform_sandbox.graph_router import GraphRouter
-from platform_sandbox.hosts import GraphHosts
+from platform_sandbox.hosts import GraphHosts, SandboxApp
 from platform_sandbox.instagram import routes as instagram_routes
 from platform_sandbox.media import routes as media_routes
 from platform_sandbox.oauth import facebook as facebook_oauth
@@ -40,7 +40,7 @@ def create_app(settings: Settings, *, http_client: httpx.AsyncClient | None = No
     """Build the sandbox. `http_client` (tests) replaces the client used to fetch media and
     post webhooks; without it the lifespan opens one and closes it."""
     sandbox = build_sandbox(settings, http_client)
-    app = FastAPI(title="Herald platform sandbox", version="0.1.0", lifespan=_lifespan(sandbox))
+    app = SandboxApp(title="Herald platform sandbox", version="0.1.0", lifespan=_lifespan(sandbox))
     app.state.sandbox = sandbox
     add_operational_routes(app, service=SERVICE, checks={}, registry=CollectorRegistry())
     _mount_graph(app, sandbox)
@@ -52,14 +52,14 @@ def create_app(settings: Settings, *, http_client: httpx.AsyncClient | None = No
     return app
 
 
-def _mount_graph(app: FastAPI, sandbox: Sandbox) -> None:
+def _mount_graph(app: SandboxApp, sandbox: Sandbox) -> None:
     graph = GraphRouter()
     facebook_oauth.register(graph)
     instagram_oauth.register(graph)
     facebook_routes.register(graph)
     instagram_routes.register(graph)
     whatsapp_routes.register(graph)
-    app.add_middleware(GraphHosts, graph=graph, sandbox=sandbox)
+    app.graph_hosts = GraphHosts(graph, sandbox)
 
 
 def _lifespan(

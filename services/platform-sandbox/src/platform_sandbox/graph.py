@@ -134,14 +134,18 @@ class GraphRequest:
 async def parse_graph_request(
     request: Request, host: str, version: str | None, segments: tuple[str, ...]
 ) -> GraphRequest:
-    values: dict[str, Any] = dict(request.query_params)
+    # Read the ASGI scope directly: this is the hot path, and header names there are already
+    # lower-case bytes.
+    scope = request.scope
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    query = scope["query_string"]
+    values: dict[str, Any] = dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
     files: dict[str, Upload] = {}
-    if request.method in ("POST", "DELETE", "PUT"):
-        await _read_body(request, values, files)
-    headers = {k.lower(): v for k, v in request.headers.items()}
+    if scope["method"] in ("POST", "DELETE", "PUT"):
+        await _read_body(request, headers, values, files)
     token = _bearer(headers.get("authorization")) or _param_token(values)
     return GraphRequest(
-        method=request.method,
+        method=scope["method"],
         host=host,
         version=version,
         segments=segments,
@@ -152,8 +156,10 @@ async def parse_graph_request(
     )
 
 
-async def _read_body(request: Request, values: dict[str, Any], files: dict[str, Upload]) -> None:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+async def _read_body(
+    request: Request, headers: dict[str, str], values: dict[str, Any], files: dict[str, Upload]
+) -> None:
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
         body = await request.body()
         if not body:

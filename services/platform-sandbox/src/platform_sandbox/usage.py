@@ -8,6 +8,7 @@ that rise with use; at 100 the next call is throttled with the platform's code.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from platform_sandbox.graph_errors import GraphError
 from platform_sandbox.ratelimit import RollingCount
 from platform_sandbox.settings import MetaSettings
 
+BUC = "x-business-use-case-usage"
 HOUR = 3_600.0
 DAY = 86_400.0
 
@@ -76,10 +78,10 @@ class UsageMeter:
             # header still reports it, as on Meta's /messages responses.
             calls = self._whatsapp.add(object_id, now=now)
             pct = min(100, calls // 1000)
-            return Usage(_buc_header(object_id, kind, pct, 0), None)
+            return Usage({BUC: _buc_json(object_id, kind, pct, 0)}, None)
         pct, throttle = self._add(kind, object_id, now)
         regain = self._regain_minutes(kind) if throttle else 0
-        return Usage(_buc_header(object_id, kind, pct, regain), throttle)
+        return Usage({BUC: _buc_json(object_id, kind, pct, regain)}, throttle)
 
     def _add(self, name: str, key: str, now: float) -> tuple[int, GraphError | None]:
         budget = self._budgets[name]
@@ -95,7 +97,9 @@ class UsageMeter:
         return max(1, math.ceil(self._budgets[name].window_s / 60 / 60))
 
 
-def _buc_header(object_id: str, kind: str, pct: int, regain: int) -> dict[str, str]:
+@functools.lru_cache(maxsize=4096)
+def _buc_json(object_id: str, kind: str, pct: int, regain: int) -> str:
+    """The header value for one business object; cached, as it changes only with a figure."""
     entry = {
         "type": kind,
         "call_count": pct,
@@ -103,4 +107,4 @@ def _buc_header(object_id: str, kind: str, pct: int, regain: int) -> dict[str, s
         "total_time": pct,
         "estimated_time_to_regain_access": regain,
     }
-    return {"x-business-use-case-usage": json.dumps({object_id: [entry]})}
+    return json.dumps({object_id: [entry]})
