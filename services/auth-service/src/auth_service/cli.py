@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -110,11 +111,18 @@ async def run(runtime: Runtime, settings: Settings, args: argparse.Namespace) ->
         await runtime.infra.stop()
 
 
+def _logs_to_stderr() -> None:
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sys.stderr)
+
+
 def main(argv: Sequence[str]) -> int:
     args = parser().parse_args(list(argv))
     try:
         settings = load_settings(Settings)
         configure_logging(settings.log, service=f"{SERVICE}-admin")
+        _logs_to_stderr()  # stdout carries the command's JSON answer only
         runtime = build_runtime(settings)
     except ConfigurationError as exc:
         print(f"{SERVICE}: refusing to run: {exc}", file=sys.stderr)  # noqa: T201 - a CLI speaks

@@ -63,8 +63,11 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 
 async def ensure_indexes(db: Db) -> None:
+    """Create the indexes (idempotent). One `createIndexes` per index: FerretDB drops the
+    connection when one command re-creates several indexes that already exist."""
     for collection, indexes in INDEXES.items():
-        await db[collection].create_indexes(indexes)
+        for index in indexes:
+            await db[collection].create_indexes([index])
 
 
 class MongoBusinesses:
