@@ -23,7 +23,7 @@ from herald.media import MediaFetcher
 from herald.mongo import Document, new_mongo_client
 from herald.runtime.app import Closer, create_publisher_app
 from herald.runtime.ports import TokenSource
-from herald.runtime.tokens import auth_service_tokens
+from herald.runtime.tokens import AuthServiceTokens
 from herald.topics import TopicNames
 from publisher_tiktok.adapters.api import HttpTikTokApi
 from publisher_tiktok.adapters.forwarder import AuthServiceForwarder
@@ -58,7 +58,7 @@ def create_app(
     if tokens is None:
         auth_http = new_http_client(settings.auth.http, service=SERVICE)
         closers.append(auth_http.aclose)
-        tokens = auth_service_tokens(auth_http, settings.auth)
+        tokens = AuthServiceTokens(settings.auth.client(auth_http))
     fetcher = MediaFetcher(settings.fetcher)
     closers.append(fetcher.aclose)
     mongo = mongo or new_mongo_client(settings.mongo, app_name=f"herald-{SERVICE}")
