@@ -1,6 +1,6 @@
 """Composition root of publisher-tiktok: `create_app` builds every adapter; nothing else wires
 things. The publisher is the shared runtime (`herald.runtime`) around `TikTokPlatform`, plus the
-TikTok webhook route, the public post id job (ADR 0004) and the insights job (ADR 0003)."""
+TikTok webhook route, the public post id job (ADR 0005) and the insights job (ADR 0003)."""
 
 from __future__ import annotations
 

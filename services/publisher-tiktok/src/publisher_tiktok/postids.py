@@ -1,4 +1,4 @@
-"""The public post id that arrives after a post is complete (ADR 0004).
+"""The public post id that arrives after a post is complete (ADR 0005).
 
 TikTok gives a public post its id only after moderation (usually under a minute, sometimes
 hours), so a post is reported published as soon as TikTok says `PUBLISH_COMPLETE`, and this job

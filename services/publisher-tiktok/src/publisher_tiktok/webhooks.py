@@ -1,4 +1,4 @@
-"""What TikTok's webhooks tell this publisher (ADR 0004).
+"""What TikTok's webhooks tell this publisher (ADR 0005).
 
 TikTok posts every event of an app to one callback URL: this publisher's. It verifies the
 signature, then:

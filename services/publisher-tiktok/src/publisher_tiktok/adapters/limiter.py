@@ -1,4 +1,4 @@
-"""TikTok's per-token, per-minute limits, kept before calling (ADR 0003).
+"""TikTok's per-token, per-minute limits, kept before calling (ADR 0005).
 
 A sliding window per (integration, endpoint) in this process. That is enough because Kafka keys
 every request by integration id: one integration's requests live in one partition, which one
