@@ -126,6 +126,7 @@ async def test_insights_are_collected_once_per_age_with_current_metric_names(env
     app_settings = env.settings()
     ages = InsightsSettings(ages_s=[3600, 86_400])
     store = MongoSnapshots(env.db)
+    await store.ensure_indexes()  # the job makes them when it starts; FerretDB takes them
     async with running(env.app()) as app:
         graph = app.state.insights._reader.pages  # the running app's own Graph adapter
         assert isinstance(graph, GraphPages)

@@ -148,6 +148,7 @@ async def test_insights_are_collected_with_the_metrics_of_the_product_type(env: 
     )
     [published] = out.events(PostPublished)
     store = MongoSnapshots(env.db)
+    await store.ensure_indexes()  # the job makes them when it starts; FerretDB takes them
     async with running(env.app()) as app:
         api = app.state.insights._reader.api  # the running app's own Graph adapter
         assert isinstance(api, GraphInstagram)
