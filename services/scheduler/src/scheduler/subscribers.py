@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.message import StreamMessage
 
 from herald.cloudevents import Envelope, decode
 from herald.consuming import INVALID_HEADERS, Pauser, commit, tolerant_parser
@@ -54,6 +55,14 @@ INTEGRATIONS = (
 Work = Callable[[KafkaMessage, Any, dict[str, str]], Awaitable[None]]
 
 
+async def raw_body(msg: StreamMessage[Any], original: Callable[..., Any]) -> Any:
+    """Hand the handler the bytes as they came: FastStream's own JSON decoding raises on a
+    body that is not UTF-8 before any handler runs, and the message would be skipped unanswered.
+    The handlers decode with `herald.cloudevents.decode`, which names what is wrong."""
+    del original
+    return msg.body
+
+
 class Subscribers:
     def __init__(self, deps: Deps, metrics: SchedulerMetrics) -> None:
         self._deps = deps
@@ -74,6 +83,7 @@ class Subscribers:
                 ack_policy=AckPolicy.MANUAL,
                 auto_offset_reset="earliest",
                 parser=tolerant_parser,
+                decoder=raw_body,
                 title=f"on_{stage}",
             )
             subscriber(self._handler(stage, work))
@@ -193,7 +203,7 @@ class Subscribers:
                 self._deps, result, event_id=envelope.id, occurred_at=occurred
             )
             self._metrics.results.labels(result.event_type, effect).inc()
-            log.info("result.recorded", event=result.event_type, effect=effect)
+            log.info("result.recorded", event_type=result.event_type, effect=effect)
         await commit(msg, record)
 
     async def _on_integration_event(

@@ -1,0 +1,244 @@
+"""Test support: fakes of the auth-service ports, request helpers, an isolated environment
+(topic prefix, database) and an app under uvicorn in a thread (for schemathesis)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import uvicorn
+from aiokafka import AIOKafkaConsumer
+from fastapi import FastAPI
+from pymongo.asynchronous.database import AsyncDatabase
+
+from herald.cloudevents import decode
+from herald.events import Event, IntegrationStatus, PostPublished, PostRequested
+from herald.mongo import Document
+from herald.settings import HttpServerSettings, KafkaSettings, LogSettings, MongoSettings
+from herald.testkit import producer, send_event
+from herald.topics import PLATFORMS, Platform, TopicNames, TopicSpec
+from scheduler.app import create_app
+from scheduler.errors import Unavailable
+from scheduler.ports import IntegrationInfo, KeyInfo
+from scheduler.settings import CampaignSettings, DispatchSettings, Settings
+
+KEY_A = "hk_keya_secretsecretsecret"
+KEY_B = "hk_keyb_secretsecretsecret"
+ALL_SCOPES = frozenset({"posts:read", "posts:write"})
+
+
+@dataclass
+class FakeKeys:
+    """`ApiKeys`: keys → business; `revoke` makes a key unknown at once."""
+
+    keys: dict[str, KeyInfo] = field(
+        default_factory=lambda: {
+            KEY_A: KeyInfo("biz-a", "keya", ALL_SCOPES),
+            KEY_B: KeyInfo("biz-b", "keyb", ALL_SCOPES),
+        }
+    )
+    calls: int = 0
+
+    async def introspect(self, key: str) -> KeyInfo | None:
+        self.calls += 1
+        return self.keys.get(key)
+
+    def revoke(self, key: str) -> None:
+        self.keys.pop(key, None)
+
+
+@dataclass
+class FakeIntegrations:
+    """`Integrations`: what auth-service would answer; `down` makes every call `Unavailable`."""
+
+    known: dict[str, IntegrationInfo] = field(default_factory=dict)
+    down: bool = False
+    calls: list[str] = field(default_factory=list)
+
+    def add(
+        self,
+        integration_id: str,
+        business_id: str = "biz-a",
+        platform: Platform = Platform.FACEBOOK,
+        status: IntegrationStatus = IntegrationStatus.ACTIVE,
+    ) -> str:
+        self.known[integration_id] = IntegrationInfo(
+            integration_id, business_id, platform, status, f"account {integration_id}"
+        )
+        return integration_id
+
+    async def get(self, integration_id: str, business_id: str) -> IntegrationInfo | None:
+        self.calls.append(integration_id)
+        if self.down:
+            msg = "auth-service did not answer"
+            raise Unavailable(msg)
+        info = self.known.get(integration_id)
+        return info if info is not None and info.business_id == business_id else None
+
+
+def post_body(*integrations: str, text: str = "hello", **extra: Any) -> dict[str, Any]:
+    return {
+        "content": {"text": text},
+        "targets": [{"integration_id": i, "platform": "facebook"} for i in integrations],
+        **extra,
+    }
+
+
+def auth(key: str = KEY_A, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}", **headers}
+
+
+@dataclass
+class SchedulerEnv:
+    kafka_bootstrap: str
+    mongo_uri: str
+    names: TopicNames
+    db: AsyncDatabase[Document]
+    keys: FakeKeys = field(default_factory=FakeKeys)
+    integrations: FakeIntegrations = field(default_factory=FakeIntegrations)
+
+    def settings(self, **dispatch: Any) -> Settings:
+        return Settings(
+            http=HttpServerSettings(port=1),
+            kafka=KafkaSettings(bootstrap_servers=self.kafka_bootstrap, graceful_timeout_s=1.0),
+            mongo=MongoSettings(uri=self.mongo_uri),
+            log=LogSettings(),
+            database=self.db.name,
+            topic_prefix=self.names.prefix,
+            dispatch=DispatchSettings(**{"poll_interval_s": 0.1, **dispatch}),
+            campaigns=CampaignSettings(enabled=False),
+            metrics_refresh_s=0.5,
+        )
+
+    def app(self, **dispatch: Any) -> FastAPI:
+        return create_app(
+            self.settings(**dispatch), api_keys=self.keys, integrations=self.integrations
+        )
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """Environment variables for `python -m scheduler` against this environment."""
+        return {
+            "HERALD_KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            "HERALD_MONGO_URI": self.mongo_uri,
+            "HERALD_SCHEDULER_DATABASE": self.db.name,
+            "HERALD_SCHEDULER_TOPIC_PREFIX": self.names.prefix,
+            "HERALD_SCHEDULER_CAMPAIGNS__ENABLED": "false",
+            "HERALD_LOG_FORMAT": "json",
+            **extra,
+        }
+
+
+def topic_specs(names: TopicNames, platforms: Iterable[Platform] = PLATFORMS) -> list[TopicSpec]:
+    base = [names.post_submitted, names.post_results, names.integration_events]
+    return [TopicSpec(n, 2) for n in [*base, *(names.requested(p) for p in platforms)]]
+
+
+def client(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://scheduler")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ServerThread:
+    """An ASGI app under uvicorn on a loopback port, in a thread with its own event loop."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_config=None, access_log=False
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                msg = f"server on port {self.port} did not start"
+                raise RuntimeError(msg)
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+class FakePublisher:
+    """Stands in for the publishers: consumes `post.requested.<platform>` and answers each
+    request with `post.published` (or what `answer` returns) on `post.results`."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        names: TopicNames,
+        answer: Callable[[PostRequested], Event | None] | None = None,
+    ) -> None:
+        self._bootstrap = bootstrap
+        self._names = names
+        self._answer = answer or published
+        self.requests: list[PostRequested] = []
+        self.headers: list[dict[str, str]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> FakePublisher:
+        consumer = AIOKafkaConsumer(
+            *(self._names.requested(p) for p in PLATFORMS),
+            bootstrap_servers=self._bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        self._task = asyncio.create_task(self._run(consumer))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is None:
+            return
+        if self._task.done() and not self._task.cancelled() and self._task.exception():
+            raise RuntimeError("the fake publisher failed") from self._task.exception()
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self, consumer: AIOKafkaConsumer) -> None:
+        async with producer(self._bootstrap) as out:
+            try:
+                async for record in consumer:
+                    headers = {k: v.decode() for k, v in record.headers}
+                    request = decode(record.value or b"", headers).event
+                    assert isinstance(request, PostRequested)
+                    self.requests.append(request)
+                    self.headers.append(headers)
+                    answer = self._answer(request)
+                    if answer is not None:
+                        await send_event(out, self._names.post_results, answer, key=request.post_id)
+            finally:
+                await consumer.stop()
+
+
+def published(request: PostRequested, **extra: Any) -> PostPublished:
+    fields: dict[str, Any] = {
+        **request.model_dump(include={"post_id", "target_id", "business_id", "integration_id"}),
+        "platform": request.platform,
+        "attempt": 1,
+        "platform_post_id": f"fb_{request.target_id}",
+        "published_at": datetime.now(UTC),
+    }
+    return PostPublished.model_validate({**fields, **extra})
