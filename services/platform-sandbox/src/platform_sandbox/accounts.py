@@ -7,6 +7,7 @@ Instagram objects and WhatsApp numbers alike; the kind of a node decides which e
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -100,7 +101,7 @@ class PhoneNumber:
     registered: bool = True
     throughput_mps: float | None = None  # None: the configured default
 
-    @property
+    @functools.cached_property
     def digits(self) -> str:
         return "".join(ch for ch in self.display_phone_number if ch.isdigit())
 

@@ -7,12 +7,14 @@ for a missing parameter, 131009 for an invalid value, 131051 for an unknown type
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from platform_sandbox.graph import GraphParams
 from platform_sandbox.graph_errors import GraphError
 
+_NOT_DIGITS = re.compile(r"\D")
 MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
 OTHER_TYPES = frozenset({"location", "contacts", "interactive", "reaction"})
 _CAPTIONED = frozenset({"image", "video", "document"})
@@ -74,7 +76,7 @@ def parse_outbound(params: GraphParams, text_max: int) -> Outbound | ReadReceipt
     to = params.text("to")
     if not to:
         raise missing("to")
-    wa_id = "".join(ch for ch in to if ch.isdigit())
+    wa_id = _NOT_DIGITS.sub("", to)
     if not wa_id or len(wa_id) > 15:
         raise invalid("The parameter to must be a phone number in E.164 format.")
     kind = params.text("type") or "text"
