@@ -102,13 +102,12 @@ class WebhookDispatcher:
 
     def __post_init__(self) -> None:
         self.history = deque(maxlen=self.settings.history)
-        for platform, url in (
-            ("whatsapp", self.settings.whatsapp_url),
-            ("tiktok", self.settings.tiktok_url),
-        ):
-            self.configure(
-                platform, url, self.settings.duplicate_probability, self.settings.reorder
-            )
+        self.configure_from_settings()
+
+    def configure_from_settings(self) -> None:
+        settings = self.settings
+        for platform, url in (("whatsapp", settings.whatsapp_url), ("tiktok", settings.tiktok_url)):
+            self.configure(platform, url, settings.duplicate_probability, settings.reorder)
 
     def configure(self, platform: str, url: str | None, duplicates: float, reorder: bool) -> None:
         if url is not None and not is_loopback_url(url):
@@ -138,9 +137,11 @@ class WebhookDispatcher:
         return delivery
 
     def clear(self) -> None:
+        """Forget deliveries and go back to the configured routes."""
         self.pending.clear()
         self.history.clear()
         self.skipped = 0
+        self.configure_from_settings()
 
     async def deliver_due(self, *, everything: bool = False) -> list[Delivery]:
         """Send what is due (or everything pending); returns the attempts made."""

@@ -52,11 +52,14 @@ async def test_reset_forgets_everything_and_reseeds(harness: SandboxHarness) -> 
     await post(harness, harness.demo.page_id, "before")
     harness.sandbox.clock.advance(100)
     await harness.client.post("/_sandbox/faults", json={"platform": "tiktok"})
+    await harness.client.put("/_sandbox/webhooks/tiktok", json={"url": "http://127.0.0.1:1/h"})
     reset = (await harness.client.post("/_sandbox/reset")).json()
     assert reset["demo"]["page_id"] == harness.demo.page_id
     assert (await harness.client.get("/_sandbox/ledger")).json()["count"] == 0
     assert (await harness.client.get("/_sandbox/faults")).json()["faults"] == []
     assert (await harness.client.get("/_sandbox/clock")).json()["offset_s"] == 0
+    routes = (await harness.client.get("/_sandbox/webhooks")).json()["routes"]
+    assert routes["tiktok"]["url"] is None
 
 
 async def test_clock_only_moves_forward(harness: SandboxHarness) -> None:
