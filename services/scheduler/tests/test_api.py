@@ -170,7 +170,7 @@ async def test_list_filters_and_cursor_pagination(scheduler_env: SchedulerEnv) -
         cursor: str | None = None
         pages = 0
         while True:
-            query = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            query: dict[str, str | int] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
             page = (await http.get("/v1/posts", params=query, headers=auth())).json()
             seen.extend(p["content"]["text"] for p in page["items"])
             pages += 1

@@ -53,28 +53,27 @@ async def test_results_never_move_a_target_back(scheduler_env: SchedulerEnv) -> 
     env = scheduler_env
     env.integrations.add("fb-1")
     app = env.app()
-    async with FakePublisher(env.kafka_bootstrap, env.names, lambda _: None) as publisher:
-        async with running(app), producer(env.kafka_bootstrap) as out:
-            http = client(app)
-            post_id = (await http.post("/v1/posts", json=post_body("fb-1"), headers=auth())).json()[
-                "post_id"
-            ]
-            await eventually(lambda: asyncio.sleep(0, publisher.requests))
-            request = publisher.requests[0]
-            retry = PostRetryScheduled(
-                **refs(request),
-                attempt=2,
-                reason=RetryReason.RETRY,
-                next_attempt_at=datetime.now(UTC) + timedelta(seconds=10),
-                tier="10s",
-                error=ERROR,
-            )
-            for event in (retry, published(request, attempt=2), retry, failed(request)):
-                await send_event(out, env.names.post_results, event, key=post_id)
-            body = await eventually(lambda: post_status(http, post_id, "published"))
-            await asyncio.sleep(1.0)  # the older retry and failure arrive after publication
-            final = (await http.get(f"/v1/posts/{post_id}", headers=auth())).json()
-            history = (await http.get(f"/v1/posts/{post_id}/history", headers=auth())).json()
+    silent = FakePublisher(env.kafka_bootstrap, env.names, lambda _: None)
+    async with silent as publisher, running(app), producer(env.kafka_bootstrap) as out:
+        http = client(app)
+        created = await http.post("/v1/posts", json=post_body("fb-1"), headers=auth())
+        post_id = created.json()["post_id"]
+        await eventually(lambda: asyncio.sleep(0, publisher.requests))
+        request = publisher.requests[0]
+        retry = PostRetryScheduled(
+            **refs(request),
+            attempt=2,
+            reason=RetryReason.RETRY,
+            next_attempt_at=datetime.now(UTC) + timedelta(seconds=10),
+            tier="10s",
+            error=ERROR,
+        )
+        for event in (retry, published(request, attempt=2), retry, failed(request)):
+            await send_event(out, env.names.post_results, event, key=post_id)
+        body = await eventually(lambda: post_status(http, post_id, "published"))
+        await asyncio.sleep(1.0)  # the older retry and failure arrive after publication
+        final = (await http.get(f"/v1/posts/{post_id}", headers=auth())).json()
+        history = (await http.get(f"/v1/posts/{post_id}/history", headers=auth())).json()
     target = final["targets"][0]
     assert body["status"] == final["status"] == "published"
     assert target["state"] == "published"
