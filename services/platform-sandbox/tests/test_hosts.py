@@ -3,11 +3,15 @@ unknown error (code 1) instead of a bare 500, and other paths still reach FastAP
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from platform_sandbox.accounts import NodeKind
+from platform_sandbox.app import create_app
 from platform_sandbox.graph_router import GraphCall, Route
 from platform_sandbox.hosts import SandboxApp
+from platform_sandbox.settings import Settings
 from platform_sandbox.testing import SandboxHarness
 
 pytestmark = pytest.mark.unit
@@ -37,3 +41,36 @@ async def test_other_paths_reach_fastapi(harness: SandboxHarness) -> None:
     assert (await harness.client.get("/healthz")).json()["status"] == "alive"
     assert (await harness.client.get("/graph.facebook.com.evil/v23.0/me")).status_code == 404
     assert (await harness.client.put("/graph.facebook.com/v23.0/me")).status_code in (404, 405)
+
+
+async def test_lifespan_opens_and_closes_the_outbound_client() -> None:
+    app = create_app(Settings.model_validate({"webhooks": {"poll_interval_s": 0.01}}))
+    sandbox = app.state.sandbox
+    with pytest.raises(RuntimeError):
+        sandbox.client()
+    async with app.router.lifespan_context(app):
+        assert sandbox.client() is not None
+        await asyncio.sleep(0.05)
+    with pytest.raises(RuntimeError):
+        sandbox.client()
+
+
+async def test_background_delivery_of_due_webhooks(harness: SandboxHarness) -> None:
+    inbox = harness.inbox("http://127.0.0.1:8160/hook")
+    await harness.client.put(
+        "/_sandbox/webhooks/whatsapp", json={"url": "http://127.0.0.1:8160/hook"}
+    )
+    runner = asyncio.create_task(harness.sandbox.webhooks.run())
+    try:
+        await harness.client.post(
+            "/_sandbox/whatsapp/inbound",
+            json={"phone_number_id": harness.demo.phone_number_id, "from": "1555"},
+        )
+        for _ in range(100):
+            if inbox.requests:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+    assert len(inbox.requests) == 1

@@ -178,6 +178,3 @@ class Accounts:
             if (template.waba_id, template.name, template.language) == (waba_id, name, language):
                 return template
         return None
-
-    def templates_named(self, waba_id: str, name: str) -> list[Template]:
-        return [t for t in self.templates.values() if (t.waba_id, t.name) == (waba_id, name)]

@@ -58,10 +58,6 @@ class SlidingLog:
     def record(self, key: Hashable, *, now: float) -> None:
         self._events.setdefault(key, deque()).append(now)
 
-    def oldest(self, key: Hashable) -> float | None:
-        events = self._events.get(key)
-        return events[0] if events else None
-
 
 @dataclass
 class RollingCount:
