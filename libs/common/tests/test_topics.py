@@ -26,13 +26,19 @@ def test_provisioning_plan_covers_every_topic_with_its_partitions() -> None:
     names = [t.name for t in plan]
     assert len(names) == len(set(names))
     assert {t.partitions for t in plan} == {12}
-    for shared in ("post.submitted", "post.results", "message.status", "integration.events"):
+    for shared in (
+        "post.submitted",
+        "post.results",
+        "post.insights",
+        "message.status",
+        "integration.events",
+    ):
         assert shared in names
     for platform in Platform:
         assert topics.requested(platform) in names
         assert topics.dlq(platform) in names
         assert all(topics.delay(platform, tier) in names for tier in topics.DELAY_TIERS)
-    assert len(plan) == 4 + 4 * (2 + len(topics.DELAY_TIERS))
+    assert len(plan) == 5 + 4 * (2 + len(topics.DELAY_TIERS))
 
 
 def test_tiers_are_ordered_shortest_first() -> None:

@@ -4,6 +4,7 @@
     ├── InvalidEvent          a message that cannot be decoded or validated → dead-letter topic
     └── PlatformError         what a platform call ended in; `category` drives the retry policy
         ├── Transient         5xx, timeouts, Graph code 1/2, is_transient → retry with backoff
+        │   └── AmbiguousOutcome  it may have happened: check before repeating a visible step
         ├── Throttled         rate limits and quotas → defer until capacity is back
         ├── NeedsReauth       token expired or revoked → one refresh and one retry, then fail
         ├── Permanent         invalid content, duplicates, policy → fail at once with remediation
@@ -72,6 +73,11 @@ class PlatformError(HeraldError):
 
 class Transient(PlatformError):
     category = ErrorCategory.TRANSIENT
+
+
+class AmbiguousOutcome(Transient):
+    """A call that may have taken effect (timeout or 5xx after sending): retryable, but an
+    adapter must first check whether it went through before repeating a visible step."""
 
 
 class Throttled(PlatformError):

@@ -154,6 +154,23 @@ class PostRetryScheduled(TargetRef):
     error: FailureDetail | None = Field(default=None, description="Absent for a planned wait.")
 
 
+class PostInsightsCollected(TargetRef):
+    """A snapshot of a published post's metrics at one age after publishing (1 h, 24 h, ...)."""
+
+    event_type = "herald.post.insights_collected.v1"
+
+    platform_post_id: str | None = None
+    published_at: AwareDatetime | None = None
+    age_s: int = Field(ge=0, description="How long after publishing the snapshot was taken.")
+    collected_at: AwareDatetime
+    metrics: dict[str, float | dict[str, float]] = Field(
+        description=(
+            "The platform's current metric names and values; a breakdown (reactions by type) "
+            "is an object of numbers. Consumers de-duplicate on (target_id, age_s)."
+        )
+    )
+
+
 class Violation(Model):
     path: str = Field(description="Where in the input, e.g. targets[0].options.privacy_level.")
     message: str
@@ -247,6 +264,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PostFailed,
         PostRetryScheduled,
         PostRejected,
+        PostInsightsCollected,
         IntegrationConnected,
         IntegrationRefreshed,
         IntegrationExpired,

@@ -24,6 +24,7 @@ PLATFORMS: tuple[Platform, ...] = tuple(Platform)
 
 POST_SUBMITTED = "post.submitted"
 POST_RESULTS = "post.results"
+POST_INSIGHTS = "post.insights"
 MESSAGE_STATUS = "message.status"
 INTEGRATION_EVENTS = "integration.events"
 
@@ -65,6 +66,10 @@ class TopicNames:
         return self._name(POST_RESULTS)
 
     @property
+    def post_insights(self) -> str:
+        return self._name(POST_INSIGHTS)
+
+    @property
     def message_status(self) -> str:
         return self._name(MESSAGE_STATUS)
 
@@ -97,6 +102,7 @@ class TopicNames:
         names = [
             self.post_submitted,
             self.post_results,
+            self.post_insights,
             self.message_status,
             self.integration_events,
         ]

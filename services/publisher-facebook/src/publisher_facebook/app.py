@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
 from herald.graph import GraphClient, GraphMetrics
-from herald.graph.insights import InsightsCollector, run_alongside
+from herald.graph.insights import InsightsCollector, PublishingSink, run_alongside
 from herald.graph.snapshots import MongoSnapshots
 from herald.http import new_http_client
 from herald.mongo import Document, new_mongo_client
@@ -70,7 +70,7 @@ def create_app(
         store=store,
         reader=PageInsights(pages),
         tokens=tokens,
-        sink=store,
+        sink=PublishingSink(store, app.state.emitter, topic=app.state.names.post_insights),
         settings=settings.insights,
     )
     if settings.insights.enabled:

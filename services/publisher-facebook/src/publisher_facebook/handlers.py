@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from herald.content import MediaKind
-from herald.errors import Permanent, Unknown
+from herald.errors import AmbiguousOutcome, Permanent, Unknown
 from herald.events import PostRequested, Violation
-from herald.graph.errors import AmbiguousOutcome
 from herald.rules import check_target
 from herald.runtime.ports import Checkpoint, Credentials, Outcome, Published, Wait
 from herald.topics import Platform

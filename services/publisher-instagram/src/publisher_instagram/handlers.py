@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from herald.content import InstagramKind, InstagramOptions
-from herald.errors import Permanent, Throttled, Transient
+from herald.errors import AmbiguousOutcome, Permanent, Throttled, Transient
 from herald.events import PostRequested, Violation
-from herald.graph.errors import RETRY, AmbiguousOutcome
+from herald.graph.errors import RETRY
 from herald.rules import check_target
 from herald.runtime.ports import Checkpoint, Credentials, Outcome, Published, Wait
 from herald.topics import Platform

@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry, Counter
 from pymongo import AsyncMongoClient
 
 from herald.emitter import KafkaEmitter
-from herald.graph.insights import InsightsCollector, run_alongside
+from herald.graph.insights import InsightsCollector, PublishingSink, run_alongside
 from herald.graph.snapshots import MongoSnapshots
 from herald.http import new_http_client
 from herald.media import MediaFetcher
@@ -98,7 +98,7 @@ def create_app(
         store=snapshots,
         reader=VideoInsights(tiktok, limiter),
         tokens=tokens,
-        sink=snapshots,
+        sink=PublishingSink(snapshots, app.state.emitter, topic=app.state.names.post_insights),
         settings=settings.insights,
     )
     if settings.insights.enabled:

@@ -5,8 +5,9 @@
 settings piece a publisher nests as `graph`.
 """
 
+from herald.errors import AmbiguousOutcome
 from herald.graph.client import GraphClient, form_fields
-from herald.graph.errors import AmbiguousOutcome, classify
+from herald.graph.errors import classify
 from herald.graph.metrics import GraphMetrics
 from herald.graph.settings import GraphSettings
 from herald.graph.usage import UsageReading, parse_usage

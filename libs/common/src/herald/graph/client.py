@@ -24,8 +24,8 @@ from urllib.parse import quote
 
 import httpx
 
-from herald.errors import PlatformError, Transient
-from herald.graph.errors import RETRY, AmbiguousOutcome, Envelope, ambiguous, classify
+from herald.errors import AmbiguousOutcome, PlatformError, Transient
+from herald.graph.errors import RETRY, Envelope, ambiguous, classify
 from herald.graph.metrics import GraphMetrics
 from herald.graph.settings import GraphSettings
 from herald.graph.usage import parse_usage, regain_after_s

@@ -5,10 +5,10 @@ Graph errors are 400, some 500): it only decides for an envelope whose code no t
 where a 5xx is transient and anything else permanent. Order: the exact (code, subcode) rows,
 then the code rows and ranges, then `is_transient`, then the status.
 
-One class is added here, not in the taxonomy: `AmbiguousOutcome`, a `Transient` raised when a
-call that changes something (a POST) may have taken effect: a timeout after the request was sent,
-a dropped connection, or a 5xx answer. The runtime retries it like any transient error; an
-adapter that can check the platform catches it and reconciles before anything else.
+A call that changes something (a POST) and may have taken effect (a timeout after the request was
+sent, a dropped connection, a 5xx answer) raises `herald.errors.AmbiguousOutcome`, a `Transient`:
+the runtime retries it like any transient error; an adapter that can check the platform catches it
+and reconciles before anything else.
 """
 
 from __future__ import annotations
@@ -17,11 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from herald.errors import NeedsReauth, Permanent, PlatformError, Throttled, Transient
-
-
-class AmbiguousOutcome(Transient):
-    """A non-idempotent call that may or may not have taken effect."""
+from herald.errors import (
+    AmbiguousOutcome,
+    NeedsReauth,
+    Permanent,
+    PlatformError,
+    Throttled,
+    Transient,
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,39 @@ BY_SUBCODE: dict[tuple[int, int], Rule] = {
     ),
 }
 
+# WhatsApp Cloud API refusals (platform-apis.md §3.6), each with what a person can do about it.
+WHATSAPP_REFUSALS: dict[int, str] = {
+    130472: "WhatsApp held this user out for an experiment; nothing was sent or charged.",
+    130497: "The business may not message users in this country.",
+    131008: "A required parameter of the message is missing; fix the message, then retry.",
+    131009: "A parameter of the message is not valid; fix the message, then retry.",
+    131021: "The recipient is the sending number itself; remove it from the recipients.",
+    131026: (
+        "WhatsApp cannot deliver to this number (not on WhatsApp, an old app, or terms not "
+        "accepted); check the number or remove the contact."
+    ),
+    131031: "The WhatsApp account is locked or restricted; resolve it in WhatsApp Manager.",
+    131042: "A payment problem stops messaging; fix the payment method in WhatsApp Manager.",
+    131045: "The phone number's registration is incomplete; register the number again.",
+    131047: "More than 24 hours passed since the customer last wrote: send a template instead.",
+    131048: (
+        "Too many of this number's messages were flagged as spam: pause the campaign and "
+        "review its content."
+    ),
+    131049: "WhatsApp limits marketing to this user for now; do not send again within 24 hours.",
+    131050: "The customer opted out of marketing messages; do not send them marketing.",
+    131051: "WhatsApp does not support this message type.",
+    131053: "WhatsApp could not use the media; check its type, size and address, then retry.",
+    132000: "Send the template with the number of parameters it was approved with.",
+    132001: "Use an approved template: check its name and language in WhatsApp Manager.",
+    132005: "Shorten the template's parameters: the message would be too long.",
+    132007: "The template's parameters break WhatsApp's format policy; edit them.",
+    132012: "Give each template parameter the format the template was approved with.",
+    132015: "The template is paused for low quality; edit it or use another template.",
+    132016: "The template is disabled for low quality; use another template.",
+    133010: "The phone number is not registered on the Cloud API; register it.",
+}
+
 _THROTTLED = Rule(Throttled, WAIT)
 _BUC = Rule(Throttled, WAIT)
 
@@ -115,6 +151,8 @@ BY_CODE: dict[int, Rule] = {
     131056: _THROTTLED,
     131057: Rule(Transient, RETRY),
     133016: _THROTTLED,
+    **{code: Rule(Permanent, text) for code, text in WHATSAPP_REFUSALS.items()},
+    0: Rule(NeedsReauth, RECONNECT),
 }
 
 # 190 subcodes whose remedy is not a plain reconnect (platform-apis.md §5.2).

@@ -3,10 +3,11 @@
 A periodic job in each publisher reads its own publication ledger for posts published between
 `min(ages)` and `max(ages) + grace` ago, and for every age a post has reached takes one
 snapshot of its metrics through the platform's `InsightsReader`. Snapshots go to a
-`SnapshotSink`: today the publisher's own `insights` collection (`MongoSnapshots`), later an
-event the scheduler stores. A snapshot's id is `<target>:<age>`, so repeated or concurrent runs
-write the same snapshot, and a claim (an insert into a unique id) keeps replicas from collecting
-the same one at once.
+`SnapshotSink`: `PublishingSink` emits each as `herald.post.insights_collected.v1` on
+`post.insights` (the scheduler stores them and serves them) and then marks it collected in the
+publisher's own `insights` collection (`MongoSnapshots`). A snapshot's id is `<target>:<age>`,
+so repeated or concurrent runs write the same snapshot, and a claim (an insert into a unique id)
+keeps replicas from collecting the same one at once.
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ import structlog
 from fastapi import FastAPI
 from pydantic import BaseModel, Field, field_validator
 
+from herald.emitter import EventEmitter
 from herald.errors import NeedsReauth, PlatformError, Throttled, Transient
+from herald.events import PostInsightsCollected
 from herald.graph.snapshots import InsightsSnapshot, PublishedPost, snapshot_key
 from herald.runtime.ports import Credentials, TokenSource
+from herald.topics import Platform
 
 log = structlog.get_logger(__name__)
 
@@ -75,6 +79,53 @@ class InsightsReader(Protocol):
 
 class SnapshotSink(Protocol):
     async def emit(self, snapshot: InsightsSnapshot) -> None: ...
+
+
+class PublishingSink:
+    """Emit the snapshot as an event first (acknowledged by the broker), then record it as
+    collected: a crash between the two re-collects it later, and consumers de-duplicate on
+    (target, age)."""
+
+    def __init__(self, store: SnapshotSink, emitter: EventEmitter, *, topic: str) -> None:
+        self._store = store
+        self._emitter = emitter
+        self._topic = topic
+
+    async def emit(self, snapshot: InsightsSnapshot) -> None:
+        post = snapshot.post
+        event = PostInsightsCollected(
+            post_id=post.post_id,
+            target_id=post.target_id,
+            business_id=post.business_id,
+            integration_id=post.integration_id,
+            platform=Platform(post.platform),
+            platform_post_id=post.platform_post_id,
+            published_at=post.published_at,
+            age_s=snapshot.age_s,
+            collected_at=snapshot.collected_at,
+            metrics=numeric_metrics(snapshot.metrics),
+        )
+        await self._emitter.emit(event, topic=self._topic, key=post.post_id)
+        await self._store.emit(snapshot)
+
+
+def numeric_metrics(metrics: dict[str, Any]) -> dict[str, float | dict[str, float]]:
+    """The numbers of a metrics document (breakdowns one level deep); anything else is dropped."""
+    out: dict[str, float | dict[str, float]] = {}
+    for name, value in metrics.items():
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int | float):
+            out[name] = float(value)
+        elif isinstance(value, dict):
+            inner = {
+                k: float(v)
+                for k, v in value.items()
+                if isinstance(v, int | float) and not isinstance(v, bool)
+            }
+            if inner:
+                out[name] = inner
+    return out
 
 
 def due_ages(published_at: datetime, now: datetime, ages: list[int], grace_s: float) -> list[int]:

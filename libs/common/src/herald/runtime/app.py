@@ -61,6 +61,7 @@ def create_publisher_app(
         mongo_client=mongo,
     )
     ledger = MongoLedger(infra.mongo[settings.database], lease_s=settings.lease_s)
+    emitter = emitter or KafkaEmitter(broker, source=f"herald/{service}")
     handler = PublishHandler(
         platform=platform,
         ledger=ledger,
@@ -72,7 +73,7 @@ def create_publisher_app(
         platform=platform.name,
         handler=handler,
         router=KafkaRouter(broker, platform.name, names),
-        emitter=emitter or KafkaEmitter(broker, source=f"herald/{service}"),
+        emitter=emitter,
         metrics=PublisherMetrics.create(registry),
         names=names,
     )
@@ -98,4 +99,6 @@ def create_publisher_app(
     add_operational_routes(app, service=service, checks=checks, registry=registry)
     app.state.broker = broker
     app.state.ledger = ledger
+    app.state.emitter = emitter  # for the service's own jobs (insights, status webhooks)
+    app.state.names = names
     return app
