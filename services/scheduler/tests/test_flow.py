@@ -5,38 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 
 from herald.events import PostRejected, PostRequested
 from herald.testkit import Collector, producer, running
-from scheduler.testing import FakePublisher, SchedulerEnv, auth, client, post_body, published
+from scheduler.testing import (
+    FakePublisher,
+    SchedulerEnv,
+    auth,
+    client,
+    eventually,
+    post_body,
+    post_status,
+    published,
+)
 
 pytestmark = pytest.mark.connected
-
-
-async def eventually(
-    check: Callable[[], Any], timeout_s: float = 30.0, interval_s: float = 0.1
-) -> Any:
-    """Poll an async `check` until it returns something truthy."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            msg = f"condition not met within {timeout_s}s (last: {value!r})"
-            raise AssertionError(msg)
-        await asyncio.sleep(interval_s)
-
-
-async def post_status(http: httpx.AsyncClient, post_id: str, wanted: str) -> dict[str, Any] | None:
-    body: dict[str, Any] = (await http.get(f"/v1/posts/{post_id}", headers=auth())).json()
-    return body if body["status"] == wanted else None
 
 
 async def test_api_post_is_dispatched_published_and_has_history(

@@ -22,9 +22,16 @@ from herald.events import (
 )
 from herald.testkit import producer, running, send_event
 from herald.topics import Platform
-from scheduler.testing import FakePublisher, SchedulerEnv, auth, client, post_body, published
-
-from .test_flow import eventually, post_status
+from scheduler.testing import (
+    FakePublisher,
+    SchedulerEnv,
+    auth,
+    client,
+    eventually,
+    post_body,
+    post_status,
+    published,
+)
 
 pytestmark = pytest.mark.connected
 

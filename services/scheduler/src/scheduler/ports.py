@@ -123,6 +123,10 @@ class DispatchStore(Protocol):
 
 class IntegrationView(Protocol):
     async def statuses(self, integration_ids: Iterable[str]) -> dict[str, IntegrationStatus]: ...
+    async def remember(self, infos: Sequence[IntegrationInfo], at: datetime) -> None:
+        """Record what auth-service just said, where it differs from what is known."""
+        ...
+
     async def observe(self, info: IntegrationInfo, occurred_at: datetime) -> bool:
         """Record a status if newer than the one known; True if it was."""
         ...

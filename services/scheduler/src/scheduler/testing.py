@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,13 +23,16 @@ from fastapi import FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
 from herald.cloudevents import decode
-from herald.events import Event, IntegrationStatus, PostPublished, PostRequested
+from herald.events import Event, IntegrationStatus, PostPublished, PostRequested, PostSubmitted
 from herald.mongo import Document
 from herald.settings import HttpServerSettings, KafkaSettings, LogSettings, MongoSettings
+from herald.testing import RecordingEmitter
 from herald.testkit import producer, send_event
 from herald.topics import PLATFORMS, Platform, TopicNames, TopicSpec
-from scheduler.app import create_app
+from scheduler.app import build_stores, create_app
 from scheduler.errors import Unavailable
+from scheduler.handlers.base import Deps
+from scheduler.handlers.submit import submit
 from scheduler.ports import IntegrationInfo, KeyInfo
 from scheduler.settings import CampaignSettings, DispatchSettings, Settings
 
@@ -242,3 +249,110 @@ def published(request: PostRequested, **extra: Any) -> PostPublished:
         "published_at": datetime.now(UTC),
     }
     return PostPublished.model_validate({**fields, **extra})
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]], timeout_s: float = 30.0, interval_s: float = 0.1
+) -> Any:
+    """Poll an async `check` until it returns something truthy."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            msg = f"condition not met within {timeout_s}s (last: {value!r})"
+            raise AssertionError(msg)
+        await asyncio.sleep(interval_s)
+
+
+async def post_status(http: httpx.AsyncClient, post_id: str, wanted: str) -> dict[str, Any] | None:
+    body: dict[str, Any] = (await http.get(f"/v1/posts/{post_id}", headers=auth())).json()
+    return body if body["status"] == wanted else None
+
+
+async def seed(
+    env: SchedulerEnv, *, posts: int, targets_per_post: int, due_at: Callable[[int], datetime]
+) -> list[str]:
+    """Submit posts through the real use case (fake auth-service), as another replica's API
+    would; returns the target ids. `due_at(n)` gives post n's publish time."""
+    stores = build_stores(env.db.client, env.db.name)
+    await stores.ensure_indexes()
+    ids = [env.integrations.add(f"fb-{i}") for i in range(targets_per_post)]
+    deps = Deps(
+        posts=stores.posts,
+        dispatch=stores.dispatch,
+        view=stores.view,
+        integrations=env.integrations,
+        campaigns=stores.campaigns,
+        emitter=RecordingEmitter(),
+        names=env.names,
+    )
+    targets: list[str] = []
+    for n in range(posts):
+        submission = PostSubmitted.model_validate(
+            {
+                **post_body(*ids, text=f"post {n}"),
+                "business_id": "biz-a",
+                "idempotency_key": f"seed-{n}",
+                "schedule": {"publish_at": due_at(n)},
+            }
+        )
+        result = await submit(deps, submission, source="api")
+        targets.extend(result.post["target_ids"])
+    return targets
+
+
+class ServiceProcess:
+    """`python -m scheduler` as a child process on a free port, with the given environment."""
+
+    def __init__(self, env: dict[str, str], log_path: str) -> None:
+        self.port = free_port()
+        self._env = {**os.environ, **env, "HERALD_SCHEDULER_HTTP__PORT": str(self.port)}
+        self._log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def launch(self) -> None:
+        with open(self._log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "scheduler"], env=self._env, stdout=log, stderr=log
+            )
+
+    async def start(self, timeout_s: float = 60.0) -> ServiceProcess:
+        self.launch()
+        async with httpx.AsyncClient(base_url=self.url, timeout=5) as http:
+
+            async def ready() -> bool:
+                if self.process is not None and self.process.poll() is not None:
+                    msg = f"scheduler exited with {self.process.returncode}"
+                    raise RuntimeError(msg)
+                try:
+                    return (await http.get("/readyz")).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            await eventually(ready, timeout_s=timeout_s, interval_s=0.2)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, nothing flushed."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=30)
+
+    async def metrics(self) -> str:
+        async with httpx.AsyncClient(base_url=self.url, timeout=5) as http:
+            return (await http.get("/metrics")).text

@@ -127,6 +127,12 @@ class MongoIntegrations:
         query: Doc = {"_id": ids[0]} if len(ids) == 1 else {"_id": {"$in": ids}}
         return {d["_id"]: IntegrationStatus(d["status"]) async for d in self._view.find(query)}
 
+    async def remember(self, infos: Sequence[IntegrationInfo], at: datetime) -> None:
+        known = await self.statuses(i.integration_id for i in infos)
+        for info in infos:
+            if known.get(info.integration_id) is not info.status:
+                await self.observe(info, at)
+
     async def observe(self, info: IntegrationInfo, occurred_at: datetime) -> bool:
         known = await self._view.find_one({"_id": info.integration_id})
         if known is not None and known["occurred_at"] > occurred_at:

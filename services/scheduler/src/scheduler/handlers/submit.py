@@ -93,7 +93,7 @@ async def _check_integrations(
             )
         else:
             found.extend(_check_one(path, target.platform, info))
-            await deps.view.observe(info, now)
+    await deps.view.remember([i for i in infos if i is not None], now)
     return found
 
 
