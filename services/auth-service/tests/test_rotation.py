@@ -50,10 +50,13 @@ async def _refresh_until(
         for integration_id in ids:
             await force_refresh(runtime.deps, business_id, integration_id)
             done += 1
-        await asyncio.sleep(0.2)  # a steady trickle, as the refresh loop would make
+        await asyncio.sleep(1.0)  # a steady trickle, as the refresh loop would make
     return done
 
 
+# FerretDB commits roughly 40 writes a second here, and a rotation writes three times per
+# integration (lock, record, unlock): this test takes minutes, not seconds.
+@pytest.mark.timeout(1200)
 async def test_rotation_while_refreshing(make_world: WorldFactory, sandbox: Sandbox) -> None:
     old = await make_world(refresh={"enabled": False, "coalesce_s": 0})
     real = []
