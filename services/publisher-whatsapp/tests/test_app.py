@@ -1,22 +1,26 @@
-"""The service answers its operational routes even before its dependencies do."""
+"""The service answers its operational routes even before its dependencies do, serves its
+webhook handshake, and takes every setting from the environment."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from herald.settings import KafkaSettings, MongoSettings
+from herald.settings import ConfigurationError, KafkaSettings, MongoSettings, load_settings
 from publisher_whatsapp.app import create_app
 from publisher_whatsapp.settings import Settings
 
 pytestmark = pytest.mark.unit
 
 
-def _settings() -> Settings:
+def _settings(**values: object) -> Settings:
     # Nothing listens on port 9 (discard), so both dependencies are unreachable.
-    return Settings(
-        kafka=KafkaSettings(bootstrap_servers="127.0.0.1:9"),
-        mongo=MongoSettings(uri="mongodb://127.0.0.1:9/", server_selection_timeout_ms=200),
+    return Settings.model_validate(
+        {
+            "kafka": KafkaSettings(bootstrap_servers="127.0.0.1:9"),
+            "mongo": MongoSettings(uri="mongodb://127.0.0.1:9/", server_selection_timeout_ms=200),
+            **values,
+        }
     )
 
 
@@ -35,3 +39,63 @@ async def test_alive_but_not_ready_without_kafka_and_mongo() -> None:
     assert checks["kafka"] != "ok"
     assert checks["mongo"] != "ok"
     assert metrics.status_code == 200
+    assert "herald_whatsapp_messages_total" in metrics.text
+    assert "herald_webhook_rejected_total" in metrics.text
+
+
+async def test_the_webhook_handshake_answers_without_dependencies() -> None:
+    app = create_app(_settings(webhook={"verify_token": "tok-1", "path": "/hooks/wa"}))
+    params = {"hub.mode": "subscribe", "hub.verify_token": "tok-1", "hub.challenge": "42"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        answer = await client.get("/hooks/wa", params=params)
+        unsigned = await client.post("/hooks/wa", content=b"{}")
+
+    assert (answer.status_code, answer.text) == (200, "42")
+    assert unsigned.status_code == 401
+
+
+def test_every_piece_is_configured_from_the_environment() -> None:
+    environ = {
+        "HERALD_PUBLISHER_WHATSAPP_GRAPH__BASE_URL": "http://127.0.0.1:8120/graph.facebook.com",
+        "HERALD_PUBLISHER_WHATSAPP_GRAPH__APP_SECRET": "s3cret",
+        "HERALD_PUBLISHER_WHATSAPP_AUTH__BASE_URL": "http://127.0.0.1:8101",
+        "HERALD_PUBLISHER_WHATSAPP_PACE__THROUGHPUT_MPS": "1000",
+        "HERALD_PUBLISHER_WHATSAPP_PACE__NUMBERS": '{"106540352242922": 20}',
+        "HERALD_PUBLISHER_WHATSAPP_SEND__MAX_RECIPIENTS": "250",
+        "HERALD_PUBLISHER_WHATSAPP_SEND__MAX_IN_FLIGHT": "1",
+        "HERALD_PUBLISHER_WHATSAPP_MEDIA__PRIVATE_ORIGINS": '["https://media.internal"]',
+        "HERALD_PUBLISHER_WHATSAPP_WEBHOOK__VERIFY_TOKEN": "verify",
+        "HERALD_PUBLISHER_WHATSAPP_WEBHOOK__PREVIOUS_APP_SECRET": "old",
+        "HERALD_PUBLISHER_WHATSAPP_FETCHER__ALLOWED_ORIGINS": '["http://127.0.0.1:8120"]',
+        "HERALD_PUBLISHER_WHATSAPP_TOPIC_PREFIX": "demo.",
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environ.items():
+            patch.setenv(name, value)
+        settings = load_settings(Settings)
+
+    assert settings.http.port == 8113
+    assert settings.database == "herald_publisher_whatsapp"
+    assert settings.pace.limit("106540352242922") == 20.0
+    assert settings.pace.limit("other") == 1000.0
+    assert (settings.send.max_recipients, settings.send.max_in_flight) == (250, 1)
+    assert settings.media.private_origins == ["https://media.internal"]
+    assert settings.webhook.verify_token.get_secret_value() == "verify"
+    assert settings.webhook_secrets() == ["s3cret", "old"]
+    assert settings.fetcher.allowed_origins == ["http://127.0.0.1:8120"]
+    assert settings.topic_prefix == "demo."
+
+
+def test_a_throughput_beyond_the_platforms_is_refused() -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HERALD_PUBLISHER_WHATSAPP_PACE__THROUGHPUT_MPS", "5000")
+        with pytest.raises(ConfigurationError):
+            load_settings(Settings)
+
+
+def test_a_misspelled_variable_stops_the_service() -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HERALD_PUBLISHER_WHATSAPP_PACEE__THROUGHPUT_MPS", "80")
+        with pytest.raises(ConfigurationError):
+            load_settings(Settings)

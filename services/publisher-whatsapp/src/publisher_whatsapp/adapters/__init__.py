@@ -1,0 +1,1 @@
+"""Adapters behind the ports: Graph, MongoDB, Kafka, Prometheus, the media fetcher."""

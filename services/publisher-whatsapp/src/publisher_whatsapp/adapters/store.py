@@ -1,0 +1,145 @@
+"""This publisher's own MongoDB collections beside the runtime's ledger (docs/architecture.md §7:
+unique-index inserts for de-duplication, single-document writes, no transactions).
+
+- `wa_messages`: one document per accepted message (`_id` = message id): what its status
+  webhooks are about. Indexed by target, for resuming a batch.
+- `wa_numbers`: the phone numbers Herald sends from (`_id` = phone number id); webhooks about
+  any other number are refused.
+- `wa_statuses`: one document per (message id, status) (`_id` = `<message id>:<status>`): the
+  claim that makes each status one event, with whether that event went out.
+- `wa_contact_flags`: contacts found undeliverable or opted out, once per (business, number,
+  reason): the outbox the scheduler's contact event will be relayed from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from herald.mongo import Document
+from publisher_whatsapp.ports import ContactFlag, SentMessage
+
+MESSAGES = "wa_messages"
+NUMBERS = "wa_numbers"
+STATUSES = "wa_statuses"
+FLAGS = "wa_contact_flags"
+_DUPLICATE = 11000
+
+
+class MongoMessages:
+    """`MessageLog` and `StatusStore` on MongoDB."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._messages = db[MESSAGES]
+        self._numbers = db[NUMBERS]
+        self._statuses = db[STATUSES]
+        self._known: set[str] = set()
+
+    async def ensure_indexes(self) -> None:
+        await self._messages.create_index([("target_id", 1)])
+
+    async def record(self, messages: Sequence[SentMessage]) -> None:
+        documents = [_document(m) for m in messages]
+        try:
+            await self._messages.insert_many(documents, ordered=False)
+        except BulkWriteError as exc:  # a message recorded before (a retried write) is fine
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != _DUPLICATE for e in errors):
+                raise
+
+    async def sent_for(self, target_id: str) -> dict[str, str]:
+        found: dict[str, str] = {}
+        cursor = self._messages.find({"target_id": target_id}, {"recipient_id": 1, "sent_at": 1})
+        documents = sorted(await cursor.to_list(None), key=lambda d: d["sent_at"])
+        for document in documents:  # the first message a recipient got is the one reported
+            found.setdefault(str(document["recipient_id"]), str(document["_id"]))
+        return found
+
+    async def remember_number(
+        self, phone_number_id: str, integration_id: str, business_id: str
+    ) -> None:
+        document = {
+            "_id": phone_number_id,
+            "integration_id": integration_id,
+            "business_id": business_id,
+            "first_seen": datetime.now(UTC),
+        }
+        with contextlib.suppress(DuplicateKeyError):
+            await self._numbers.insert_one(document)
+        self._known.add(phone_number_id)
+
+    async def is_known_number(self, phone_number_id: str) -> bool:
+        if phone_number_id in self._known:
+            return True
+        if await self._numbers.find_one({"_id": phone_number_id}, {"_id": 1}) is None:
+            return False
+        self._known.add(phone_number_id)
+        return True
+
+    async def messages(self, message_ids: Sequence[str]) -> dict[str, SentMessage]:
+        if not message_ids:
+            return {}
+        cursor = self._messages.find({"_id": {"$in": list(message_ids)}})
+        return {str(d["_id"]): _message(d) for d in await cursor.to_list(None)}
+
+    async def claim(self, message_id: str, status: str) -> bool:
+        key = f"{message_id}:{status}"
+        document = {
+            "_id": key,
+            "message_id": message_id,
+            "status": status,
+            "claimed_at": datetime.now(UTC),
+            "emitted": False,
+        }
+        try:
+            await self._statuses.insert_one(document)
+        except DuplicateKeyError:
+            existing = await self._statuses.find_one({"_id": key})
+            return existing is not None and not existing.get("emitted", False)
+        return True
+
+    async def emitted(self, message_id: str, status: str) -> None:
+        await self._statuses.update_one(
+            {"_id": f"{message_id}:{status}"}, {"$set": {"emitted": True}}
+        )
+
+
+class MongoContactFlags:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._flags = db[FLAGS]
+
+    async def flag(self, flag: ContactFlag) -> bool:
+        document = asdict(flag) | {
+            "_id": f"{flag.business_id}:{flag.to}:{flag.reason}",
+            "relayed": False,
+        }
+        try:
+            await self._flags.insert_one(document)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def pending(self, limit: int = 100) -> list[ContactFlag]:
+        """Flags not relayed to the scheduler yet (oldest first)."""
+        cursor = self._flags.find({"relayed": False}).sort("observed_at", 1).limit(limit)
+        return [_flag(d) for d in await cursor.to_list(None)]
+
+
+def _document(message: SentMessage) -> Document:
+    fields = asdict(message)
+    return {"_id": fields.pop("message_id"), **fields}
+
+
+def _message(document: Document) -> SentMessage:
+    fields = {k: v for k, v in document.items() if k != "_id"}
+    return SentMessage(message_id=str(document["_id"]), **fields)
+
+
+def _flag(document: Document) -> ContactFlag:
+    fields = {k: v for k, v in document.items() if k not in ("_id", "relayed")}
+    return ContactFlag(**fields)

@@ -1,0 +1,1 @@
+"""HTTP routes of the service besides the runtime's: the WhatsApp webhook."""

@@ -1,0 +1,49 @@
+"""`GET|POST <webhook.path>` (default `/webhooks/whatsapp`): transport only;
+`publisher_whatsapp.webhooks` decides. Refusals carry no detail (security-reliability.md §3.3)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from publisher_whatsapp.webhooks import StatusReceiver, WebhookNotHandled, WebhookRejected
+
+
+def router(receiver: StatusReceiver, *, path: str, max_body_bytes: int) -> APIRouter:
+    api = APIRouter(tags=["webhooks"])
+
+    @api.get(path, response_class=PlainTextResponse)
+    async def whatsapp_handshake(
+        mode: Annotated[str | None, Query(alias="hub.mode")] = None,
+        token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
+        challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
+    ) -> Response:
+        try:
+            return PlainTextResponse(receiver.handshake(mode, token, challenge))
+        except WebhookRejected as exc:
+            return PlainTextResponse("forbidden", status_code=exc.status)
+
+    @api.post(path)
+    async def whatsapp_webhook(
+        request: Request,
+        signature: Annotated[str | None, Header(alias="X-Hub-Signature-256")] = None,
+    ) -> JSONResponse:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_body_bytes:
+            receiver.observer.rejected("too_large")
+            return JSONResponse({"error": "rejected"}, status_code=413)
+        body = await request.body()
+        if len(body) > max_body_bytes:
+            receiver.observer.rejected("too_large")
+            return JSONResponse({"error": "rejected"}, status_code=413)
+        try:
+            handled = await receiver.receive(body, signature)
+        except WebhookRejected as exc:
+            return JSONResponse({"error": "rejected"}, status_code=exc.status)
+        except WebhookNotHandled:
+            return JSONResponse({"error": "try again"}, status_code=503)
+        return JSONResponse({"handled": handled})
+
+    return api

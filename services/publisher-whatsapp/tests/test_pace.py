@@ -1,0 +1,123 @@
+"""The per-number bucket as pure arithmetic on a fake clock: spacing, depth, no catch-up after
+idle time, pauses, refusal beyond the longest wait, fair sharing, and the rate it reports."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+
+from publisher_whatsapp.pace import Gcra, Pacer
+from publisher_whatsapp.testing import RecordingObserver
+
+pytestmark = pytest.mark.unit
+
+
+class FakeTime:
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_slots_are_one_interval_apart_after_the_burst() -> None:
+    bucket = Gcra.for_rate(10.0, burst=3)
+
+    waits = [bucket.reserve(0.0, max_wait_s=10.0) for _ in range(5)]
+
+    assert waits == pytest.approx([0.0, 0.0, 0.0, 0.1, 0.2])
+
+
+def test_idle_time_is_not_saved_up_beyond_the_depth() -> None:
+    bucket = Gcra.for_rate(10.0, burst=2)
+    for _ in range(4):
+        bucket.reserve(0.0, max_wait_s=10.0)
+
+    waits = [bucket.reserve(100.0, max_wait_s=10.0) for _ in range(4)]
+
+    assert waits == pytest.approx([0.0, 0.0, 0.1, 0.2])
+
+
+def test_a_slot_too_far_off_is_refused_and_not_taken() -> None:
+    bucket = Gcra.for_rate(1.0, burst=1)
+    bucket.reserve(0.0, max_wait_s=10.0)
+
+    refused = bucket.reserve(0.0, max_wait_s=0.5)
+    taken = bucket.reserve(0.0, max_wait_s=1.0)
+
+    assert refused is None
+    assert taken == pytest.approx(1.0)
+
+
+def test_a_pause_holds_every_slot_until_it_ends() -> None:
+    bucket = Gcra.for_rate(100.0, burst=5)
+
+    bucket.pause(10.0, 2.0)
+
+    assert bucket.reserve(10.0, max_wait_s=5.0) == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize(("limit", "ratio", "depth"), [(80.0, 0.97, 0.02), (1000.0, 0.97, 0.02)])
+async def test_no_one_second_window_goes_over_the_limit(
+    limit: float, ratio: float, depth: float
+) -> None:
+    time = FakeTime(start=0.25)
+    pacer = Pacer(
+        lambda _: limit, ratio, depth, clock=time.clock, wall=time.clock, sleep=time.sleep
+    )
+    starts = []
+    for _ in range(int(limit * 5)):
+        assert await pacer.acquire("n1", max_wait_s=5.0)
+        starts.append(time.now)
+
+    windows = Counter(int(t) for t in starts)
+    full = [n for second, n in windows.items() if 0 < second < max(windows)]
+    assert max(windows.values()) <= limit
+    assert min(full) >= 0.95 * limit
+
+
+async def test_concurrent_senders_of_one_number_share_its_rate() -> None:
+    time = FakeTime()
+    pacer = Pacer(lambda _: 10.0, 1.0, 0.0, clock=time.clock, sleep=time.sleep)
+    reserved: list[float] = []
+
+    async def sender() -> None:
+        for _ in range(5):
+            await pacer.acquire("n1", max_wait_s=10.0)
+            reserved.append(time.now)
+
+    await asyncio.gather(sender(), sender())
+
+    assert len(reserved) == 10
+    assert max(reserved) - 1000.0 == pytest.approx(0.9)
+
+
+async def test_numbers_have_their_own_buckets_and_limits() -> None:
+    time = FakeTime()
+    limits = {"slow": 1.0, "fast": 1000.0}
+    pacer = Pacer(limits.__getitem__, 1.0, 0.0, clock=time.clock, sleep=time.sleep)
+
+    await pacer.acquire("slow", max_wait_s=5.0)
+    slow_again = await pacer.acquire("slow", max_wait_s=0.5)
+    fast = [await pacer.acquire("fast", max_wait_s=0.5) for _ in range(100)]
+
+    assert slow_again is False
+    assert all(fast)
+
+
+async def test_the_rate_of_each_full_second_is_reported_as_a_share_of_the_limit() -> None:
+    time = FakeTime(start=0.0)
+    observer = RecordingObserver()
+    pacer = Pacer(lambda _: 10.0, 0.95, 0.1, observer, time.clock, time.clock, time.sleep)
+
+    for _ in range(25):
+        await pacer.acquire("n1", max_wait_s=5.0)
+
+    assert len(observer.rates) == 2  # seconds 0 and 1; the third is not over yet
+    assert all(0.9 <= r <= 1.0 for r in observer.rates)
+    assert len(observer.waits) == 25
