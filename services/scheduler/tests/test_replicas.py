@@ -15,7 +15,8 @@ import pytest
 from herald.events import PostRequested
 from herald.testkit import Collector
 from herald.topics import Platform
-from scheduler.testing import SchedulerEnv, ServiceProcess, eventually, seed
+from scheduler.testing import SchedulerEnv, eventually, seed
+from scheduler.testprocess import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 

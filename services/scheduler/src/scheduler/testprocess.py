@@ -1,0 +1,110 @@
+"""Test support that runs the scheduler for real: under uvicorn in a thread (schemathesis) or
+as `python -m scheduler` child processes (replicas, SIGKILL)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from scheduler.testing import eventually
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ServerThread:
+    """An ASGI app under uvicorn on a loopback port, in a thread with its own event loop."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_config=None, access_log=False
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                msg = f"server on port {self.port} did not start"
+                raise RuntimeError(msg)
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+class ServiceProcess:
+    """`python -m scheduler` as a child process on a free port, with the given environment."""
+
+    def __init__(self, env: dict[str, str], log_path: str) -> None:
+        self.port = free_port()
+        self._env = {**os.environ, **env, "HERALD_SCHEDULER_HTTP__PORT": str(self.port)}
+        self._log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def launch(self) -> None:
+        with open(self._log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "scheduler"], env=self._env, stdout=log, stderr=log
+            )
+
+    async def start(self, timeout_s: float = 60.0) -> ServiceProcess:
+        self.launch()
+        async with httpx.AsyncClient(base_url=self.url, timeout=5) as http:
+
+            async def ready() -> bool:
+                if self.process is not None and self.process.poll() is not None:
+                    msg = f"scheduler exited with {self.process.returncode}"
+                    raise RuntimeError(msg)
+                try:
+                    return (await http.get("/readyz")).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            await eventually(ready, timeout_s=timeout_s, interval_s=0.2)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, nothing flushed."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=30)
+
+    async def metrics(self) -> str:
+        async with httpx.AsyncClient(base_url=self.url, timeout=5) as http:
+            return (await http.get("/metrics")).text

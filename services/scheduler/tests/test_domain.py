@@ -1,0 +1,157 @@
+"""The pure rules: monotonic transitions, the derived post status, reading schedules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from herald.events import Schedule
+from scheduler.domain import (
+    DueTime,
+    Observation,
+    PostStatus,
+    TargetState,
+    advance,
+    effective_state,
+    post_status,
+    request_fingerprint,
+    resolve_schedule,
+)
+
+pytestmark = pytest.mark.unit
+
+
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    """A wall-clock time without offset, read in a time zone by the code under test."""
+    return datetime(year, month, day, hour, minute)  # noqa: DTZ001 - naive on purpose
+
+
+S = TargetState
+NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("current", "attempts", "seen", "state", "changes"),
+    [
+        (S.SCHEDULED, 0, Observation(S.DISPATCHED), S.DISPATCHED, {"state": "dispatched"}),
+        (
+            S.DISPATCHED,
+            0,
+            Observation(S.RETRYING, 1),
+            S.RETRYING,
+            {"state": "retrying", "attempts": 1},
+        ),
+        (S.RETRYING, 1, Observation(S.RETRYING, 2, {"e": 1}), S.RETRYING, {"e": 1, "attempts": 2}),
+        (S.RETRYING, 2, Observation(S.RETRYING, 1), S.RETRYING, {}),
+        (S.RETRYING, 2, Observation(S.RETRYING, 2), S.RETRYING, {}),
+        (S.RETRYING, 2, Observation(S.DISPATCHED), S.RETRYING, {}),
+        (
+            S.SCHEDULED,
+            0,
+            Observation(S.PUBLISHED, 1, {"id": "x"}),
+            S.PUBLISHED,
+            {"state": "published", "id": "x", "attempts": 1},
+        ),
+        (S.PUBLISHED, 1, Observation(S.RETRYING, 2), S.PUBLISHED, {}),
+        (S.PUBLISHED, 1, Observation(S.FAILED, 2), S.PUBLISHED, {}),
+        (S.PUBLISHED, 1, Observation(S.DISPATCHED), S.PUBLISHED, {}),
+        (S.FAILED, 3, Observation(S.RETRYING, 4), S.FAILED, {}),
+        (S.FAILED, 3, Observation(S.PUBLISHED, 3), S.PUBLISHED, {"state": "published"}),
+        (S.CANCELLED, 0, Observation(S.FAILED, 1), S.CANCELLED, {}),
+        (S.DRAFT, 0, Observation(S.PUBLISHED, 1), S.DRAFT, {}),
+    ],
+)
+def test_targets_only_move_forward(
+    current: TargetState,
+    attempts: int,
+    seen: Observation,
+    state: TargetState,
+    changes: dict[str, Any],
+) -> None:
+    transition = advance(current, attempts, {}, seen)
+    assert transition.state is state
+    assert transition.changes == changes
+
+
+def test_a_repeated_publication_fills_in_only_what_is_missing() -> None:
+    recorded = {"platform_post_id": "v1", "permalink": None}
+    seen = Observation(S.PUBLISHED, 1, {"platform_post_id": "other", "permalink": "https://x/1"})
+    transition = advance(S.PUBLISHED, 1, recorded, seen)
+    assert transition.state is S.PUBLISHED
+    assert transition.changes == {"permalink": "https://x/1"}
+    assert advance(S.PUBLISHED, 1, {**recorded, "permalink": "p"}, seen).changed is False
+
+
+@pytest.mark.parametrize(
+    ("states", "status"),
+    [
+        ([], PostStatus.SCHEDULED),
+        ([S.DRAFT, S.DRAFT], PostStatus.DRAFT),
+        ([S.SCHEDULED, S.SCHEDULED], PostStatus.SCHEDULED),
+        ([S.SCHEDULED, S.CANCELLED], PostStatus.SCHEDULED),
+        ([S.SCHEDULED, S.DISPATCHED], PostStatus.PUBLISHING),
+        ([S.RETRYING, S.PUBLISHED], PostStatus.PUBLISHING),
+        ([S.PUBLISHED, S.PUBLISHED], PostStatus.PUBLISHED),
+        ([S.PUBLISHED, S.CANCELLED], PostStatus.PUBLISHED),
+        ([S.PUBLISHED, S.FAILED], PostStatus.PARTIALLY_PUBLISHED),
+        ([S.FAILED, S.FAILED], PostStatus.FAILED),
+        ([S.FAILED, S.CANCELLED], PostStatus.FAILED),
+        ([S.CANCELLED, S.CANCELLED], PostStatus.CANCELLED),
+    ],
+)
+def test_post_status_is_derived_from_targets(states: list[TargetState], status: PostStatus) -> None:
+    assert post_status(states) is status
+
+
+def test_a_recorded_dispatch_reads_as_dispatched_only_while_scheduled() -> None:
+    assert effective_state(S.SCHEDULED, dispatched=True) is S.DISPATCHED
+    assert effective_state(S.SCHEDULED, dispatched=False) is S.SCHEDULED
+    assert effective_state(S.PUBLISHED, dispatched=True) is S.PUBLISHED
+
+
+@pytest.mark.parametrize(
+    ("publish_at", "zone", "due"),
+    [
+        (None, None, NOW),
+        (local(2030, 7, 1, 9, 0), "Europe/Lisbon", datetime(2030, 7, 1, 8, 0, tzinfo=UTC)),
+        (local(2030, 12, 1, 9, 0), "Europe/Lisbon", datetime(2030, 12, 1, 9, 0, tzinfo=UTC)),
+        (local(2030, 7, 1, 9, 0), "America/New_York", datetime(2030, 7, 1, 13, 0, tzinfo=UTC)),
+        (
+            datetime(2030, 7, 1, 9, 0, tzinfo=UTC),
+            "Asia/Tokyo",
+            datetime(2030, 7, 1, 9, 0, tzinfo=UTC),
+        ),
+        # ambiguous: 01:30 happens twice when clocks go back; the first one is meant
+        (local(2030, 10, 27, 1, 30), "Europe/Lisbon", datetime(2030, 10, 27, 0, 30, tzinfo=UTC)),
+        (NOW - timedelta(days=1), "UTC", NOW),  # in the past: now
+    ],
+)
+def test_schedules_resolve_in_their_zone(
+    publish_at: datetime | None, zone: str | None, due: datetime
+) -> None:
+    resolved = resolve_schedule(Schedule(publish_at=publish_at, timezone=zone), NOW)
+    assert isinstance(resolved, DueTime)
+    assert resolved.due_at == due
+
+
+@pytest.mark.parametrize(
+    ("publish_at", "zone", "path", "code"),
+    [
+        (local(2030, 7, 1, 9, 0), None, "schedule.timezone", "required"),
+        (local(2030, 7, 1, 9, 0), "Nowhere/City", "schedule.timezone", "invalid_format"),
+        (local(2030, 3, 31, 1, 30), "Europe/Lisbon", "schedule.publish_at", "out_of_range"),
+    ],
+)
+def test_unreadable_schedules_say_why(
+    publish_at: datetime, zone: str | None, path: str, code: str
+) -> None:
+    resolved = resolve_schedule(Schedule(publish_at=publish_at, timezone=zone), NOW)
+    assert isinstance(resolved, list)
+    assert [(v.path, v.code) for v in resolved] == [(path, code)]
+
+
+def test_fingerprints_ignore_key_order_but_not_content() -> None:
+    assert request_fingerprint({"a": 1, "b": [1, 2]}) == request_fingerprint({"b": [1, 2], "a": 1})
+    assert request_fingerprint({"a": 1}) != request_fingerprint({"a": 2})
