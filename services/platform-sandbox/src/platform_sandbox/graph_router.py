@@ -90,6 +90,12 @@ class GraphRouter:
         segments = tuple(s for s in path.split("/") if s)
         version = segments[0] if segments and _VERSION.match(segments[0]) else None
         platform = "meta"
+        # Every Graph answer carries these; built once, with the response (the hot path).
+        base = {
+            "facebook-api-version": version or sandbox.settings.meta.graph_version,
+            "x-fb-trace-id": trace,
+            "x-fb-request-id": trace_id(),
+        }
         try:
             req = await parse_graph_request(request, host, version, segments[1 if version else 0 :])
             route, node, rest, token = self._resolve(req, sandbox)
@@ -97,18 +103,14 @@ class GraphRouter:
             call = GraphCall(sandbox, req, token, node, rest, route)
             target = Target(platform, route.endpoint, req.method, node.account if node else None)
             rule = sandbox.faults.match(target)
-            response = await run_with_fault(
+            return await run_with_fault(
                 rule,
-                lambda: _run(call, trace),
-                lambda error: _error_response(_fault_error(error), platform, trace),
+                lambda: _run(call, base),
+                lambda error: _error_response(_fault_error(error), platform, base),
                 hang_s=sandbox.settings.faults.hang_s,
             )
         except GraphError as exc:
-            response = _error_response(exc, platform, trace)
-        response.headers["facebook-api-version"] = version or sandbox.settings.meta.graph_version
-        response.headers["x-fb-trace-id"] = trace
-        response.headers["x-fb-request-id"] = trace_id()
-        return response
+            return _error_response(exc, platform, base)
 
     def _resolve(
         self, req: GraphRequest, sandbox: Sandbox
@@ -158,19 +160,19 @@ def _token(req: GraphRequest, sandbox: Sandbox) -> Token:
     return token
 
 
-async def _run(call: GraphCall, trace: str) -> Response:
-    headers: dict[str, str] = {}
+async def _run(call: GraphCall, base: dict[str, str]) -> Response:
+    headers = base
     try:
         if call.route.needs_token:
             call.token = call.token or _token(call.req, call.sandbox)
             _authorize(call, call.token)
             usage = _count_usage(call, call.token)
-            headers = usage.headers  # reported on the throttle error too, as Graph does
+            headers = base | usage.headers  # reported on the throttle error too, as Graph does
             if usage.throttle is not None:
                 raise usage.throttle
         result = await call.route.handler(call)
     except GraphError as exc:
-        return _error_response(exc, call.route.platform, trace, headers)
+        return _error_response(exc, call.route.platform, headers)
     if isinstance(result, Response):
         result.headers.update(headers)
         return result
@@ -211,13 +213,9 @@ def _fault_error(error: FaultError | None) -> GraphError:
     )
 
 
-def _error_response(
-    error: GraphError, platform: str, trace: str, headers: dict[str, str] | None = None
-) -> Response:
-    status = error.http_status(platform)
-    response = JSONResponse(error.body(trace, platform), status_code=status, headers=headers)
+def _error_response(error: GraphError, platform: str, headers: dict[str, str]) -> Response:
+    extra = dict(headers)
     if error.code == 190:
-        response.headers["www-authenticate"] = (
-            f'OAuth "Facebook Platform" "invalid_token" "{error.message}"'
-        )
-    return response
+        extra["www-authenticate"] = f'OAuth "Facebook Platform" "invalid_token" "{error.message}"'
+    body = error.body(headers["x-fb-trace-id"], platform)
+    return JSONResponse(body, status_code=error.http_status(platform), headers=extra)

@@ -61,27 +61,35 @@ class SlidingLog:
 
 @dataclass
 class RollingCount:
-    """Events per key over a rolling window, in `slots` equal slots."""
+    """Events per key over a rolling window, in `slots` equal slots, with a running total so a
+    count costs the same however busy the key is."""
 
     window_s: float
     slots: int = 60
-    _counts: dict[Hashable, dict[int, int]] = field(default_factory=dict)
+    _counts: dict[Hashable, deque[list[int]]] = field(default_factory=dict)  # [slot, count]
+    _totals: dict[Hashable, int] = field(default_factory=dict)
 
     def _slot(self, now: float) -> int:
         return int(now // (self.window_s / self.slots))
 
+    def _expire(self, key: Hashable, slot: int) -> deque[list[int]]:
+        counts = self._counts.setdefault(key, deque())
+        while counts and counts[0][0] <= slot - self.slots:
+            self._totals[key] -= counts.popleft()[1]
+        return counts
+
     def add(self, key: Hashable, *, now: float, amount: int = 1) -> int:
         slot = self._slot(now)
-        counts = self._counts.setdefault(key, {})
-        counts[slot] = counts.get(slot, 0) + amount
-        if len(counts) > self.slots:
-            for old in [s for s in counts if s <= slot - self.slots]:
-                del counts[old]
-        return self.total(key, now=now)
+        counts = self._expire(key, slot)
+        if counts and counts[-1][0] == slot:
+            counts[-1][1] += amount
+        else:
+            counts.append([slot, amount])
+        self._totals[key] = self._totals.get(key, 0) + amount
+        return self._totals[key]
 
     def total(self, key: Hashable, *, now: float) -> int:
-        counts = self._counts.get(key)
-        if not counts:
+        if key not in self._counts:
             return 0
-        first = self._slot(now) - self.slots + 1
-        return sum(n for slot, n in counts.items() if slot >= first)
+        self._expire(key, self._slot(now))
+        return self._totals.get(key, 0)
