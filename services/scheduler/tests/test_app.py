@@ -8,6 +8,7 @@ import pytest
 from herald.settings import KafkaSettings, MongoSettings
 from scheduler.app import create_app
 from scheduler.settings import Settings
+from scheduler.testing import FakeIntegrations, FakeKeys
 
 pytestmark = pytest.mark.unit
 
@@ -21,7 +22,7 @@ def _settings() -> Settings:
 
 
 async def test_alive_but_not_ready_without_kafka_and_mongo() -> None:
-    app = create_app(_settings())
+    app = create_app(_settings(), api_keys=FakeKeys(), integrations=FakeIntegrations())
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
         health = await client.get("/healthz")
@@ -31,7 +32,8 @@ async def test_alive_but_not_ready_without_kafka_and_mongo() -> None:
     assert health.status_code == 200
     assert ready.status_code == 503
     checks = ready.json()["checks"]
-    assert set(checks) == {"kafka", "mongo"}
+    assert set(checks) == {"kafka", "mongo", "dispatcher"}
     assert checks["kafka"] != "ok"
     assert checks["mongo"] != "ok"
+    assert checks["dispatcher"] == "RuntimeError: the dispatcher is not running"
     assert metrics.status_code == 200

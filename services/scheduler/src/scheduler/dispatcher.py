@@ -18,11 +18,12 @@ import heapq
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import structlog
 
 from scheduler.domain import dispatch_id
-from scheduler.handlers.dispatch import DispatchHandler, DispatchReport
+from scheduler.handlers.dispatch import DispatchReport
 from scheduler.metrics import SchedulerMetrics
 from scheduler.ports import DispatchStore, PendingItem
 from scheduler.settings import DispatchSettings
@@ -34,10 +35,14 @@ RETRY_AFTER_FAILURE_S = 1.0
 JANITOR_INTERVAL_S = 1.0
 
 
+class Dispatches(Protocol):
+    async def dispatch(self, items: Sequence[PendingItem]) -> DispatchReport: ...
+
+
 class Dispatcher:
     def __init__(
         self,
-        handler: DispatchHandler,
+        handler: Dispatches,
         store: DispatchStore,
         metrics: SchedulerMetrics,
         settings: DispatchSettings,
