@@ -81,7 +81,7 @@ def sandbox_process(port: int) -> Iterator[Sandbox]:
         "HERALD_LOG_LEVEL": "WARNING",
     }
     command = [sys.executable, "-m", "platform_sandbox"]
-    process = subprocess.Popen(command, env=env)  # noqa: S603 - our own interpreter and module
+    process = subprocess.Popen(command, env=env)
     base = f"http://{HOST}:{port}"
     try:
         wait_ready(base, process)
