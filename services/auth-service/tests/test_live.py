@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,8 +14,16 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from pymongo.asynchronous.database import AsyncDatabase
 
+from auth_service.app import create_app
 from auth_service.signatures import sign_request
-from auth_service.testing import Live, Sandbox, callback_query
+from auth_service.testing import (
+    Live,
+    Sandbox,
+    ServerThread,
+    auth_settings,
+    callback_query,
+    free_port,
+)
 from herald.cloudevents import Envelope, decode
 from herald.mongo import Document
 from herald.topics import INTEGRATION_EVENTS
@@ -149,3 +158,52 @@ async def test_tiktok_authorization_removed_webhook_from_the_sandbox(
     assert doc["reason"] == "authorization_removed:1"
     unsigned = await live.client.post("/v1/webhooks/tiktok", content=b"{}")
     assert unsigned.status_code == 401
+
+
+async def test_the_background_loop_refreshes_ahead_of_expiry(
+    infra: InfraEndpoints, mongo_db: AsyncDatabase[Document], sandbox: Sandbox
+) -> None:
+    port = free_port()
+    settings = auth_settings(
+        infra.kafka_bootstrap,
+        infra.mongo_uri,
+        mongo_db.name,
+        sandbox.url,
+        public_base_url=f"http://127.0.0.1:{port}",
+        refresh={"enabled": True, "interval_s": 0.2},
+    )
+    server = ServerThread(create_app(settings), port).start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            live = Live(server, client, settings)
+            _, key = await live.business_with_key()
+            creator = await sandbox.admin("POST", "/tiktok/users", json={"username": "looped"})
+            (integration,) = await _connect(
+                live, sandbox, key, "tiktok", sandbox_user=creator["open_id"]
+            )
+            iid = integration["integration_id"]
+            soon = datetime.now(UTC) + timedelta(minutes=5)
+            await mongo_db["integrations"].update_one({"_id": iid}, {"$set": {"expires_at": soon}})
+            doc: dict[str, Any] | None = None
+            for _ in range(150):
+                doc = await mongo_db["integrations"].find_one({"_id": iid})
+                if doc is not None and doc.get("last_refresh_at") is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert doc is not None
+            assert doc["last_refresh_at"] is not None
+            assert doc["expires_at"] > soon
+            wanted = [
+                'herald_auth_integrations{provider="tiktok",status="active"} 1.0',
+                'herald_auth_vault_records{kid="k1"} 2.0',  # its access and refresh tokens
+                'herald_auth_token_refresh_total{outcome="refreshed",provider="tiktok"} 1.0',
+            ]
+            metrics = ""
+            for _ in range(50):  # the gauges move at the end of the pass that refreshed
+                metrics = (await client.get("/metrics")).text
+                if all(line in metrics for line in wanted):
+                    break
+                await asyncio.sleep(0.1)
+            assert [line for line in wanted if line not in metrics] == []
+    finally:
+        server.stop()

@@ -4,7 +4,7 @@
   failed_transient, failed_throttled, failed_permanent;
 - `herald_auth_oauth_callbacks_total{provider,outcome}`: connected or the refusal code;
 - `herald_auth_integrations{provider,status}`: stored integrations by status (each loop pass);
-- `herald_auth_vault_records{kid}`: integrations with a record under each key id.
+- `herald_auth_vault_records{kid}`: sealed token records (one per field) under each key id.
 No ids as labels.
 """
 
@@ -40,7 +40,7 @@ class PrometheusMetrics:
         )
         self._vault = Gauge(
             "herald_auth_vault_records",
-            "Integrations holding a record sealed under each key id.",
+            "Sealed token records (one per field) under each key id.",
             ["kid"],
             registry=registry,
         )
