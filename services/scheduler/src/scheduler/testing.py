@@ -95,6 +95,23 @@ def auth(key: str = KEY_A, **headers: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}", **headers}
 
 
+def make_settings(
+    kafka_bootstrap: str, mongo_uri: str, database: str, topic_prefix: str, **dispatch: Any
+) -> Settings:
+    """Settings for an in-process scheduler: fast polling, no campaign loop."""
+    return Settings(
+        http=HttpServerSettings(port=1),
+        kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap, graceful_timeout_s=1.0),
+        mongo=MongoSettings(uri=mongo_uri),
+        log=LogSettings(),
+        database=database,
+        topic_prefix=topic_prefix,
+        dispatch=DispatchSettings.model_validate({"poll_interval_s": 0.1, **dispatch}),
+        campaigns=CampaignSettings(enabled=False),
+        metrics_refresh_s=0.5,
+    )
+
+
 @dataclass
 class SchedulerEnv:
     kafka_bootstrap: str
@@ -105,16 +122,8 @@ class SchedulerEnv:
     integrations: FakeIntegrations = field(default_factory=FakeIntegrations)
 
     def settings(self, **dispatch: Any) -> Settings:
-        return Settings(
-            http=HttpServerSettings(port=1),
-            kafka=KafkaSettings(bootstrap_servers=self.kafka_bootstrap, graceful_timeout_s=1.0),
-            mongo=MongoSettings(uri=self.mongo_uri),
-            log=LogSettings(),
-            database=self.db.name,
-            topic_prefix=self.names.prefix,
-            dispatch=DispatchSettings(**{"poll_interval_s": 0.1, **dispatch}),
-            campaigns=CampaignSettings(enabled=False),
-            metrics_refresh_s=0.5,
+        return make_settings(
+            self.kafka_bootstrap, self.mongo_uri, self.db.name, self.names.prefix, **dispatch
         )
 
     def app(self, **dispatch: Any) -> FastAPI:

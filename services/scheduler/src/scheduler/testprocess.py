@@ -15,7 +15,10 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from scheduler.testing import eventually
+from herald.settings import load_settings
+from scheduler.app import create_app
+from scheduler.settings import Settings
+from scheduler.testing import FakeIntegrations, FakeKeys, eventually
 
 
 def free_port() -> int:
@@ -58,10 +61,14 @@ class ServerThread:
 class ServiceProcess:
     """`python -m scheduler` as a child process on a free port, with the given environment."""
 
-    def __init__(self, env: dict[str, str], log_path: str) -> None:
+    def __init__(self, env: dict[str, str], log_path: str, *, fake_auth: bool = False) -> None:
         self.port = free_port()
         self._env = {**os.environ, **env, "HERALD_SCHEDULER_HTTP__PORT": str(self.port)}
         self._log_path = log_path
+        self._command = ["-m", "scheduler"]
+        if fake_auth:
+            factory = "scheduler.testprocess:app_with_fake_auth"
+            self._command = ["-m", "uvicorn", "--factory", factory, "--port", str(self.port)]
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -70,8 +77,8 @@ class ServiceProcess:
 
     def launch(self) -> None:
         with open(self._log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "scheduler"], env=self._env, stdout=log, stderr=log
+            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [sys.executable, *self._command], env=self._env, stdout=log, stderr=log
             )
 
     async def start(self, timeout_s: float = 60.0) -> ServiceProcess:
@@ -108,3 +115,13 @@ class ServiceProcess:
     async def metrics(self) -> str:
         async with httpx.AsyncClient(base_url=self.url, timeout=5) as http:
             return (await http.get("/metrics")).text
+
+
+def app_with_fake_auth() -> FastAPI:
+    """The scheduler from environment settings, with auth-service faked: keys `KEY_A`/`KEY_B`
+    and one active Facebook integration `fb-1` of biz-a (for schemathesis, in its own process
+    so that its threads never touch the test process's `random` state)."""
+    keys = FakeKeys()
+    integrations = FakeIntegrations()
+    integrations.add("fb-1")
+    return create_app(load_settings(Settings), api_keys=keys, integrations=integrations)

@@ -9,7 +9,9 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from herald.events import Violation
 from herald.topics import Platform
@@ -119,6 +121,25 @@ def install_error_handlers(app: FastAPI) -> None:
             headers = {"Retry-After": "5"}
         return JSONResponse(body.model_dump(mode="json"), status_code=exc.status, headers=headers)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 400:
+            # FastAPI answers 400 when a body is not even text; it is invalid input like any
+            # other, so it gets the same 422 shape naming the body.
+            problem = Violation(path="(body)", message=str(exc.detail), code="json_invalid")
+            body = ErrorBody(error="invalid_request", message="the body is not JSON")
+            body.violations = [problem]
+            return JSONResponse(body.model_dump(mode="json"), 422)
+        if exc.status_code == 405:
+            # Starlette lists only the methods of the first route that matched the path; a
+            # client needs every method any route on this path accepts.
+            headers["Allow"] = ", ".join(_allowed(app, request.url.path))
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        body = ErrorBody(error=code, message=str(exc.detail))
+        return JSONResponse(body.model_dump(mode="json"), exc.status_code, headers=headers)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -129,6 +150,14 @@ def install_error_handlers(app: FastAPI) -> None:
             violations=violations,
         )
         return JSONResponse(body.model_dump(mode="json"), status_code=422)
+
+
+def _allowed(app: FastAPI, path: str) -> list[str]:
+    methods: set[str] = set()
+    for route in app.router.routes:
+        if isinstance(route, APIRoute) and route.path_regex.match(path):
+            methods |= route.methods or set()
+    return sorted(methods)
 
 
 def install_request_metrics(app: FastAPI, metrics: SchedulerMetrics) -> None:

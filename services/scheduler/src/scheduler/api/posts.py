@@ -57,7 +57,8 @@ async def create_post(
     """Submit a post to publish now or at a time (with a time zone) on connected accounts."""
     submission = PostSubmitted.model_validate(
         {
-            **body.model_dump(exclude={"draft"}),
+            **body.model_dump(exclude={"draft", "schedule"}),
+            "schedule": body.schedule.to_schedule(),
             "business_id": key.business_id,
             "idempotency_key": idempotency_key or f"auto:{uuid.uuid4().hex}",
         }
@@ -143,7 +144,7 @@ async def schedule_draft(
     post_id: PostId, deps: DepsDep, key: Writer, body: ScheduleDraft | None = None
 ) -> Changed:
     """Schedule a draft (with its own schedule, or the one given)."""
-    schedule = body.schedule if body else None
+    schedule = body.schedule.to_schedule() if body and body.schedule else None
     result = await manage.schedule_draft(deps, key.business_id, post_id, schedule)
     return await _changed(deps, key.business_id, post_id, result)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NaiveDatetime
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, NaiveDatetime
 
 from herald.content import PostContent
 from herald.events import FailureDetail, Schedule, SubmittedTarget, Violation
@@ -17,11 +18,35 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _rfc3339(value: Any) -> Any:
+    """Lax pydantic reads a bare number as a Unix time; the documented format is RFC 3339."""
+    if not isinstance(value, str | datetime) or _NUMBER.fullmatch(str(value)):
+        msg = "expected an RFC 3339 date-time, e.g. 2031-03-30T09:00:00+01:00"
+        raise ValueError(msg)
+    return value
+
+
+_NUMBER = re.compile(r"\s*[+-]?\d+(\.\d*)?([eE][+-]?\d+)?\s*")
+Moment = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+LocalOrAware = Annotated[datetime, BeforeValidator(_rfc3339)]
+
+
+class ScheduleIn(_Body):
+    publish_at: LocalOrAware | None = Field(
+        default=None,
+        description="When to publish. Absent: now. Without an offset it is read in `timezone`.",
+    )
+    timezone: str | None = Field(default=None, max_length=64, examples=["Europe/Lisbon"])
+
+    def to_schedule(self) -> Schedule:
+        return Schedule(publish_at=self.publish_at, timezone=self.timezone)
+
+
 class PostCreate(_Body):
     content: PostContent
     targets: list[SubmittedTarget] = Field(min_length=1, max_length=50)
-    schedule: Schedule = Field(
-        default_factory=Schedule, description="Absent or without publish_at: publish now."
+    schedule: ScheduleIn = Field(
+        default_factory=ScheduleIn, description="Absent or without publish_at: publish now."
     )
     campaign_id: str | None = Field(default=None, max_length=64)
     external_ref: str | None = Field(default=None, max_length=255)
@@ -33,14 +58,14 @@ class ListQuery(_Body):
     platform: Platform | None = None
     integration_id: str | None = Field(default=None, max_length=64)
     campaign_id: str | None = Field(default=None, max_length=64)
-    due_from: AwareDatetime | None = Field(default=None, description="Due at or after.")
-    due_to: AwareDatetime | None = Field(default=None, description="Due before.")
+    due_from: Moment | None = Field(default=None, description="Due at or after.")
+    due_to: Moment | None = Field(default=None, description="Due before.")
     limit: int = Field(default=20, ge=1, le=100)
     cursor: str | None = Field(default=None, max_length=512)
 
 
 class ScheduleDraft(_Body):
-    schedule: Schedule | None = Field(default=None, description="Absent: the draft's own.")
+    schedule: ScheduleIn | None = Field(default=None, description="Absent: the draft's own.")
 
 
 class TargetView(BaseModel):
