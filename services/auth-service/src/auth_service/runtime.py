@@ -16,14 +16,8 @@ from auth_service.adapters.clock import SystemClock
 from auth_service.adapters.graph import MetaApp
 from auth_service.adapters.instagram import InstagramApp, InstagramGateway
 from auth_service.adapters.meta import FacebookGateway, WhatsAppGateway
-from auth_service.adapters.mongo import (
-    MongoApiKeys,
-    MongoBusinesses,
-    MongoDeletions,
-    MongoIntegrations,
-    MongoLocks,
-    MongoStates,
-)
+from auth_service.adapters.mongo import MongoApiKeys, MongoBusinesses, MongoIntegrations
+from auth_service.adapters.mongo_flow import MongoDeletions, MongoLocks, MongoStates
 from auth_service.adapters.tiktok import TikTokGateway
 from auth_service.domain import Margins
 from auth_service.handlers.base import Deps, Policy

@@ -64,7 +64,8 @@ def integration_doc(integration: Integration) -> Document:
         "extra": dict(integration.extra),
     }
     for name in _TIMES:
-        doc[name] = getattr(integration, name)
+        if name != "last_used_at":  # kept in integration_usage (see mongo.py)
+            doc[name] = getattr(integration, name)
     return doc
 
 
@@ -122,7 +123,6 @@ def key_doc(key: ApiKeyRecord) -> Document:
         "secret_hash": key.secret_hash,
         "created_at": key.created_at,
         "revoked_at": key.revoked_at,
-        "last_used_at": key.last_used_at,
     }
 
 

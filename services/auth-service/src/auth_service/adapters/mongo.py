@@ -5,12 +5,13 @@ lock, one integration per business and account); no transactions, no TTL indexes
 loop runs `cleanup`), no `findAndModify`, aggregations limited to `$group` with `$sum`.
 
 Collections: businesses, api_keys, integrations, oauth_states, oauth_state_uses,
-oauth_code_uses, refresh_locks, deletion_requests.
+oauth_code_uses, refresh_locks, deletion_requests, integration_usage, api_key_usage.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
@@ -24,15 +25,12 @@ from auth_service.adapters.codec import (
     integration_from,
     key_doc,
     key_from,
-    state_doc,
-    state_from,
 )
 from auth_service.domain import (
     ApiKeyRecord,
     AuthServer,
     Business,
     Integration,
-    OAuthState,
     RefreshMode,
     SecretField,
 )
@@ -86,19 +84,27 @@ class MongoBusinesses:
 
 
 class MongoApiKeys:
+    """Last use is kept apart (`api_key_usage`): on FerretDB two updates of one document lose
+    each other's fields, and a use must never undo a revocation."""
+
     def __init__(self, db: Db) -> None:
         self._c = db["api_keys"]
+        self._usage = db["api_key_usage"]
 
     async def insert(self, key: ApiKeyRecord) -> None:
         await self._c.insert_one(key_doc(key))
 
     async def get(self, key_id: str) -> ApiKeyRecord | None:
         doc = await self._c.find_one({"_id": key_id})
-        return key_from(doc) if doc else None
+        return (await self._used([doc]))[0] if doc else None
 
     async def for_business(self, business_id: str) -> list[ApiKeyRecord]:
         cursor = self._c.find({"business_id": business_id}).sort("created_at", ASCENDING)
-        return [key_from(d) async for d in cursor]
+        return await self._used([d async for d in cursor])
+
+    async def _used(self, docs: list[Document]) -> list[ApiKeyRecord]:
+        used = await _last_used(self._usage, [d["_id"] for d in docs])
+        return [key_from(d | {"last_used_at": used.get(d["_id"])}) for d in docs]
 
     async def revoke(self, key_id: str, at: datetime) -> bool:
         result = await self._c.update_one(
@@ -107,16 +113,40 @@ class MongoApiKeys:
         return result.modified_count == 1
 
     async def touch(self, key_id: str, at: datetime) -> None:
-        await self._c.update_one({"_id": key_id}, {"$set": {"last_used_at": at}})
+        await _touch(self._usage, key_id, at)
+
+
+async def _touch(usage: AsyncCollection[Document], key: str, at: datetime) -> None:
+    """Record a use in a document of its own (concurrent touches may lose each other: the
+    time is approximate by design)."""
+    try:
+        await usage.replace_one({"_id": key}, {"at": at}, upsert=True)
+    except DuplicateKeyError:
+        await usage.replace_one({"_id": key}, {"at": at})
+
+
+async def _last_used(usage: AsyncCollection[Document], ids: list[Any]) -> dict[Any, datetime]:
+    if not ids:
+        return {}
+    return {d["_id"]: d["at"] async for d in usage.find({"_id": {"$in": ids}})}
 
 
 class MongoIntegrations:
+    """Every write of an integration document happens under its lock (see handlers): FerretDB
+    applies concurrent updates of one document as whole-document writes that lose each
+    other's changes. Last use, written without the lock, lives in `integration_usage`."""
+
     def __init__(self, db: Db) -> None:
         self._c = db["integrations"]
+        self._usage = db["integration_usage"]
+
+    async def _merged(self, docs: list[Document]) -> list[Integration]:
+        used = await _last_used(self._usage, [d["_id"] for d in docs])
+        return [integration_from(d | {"last_used_at": used.get(d["_id"])}) for d in docs]
 
     async def get(self, integration_id: str) -> Integration | None:
         doc = await self._c.find_one({"_id": integration_id})
-        return integration_from(doc) if doc else None
+        return (await self._merged([doc]))[0] if doc else None
 
     async def for_business(
         self, business_id: str, platform: Platform | None = None
@@ -125,14 +155,14 @@ class MongoIntegrations:
         if platform is not None:
             query["platform"] = platform.value
         cursor = self._c.find(query).sort([("connected_at", ASCENDING), ("_id", ASCENDING)])
-        return [integration_from(d) async for d in cursor]
+        return await self._merged([d async for d in cursor])
 
     async def find_account(
         self, business_id: str, platform: Platform, account_id: str
     ) -> Integration | None:
         query = {"business_id": business_id, "platform": platform.value, "account_id": account_id}
         doc = await self._c.find_one(query)
-        return integration_from(doc) if doc else None
+        return (await self._merged([doc]))[0] if doc else None
 
     async def insert(self, integration: Integration) -> None:
         try:
@@ -149,7 +179,7 @@ class MongoIntegrations:
         return result.matched_count == 1
 
     async def touch(self, integration_id: str, at: datetime) -> None:
-        await self._c.update_one({"_id": integration_id}, {"$set": {"last_used_at": at}})
+        await _touch(self._usage, integration_id, at)
 
     async def due(
         self,
@@ -219,95 +249,3 @@ class MongoIntegrations:
             async for doc in await self._c.aggregate(pipeline):
                 counts[str(doc["_id"])] = counts.get(str(doc["_id"]), 0) + int(doc["n"])
         return counts
-
-
-class MongoStates:
-    def __init__(self, db: Db) -> None:
-        self._states = db["oauth_states"]
-        self._uses = db["oauth_state_uses"]
-        self._codes = db["oauth_code_uses"]
-
-    async def put(self, state: OAuthState) -> None:
-        await self._states.insert_one(state_doc(state))
-
-    async def get(self, state_hash: str) -> OAuthState | None:
-        doc = await self._states.find_one({"_id": state_hash})
-        return state_from(doc) if doc else None
-
-    async def mark_used(self, state_hash: str, at: datetime) -> bool:
-        if not await _first_insert(self._uses, state_hash, at):
-            return False
-        await self._states.delete_one({"_id": state_hash})
-        return True
-
-    async def mark_code_used(self, code_hash: str, at: datetime) -> bool:
-        return await _first_insert(self._codes, code_hash, at)
-
-    async def cleanup(self, now: datetime, keep_marks_s: int) -> int:
-        removed = (await self._states.delete_many({"expires_at": {"$lt": now}})).deleted_count
-        cutoff = now - timedelta(seconds=keep_marks_s)
-        for marks in (self._uses, self._codes):
-            removed += (await marks.delete_many({"at": {"$lt": cutoff}})).deleted_count
-        return removed
-
-
-async def _first_insert(collection: AsyncCollection[Document], key: str, at: datetime) -> bool:
-    try:
-        await collection.insert_one({"_id": key, "at": at})
-    except DuplicateKeyError:
-        return False
-    return True
-
-
-class MongoLocks:
-    """Leases by unique insert. An expired lease is taken over by deleting exactly that lease
-    (same owner and expiry) and inserting again, so only one contender can win."""
-
-    def __init__(self, db: Db) -> None:
-        self._c = db["refresh_locks"]
-
-    async def acquire(self, name: str, owner: str, now: datetime, lease_s: float) -> bool:
-        doc = {"_id": name, "owner": owner, "acquired_at": now}
-        doc["lease_until"] = now + timedelta(seconds=lease_s)
-        for _ in range(2):
-            try:
-                await self._c.insert_one(dict(doc))
-            except DuplicateKeyError:
-                held = await self._c.find_one({"_id": name})
-                if held is not None and held["lease_until"] > now:
-                    return False
-                if held is not None:
-                    stale = {
-                        "_id": name,
-                        "owner": held["owner"],
-                        "lease_until": held["lease_until"],
-                    }
-                    await self._c.delete_one(stale)
-            else:
-                return True
-        return False
-
-    async def release(self, name: str, owner: str) -> None:
-        await self._c.delete_one({"_id": name, "owner": owner})
-
-    async def holds(self, name: str, owner: str, now: datetime) -> bool:
-        doc = await self._c.find_one({"_id": name})
-        return doc is not None and doc["owner"] == owner and doc["lease_until"] > now
-
-    async def cleanup(self, now: datetime) -> int:
-        stale = now - timedelta(hours=1)
-        return (await self._c.delete_many({"lease_until": {"$lt": stale}})).deleted_count
-
-
-class MongoDeletions:
-    def __init__(self, db: Db) -> None:
-        self._c = db["deletion_requests"]
-
-    async def record(
-        self, code: str, user_id: str, integration_ids: list[str], at: datetime
-    ) -> None:
-        doc = {"_id": code, "user_id": user_id, "integration_ids": integration_ids, "at": at}
-        await self._c.insert_one(doc | {"status": "completed"})
-
-    async def get(self, code: str) -> dict[str, object] | None:
-        return await self._c.find_one({"_id": code})
