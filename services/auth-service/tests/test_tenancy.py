@@ -116,3 +116,22 @@ async def test_service_roles(make_world: WorldFactory) -> None:
     assert set(answered.json()["scopes"]) >= {"posts:write", "integrations:read"}
     inactive = await world.client.post(introspect, json={"key": "hk_nope"}, headers=SCHEDULER)
     assert inactive.json() == {"active": False}
+
+
+async def test_connect_redirect_variant_and_login_choice(make_world: WorldFactory) -> None:
+    world = await make_world()
+    redirected = await world.client.get(
+        "/v1/oauth/instagram/connect",
+        params={"redirect": "true", "login": "facebook"},
+        headers=world.auth,
+    )
+    assert redirected.status_code == 302
+    location = redirected.headers["location"]
+    assert "/www.facebook.com/v23.0/dialog/oauth?" in location
+    assert "redirect_uri=http%3A%2F%2Fauth.test%2Fv1%2Foauth%2Finstagram%2Fcallback" in location
+    assert redirected.headers["referrer-policy"] == "no-referrer"
+    instagram = await world.client.get("/v1/oauth/instagram/connect", headers=world.auth)
+    assert instagram.json()["login"] == "instagram"
+    assert "/www.instagram.com/oauth/authorize?" in instagram.json()["authorize_url"]
+    unknown = await world.client.get("/v1/oauth/myspace/connect", headers=world.auth)
+    assert unknown.status_code == 422

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -67,9 +67,9 @@ async def refresh_pass(deps: Deps) -> PassReport:
     return report
 
 
-def _expires_before(integration: Integration, limit: object) -> bool:
+def _expires_before(integration: Integration, limit: datetime) -> bool:
     times = (integration.expires_at, integration.user_expires_at)
-    return any(t is not None and t <= limit for t in times)  # type: ignore[operator]  # datetimes
+    return any(t is not None and t <= limit for t in times)
 
 
 async def _one(deps: Deps, integration: Integration, check_only: bool, report: PassReport) -> None:
