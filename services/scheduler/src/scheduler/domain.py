@@ -1,5 +1,5 @@
 """Pure rules of the post lifecycle: target states, monotonic transitions, the post's status,
-and when a schedule falls due (docs/adr/0002-scheduler-dispatch-and-state.md).
+and when a schedule falls due (docs/adr/0006-scheduler-dispatch-and-state.md).
 
 A target moves `scheduled → dispatched → retrying → published | failed | cancelled` and never
 back within one dispatch epoch. A person may retry a failed target: that opens a new epoch, and

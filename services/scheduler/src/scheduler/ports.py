@@ -1,6 +1,6 @@
 """Everything outside the scheduler's use cases, as Protocols: auth-service, the event emitter
 (`herald.emitter.EventEmitter`), and the stores over MongoDB. Documents cross these ports as
-plain dicts (`Doc`); their fields are described in docs/adr/0002-scheduler-dispatch-and-state.md.
+plain dicts (`Doc`); their fields are described in docs/adr/0006-scheduler-dispatch-and-state.md.
 """
 
 from __future__ import annotations

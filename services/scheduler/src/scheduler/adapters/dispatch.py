@@ -3,7 +3,7 @@
 Every write here is an insert or a delete by `_id`, and batches go in one `insert_many`: that
 is what stays correct on FerretDB (no atomic read-modify-write) and fast on it too (its SQLite
 handler runs each update as a scan, while a batch insert is one statement). See
-docs/adr/0002-scheduler-dispatch-and-state.md for the claim protocol.
+docs/adr/0006-scheduler-dispatch-and-state.md for the claim protocol.
 """
 
 from __future__ import annotations

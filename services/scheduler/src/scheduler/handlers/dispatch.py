@@ -1,7 +1,7 @@
 """Dispatch a batch of due targets: claim, produce and await the broker's ack, record.
 
 The claim of a target's dispatch epoch is an insert of `{_id: "<target>:<epoch>:<generation>"}`
-(docs/adr/0002-scheduler-dispatch-and-state.md). Generation 0 is the normal claim. A claim whose
+(docs/adr/0006-scheduler-dispatch-and-state.md). Generation 0 is the normal claim. A claim whose
 holder vanished (no dispatch recorded after `lease_s`) is taken over by inserting the next
 generation, and only one contender's insert can succeed. A cancel takes the same kind of claim,
 so a target is either cancelled or dispatched, never both. After the broker acknowledged the
