@@ -90,6 +90,7 @@ async def test_every_recipient_gets_one_message_and_its_outcome() -> None:
     assert flow.log.numbers == {PHONE}
     assert flow.step == SENDING
     assert len(flow.data["sent"]) == 20
+    assert all("." not in key for key in flow.data)  # nothing user-given is a document key
     assert flow.observer.messages[("accepted", "")] == 20
 
 
@@ -193,7 +194,9 @@ async def test_throughput_refusals_beyond_the_rounds_wait_for_the_next_handling(
     outcome = await flow.run(request)
 
     assert isinstance(outcome, Wait)
-    assert flow.data["pending"]["r1"]["not_before"] == pytest.approx(NOW + 0.01)
+    [pending] = flow.data["pending"]
+    assert pending["recipient_id"] == "r1"
+    assert pending["not_before"] == pytest.approx(NOW + 0.01)
 
 
 async def test_undeliverable_and_opted_out_recipients_fail_and_their_contacts_are_flagged() -> None:
@@ -294,7 +297,7 @@ async def test_account_problems_go_to_the_runtime_with_progress_kept(
         await flow.run(request)
     outcome = await flow.run(request)
 
-    assert list(flow.data["sent"]) == ["r0", "r1", "r2"]
+    assert [s["recipient_id"] for s in flow.data["sent"]] == ["r0", "r1", "r2"]
     assert isinstance(outcome, Published)
     assert flow.api.sent_to() == {wa(0): 1, wa(1): 1, wa(2): 1}
 
@@ -331,7 +334,7 @@ async def test_private_media_are_uploaded_once_for_the_whole_batch() -> None:
     request = whatsapp_request("t1", people(3), template=template)
 
     await flow.run(request)
-    flow.data["sent"] = {}  # even a resumed batch finds the media id in its checkpoint
+    flow.data["sent"] = []  # even a resumed batch finds the media id in its checkpoint
     await flow.run(request)
 
     assert flow.media.reads == ["https://private.example/h.jpg"]
@@ -387,3 +390,26 @@ def test_validate_uses_the_shared_rules_too() -> None:
     found = flow.publisher.validate(whatsapp_request("t1", people(2), text="hi"))
 
     assert [(v.path, v.code) for v in found] == [("options.template", "required")]
+
+
+async def test_the_checkpoint_never_uses_recipient_ids_or_urls_as_keys() -> None:
+    """MongoDB refuses keys with dots and FerretDB nested arrays: ids and URLs are values."""
+    flow = Flow(media=MediaSettings(upload="always"))
+    recipients = [{"recipient_id": "contact.1$x", "to": "+15550009999"}, *people(1)]
+    media = [{"kind": "image", "url": "https://cdn.example/a.b.jpg", "mime_type": "image/jpeg"}]
+    flow.api.script["15550009999"] = [error(Throttled, "131056")]
+
+    outcome = await flow.run(whatsapp_request("t1", recipients[:1], text="x", media=media))
+
+    def keys(value: Any) -> set[str]:
+        if isinstance(value, dict):
+            return set(value) | {k for v in value.values() for k in keys(v)}
+        if isinstance(value, list):
+            assert not any(isinstance(v, list) for v in value)
+            return {k for v in value for k in keys(v)}
+        return set()
+
+    assert isinstance(outcome, Wait)
+    assert [p["recipient_id"] for p in flow.data["pending"]] == ["contact.1$x"]
+    assert flow.data["media"] == [{"url": "https://cdn.example/a.b.jpg", "id": "media.1"}]
+    assert all("." not in k and "$" not in k for k in keys(flow.data))

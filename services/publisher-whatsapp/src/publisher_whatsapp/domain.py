@@ -98,19 +98,29 @@ class Progress:
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Progress:
-        return cls(
-            sent={str(k): str(v) for k, v in dict(data.get("sent") or {}).items()},
-            failed={k: Failure(**v) for k, v in dict(data.get("failed") or {}).items()},
-            pending={k: Pending(**v) for k, v in dict(data.get("pending") or {}).items()},
-            media={str(k): str(v) for k, v in dict(data.get("media") or {}).items()},
-        )
+        """Read `to_data`'s lists of objects (recipient ids and URLs are never document keys:
+        keys with dots are refused; FerretDB also refuses nested arrays)."""
+        progress = cls()
+        for item in data.get("sent") or []:
+            progress.sent[str(item["recipient_id"])] = str(item["message_id"])
+        for item in data.get("failed") or []:
+            fields = dict(item)
+            rid = str(fields.pop("recipient_id"))
+            progress.failed[rid] = Failure(**fields)
+        for item in data.get("pending") or []:
+            fields = dict(item)
+            rid = str(fields.pop("recipient_id"))
+            progress.pending[rid] = Pending(**fields)
+        for item in data.get("media") or []:
+            progress.media[str(item["url"])] = str(item["id"])
+        return progress
 
     def to_data(self) -> dict[str, Any]:
         return {
-            "sent": dict(self.sent),
-            "failed": {k: asdict(v) for k, v in self.failed.items()},
-            "pending": {k: asdict(v) for k, v in self.pending.items()},
-            "media": dict(self.media),
+            "sent": [{"recipient_id": r, "message_id": m} for r, m in self.sent.items()],
+            "failed": [{"recipient_id": k, **asdict(v)} for k, v in self.failed.items()],
+            "pending": [{"recipient_id": k, **asdict(v)} for k, v in self.pending.items()],
+            "media": [{"url": url, "id": media_id} for url, media_id in self.media.items()],
         }
 
     def settled(self, recipient_id: str) -> bool:
