@@ -119,7 +119,8 @@ class InstagramGateway:
             )
         return found
 
-    async def _connect_instagram(self, code: str, redirect_uri: str) -> DiscoveredAccount:
+    async def _short_lived(self, code: str, redirect_uri: str) -> dict[str, Any]:
+        """api.instagram.com: the code for a short-lived token, its user id and permissions."""
         form = {
             "client_id": self._ig.app_id,
             "client_secret": self._ig.app_secret,
@@ -128,30 +129,19 @@ class InstagramGateway:
             "code": code,
         }
         url = f"{self._ig.api_url}/oauth/access_token"
-        response = await send(self._ig.http, "POST", url, data=form)
-        short = _exchange_body(response)
+        return _exchange_body(await send(self._ig.http, "POST", url, data=form))
+
+    async def _connect_instagram(self, code: str, redirect_uri: str) -> DiscoveredAccount:
+        short = await self._short_lived(code, redirect_uri)
         user_id = str(short.get("user_id") or "")
         permissions = short.get("permissions") or ""
         scopes = tuple(
             sorted(permissions if isinstance(permissions, list) else permissions.split(","))
         )
-        long = await self._graph(
-            "GET",
-            "access_token",
-            str(short["access_token"]),
-            {
-                "grant_type": "ig_exchange_token",
-                "client_secret": self._ig.app_secret,
-            },
-        )
-        me = await self._graph(
-            "GET",
-            "me",
-            str(long["access_token"]),
-            {
-                "fields": "user_id,username,name",
-            },
-        )
+        exchange = {"grant_type": "ig_exchange_token", "client_secret": self._ig.app_secret}
+        long = await self._graph("GET", "access_token", str(short["access_token"]), exchange)
+        fields = {"fields": "user_id,username,name"}
+        me = await self._graph("GET", "me", str(long["access_token"]), fields)
         account_id = str(me.get("user_id") or me.get("id") or user_id)
         return DiscoveredAccount(
             platform=Platform.INSTAGRAM,
