@@ -7,7 +7,7 @@ import logging
 import subprocess
 import sys
 
-from herald_localstack import ferretdb, kafka, services, stack
+from herald_localstack import demo, ferretdb, kafka, services, stack
 from herald_localstack.config import StackConfig
 from herald_localstack.errors import StackError
 
@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("install", help="fetch Kafka's jars and build FerretDB (cached)")
     p_up = sub.add_parser("up", help="start Kafka, FerretDB, topics and the services")
     p_up.add_argument("--infra-only", action="store_true", help="start Kafka and FerretDB only")
+    p_up.add_argument("--no-demo", action="store_true", help="skip the demo on the sandbox")
+    sub.add_parser("demo", help="connect the sandbox accounts and publish a demo post")
     sub.add_parser("down", help="stop everything this checkout started")
     sub.add_parser("status", help="show what runs, where")
     sub.add_parser("provision", help="create Herald's topics with their partition counts")
@@ -51,6 +53,10 @@ def _run(args: argparse.Namespace, cfg: StackConfig) -> int:
             _say("already up: " + ", ".join(report.already_running))
         _print_timings(report)
         _print_status(cfg)
+        if not (args.infra_only or args.no_demo):
+            demo.run(cfg, _say)
+    elif args.command == "demo":
+        demo.run(cfg, _say)
     elif args.command == "down":
         stopped = stack.down(cfg)
         _say("stopped " + ", ".join(stopped) if stopped else "nothing was running")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 from herald_localstack.config import StackConfig
 from herald_localstack.errors import StackError
 from herald_localstack.process import Managed, port_taken, processes_with_env, terminate_group
+from herald_localstack.secrets import StackSecrets
 
 RUN_MARKER = "HERALD_STACK_RUN"
 
@@ -53,8 +55,14 @@ def managed(cfg: StackConfig) -> Managed:
     )
 
 
+def url(cfg: StackConfig, name: str) -> str:
+    service = next(s for s in SERVICES if s.name == name)
+    return f"http://127.0.0.1:{port(cfg, service)}"
+
+
 def environment(cfg: StackConfig) -> dict[str, str]:
-    """What every service process sees: where Kafka and MongoDB are, and the run marker."""
+    """What every service process sees: where Kafka, MongoDB, the sandbox and auth-service are,
+    the credentials between services, and the run marker. Each service reads only its prefix."""
     bin_dir = str(Path(sys.executable).parent)
     return {
         **os.environ,
@@ -65,7 +73,38 @@ def environment(cfg: StackConfig) -> dict[str, str]:
         "HERALD_LOG_FORMAT": "json",
         RUN_MARKER: str(cfg.run_dir),
         **{s.port_variable: str(port(cfg, s)) for s in SERVICES},
+        **wiring(cfg, StackSecrets.load_or_create(cfg.run_dir)),
     }
+
+
+def wiring(cfg: StackConfig, keys: StackSecrets) -> dict[str, str]:
+    """Point every service at the sandbox instead of the real platforms, and at each other."""
+    sandbox, auth = url(cfg, "platform-sandbox"), url(cfg, "auth-service")
+    graph = f"{sandbox}/graph.facebook.com"
+    whatsapp_hook = f"{url(cfg, 'publisher-whatsapp')}/webhooks/whatsapp"
+    env = {
+        "HERALD_AUTH_HOSTS__SANDBOX_URL": sandbox,
+        "HERALD_AUTH_PUBLIC_BASE_URL": auth,
+        "HERALD_AUTH_SERVICE_TOKENS": json.dumps(keys.service_tokens),
+        "HERALD_AUTH_ADMIN_TOKEN": keys.admin_token,
+        "HERALD_SCHEDULER_AUTH__BASE_URL": auth,
+        "HERALD_SCHEDULER_AUTH__SERVICE_TOKEN": keys.service_tokens["scheduler"],
+        "HERALD_SANDBOX_WEBHOOKS__WHATSAPP_URL": whatsapp_hook,
+        "HERALD_SANDBOX_WEBHOOKS__TIKTOK_URL": f"{url(cfg, 'publisher-tiktok')}/webhooks/tiktok",
+        "HERALD_PUBLISHER_TIKTOK_TIKTOK__BASE_URL": f"{sandbox}/open.tiktokapis.com",
+        "HERALD_PUBLISHER_TIKTOK_FETCHER__ALLOWED_ORIGINS": json.dumps([sandbox]),
+        "HERALD_PUBLISHER_WHATSAPP_FETCHER__ALLOWED_ORIGINS": json.dumps([sandbox]),
+        "HERALD_PUBLISHER_WHATSAPP_WEBHOOK__VERIFY_TOKEN": keys.whatsapp_verify_token,
+    }
+    for platform in ("facebook", "instagram", "whatsapp", "tiktok"):
+        prefix = f"HERALD_PUBLISHER_{platform.upper()}_"
+        env[f"{prefix}AUTH__BASE_URL"] = auth
+        env[f"{prefix}AUTH__SERVICE_TOKEN"] = keys.service_tokens[f"publisher-{platform}"]
+        if platform != "tiktok":
+            env[f"{prefix}GRAPH__BASE_URL"] = graph
+            env[f"{prefix}GRAPH__VIDEO_BASE_URL"] = f"{sandbox}/graph-video.facebook.com"
+            env[f"{prefix}GRAPH__INSTAGRAM_BASE_URL"] = f"{sandbox}/graph.instagram.com"
+    return env
 
 
 def start(cfg: StackConfig, timeout_s: float = 120.0) -> Managed:

@@ -51,6 +51,7 @@ def create_app(
         tokens = AuthServiceTokens(settings.auth.client(auth_http))
     mongo = mongo or new_mongo_client(settings.mongo, app_name=f"herald-{SERVICE}")
     api = GraphInstagram(graph)
+    by_login = {"facebook": api, "instagram": GraphInstagram(graph, host="instagram")}
     flow = FlowSettings(
         container_poll_s=settings.container_poll_s,
         quota_probes=settings.quota_probes,
@@ -58,7 +59,7 @@ def create_app(
         reconcile_media=settings.reconcile_media,
     )
     app = create_publisher_app(
-        platform=InstagramPublisher(api, flow),
+        platform=InstagramPublisher(api, flow, by_login=by_login),
         settings=settings,
         tokens=tokens,
         broker=broker,
@@ -70,7 +71,7 @@ def create_app(
     store = MongoSnapshots(mongo[settings.database])
     app.state.insights = InsightsCollector(
         store=store,
-        reader=MediaInsights(api),
+        reader=MediaInsights(api, by_login=by_login),
         tokens=tokens,
         sink=PublishingSink(store, app.state.emitter, topic=app.state.names.post_insights),
         settings=settings.insights,

@@ -17,8 +17,8 @@ the container's status is read before anything else.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,6 +70,8 @@ class Target:
 class InstagramPublisher:
     api: InstagramApi
     settings: FlowSettings = field(default_factory=FlowSettings)
+    # The API to use per auth-service `account.login` ("facebook", "instagram"); else `api`.
+    by_login: Mapping[str, InstagramApi] = field(default_factory=dict)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     name: Platform = Platform.INSTAGRAM
 
@@ -79,6 +81,10 @@ class InstagramPublisher:
     async def publish(
         self, request: PostRequested, credentials: Credentials, checkpoint: Checkpoint
     ) -> Outcome:
+        login_api = self.by_login.get(credentials.account.get("login", ""))
+        if login_api is not None and login_api is not self.api:
+            flow = replace(self, api=login_api, by_login={})
+            return await flow.publish(request, credentials, checkpoint)
         ig_user_id = credentials.account.get("ig_user_id") or credentials.account_id
         target = Target(credentials.access_token, ig_user_id, request)
         if checkpoint.step == MEDIA_PUBLISHED:

@@ -4,7 +4,8 @@ asking a story for `likes` or a feed post for `navigation` is an error."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from herald.graph.snapshots import PublishedPost
@@ -32,9 +33,11 @@ class MediaInsights:
     """The `InsightsReader` of Instagram media."""
 
     api: InstagramApi
+    by_login: Mapping[str, InstagramApi] = field(default_factory=dict)
 
     async def read(self, credentials: Credentials, post: PublishedPost) -> dict[str, Any]:
+        api = self.by_login.get(credentials.account.get("login", ""), self.api)
         token = credentials.access_token
-        media = await self.api.media(token, post.platform_post_id)
+        media = await api.media(token, post.platform_post_id)
         metrics = METRICS.get(media.product_type or "FEED", METRICS["FEED"])
-        return await self.api.insights(token, post.platform_post_id, metrics)
+        return await api.insights(token, post.platform_post_id, metrics)

@@ -30,7 +30,7 @@ from herald.graph.metrics import GraphMetrics
 from herald.graph.settings import GraphSettings
 from herald.graph.usage import parse_usage, regain_after_s
 
-Host = Literal["graph", "video"]
+Host = Literal["graph", "video", "instagram"]
 Method = Literal["GET", "POST"]
 # Failures that happen before the request left this process: nothing can have taken effect.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -142,7 +142,12 @@ class GraphClient:
         raise error
 
     def _url(self, path: str, ids: Mapping[str, str], host: Host) -> str:
-        base = self._settings.video_base_url if host == "video" else self._settings.base_url
+        bases = {
+            "graph": self._settings.base_url,
+            "video": self._settings.video_base_url,
+            "instagram": self._settings.instagram_base_url,
+        }
+        base = bases[host]
         filled = path.format_map({k: quote(v, safe="") for k, v in ids.items()})
         return f"{base.rstrip('/')}/{self._settings.api_version}/{filled}"
 

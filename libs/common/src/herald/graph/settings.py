@@ -18,6 +18,10 @@ class GraphSettings(BaseModel):
     base_url: str = Field(
         default="https://graph.facebook.com", description="Graph host, without the version."
     )
+    instagram_base_url: str = Field(
+        default="https://graph.instagram.com",
+        description="Instagram API with Instagram Login: accounts connected by Business Login.",
+    )
     video_base_url: str = Field(
         default="https://graph-video.facebook.com",
         description="The host Page video uploads go to (platform-apis.md §1.2).",

@@ -1,4 +1,4 @@
-"""`InstagramApi` on Graph with Facebook-login tokens (platform-apis.md §2.2, §2.3): every call
+"""`InstagramApi` on Graph (platform-apis.md §2.2, §2.3), for either login: every call
 goes through `GraphClient`, which classifies failures; this module shapes requests and reads
 answers."""
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from herald.errors import Permanent, Transient
 from herald.graph import GraphClient
+from herald.graph.client import Host
 from herald.graph.errors import RETRY
 from publisher_instagram.ports import ContainerState, IgMedia, Quota
 
@@ -19,17 +20,28 @@ _NO_SUCH_OBJECT = ("100", "33")
 
 
 class GraphInstagram:
-    def __init__(self, graph: GraphClient) -> None:
+    """`host` is `graph` for accounts connected through Facebook Login (graph.facebook.com with
+    the Page's token) and `instagram` for Business Login for Instagram (graph.instagram.com with
+    the Instagram user's token): the same calls, another host (platform-apis.md §2.1)."""
+
+    def __init__(self, graph: GraphClient, *, host: Host = "graph") -> None:
         self._graph = graph
+        self._host: Host = host
+
+    async def _get(self, token: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        return await self._graph.get(token, path, host=self._host, **kwargs)
+
+    async def _post(self, token: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        return await self._graph.post(token, path, host=self._host, **kwargs)
 
     async def create_container(self, token: str, ig_user_id: str, params: Mapping[str, Any]) -> str:
-        body = await self._graph.post(token, "{ig}/media", ids={"ig": ig_user_id}, data=params)
+        body = await self._post(token, "{ig}/media", ids={"ig": ig_user_id}, data=params)
         return _text(body, "id")
 
     async def container(self, token: str, container_id: str) -> ContainerState | None:
         params = {"fields": "status_code,status"}
         try:
-            body = await self._graph.get(
+            body = await self._get(
                 token, "{container}", ids={"container": container_id}, params=params
             )
         except Permanent as error:
@@ -40,16 +52,14 @@ class GraphInstagram:
 
     async def publish(self, token: str, ig_user_id: str, container_id: str) -> str:
         data = {"creation_id": container_id}
-        body = await self._graph.post(
-            token, "{ig}/media_publish", ids={"ig": ig_user_id}, data=data
-        )
+        body = await self._post(token, "{ig}/media_publish", ids={"ig": ig_user_id}, data=data)
         return _text(body, "id")
 
     async def quota(self, token: str, ig_user_id: str, *, since: int | None = None) -> Quota:
         params: dict[str, Any] = {"fields": "quota_usage,config"}
         if since is not None:
             params["since"] = since
-        body = await self._graph.get(
+        body = await self._get(
             token, "{ig}/content_publishing_limit", ids={"ig": ig_user_id}, params=params
         )
         data = body.get("data")
@@ -65,21 +75,19 @@ class GraphInstagram:
 
     async def media(self, token: str, media_id: str) -> IgMedia:
         params = {"fields": _MEDIA_FIELDS}
-        body = await self._graph.get(token, "{media}", ids={"media": media_id}, params=params)
+        body = await self._get(token, "{media}", ids={"media": media_id}, params=params)
         return _media(body)
 
     async def recent_media(self, token: str, ig_user_id: str, *, limit: int) -> list[IgMedia]:
         params = {"fields": _MEDIA_FIELDS, "limit": limit}
-        body = await self._graph.get(token, "{ig}/media", ids={"ig": ig_user_id}, params=params)
+        body = await self._get(token, "{ig}/media", ids={"ig": ig_user_id}, params=params)
         data = body.get("data")
         items = data if isinstance(data, list) else []
         return [_media(item) for item in items if isinstance(item, dict) and "id" in item]
 
     async def insights(self, token: str, media_id: str, metrics: Sequence[str]) -> dict[str, Any]:
         params = {"metric": ",".join(metrics)}
-        body = await self._graph.get(
-            token, "{media}/insights", ids={"media": media_id}, params=params
-        )
+        body = await self._get(token, "{media}/insights", ids={"media": media_id}, params=params)
         found: dict[str, Any] = {}
         data = body.get("data")
         for item in data if isinstance(data, list) else []:

@@ -1,0 +1,154 @@
+"""The `make up` demo: a business, an API key, the four sandbox accounts connected through the
+real OAuth flows, and one post published to Facebook and Instagram, end to end.
+
+Everything goes through the public APIs a person would use: auth-service's admin API (with the
+stack's admin token) for the business and its key, `GET /v1/oauth/<provider>/connect` and the
+platform's authorize page (asked to approve at once) for the accounts, the scheduler's
+`POST /v1/posts` for the post. The business and key are kept in `.run/demo.json`, so running it
+again reuses them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from herald_localstack.config import StackConfig
+from herald_localstack.errors import StackError
+from herald_localstack.secrets import StackSecrets
+from herald_localstack.services import url
+
+PROVIDERS = ("facebook", "instagram", "whatsapp", "tiktok")
+TERMINAL = {"published", "partially_published", "failed", "cancelled"}
+
+
+@dataclass
+class Demo:
+    business_id: str
+    api_key: str
+    integrations: dict[str, str] = field(default_factory=dict)  # platform -> integration id
+
+
+def run(cfg: StackConfig, say: Callable[[str], None], *, timeout_s: float = 120.0) -> Demo:
+    keys = StackSecrets.load_or_create(cfg.run_dir)
+    auth, scheduler = url(cfg, "auth-service"), url(cfg, "scheduler")
+    with httpx.Client(timeout=30.0) as http:
+        demo = _business(http, cfg.run_dir / "demo.json", auth, keys.admin_token, say)
+        # The sandbox keeps its accounts in memory, so every start connects them again (the same
+        # account reconnected keeps its integration id).
+        for provider in PROVIDERS:
+            demo.integrations[provider] = _connect(http, auth, demo.api_key, provider)
+            say(f"connected {provider}: integration {demo.integrations[provider]}")
+        (cfg.run_dir / "demo.json").write_text(json.dumps(demo.__dict__, indent=2))
+        post = _post(http, scheduler, demo, url(cfg, "platform-sandbox"))
+        say(f"scheduled post {post} to Facebook and Instagram; waiting for it to publish ...")
+        final = _wait(http, scheduler, demo.api_key, post, timeout_s)
+    for target in final["targets"]:
+        state = target["state"]
+        where = target.get("permalink") or target.get("platform_post_id") or ""
+        say(f"  {target['platform']:<10} {state:<10} {where}")
+    if final["status"] != "published":
+        msg = f"the demo post ended {final['status']}: {json.dumps(final['targets'])[:600]}"
+        raise StackError(msg)
+    _explain(say, scheduler, demo)
+    return demo
+
+
+def _business(
+    http: httpx.Client, path: Path, auth: str, admin: str, say: Callable[[str], None]
+) -> Demo:
+    if path.exists():
+        saved = Demo(**json.loads(path.read_text()))
+        check = http.get(f"{auth}/v1/integrations", headers=_bearer(saved.api_key))
+        if check.status_code == 200:
+            return saved
+    admin_headers = _bearer(admin)
+    business = _ok(
+        http.post(
+            f"{auth}/v1/admin/businesses",
+            json={"name": "Herald Demo Bakery"},
+            headers=admin_headers,
+        )
+    )
+    key = _ok(
+        http.post(
+            f"{auth}/v1/admin/businesses/{business['business_id']}/api-keys",
+            json={"name": "demo"},
+            headers=admin_headers,
+        )
+    )
+    say(f"created business {business['business_id']} and an API key")
+    return Demo(business_id=business["business_id"], api_key=key["key"])
+
+
+def _connect(http: httpx.Client, auth: str, api_key: str, provider: str) -> str:
+    """The OAuth flow a browser would follow: connect, the platform's page, the callback."""
+    start = _ok(http.get(f"{auth}/v1/oauth/{provider}/connect", headers=_bearer(api_key)))
+    authorize = httpx.URL(start["authorize_url"]).copy_merge_params({"sandbox_auto_approve": "1"})
+    page = http.get(authorize, follow_redirects=False)
+    if page.status_code != 302:
+        msg = f"{provider}: the authorize page answered {page.status_code}: {page.text[:200]}"
+        raise StackError(msg)
+    done = _ok(http.get(page.headers["location"], headers={"Accept": "application/json"}))
+    return str(done["integrations"][0]["integration_id"])
+
+
+def _post(http: httpx.Client, scheduler: str, demo: Demo, sandbox: str) -> str:
+    image = f"{sandbox}/_sandbox/media/demo-loaf.jpg?bytes=250000&width=1080&height=1080"
+    body = {
+        "content": {
+            "text": "Fresh sourdough out of the oven at 7am. #HeraldDemo",
+            "media": [{"kind": "image", "url": image, "mime_type": "image/jpeg"}],
+        },
+        "targets": [
+            {"integration_id": demo.integrations["facebook"], "platform": "facebook"},
+            {"integration_id": demo.integrations["instagram"], "platform": "instagram"},
+        ],
+    }
+    headers = {**_bearer(demo.api_key), "Idempotency-Key": f"demo-{uuid.uuid4().hex}"}
+    return str(_ok(http.post(f"{scheduler}/v1/posts", json=body, headers=headers))["post_id"])
+
+
+def _wait(
+    http: httpx.Client, scheduler: str, api_key: str, post_id: str, timeout_s: float
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        post: dict[str, Any] = _ok(
+            http.get(f"{scheduler}/v1/posts/{post_id}", headers=_bearer(api_key))
+        )
+        if post["status"] in TERMINAL or time.monotonic() > deadline:
+            return post
+        time.sleep(0.5)
+
+
+def _explain(say: Callable[[str], None], scheduler: str, demo: Demo) -> None:
+    say("demo ready. Try it yourself:")
+    say(f"  export HERALD_KEY={demo.api_key}")
+    say(
+        f'  curl -s -X POST {scheduler}/v1/posts -H "Authorization: Bearer $HERALD_KEY" '
+        "-H 'Idempotency-Key: my-first-post' -H 'Content-Type: application/json' "
+        f'-d \'{{"content": {{"text": "Hello from Herald"}}, "targets": '
+        f'[{{"integration_id": "{demo.integrations["facebook"]}", "platform": "facebook"}}]}}\''
+    )
+    say(f'  curl -s {scheduler}/v1/posts/<post_id> -H "Authorization: Bearer $HERALD_KEY"')
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _ok(response: httpx.Response) -> Any:
+    if response.status_code >= 400:
+        request = response.request
+        answer = f"{response.status_code}: {response.text[:300]}"
+        msg = f"{request.method} {request.url.path} answered {answer}"
+        raise StackError(msg)
+    return response.json()

@@ -1,0 +1,48 @@
+"""The local stack's own secrets: service tokens and the admin token, made once per run folder.
+
+They are random (not fixed strings in the repository) so a local stack behaves like a deployed
+one: each caller of auth-service's internal API has its own credential. Stored in
+`.run/secrets.json`, readable by the owner only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+CALLERS = (
+    "scheduler",
+    "publisher-facebook",
+    "publisher-instagram",
+    "publisher-whatsapp",
+    "publisher-tiktok",
+)
+
+
+@dataclass(frozen=True)
+class StackSecrets:
+    service_tokens: dict[str, str]
+    admin_token: str
+    whatsapp_verify_token: str
+
+    @classmethod
+    def load_or_create(cls, run_dir: Path) -> StackSecrets:
+        path = run_dir / "secrets.json"
+        if path.exists():
+            data = json.loads(path.read_text())
+            if set(data.get("service_tokens", {})) == set(CALLERS):
+                return cls(**data)
+        made = cls(
+            service_tokens={name: secrets.token_urlsafe(32) for name in CALLERS},
+            admin_token=secrets.token_urlsafe(32),
+            whatsapp_verify_token=secrets.token_urlsafe(16),
+        )
+        run_dir.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".tmp")
+        partial.write_text(json.dumps(made.__dict__, indent=2))
+        os.chmod(partial, 0o600)
+        partial.replace(path)
+        return made
