@@ -83,7 +83,7 @@ def scheduler_process(database: str, prefix: str, log: Path) -> Iterator[str]:
         "HERALD_SCHEDULER_TOPIC_PREFIX": prefix,
         "HERALD_SCHEDULER_HTTP__PORT": str(port),
         "HERALD_SCHEDULER_CAMPAIGNS__ENABLED": "false",
-        "HERALD_LOG_LEVEL": "WARNING",
+        "HERALD_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         "HERALD_LOG_FORMAT": "json",
     }
     url = f"http://127.0.0.1:{port}"

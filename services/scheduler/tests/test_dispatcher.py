@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from herald.topics import Platform
 from scheduler.dispatcher import Dispatcher
-from scheduler.handlers.dispatch import DispatchReport
+from scheduler.handlers.dispatch import Claimed, DispatchReport, Owned
 from scheduler.metrics import SchedulerMetrics
 from scheduler.ports import Claim, Doc, PendingItem
 from scheduler.settings import DispatchSettings
@@ -63,13 +63,21 @@ class FakeQueue:
 
 @dataclass
 class FakeHandler:
-    """Records each batch with when it arrived; can fail once or hang."""
+    """Claims everything; records each batch sent with when it was sent; can fail once or
+    hang when sending."""
 
     batches: list[tuple[float, list[str]]] = field(default_factory=list)
+    claimed: list[str] = field(default_factory=list)
+    recorded: list[Doc] = field(default_factory=list)
     fail_next: bool = False
     hang: bool = False
 
-    async def dispatch(self, items: Sequence[PendingItem]) -> DispatchReport:
+    async def claim(self, items: Sequence[PendingItem]) -> Claimed:
+        self.claimed.extend(i.target_id for i in items)
+        return Claimed(owned=[Owned(i, f"{i.target_id}:1:0", None) for i in items])
+
+    async def send(self, owned: Sequence[Owned]) -> DispatchReport:
+        items = [o.item for o in owned]
         self.batches.append((time.time(), [i.target_id for i in items]))
         if self.hang:
             await asyncio.Event().wait()
@@ -77,7 +85,14 @@ class FakeHandler:
             self.fail_next = False
             msg = "MongoDB went away"
             raise ConnectionError(msg)
-        return DispatchReport(sent=[(i, datetime.now(UTC)) for i in items])
+        facts: list[Doc] = [{"_id": f"{i.target_id}:1"} for i in items]
+        return DispatchReport(sent=[(i, datetime.now(UTC)) for i in items], facts=facts)
+
+    async def dispatch(self, items: Sequence[PendingItem]) -> DispatchReport:
+        return await self.send((await self.claim(items)).owned)
+
+    async def record(self, facts: Sequence[Doc]) -> None:
+        self.recorded.extend(facts)
 
 
 def make(handler: FakeHandler, queue: FakeQueue, **settings: float) -> Dispatcher:
@@ -101,6 +116,8 @@ async def test_wakes_at_the_due_time_not_at_the_poll_interval() -> None:
     assert ids == ["t1"]
     assert 0 <= at - due.timestamp() < 0.1  # the poll interval is 5 s
     assert queue.removed == ["t1:1"]
+    assert handler.claimed == ["t1"]  # claimed ahead, once
+    assert handler.recorded == [{"_id": "t1:1"}]
 
 
 async def test_due_targets_go_in_batches_and_a_failed_batch_comes_back() -> None:
@@ -108,8 +125,15 @@ async def test_due_targets_go_in_batches_and_a_failed_batch_comes_back() -> None
     handler, queue = FakeHandler(fail_next=True), FakeQueue([item(n, now) for n in range(5)])
     dispatcher = make(handler, queue, poll_interval_s=0.05)
     dispatcher.start()
+
+    def all_sent() -> bool:
+        return {t for _, ids in handler.batches[1:] for t in ids} == {f"t{n}" for n in range(5)}
+
     try:
-        await asyncio.sleep(1.6)
+        deadline = time.monotonic() + 10
+        while not all_sent() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.2)  # the janitor's round
     finally:
         await dispatcher.stop()
     sent = [ids for _, ids in handler.batches]

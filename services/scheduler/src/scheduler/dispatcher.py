@@ -23,21 +23,28 @@ from typing import Protocol
 import structlog
 
 from scheduler.domain import dispatch_id
-from scheduler.handlers.dispatch import DispatchReport
+from scheduler.handlers.dispatch import Claimed, DispatchReport, Owned
 from scheduler.metrics import SchedulerMetrics
-from scheduler.ports import DispatchStore, PendingItem
+from scheduler.ports import DispatchStore, Doc, PendingItem
 from scheduler.settings import DispatchSettings
 
 log = structlog.get_logger(__name__)
 
 DONE_MEMORY_S = 300.0
 RETRY_AFTER_FAILURE_S = 1.0
-JANITOR_INTERVAL_S = 2.0
+JANITOR_INTERVAL_S = 1.0
+CLAIM_AHEAD_BATCH = 500
+# Claimed this long before they fall due; a cancel in that window is refused (the target is as
+# good as sent), so it stays short.
+CLAIM_AHEAD_S = 5.0
 SCAN_PACING = 3.0
 
 
 class Dispatches(Protocol):
+    async def claim(self, items: Sequence[PendingItem]) -> Claimed: ...
+    async def send(self, owned: Sequence[Owned]) -> DispatchReport: ...
     async def dispatch(self, items: Sequence[PendingItem]) -> DispatchReport: ...
+    async def record(self, facts: Sequence[Doc]) -> None: ...
 
 
 class Dispatcher:
@@ -54,11 +61,15 @@ class Dispatcher:
         self._store = store
         self._metrics = metrics
         self._settings = settings
+        self._handler_lease_s = settings.claim_lease_s
         self._clock = clock
         self._items: dict[str, PendingItem] = {}
+        self._owned: dict[str, Owned] = {}  # claimed ahead of the due time
+        self._busy: dict[str, float] = {}  # claimed by another replica: left alone for a lease
         self._heap: list[tuple[float, str]] = []
         self._done: dict[str, float] = {}
         self._to_remove: list[str] = []
+        self._to_record: list[Doc] = []
         self._inflight: set[str] = set()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -77,6 +88,8 @@ class Dispatcher:
         for item in items:
             key = dispatch_id(item.target_id, item.epoch)
             if key in self._items or key in self._done or key in self._inflight:
+                continue
+            if time.monotonic() - self._busy.get(key, -1e9) < self._handler_lease_s:
                 continue
             self._items[key] = item
             heapq.heappush(self._heap, (item.due_at.timestamp(), key))
@@ -137,11 +150,50 @@ class Dispatcher:
             if batch:
                 await self._dispatch(batch)
                 continue
+            if await self._claim_ahead():
+                continue
             timeout = self._settings.poll_interval_s
             if self._heap:
                 timeout = min(timeout, max(self._heap[0][0] - self._clock().timestamp(), 0.0))
+                # wake in time to claim what enters the claim-ahead window
+                claim_at = self._heap[0][0] - CLAIM_AHEAD_S - self._clock().timestamp()
+                if claim_at > 0:
+                    timeout = min(timeout, claim_at)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _claim_ahead(self) -> bool:
+        """Claim queued targets before they fall due, so that at the due time only the produce
+        remains; True if there was something to claim."""
+        window = self._clock().timestamp() + CLAIM_AHEAD_S
+        keys = [
+            k
+            for k in self._items
+            if k not in self._owned and self._items[k].due_at.timestamp() <= window
+        ][:CLAIM_AHEAD_BATCH]
+        if not keys:
+            return False
+        items = [self._items[k] for k in keys]
+        began = time.monotonic()
+        try:
+            claimed = await self._handler.claim(items)
+        except Exception:  # they are claimed at their due time instead
+            log.exception("dispatcher.claim_ahead_failed", size=len(items))
+            await asyncio.sleep(RETRY_AFTER_FAILURE_S)
+            return False
+        for entry in claimed.owned:
+            self._owned[dispatch_id(entry.item.target_id, entry.item.epoch)] = entry
+        for item in claimed.busy_elsewhere + claimed.finished_elsewhere:
+            self._items.pop(dispatch_id(item.target_id, item.epoch), None)
+        self._mark_busy(claimed.busy_elsewhere)
+        self._account(DispatchReport(finished_elsewhere=claimed.finished_elsewhere))
+        log.debug(
+            "dispatch.claimed_ahead",
+            owned=len(claimed.owned),
+            busy=len(claimed.busy_elsewhere),
+            took_ms=round((time.monotonic() - began) * 1000),
+        )
+        return True
 
     async def _janitor_loop(self) -> None:
         while True:
@@ -152,6 +204,8 @@ class Dispatcher:
                 log.exception("dispatcher.cleanup_failed")
             cutoff = time.monotonic() - DONE_MEMORY_S
             self._done = {k: t for k, t in self._done.items() if t > cutoff}
+            lease_ago = time.monotonic() - self._handler_lease_s
+            self._busy = {k: t for k, t in self._busy.items() if t > lease_ago}
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -167,17 +221,31 @@ class Dispatcher:
         return batch
 
     async def _dispatch(self, batch: list[PendingItem]) -> None:
+        keys = [dispatch_id(i.target_id, i.epoch) for i in batch]
+        owned = [self._owned.pop(k) for k in keys if k in self._owned]
+        held = {dispatch_id(o.item.target_id, o.item.epoch) for o in owned}
+        unclaimed = [i for k, i in zip(keys, batch, strict=True) if k not in held]
         try:
-            report = await self._handler.dispatch(batch)
+            reports = [await self._handler.send(owned)] if owned else []
+            if unclaimed:
+                reports.append(await self._handler.dispatch(unclaimed))
         except Exception:  # MongoDB or Kafka failed mid-batch: nothing is lost, try again soon
             log.exception("dispatcher.batch_failed", size=len(batch))
             self._metrics.put_back.labels("dispatch").inc()
-            self._inflight.difference_update(dispatch_id(i.target_id, i.epoch) for i in batch)
+            self._inflight.difference_update(keys)
+            for entry in owned:  # still ours: the claims were not released
+                self._owned[dispatch_id(entry.item.target_id, entry.item.epoch)] = entry
             self._requeue(batch)
             await asyncio.sleep(RETRY_AFTER_FAILURE_S)
             return
-        self._inflight.difference_update(dispatch_id(i.target_id, i.epoch) for i in batch)
-        self._account(report)
+        self._inflight.difference_update(keys)
+        for report in reports:
+            self._account(report)
+
+    def _mark_busy(self, items: Sequence[PendingItem]) -> None:
+        now = time.monotonic()
+        for item in items:
+            self._busy[dispatch_id(item.target_id, item.epoch)] = now
 
     def _requeue(self, items: Sequence[PendingItem]) -> None:
         retry_at = time.time() + RETRY_AFTER_FAILURE_S
@@ -205,19 +273,32 @@ class Dispatcher:
                 self._metrics.dispatches.labels(item.platform.value, outcome).inc()
         if report.takeovers:
             self._metrics.dispatches.labels("", "taken_over").inc(report.takeovers)
+        self._to_record.extend(report.facts)
         for item in report.done:
             key = dispatch_id(item.target_id, item.epoch)
             self._done[key] = clock
             self._to_remove.append(key)
         self._requeue(report.failed)
+        self._mark_busy(report.busy_elsewhere)
         self._metrics.pending.set(len(self._items))
         if report.sent:
             log.info("dispatch.batch", sent=len(report.sent), busy=len(report.busy_elsewhere))
 
     async def _flush_removals(self) -> None:
+        """Record dispatch facts, then drop the queue rows of finished targets: in that order,
+        so a row never disappears before the fact that says its target was dispatched."""
+        facts, self._to_record = self._to_record, []
         keys, self._to_remove = self._to_remove, []
         try:
-            await self._store.remove_pending(keys)
+            if facts:
+                await self._handler.record(facts)
+        except Exception:
+            self._to_record.extend(facts)
+            self._to_remove.extend(keys)
+            raise
+        try:
+            if keys:
+                await self._store.remove_pending(keys)
         except Exception:
             self._to_remove.extend(keys)
             raise

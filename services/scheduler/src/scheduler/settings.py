@@ -30,9 +30,11 @@ class DispatchSettings(BaseModel):
         default=0.25, gt=0, le=60, description="Upper bound on how long the dispatcher sleeps."
     )
     lookahead_s: float = Field(
-        default=10.0, ge=0, description="Targets due this far ahead are queued in memory."
+        default=300.0,
+        ge=0,
+        description="Targets due this far ahead are held in memory (claimed 5 s before due).",
     )
-    batch_size: int = Field(default=1000, ge=1, le=10_000)
+    batch_size: int = Field(default=1000, ge=1, le=20_000)
     scan_limit: int = Field(default=10_000, ge=1, description="Queue entries read per scan.")
     claim_lease_s: float = Field(
         default=30.0, gt=0, description="After this, another replica may take a claim over."

@@ -44,7 +44,7 @@ async def cancel(deps: Deps, business_id: str, post_id: str) -> Changed:
 
 def _why_not(state: TargetState) -> str:
     if state is TargetState.SCHEDULED:
-        return "is being dispatched right now"
+        return "is due within seconds and already claimed by a dispatcher"
     return f"is already {state.value}"
 
 
@@ -70,7 +70,8 @@ async def _claim_for_cancel(deps: Deps, target: Doc) -> bool:
     if newest is None or newest.kind == "cancel":
         return newest is not None
     key = dispatch_id(target["_id"], target["epoch"])
-    if not is_stale(newest.claimed_at, now, deps.lease_s) or await deps.dispatch.dispatched([key]):
+    held_since = max(newest.claimed_at, target["due_at"])
+    if not is_stale(held_since, now, deps.lease_s) or await deps.dispatch.dispatched([key]):
         return False
     takeover = claim(newest.generation + 1)
     return takeover.id in await deps.dispatch.claim([takeover])
