@@ -3,6 +3,7 @@ resuming without sending twice, media uploaded once, and the rules checked befor
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -88,9 +89,7 @@ async def test_every_recipient_gets_one_message_and_its_outcome() -> None:
     assert set(flow.api.sent_to().values()) == {1}
     assert {m.recipient_id for m in flow.log.stored.values()} == {f"r{i}" for i in range(20)}
     assert flow.log.numbers == {PHONE}
-    assert flow.step == SENDING
-    assert len(flow.data["sent"]) == 20
-    assert all("." not in key for key in flow.data)  # nothing user-given is a document key
+    assert flow.step == SENDING  # marked before the first send; a published batch needs no more
     assert flow.observer.messages[("accepted", "")] == 20
 
 
@@ -295,9 +294,10 @@ async def test_account_problems_go_to_the_runtime_with_progress_kept(
 
     with pytest.raises(kind):
         await flow.run(request)
+    kept = [s["recipient_id"] for s in flow.data["sent"]]
     outcome = await flow.run(request)
 
-    assert [s["recipient_id"] for s in flow.data["sent"]] == ["r0", "r1", "r2"]
+    assert kept == ["r0"]
     assert isinstance(outcome, Published)
     assert flow.api.sent_to() == {wa(0): 1, wa(1): 1, wa(2): 1}
 
@@ -413,3 +413,27 @@ async def test_the_checkpoint_never_uses_recipient_ids_or_urls_as_keys() -> None
     assert [p["recipient_id"] for p in flow.data["pending"]] == ["contact.1$x"]
     assert flow.data["media"] == [{"url": "https://cdn.example/a.b.jpg", "id": "media.1"}]
     assert all("." not in k and "$" not in k for k in keys(flow.data))
+
+
+async def test_the_first_handling_marks_its_checkpoint_before_any_message_is_logged() -> None:
+    flow = Flow(send=SendSettings(max_in_flight=4))
+    order: list[str] = []
+    record = flow.log.record
+
+    async def slow_save(step: str, data: dict[str, Any]) -> None:
+        await asyncio.sleep(0.05)
+        order.append("checkpoint")
+        await flow._save(step, data)
+
+    async def logged(messages: Any) -> None:
+        order.append("log")
+        await record(messages)
+
+    flow.log.record = logged  # type: ignore[method-assign]  # a spy on the fake's write
+    checkpoint = Checkpoint(None, {}, slow_save)
+    await flow.publisher.publish(
+        whatsapp_request("t1", people(3), template=HELLO), CREDENTIALS, checkpoint
+    )
+
+    assert order[0] == "checkpoint"
+    assert "log" in order

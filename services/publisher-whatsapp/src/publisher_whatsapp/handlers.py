@@ -17,6 +17,7 @@ runtime drives (docs/adr/0006-whatsapp-batches-and-pace.md).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -75,11 +76,21 @@ class WhatsAppPublisher:
         phone = credentials.account.get("phone_number_id") or credentials.account_id
         await self._remember(phone, request)
         progress = Progress.from_data(checkpoint.data)
-        for rid, message_id in (await self.log.sent_for(request.target_id)).items():
-            if not progress.settled(rid):
-                progress.accept(rid, message_id)
+        marked: asyncio.Task[None] | None = None
+        if checkpoint.step is None:
+            # First handling: nothing can be in the log yet. The checkpoint is marked before any
+            # message is logged (sends wait for their log write), so a redelivery reads the log.
+            marked = asyncio.create_task(checkpoint.save(SENDING, **progress.to_data()))
+        else:
+            for rid, message_id in (await self.log.sent_for(request.target_id)).items():
+                if not progress.settled(rid):
+                    progress.accept(rid, message_id)
         token = credentials.access_token
-        await self._upload_media(request, token, phone, progress, checkpoint)
+        media = self.settings.media
+        needed = uploads(request, mode=media.upload, private_origins=media.private_origins)
+        if needed and marked is not None:
+            await marked  # uploads checkpoint their media ids: one checkpoint write at a time
+        await self._upload_media(needed, token, phone, progress, checkpoint)
         recipients = options_of(request).recipients
         run = BatchRun(
             api=self.api,
@@ -92,10 +103,14 @@ class WhatsAppPublisher:
             checkpoint=checkpoint,
             progress=progress,
             clock=self.clock,
+            ready=marked,
         )
         batch = Batch(request, token, phone, dict(progress.media))
         stop = await run.run(batch, progress.due(recipients, self.clock()))
-        return await self._conclude(request, progress, checkpoint, stop)
+        outcome = await self._conclude(request, progress, stop, run)
+        if not isinstance(outcome, Published):
+            await run.save()
+        return outcome
 
     async def _remember(self, phone: str, request: PostRequested) -> None:
         if phone not in self._numbers:
@@ -104,16 +119,13 @@ class WhatsAppPublisher:
 
     async def _upload_media(
         self,
-        request: PostRequested,
+        needed: list[Upload],
         token: str,
         phone: str,
         progress: Progress,
         checkpoint: Checkpoint,
     ) -> None:
-        settings = self.settings.media
-        for upload in uploads(
-            request, mode=settings.upload, private_origins=settings.private_origins
-        ):
+        for upload in needed:
             if upload.url in progress.media:
                 continue
             progress.media[upload.url] = await self._upload(upload, token, phone)
@@ -136,18 +148,18 @@ class WhatsAppPublisher:
         self,
         request: PostRequested,
         progress: Progress,
-        checkpoint: Checkpoint,
         stop: PlatformError | None,
+        run: BatchRun,
     ) -> Outcome:
         recipients = options_of(request).recipients
         if isinstance(stop, NeedsReauth | Throttled | Transient):
+            await run.save()
             raise stop  # about the account or the platform: the runtime retries, progress kept
         if stop is not None:
             if not progress.sent:
                 raise _with_outcomes(stop, progress, request)
             for recipient in progress.open(recipients):
                 progress.fail(recipient.recipient_id, Failure.of(stop))
-            await checkpoint.save(SENDING, **progress.to_data())
         waiting = progress.open(recipients)
         if waiting:
             now = self.clock()

@@ -5,7 +5,8 @@ Each send takes a slot from the number's bucket, then runs with at most `max_in_
 and keeps its place among them until its accepted message is in the message log (group commit:
 one write carries every message accepted while the previous write ran). A crash therefore
 re-sends at most `max_in_flight` messages: those sent and not yet written; with one in flight,
-at most one per crash. The checkpoint follows at most every `CHECKPOINT_EVERY_S` and at the end.
+at most one per crash. The checkpoint follows at most every `CHECKPOINT_EVERY_S`, and when the
+handler ends without publishing.
 
 What a failure means is `domain.verdict`: the recipient fails, waits (131056, transient), the
 number slows down (130429, retried in up to `throttle_rounds` rounds), or the whole batch stops
@@ -61,6 +62,7 @@ class BatchRun:
     checkpoint: Checkpoint
     progress: Progress
     clock: Callable[[], float] = time.time
+    ready: asyncio.Task[None] | None = None  # must land before the first message is logged
     stop: PlatformError | None = None
     _halted: bool = False
     _broken: Exception | None = None  # the message log or the checkpoint could not be written
@@ -83,10 +85,15 @@ class BatchRun:
         for recipient in queue:  # still throttled after every round: next handling
             self._wait(recipient.recipient_id, later)
         await self._flushed()
+        if self.ready is not None:
+            await self.ready
         if self._broken is not None:
             raise self._broken
-        await self._save()
         return self.stop
+
+    async def save(self) -> None:
+        """Checkpoint the progress now (the caller does, unless the batch is over)."""
+        await self._save()
 
     async def _round(
         self, batch: Batch, queue: Sequence[WhatsAppRecipient]
@@ -246,6 +253,9 @@ class BatchRun:
                 messages, self._unsaved = self._unsaved, []
                 flags, self._unflagged = self._unflagged, []
                 upto = self._accepted_seq
+                if self.ready is not None:
+                    await self.ready
+                    self.ready = None
                 if messages:
                     await self.log.record(messages)
                 for flag in flags:

@@ -1,0 +1,271 @@
+"""A WhatsApp broadcast on one phone number, paced by publisher-whatsapp, as the sandbox counts it.
+
+For each throughput limit (80/s, then 1,000/s): the platform sandbox runs as its own process with
+that limit on its demo number (webhooks off), publisher-whatsapp runs in this process on the real
+Kafka and FerretDB of deploy/local with `pace.throughput_mps` at the same limit, and this script
+produces `post.requested.whatsapp` events of N recipients each (a template broadcast, as the
+scheduler will split one) keyed by the integration id, then waits for every batch's result.
+The sandbox's ledger of accepted messages gives the figures: the sustained rate (messages over
+the span from first to last), the mean of the full one-second windows, the highest count in any
+whole second and in any sliding one-second window, against the limit; plus 130429 refusals and
+duplicates. Target (issue 8): ≥ 95 % of the limit sustained, no window above it. Asserts nothing.
+
+    .venv/bin/python tests/benchmarks/bench_whatsapp.py
+    HERALD_BENCH_WA_RECIPIENTS=20000 HERALD_BENCH_WA_BATCH=100 HERALD_BENCH_WA_LIMITS=80,1000 \
+    HERALD_BENCH_WA_TRANSPORT=aiohttp HERALD_BENCH_WA_IN_FLIGHT=16 \
+    .venv/bin/python tests/benchmarks/bench_whatsapp.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from fastapi import FastAPI
+from prometheus_client.parser import text_string_to_metric_families
+
+from herald.cloudevents import encode
+from herald.events import PostFailed, PostPublished, PostRequested
+from herald.kafka import provision_topics
+from herald.logging import configure_logging
+from herald.mongo import new_mongo_client
+from herald.settings import LogSettings, MongoSettings
+from herald.testkit import Collector, running
+from herald.topics import Platform, TopicNames
+from herald_localstack import stack
+from herald_localstack.config import StackConfig
+from publisher_whatsapp.app import create_app
+from publisher_whatsapp.connected import APP_SECRET, Env, Sandbox
+from publisher_whatsapp.testing import whatsapp_request
+
+RECIPIENTS = int(os.environ.get("HERALD_BENCH_WA_RECIPIENTS", "20000"))
+BATCH = int(os.environ.get("HERALD_BENCH_WA_BATCH", "100"))
+LIMITS = [float(x) for x in os.environ.get("HERALD_BENCH_WA_LIMITS", "80,1000").split(",")]
+TRANSPORT = os.environ.get("HERALD_BENCH_WA_TRANSPORT", "aiohttp")
+IN_FLIGHT = int(os.environ.get("HERALD_BENCH_WA_IN_FLIGHT", "0"))  # 0: limit / 16, at least 16
+HOST = "127.0.0.1"
+INTEGRATION = "wa-bench-number"
+
+
+def say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def sandbox_process(limit: float) -> Iterator[str]:
+    """The sandbox as its own process with `limit` messages/s per number and no webhooks."""
+    port = free_port()
+    env = os.environ | {
+        "HERALD_SANDBOX_HTTP__PORT": str(port),
+        "HERALD_SANDBOX_WHATSAPP__THROUGHPUT_MPS": str(limit),
+        "HERALD_SANDBOX_META__WABA_CALLS_PER_HOUR": "1000000000",
+        "HERALD_SANDBOX_META__APP_CALLS_PER_HOUR": "1000000000",
+        "HERALD_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen([sys.executable, "-m", "platform_sandbox"], env=env)
+    base = f"http://{HOST}:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not _healthy(base):
+            if process.poll() is not None or time.monotonic() > deadline:
+                msg = "the sandbox did not start"
+                raise RuntimeError(msg)
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _healthy(base: str) -> bool:
+    with contextlib.suppress(OSError), urllib.request.urlopen(f"{base}/healthz", timeout=1) as a:  # noqa: S310 - loopback
+        return bool(a.status == 200)
+    return False
+
+
+def in_flight(limit: float) -> int:
+    """Sends under way at once: enough to keep the pace while each waits for its log write."""
+    return IN_FLIGHT or max(16, int(limit / 16))
+
+
+def batches(total: int, size: int) -> list[PostRequested]:
+    template = {"name": "hello_world", "language": "en_US"}
+    requests = []
+    for start in range(0, total, size):
+        people = [
+            {"recipient_id": f"c{i}", "to": f"+1{5_550_000_000 + i}"}
+            for i in range(start, min(start + size, total))
+        ]
+        request = whatsapp_request(
+            f"bench-{start // size:05d}", people, template=template, integration_id=INTEGRATION
+        )
+        requests.append(request)
+    return requests
+
+
+async def produce(bootstrap: str, topic: str, requests: list[PostRequested]) -> None:
+    client = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await client.start()
+    try:
+        for request in requests:
+            body, headers = encode(request, source="bench")
+            raw = [(k, v.encode()) for k, v in headers.items()]
+            await client.send(topic, body, key=INTEGRATION.encode(), headers=raw)
+        await client.flush()
+    finally:
+        await client.stop()
+
+
+def windows(stamps: list[float]) -> tuple[int, int, float]:
+    """Highest count in a whole second, in any sliding second, and the mean of full seconds."""
+    whole = Counter(int(t) for t in stamps)
+    sliding, left = 0, 0
+    for right, t in enumerate(stamps):
+        while t - stamps[left] >= 1.0:
+            left += 1
+        sliding = max(sliding, right - left + 1)
+    full = [n for s, n in whole.items() if min(whole) < s < max(whole)]
+    return max(whole.values()), sliding, (sum(full) / len(full) if full else 0.0)
+
+
+def throttles(metrics_text: str) -> int:
+    found = 0.0
+    for family in text_string_to_metric_families(metrics_text):
+        for sample in family.samples:
+            if (
+                sample.name == "herald_whatsapp_throttles_total"
+                and sample.labels.get("code") == "130429"
+            ):
+                found += sample.value
+    return int(found)
+
+
+async def broadcast(
+    cfg: StackConfig, app: FastAPI, names: TopicNames, requests: list[PostRequested], limit: float
+) -> tuple[float, Collector, str]:
+    """Produce every batch, wait for every result; wall time, the results and /metrics."""
+    targets = {r.target_id for r in requests}
+
+    def done(c: Collector) -> bool:
+        ended = {e.target_id for e in c.events(PostPublished)}
+        return targets <= ended | {e.target_id for e in c.events(PostFailed)}
+
+    async with Collector(cfg.kafka_bootstrap, [names.post_results]) as out, running(app):
+        began = time.perf_counter()
+        await produce(cfg.kafka_bootstrap, names.requested(Platform.WHATSAPP), requests)
+        await out.wait_for(done, timeout_s=RECIPIENTS / limit * 3 + 120)
+        wall = time.perf_counter() - began
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+            metrics = (await client.get("/metrics")).text
+    return wall, out, metrics
+
+
+async def one_limit(cfg: StackConfig, limit: float) -> None:
+    names = TopicNames(prefix=f"benchwa{uuid.uuid4().hex[:8]}.", tiers={"10s": 10})
+    plan = names.plan(partitions=4, platforms=[Platform.WHATSAPP])
+    await provision_topics(cfg.kafka_bootstrap, plan)
+    database = f"bench_wa_{uuid.uuid4().hex[:8]}"
+    mongo = new_mongo_client(MongoSettings(uri=cfg.mongo_uri), app_name="bench")
+    requests = batches(RECIPIENTS, BATCH)
+    try:
+        with sandbox_process(limit) as base:
+            async with httpx.AsyncClient(timeout=120) as http:
+                sandbox = Sandbox(base, http)
+                await sandbox.load_demo()
+                env = Env(cfg.kafka_bootstrap, cfg.mongo_uri, names, mongo[database], sandbox)
+                app = create_app(
+                    env.settings(
+                        pace={"throughput_mps": limit},
+                        send={"max_recipients": BATCH, "max_in_flight": in_flight(limit)},
+                        graph={
+                            "base_url": f"{base}/graph.facebook.com",
+                            "app_secret": APP_SECRET,
+                            "http": {"transport": TRANSPORT, "max_keepalive": 64},
+                        },
+                    ),
+                    tokens=env.tokens(),
+                    names=names,
+                )
+                wall, out, metrics = await broadcast(cfg, app, names, requests, limit)
+                entries = await sandbox.accepted()
+        report(limit, entries, wall, out, metrics)
+    finally:
+        await mongo.drop_database(database)
+        await mongo.close()
+        admin = AIOKafkaAdminClient(bootstrap_servers=cfg.kafka_bootstrap)
+        await admin.start()
+        try:
+            await admin.delete_topics([t.name for t in plan])
+        finally:
+            await admin.close()
+
+
+def report(
+    limit: float, entries: list[dict[str, Any]], wall: float, out: Collector, metrics: str
+) -> None:
+    stamps = sorted(float(e["at_unix"]) for e in entries)
+    span = stamps[-1] - stamps[0] if len(stamps) > 1 else 0.0
+    sustained = (len(stamps) - 1) / span if span else 0.0
+    whole, sliding, mean_full = windows(stamps)
+    sent = Counter(e["request"]["to"] for e in entries)
+    failed = sum(
+        1 for e in out.events(PostPublished) for o in e.recipients if o.status != "accepted"
+    )
+    above = " ABOVE THE LIMIT" if whole > limit else ""
+    say(f"limit {limit:g}/s: {RECIPIENTS} recipients, batches of {BATCH}, {TRANSPORT}")
+    say(f"  sends in flight per batch {in_flight(limit)}")
+    say(f"  accepted by the sandbox   {len(stamps)} ({len(sent)} recipients)")
+    say(f"  duplicates, failures      {len(stamps) - len(sent)}, {failed}")
+    say(f"  wall clock                {wall:.1f} s (first event produced to last result)")
+    say(f"  sustained rate            {sustained:.1f}/s = {sustained / limit:.1%} of the limit")
+    say(f"  mean of full seconds      {mean_full:.1f}/s = {mean_full / limit:.1%} of the limit")
+    say(f"  highest whole second      {whole} against {limit:g}{above}")
+    say(f"  highest sliding second    {sliding}")
+    say(f"  130429 refusals           {throttles(metrics)}")
+
+
+async def bench(cfg: StackConfig) -> None:
+    for limit in LIMITS:
+        await one_limit(cfg, limit)
+
+
+def main() -> None:
+    configure_logging(LogSettings(level="WARNING"), service="bench-whatsapp")
+    cfg = StackConfig.from_env()
+    started = stack.ensure_infra(cfg)  # reuses a running stack; stops at the end what it started
+    try:
+        asyncio.run(bench(cfg))
+    finally:
+        if started.started:
+            stack.down(cfg, only=tuple(started.started))
+
+
+if __name__ == "__main__":
+    main()
