@@ -1,6 +1,6 @@
 """Composition root of publisher-whatsapp: `create_app` builds every adapter; nothing else wires
 things. The publisher is the shared runtime (`herald.runtime`) around `WhatsAppPublisher`, plus
-the status webhook (docs/adr/0006-whatsapp-batches-and-pace.md)."""
+the status webhook (docs/adr/0007-whatsapp-batches-and-pace.md)."""
 
 from __future__ import annotations
 

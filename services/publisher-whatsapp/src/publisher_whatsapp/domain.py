@@ -1,6 +1,6 @@
 """The WhatsApp flow's pure rules: what a failed send means for its recipient and for the batch,
 and the batch's progress as it is kept in the ledger's checkpoint
-(docs/adr/0006-whatsapp-batches-and-pace.md).
+(docs/adr/0007-whatsapp-batches-and-pace.md).
 
 A batch is one `post.requested.whatsapp`: up to N recipients of one message. Each recipient ends
 `sent` (a message id) or `failed` (a code and what to do); until then it is `pending`, with the

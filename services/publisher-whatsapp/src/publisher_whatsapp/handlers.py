@@ -1,5 +1,5 @@
 """Sending one `post.requested.whatsapp` (a batch of recipients): the `Platform` the publisher
-runtime drives (docs/adr/0006-whatsapp-batches-and-pace.md).
+runtime drives (docs/adr/0007-whatsapp-batches-and-pace.md).
 
 1. Progress comes from the checkpoint, completed by the message log (a message accepted just
    before a crash is in the log before it is in the checkpoint), so a redelivery never sends

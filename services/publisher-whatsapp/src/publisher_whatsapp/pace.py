@@ -1,4 +1,4 @@
-"""Pacing per phone number: a token bucket in its GCRA form (ADR 0006, WhatsApp batches and pace).
+"""Pacing per phone number: a token bucket in its GCRA form (ADR 0007, WhatsApp batches and pace).
 
 Each number has a theoretical arrival time `tat`; a send reserves the slot `max(tat, now)` and
 moves `tat` on by one interval (1 / rate). A slot more than `tolerance` ahead of now is waited

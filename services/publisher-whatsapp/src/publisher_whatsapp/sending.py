@@ -1,5 +1,5 @@
 """Sending one batch's due recipients: paced, several at a time, progress written as it happens
-(docs/adr/0006-whatsapp-batches-and-pace.md).
+(docs/adr/0007-whatsapp-batches-and-pace.md).
 
 Each send takes a slot from the number's bucket, then runs with at most `max_in_flight` others,
 and keeps its place among them until its accepted message is in the message log (group commit:

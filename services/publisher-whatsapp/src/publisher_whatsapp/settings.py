@@ -2,7 +2,7 @@
 with `__` (`…_GRAPH__BASE_URL`, `…_PACE__THROUGHPUT_MPS=1000`, `…_WEBHOOK__VERIFY_TOKEN`).
 
 The runtime's pieces come from `PublisherSettings` (Kafka, MongoDB and logging read their shared
-prefixes). Pacing and batch sending are explained in docs/adr/0006-whatsapp-batches-and-pace.md.
+prefixes). Pacing and batch sending are explained in docs/adr/0007-whatsapp-batches-and-pace.md.
 """
 
 from __future__ import annotations
