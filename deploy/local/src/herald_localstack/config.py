@@ -33,6 +33,15 @@ def _number(name: str, default: int, low: int, high: int) -> int:
     return int(raw)
 
 
+def _namespace(value: str) -> str:
+    if value and not (value.isascii() and value.isalnum() and value[0].isalpha()):
+        msg = (
+            f"HERALD_STACK_NAMESPACE must be letters and digits, starting with a letter: {value!r}"
+        )
+        raise ValueError(msg)
+    return value
+
+
 def _port(name: str, default: int) -> int:
     return _number(name, default, 1, 65535)
 
@@ -48,6 +57,14 @@ class StackConfig:
     ferretdb_debug_port: int
     partitions: int
     service_port_offset: int
+    namespace: str = ""  # isolates a second stack's databases and topics on the same infra
+
+    @property
+    def topic_prefix(self) -> str:
+        return f"{self.namespace}." if self.namespace else ""
+
+    def database(self, default: str) -> str:
+        return f"{self.namespace}_{default}" if self.namespace else default
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -62,6 +79,7 @@ class StackConfig:
             ferretdb_debug_port=_port("HERALD_STACK_FERRETDB_DEBUG_PORT", 18088),
             partitions=_number("HERALD_STACK_PARTITIONS", 12, 1, 1000),
             service_port_offset=_number("HERALD_STACK_SERVICE_PORT_OFFSET", 0, 0, 50_000),
+            namespace=_namespace(os.environ.get("HERALD_STACK_NAMESPACE", "")),
         )
 
     @property

@@ -7,6 +7,7 @@ one: each caller of auth-service's internal API has its own credential. Stored i
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -27,22 +28,26 @@ class StackSecrets:
     service_tokens: dict[str, str]
     admin_token: str
     whatsapp_verify_token: str
+    vault_key: str  # base64 of 32 random bytes: the local vault's AES-256 key
 
     @classmethod
     def load_or_create(cls, run_dir: Path) -> StackSecrets:
+        """Keep what exists (a new vault key would orphan stored tokens); add what is missing."""
         path = run_dir / "secrets.json"
-        if path.exists():
-            data = json.loads(path.read_text())
-            if set(data.get("service_tokens", {})) == set(CALLERS):
-                return cls(**data)
-        made = cls(
-            service_tokens={name: secrets.token_urlsafe(32) for name in CALLERS},
-            admin_token=secrets.token_urlsafe(32),
-            whatsapp_verify_token=secrets.token_urlsafe(16),
-        )
-        run_dir.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".tmp")
-        partial.write_text(json.dumps(made.__dict__, indent=2))
-        os.chmod(partial, 0o600)
-        partial.replace(path)
-        return made
+        data = json.loads(path.read_text()) if path.exists() else {}
+        fresh = {
+            "service_tokens": {name: secrets.token_urlsafe(32) for name in CALLERS},
+            "admin_token": secrets.token_urlsafe(32),
+            "whatsapp_verify_token": secrets.token_urlsafe(16),
+            "vault_key": base64.b64encode(secrets.token_bytes(32)).decode(),
+        }
+        if set(data.get("service_tokens", {})) != set(CALLERS):
+            data.pop("service_tokens", None)
+        merged = {**fresh, **{k: v for k, v in data.items() if k in fresh}}
+        if merged != data:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".tmp")
+            partial.write_text(json.dumps(merged, indent=2))
+            os.chmod(partial, 0o600)
+            partial.replace(path)
+        return cls(**merged)

@@ -87,6 +87,8 @@ def wiring(cfg: StackConfig, keys: StackSecrets) -> dict[str, str]:
         "HERALD_AUTH_PUBLIC_BASE_URL": auth,
         "HERALD_AUTH_SERVICE_TOKENS": json.dumps(keys.service_tokens),
         "HERALD_AUTH_ADMIN_TOKEN": keys.admin_token,
+        "HERALD_AUTH_VAULT__KEYS": json.dumps({"local-1": keys.vault_key}),
+        "HERALD_AUTH_VAULT__PRIMARY_KID": "local-1",
         "HERALD_SCHEDULER_AUTH__BASE_URL": auth,
         "HERALD_SCHEDULER_AUTH__SERVICE_TOKEN": keys.service_tokens["scheduler"],
         "HERALD_SANDBOX_WEBHOOKS__WHATSAPP_URL": whatsapp_hook,
@@ -96,6 +98,7 @@ def wiring(cfg: StackConfig, keys: StackSecrets) -> dict[str, str]:
         "HERALD_PUBLISHER_WHATSAPP_FETCHER__ALLOWED_ORIGINS": json.dumps([sandbox]),
         "HERALD_PUBLISHER_WHATSAPP_WEBHOOK__VERIFY_TOKEN": keys.whatsapp_verify_token,
     }
+    env.update(_namespaced(cfg))
     for platform in ("facebook", "instagram", "whatsapp", "tiktok"):
         prefix = f"HERALD_PUBLISHER_{platform.upper()}_"
         env[f"{prefix}AUTH__BASE_URL"] = auth
@@ -146,6 +149,23 @@ def stop(cfg: StackConfig) -> bool:
         terminate_group(pid, timeout_s=10)
         stopped = True
     return stopped
+
+
+def _namespaced(cfg: StackConfig) -> dict[str, str]:
+    """A namespaced stack's services use their own databases and topics on the shared infra."""
+    if not cfg.namespace:
+        return {}
+    env = {
+        "HERALD_AUTH_DATABASE": cfg.database("herald_auth"),
+        "HERALD_AUTH_TOPIC_PREFIX": cfg.topic_prefix,
+        "HERALD_SCHEDULER_DATABASE": cfg.database("herald_scheduler"),
+        "HERALD_SCHEDULER_TOPIC_PREFIX": cfg.topic_prefix,
+    }
+    for platform in ("facebook", "instagram", "whatsapp", "tiktok"):
+        prefix = f"HERALD_PUBLISHER_{platform.upper()}_"
+        env[f"{prefix}DATABASE"] = cfg.database(f"herald_publisher_{platform}")
+        env[f"{prefix}TOPIC_PREFIX"] = cfg.topic_prefix
+    return env
 
 
 def ready(service_port: int) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from herald.kafka import provision_topics
-from herald.topics import provisioning_plan
+from herald.topics import TopicNames
 from herald_localstack import ferretdb, kafka, services
 from herald_localstack.config import StackConfig
 from herald_localstack.errors import StackError
@@ -112,7 +112,8 @@ def _ensure(
 
 
 def provision(cfg: StackConfig) -> tuple[list[str], list[str]]:
-    return asyncio.run(provision_topics(cfg.kafka_bootstrap, provisioning_plan(cfg.partitions)))
+    plan = TopicNames(prefix=cfg.topic_prefix).plan(cfg.partitions)
+    return asyncio.run(provision_topics(cfg.kafka_bootstrap, plan))
 
 
 def up(cfg: StackConfig, say: Say, *, with_services: bool = True) -> Report:

@@ -29,7 +29,7 @@ from herald.emitter import KafkaEmitter
 from herald.infra import Infra
 from herald.mongo import Document
 from herald.settings import ConfigurationError
-from herald.topics import Platform
+from herald.topics import Platform, TopicNames
 
 log = structlog.get_logger(__name__)
 SERVICE = "auth-service"
@@ -164,5 +164,6 @@ def build_runtime(
         clock=the_clock,
         metrics=PrometheusMetrics(registry),
         policy=policy_of(settings),
+        events_topic=TopicNames(prefix=settings.topic_prefix).integration_events,
     )
     return Runtime(deps, infra, http, http_client is None, registry, settings)

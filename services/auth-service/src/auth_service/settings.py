@@ -182,6 +182,9 @@ class Settings(BaseSettings):
         default="herald_auth", description="The MongoDB database this service owns."
     )
     environment: Literal["development", "production"] = "development"
+    topic_prefix: str = Field(
+        default="", pattern=r"^[a-zA-Z0-9._-]*$", description="Prefix of every topic it produces."
+    )
     public_base_url: str = Field(
         default="http://127.0.0.1:8101",
         description="How browsers reach this service; OAuth redirect URIs start with it.",

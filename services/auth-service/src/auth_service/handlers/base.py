@@ -70,6 +70,7 @@ class Deps:
     clock: Clock
     metrics: Metrics
     policy: Policy
+    events_topic: str = INTEGRATION_EVENTS
 
 
 def seal_tokens(
@@ -134,6 +135,6 @@ async def emit(
         fields |= {"account_name": integration.account_name, "scopes": list(integration.scopes)}
     event = cls.model_validate(fields)
     try:
-        await deps.emitter.emit(event, topic=INTEGRATION_EVENTS, key=integration.id)
+        await deps.emitter.emit(event, topic=deps.events_topic, key=integration.id)
     except Exception as exc:  # noqa: BLE001 - any broker failure: logged, never raised here
         log.error("integration.event_not_emitted", event_type=cls.event_type, error=str(exc))
