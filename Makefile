@@ -8,7 +8,7 @@ RUN := $(UV) run --frozen
 # mypy runs once per workspace member, so each member's tests form their own namespace.
 MEMBERS := libs/common deploy/local $(wildcard services/*) tests
 
-.PHONY: help sync up down status logs test test-unit test-connected test-e2e lint typecheck fmt contract bench
+.PHONY: help sync up demo down status logs test test-unit test-connected test-e2e lint typecheck fmt contract bench
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -18,6 +18,9 @@ sync: ## install every Python dependency from uv.lock into .venv
 
 up: sync ## run Kafka, FerretDB and all seven services locally (a demo on the sandbox)
 	$(RUN) herald-stack up
+
+demo: ## connect the sandbox accounts again and publish a demo post (after make up)
+	$(RUN) herald-stack demo
 
 down: ## stop everything `make up` or the tests started
 	$(RUN) herald-stack down
