@@ -18,6 +18,7 @@ from scheduler.handlers.dispatch import Claimed, DispatchReport, Owned
 from scheduler.metrics import SchedulerMetrics
 from scheduler.ports import Claim, Doc, PendingItem
 from scheduler.settings import DispatchSettings
+from scheduler.testing import eventually
 
 pytestmark = pytest.mark.unit
 
@@ -126,13 +127,11 @@ async def test_due_targets_go_in_batches_and_a_failed_batch_comes_back() -> None
     dispatcher = make(handler, queue, poll_interval_s=0.05)
     dispatcher.start()
 
-    def all_sent() -> bool:
+    async def all_sent() -> bool:
         return {t for _, ids in handler.batches[1:] for t in ids} == {f"t{n}" for n in range(5)}
 
     try:
-        deadline = time.monotonic() + 10
-        while not all_sent() and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        await eventually(all_sent, timeout_s=10, interval_s=0.05)
         await asyncio.sleep(1.2)  # the janitor's round
     finally:
         await dispatcher.stop()

@@ -42,7 +42,14 @@ async def test_api_post_is_dispatched_published_and_has_history(
         assert created.status_code == 201, created.text
         post_id = created.json()["post_id"]
         done = await eventually(lambda: post_status(http, post_id, "published"))
-        history = (await http.get(f"/v1/posts/{post_id}/history", headers=auth())).json()
+
+        async def full_history() -> dict[str, Any] | None:
+            # dispatch facts are recorded in batches just after the broker's acknowledgement
+            body = (await http.get(f"/v1/posts/{post_id}/history", headers=auth())).json()
+            kinds = [e["kind"] for e in body["entries"]]
+            return body if kinds.count("post.dispatched") == 2 else None
+
+        history = await eventually(full_history)
 
     assert {t["state"] for t in done["targets"]} == {"published"}
     assert {t["platform_post_id"] for t in done["targets"]} == {

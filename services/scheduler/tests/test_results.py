@@ -131,7 +131,8 @@ async def test_expired_integration_fails_with_needs_reauth_instead_of_dispatch(
     app = env.app()
     async with FakePublisher(env.kafka_bootstrap, env.names) as publisher, running(app):
         http = client(app)
-        soon = {"publish_at": (datetime.now(UTC) + timedelta(seconds=4)).isoformat()}
+        # due after the 5 s in which a dispatcher claims ahead (and reads the status)
+        soon = {"publish_at": (datetime.now(UTC) + timedelta(seconds=8)).isoformat()}
         created = await http.post(
             "/v1/posts", json=post_body("fb-1", schedule=soon), headers=auth()
         )
