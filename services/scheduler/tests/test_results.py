@@ -149,7 +149,12 @@ async def test_expired_integration_fails_with_needs_reauth_instead_of_dispatch(
         async with producer(env.kafka_bootstrap) as out:
             await send_event(out, env.names.integration_events, expired, key="fb-1")
         body = await eventually(lambda: post_status(http, post_id, "failed"))
-        metrics = (await http.get("/metrics")).text
+
+        async def gauge_shows_it() -> str | None:
+            text = (await http.get("/metrics")).text
+            return text if 'herald_scheduler_targets{state="failed"} 1.0' in text else None
+
+        metrics = await eventually(gauge_shows_it)
     target = body["targets"][0]
     assert target["last_error"]["category"] == "needs_reauth"
     assert "Reconnect" in target["last_error"]["remediation"]

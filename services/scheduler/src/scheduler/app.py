@@ -7,7 +7,6 @@ auth-service ports, their own emitter or clock, and an isolated topic prefix and
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -193,7 +192,7 @@ def _runtime(
     subscribers = Subscribers(deps, metrics)
     subscribers.register(infra.broker, group=f"{settings.topic_prefix}herald-{SERVICE}")
     loops: list[Callable[[], Coroutine[Any, Any, None]]] = [
-        lambda: _refresh_gauge(stores.posts, metrics, settings.metrics_refresh_s)
+        lambda: _refresh_gauge(stores, metrics, settings.metrics_refresh_s)
     ]
     if settings.campaigns.enabled:
         loops.append(lambda: _campaign_loop(deps, settings, metrics))
@@ -209,10 +208,20 @@ def _dispatcher_check(dispatcher: Dispatcher) -> Callable[[], Awaitable[None]]:
     return check
 
 
-async def _refresh_gauge(store: MongoPosts, metrics: SchedulerMetrics, every_s: float) -> None:
+async def _refresh_gauge(stores: Stores, metrics: SchedulerMetrics, every_s: float) -> None:
     while True:
-        with contextlib.suppress(Exception):  # a gauge may lag; the service must not stop
-            for state, count in (await store.count_by_state()).items():
+        try:
+            counts = await stores.posts.count_by_state()
+            waiting = await stores.dispatch.count_pending()
+        except Exception:  # a gauge may lag; the service must not stop for it
+            log.warning("metrics.refresh_failed", exc_info=True)
+        else:
+            # A dispatch is recorded as a fact, not in the target's stored state: of the stored
+            # `scheduled` targets, those no longer queued have been dispatched.
+            stored = counts.pop("scheduled", 0)
+            counts["scheduled"] = min(waiting, stored)
+            counts["dispatched"] = counts.get("dispatched", 0) + stored - counts["scheduled"]
+            for state, count in counts.items():
                 metrics.targets.labels(state).set(count)
         await asyncio.sleep(every_s)
 

@@ -53,6 +53,9 @@ class MongoDispatch:
             else:
                 await self._pending.delete_many({"_id": {"$in": chunk}})
 
+    async def count_pending(self) -> int:
+        return await self._pending.count_documents({})
+
     async def claim(self, claims: Sequence[Claim]) -> set[str]:
         docs = [
             {
