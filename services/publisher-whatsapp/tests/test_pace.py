@@ -81,6 +81,18 @@ async def test_no_one_second_window_goes_over_the_limit(
     assert min(full) >= 0.95 * limit
 
 
+@pytest.mark.parametrize("limit", [10.0, 20.0, 80.0])
+async def test_a_whole_second_keeps_one_message_of_margin_below_the_limit(limit: float) -> None:
+    time = FakeTime(start=0.5)
+    pacer = Pacer(lambda _: limit, 1.0, 0.02, clock=time.clock, wall=time.clock, sleep=time.sleep)
+    starts = []
+    for _ in range(int(limit * 4)):
+        await pacer.acquire("n1", max_wait_s=5.0)
+        starts.append(time.now)
+
+    assert max(Counter(int(t) for t in starts).values()) <= limit - 1
+
+
 async def test_concurrent_senders_of_one_number_share_its_rate() -> None:
     time = FakeTime()
     pacer = Pacer(lambda _: 10.0, 1.0, 0.0, clock=time.clock, sleep=time.sleep)
@@ -94,7 +106,7 @@ async def test_concurrent_senders_of_one_number_share_its_rate() -> None:
     await asyncio.gather(sender(), sender())
 
     assert len(reserved) == 10
-    assert max(reserved) - 1000.0 == pytest.approx(0.9)
+    assert max(reserved) - 1000.0 == pytest.approx(9 / 8)  # 8/s: one below 10 less the depth
 
 
 async def test_numbers_have_their_own_buckets_and_limits() -> None:
@@ -113,11 +125,10 @@ async def test_numbers_have_their_own_buckets_and_limits() -> None:
 async def test_the_rate_of_each_full_second_is_reported_as_a_share_of_the_limit() -> None:
     time = FakeTime(start=0.0)
     observer = RecordingObserver()
-    pacer = Pacer(lambda _: 10.0, 0.95, 0.1, observer, time.clock, time.clock, time.sleep)
+    pacer = Pacer(lambda _: 10.0, 1.0, 0.1, observer, time.clock, time.clock, time.sleep)
 
     for _ in range(25):
         await pacer.acquire("n1", max_wait_s=5.0)
 
-    assert len(observer.rates) == 2  # seconds 0 and 1; the third is not over yet
-    assert all(0.9 <= r <= 1.0 for r in observer.rates)
+    assert observer.rates == pytest.approx([0.8, 0.8, 0.8])  # the fourth second is not over
     assert len(observer.waits) == 25

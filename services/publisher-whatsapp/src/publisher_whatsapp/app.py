@@ -33,6 +33,7 @@ from publisher_whatsapp.handlers import FlowSettings, WhatsAppPublisher
 from publisher_whatsapp.pace import Pacer
 from publisher_whatsapp.ports import MediaSource
 from publisher_whatsapp.settings import Settings
+from publisher_whatsapp.subscribers import NumberDirectory
 from publisher_whatsapp.webhooks import StatusReceiver
 
 SERVICE = "publisher-whatsapp"
@@ -105,19 +106,28 @@ def create_app(
             receiver, path=settings.webhook.path, max_body_bytes=settings.webhook.max_body_bytes
         )
     )
-    _ensure_indexes(app, messages)
+    directory = NumberDirectory(messages)
+    directory.register(
+        app.state.broker,
+        topic=names.integration_events,
+        group=f"{settings.topic_prefix}herald-{SERVICE}",
+    )
+    _ensure_indexes(app, messages, directory)
     app.state.publisher, app.state.receiver = publisher, receiver
     app.state.messages, app.state.flags = messages, flags
     return app
 
 
-def _ensure_indexes(app: FastAPI, messages: MongoMessages) -> None:
+def _ensure_indexes(app: FastAPI, messages: MongoMessages, directory: NumberDirectory) -> None:
     inner = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(application: FastAPI) -> AsyncIterator[Any]:
         async with inner(application) as state:
             await messages.ensure_indexes()
-            yield state
+            try:
+                yield state
+            finally:
+                directory.close()
 
     app.router.lifespan_context = lifespan

@@ -7,7 +7,8 @@ never catches up on time it did not use. Reservations are taken in call order, s
 sends of one number share its rate fairly and never exceed it.
 
 The rate is `target_ratio` of the number's throughput and the depth `burst_ratio` of it (at least
-one message): in any one-second window at most rate + depth messages start, below the limit.
+one message): in any one-second window at most rate + depth messages start, at least one below
+the limit (so a message delayed on its way cannot push a second over it).
 A 130429 answer pauses the number (`pause`) for what the platform says, or a default.
 
 The bucket lives in the process: one consumer owns a number at a time because requests are keyed
@@ -77,7 +78,10 @@ class Pacer:
         limit = self.limit_of(phone_number_id)
         if found is None or found.limit != limit:
             burst = max(1, math.floor(limit * self.burst_ratio))
-            bucket = Gcra.for_rate(limit * self.target_ratio, burst)
+            # One message of margin below the limit for network jitter (what matters is when
+            # the platform counts a message), never less than half the limit.
+            rate = max(min(limit * self.target_ratio, limit - burst - 1), limit / 2)
+            bucket = Gcra.for_rate(rate, burst)
             if found is not None:
                 bucket.tat = found.bucket.tat
             found = _Number(bucket, limit)
