@@ -1,12 +1,13 @@
 """The dispatcher loop: wake at the next due time, dispatch what is due, record, repeat.
 
-Three tasks share an in-memory queue of targets due within `lookahead_s`:
+Four tasks share an in-memory queue of targets due within `lookahead_s`:
 - the scanner reads the `pending` collection every `poll_interval_s` (targets submitted through
   other replicas, and everything overdue after downtime);
 - the dispatcher sleeps until the earliest queued due time, or until `notify` (a submission in
   this process) or the poll interval wakes it, whichever is first, then hands due targets in
   batches to `DispatchHandler`;
-- the janitor deletes queue entries of dispatched targets in batches, off the hot path.
+- the recorder inserts dispatch facts in batches right after the broker's acknowledgements, and
+  the janitor then deletes the queue entries of finished targets, both off the hot path.
 The dispatcher's heartbeat feeds readiness: a loop stuck on a dependency makes `/readyz` fail.
 """
 
@@ -33,6 +34,7 @@ log = structlog.get_logger(__name__)
 DONE_MEMORY_S = 300.0
 RETRY_AFTER_FAILURE_S = 1.0
 JANITOR_INTERVAL_S = 1.0
+RECORD_INTERVAL_S = 0.1
 CLAIM_AHEAD_BATCH = 500
 # Claimed this long before they fall due; a cancel in that window is refused (the target is as
 # good as sent), so it stays short.
@@ -101,7 +103,8 @@ class Dispatcher:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        for loop in (self._scan_loop, self._dispatch_loop, self._janitor_loop):
+        loops = (self._scan_loop, self._dispatch_loop, self._recorder_loop, self._janitor_loop)
+        for loop in loops:
             self._tasks.append(asyncio.create_task(loop(), name=f"dispatcher.{loop.__name__}"))
 
     async def stop(self) -> None:
@@ -109,6 +112,8 @@ class Dispatcher:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        with contextlib.suppress(Exception):  # best effort: a lost fact means one re-send
+            await self._record()
         with contextlib.suppress(Exception):  # best effort: the next owner cleans up anyway
             await self._flush_removals()
 
@@ -195,6 +200,14 @@ class Dispatcher:
         )
         return True
 
+    async def _recorder_loop(self) -> None:
+        while True:
+            await asyncio.sleep(RECORD_INTERVAL_S)
+            try:
+                await self._record()
+            except Exception:  # kept for the next round; the claims still hold the targets
+                log.exception("dispatcher.record_failed")
+
     async def _janitor_loop(self) -> None:
         while True:
             await asyncio.sleep(JANITOR_INTERVAL_S)
@@ -277,25 +290,34 @@ class Dispatcher:
         for item in report.done:
             key = dispatch_id(item.target_id, item.epoch)
             self._done[key] = clock
-            self._to_remove.append(key)
+        # Queue rows of sent targets go once their facts are recorded (see _record).
+        self._to_remove.extend(
+            dispatch_id(i.target_id, i.epoch)
+            for i in report.needs_reauth + report.finished_elsewhere
+        )
         self._requeue(report.failed)
         self._mark_busy(report.busy_elsewhere)
         self._metrics.pending.set(len(self._items))
         if report.sent:
             log.info("dispatch.batch", sent=len(report.sent), busy=len(report.busy_elsewhere))
 
-    async def _flush_removals(self) -> None:
-        """Record dispatch facts, then drop the queue rows of finished targets: in that order,
-        so a row never disappears before the fact that says its target was dispatched."""
+    async def _record(self) -> None:
+        """Record dispatch facts (a cheap batch insert, soon after the acknowledgement: a crash
+        before it re-sends those targets), then let their queue rows go: a row never disappears
+        before the fact that says its target was dispatched."""
         facts, self._to_record = self._to_record, []
-        keys, self._to_remove = self._to_remove, []
+        if not facts:
+            return
         try:
-            if facts:
-                await self._handler.record(facts)
+            await self._handler.record(facts)
         except Exception:
             self._to_record.extend(facts)
-            self._to_remove.extend(keys)
             raise
+        self._to_remove.extend(str(f["_id"]) for f in facts)
+
+    async def _flush_removals(self) -> None:
+        """Delete queue rows of finished targets (a scan on FerretDB, so less often)."""
+        keys, self._to_remove = self._to_remove, []
         try:
             if keys:
                 await self._store.remove_pending(keys)
