@@ -40,11 +40,11 @@ def run(cfg: StackConfig, say: Callable[[str], None], *, timeout_s: float = 120.
     keys = StackSecrets.load_or_create(cfg.run_dir)
     auth, scheduler = url(cfg, "auth-service"), url(cfg, "scheduler")
     with httpx.Client(timeout=30.0) as http:
-        demo = _business(http, cfg.run_dir / "demo.json", auth, keys.admin_token, say)
+        demo = ensure_business(http, cfg.run_dir / "demo.json", auth, keys.admin_token, say)
         # The sandbox keeps its accounts in memory, so every start connects them again (the same
         # account reconnected keeps its integration id).
         for provider in PROVIDERS:
-            demo.integrations[provider] = _connect(http, auth, demo.api_key, provider)
+            demo.integrations[provider] = connect(http, auth, demo.api_key, provider)
             say(f"connected {provider}: integration {demo.integrations[provider]}")
         (cfg.run_dir / "demo.json").write_text(json.dumps(demo.__dict__, indent=2))
         post = _post(http, scheduler, demo, url(cfg, "platform-sandbox"))
@@ -61,7 +61,7 @@ def run(cfg: StackConfig, say: Callable[[str], None], *, timeout_s: float = 120.
     return demo
 
 
-def _business(
+def ensure_business(
     http: httpx.Client, path: Path, auth: str, admin: str, say: Callable[[str], None]
 ) -> Demo:
     if path.exists():
@@ -88,7 +88,7 @@ def _business(
     return Demo(business_id=business["business_id"], api_key=key["key"])
 
 
-def _connect(http: httpx.Client, auth: str, api_key: str, provider: str) -> str:
+def connect(http: httpx.Client, auth: str, api_key: str, provider: str) -> str:
     """The OAuth flow a browser would follow: connect, the platform's page, the callback."""
     start = _ok(http.get(f"{auth}/v1/oauth/{provider}/connect", headers=_bearer(api_key)))
     authorize = httpx.URL(start["authorize_url"]).copy_merge_params({"sandbox_auto_approve": "1"})
