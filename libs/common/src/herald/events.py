@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
@@ -249,6 +249,19 @@ class MessageRead(MessageStatusEvent):
     event_type = "herald.message.read.v1"
 
 
+class RecipientFlagged(TargetRef):
+    """A WhatsApp recipient the platform says cannot or must not be messaged again: the scheduler
+    marks the contact (undeliverable, or opted out) so later broadcasts skip it."""
+
+    event_type = "herald.message.recipient_flagged.v1"
+
+    recipient_id: str
+    to: str | None = Field(default=None, description="The E.164 number, when known.")
+    reason: Literal["undeliverable", "opted_out"]
+    error: FailureDetail
+    flagged_at: AwareDatetime
+
+
 class MessageFailed(MessageStatusEvent):
     event_type = "herald.message.failed.v1"
 
@@ -273,5 +286,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MessageDelivered,
         MessageRead,
         MessageFailed,
+        RecipientFlagged,
     )
 }
