@@ -160,6 +160,7 @@ async def test_a_wait_and_resume_flow_completes_through_the_tiers_without_blocki
     ("body", "headers", "code"),
     [
         (b"not json at all", {}, "not_json"),
+        (b"\xff\xfe not even UTF-8", {}, "not_json"),
         (b"{}", None, "bad_headers"),
         (b"{}", {"ce_type": "herald.post.exploded.v1"}, "unknown_type"),
         (b'{"post_id": "p"}', {}, "invalid_event"),
