@@ -17,8 +17,7 @@ import uuid
 from collections import Counter
 
 import pytest
-
-from .conftest import Connected
+from tests.conftest import Connected
 
 pytestmark = pytest.mark.e2e
 
