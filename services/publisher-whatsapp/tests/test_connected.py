@@ -9,6 +9,7 @@ import asyncio
 import json
 from collections import Counter
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -142,34 +143,27 @@ async def test_image_video_and_document_by_link_and_by_uploaded_id(env: Env, upl
     assert entries["document"]["document"]["filename"] == "menu.pdf"
 
 
-async def test_a_template_with_header_body_and_button_parameters(env: Env) -> None:
-    sb = env.sandbox
-    template = {
+def texts(*values: str) -> list[dict[str, str]]:
+    return [{"type": "text", "text": v} for v in values]
+
+
+def order_update(header: str) -> dict[str, Any]:
+    """The sandbox's demo template: image header, two body parameters, one URL button."""
+    return {
         "name": "order_update",
         "language": "en_US",
         "components": [
-            {"type": "header", "parameters": [{"type": "image", "link": sb.media("h.jpg")}]},
-            {
-                "type": "body",
-                "parameters": [
-                    {"type": "text", "text": "everyone"},
-                    {"type": "text", "text": "#0"},
-                ],
-            },
-            {
-                "type": "button",
-                "sub_type": "url",
-                "index": 0,
-                "parameters": [{"type": "text", "text": "o/0"}],
-            },
+            {"type": "header", "parameters": [{"type": "image", "link": header}]},
+            {"type": "body", "parameters": texts("everyone", "#0")},
+            {"type": "button", "sub_type": "url", "index": 0, "parameters": texts("o/0")},
         ],
     }
-    own = [
-        {
-            "type": "body",
-            "parameters": [{"type": "text", "text": "Ana"}, {"type": "text", "text": "#7"}],
-        }
-    ]
+
+
+async def test_a_template_with_header_body_and_button_parameters(env: Env) -> None:
+    sb = env.sandbox
+    template = order_update(sb.media("h.jpg"))
+    own = [{"type": "body", "parameters": texts("Ana", "#7")}]
     recipients = [person(1), person(2, components=own), person(3)]
 
     out = await run(env, whatsapp_request("tpl", recipients, template=template))
@@ -308,12 +302,7 @@ async def test_forged_and_altered_webhooks_are_rejected_and_a_replay_counts_once
             signature = meta_signature(APP_SECRET, genuine)
             unknown = status_delivery("999000999", [(message_id, "delivered", None)])
 
-            async def post(body: bytes, sig: str | None) -> int:
-                headers = {"content-type": "application/json"} | (
-                    {"x-hub-signature-256": sig} if sig else {}
-                )
-                return (await http.post(hook, content=body, headers=headers)).status_code
-
+            post = partial(post_signed, http, hook)
             before = await scrape(http, url)
             answers = {
                 "wrong signature": await post(
@@ -348,6 +337,13 @@ async def test_forged_and_altered_webhooks_are_rejected_and_a_replay_counts_once
             ("herald_whatsapp_statuses_total", ("duplicate", "true"), ("status", "delivered")): 3,
         }
     )
+
+
+async def post_signed(http: httpx.AsyncClient, hook: str, body: bytes, sig: str | None) -> int:
+    headers = {"content-type": "application/json"}
+    if sig is not None:
+        headers["x-hub-signature-256"] = sig
+    return (await http.post(hook, content=body, headers=headers)).status_code
 
 
 async def scrape(http: httpx.AsyncClient, url: str) -> Counter[tuple[Any, ...]]:

@@ -53,34 +53,26 @@ def create_app(
     """`graph`, `tokens`, `broker`, `mongo`, `names` and `media` replace what settings build."""
     registry = CollectorRegistry()
     closers: list[Closer] = []
-    if graph is None:
-        http = new_http_client(settings.graph.http, service=SERVICE)
-        closers.append(http.aclose)
-        metrics = GraphMetrics.create(registry)
-        graph = CloudGraphClient(
-            http, settings.graph, platform=Platform.WHATSAPP.value, metrics=metrics
-        )
-    if tokens is None:
-        auth_http = new_http_client(settings.auth.http, service=SERVICE)
-        closers.append(auth_http.aclose)
-        tokens = AuthServiceTokens(settings.auth.client(auth_http))
+    graph = graph or _graph(settings, registry, closers)
+    tokens = tokens or _tokens(settings, closers)
     if media is None:
         fetcher = MediaFetcher(settings.fetcher)
         closers.append(fetcher.aclose)
         media = FetcherMedia(fetcher)
     mongo = mongo or new_mongo_client(settings.mongo, app_name=f"herald-{SERVICE}")
-    db = mongo[settings.database]
-    messages, flags = MongoMessages(db), MongoContactFlags(db)
+    messages = MongoMessages(mongo[settings.database])
+    flags = MongoContactFlags(mongo[settings.database])
     observer = PrometheusObserver(WhatsAppMetrics.create(registry))
-    pace = settings.pace
-    pacer = Pacer(pace.limit, pace.target_ratio, pace.burst_ratio, observer)
-    flow = FlowSettings(send=settings.send, media=settings.media, max_wait_s=pace.max_wait_s)
-    publisher = WhatsAppPublisher(
-        GraphCloudApi(graph), messages, flags, media, pacer, observer, flow
-    )
     names = names or TopicNames(prefix=settings.topic_prefix)
     app = create_publisher_app(
-        platform=publisher,
+        platform=_publisher(
+            settings,
+            GraphCloudApi(graph),
+            messages=messages,
+            flags=flags,
+            media=media,
+            observer=observer,
+        ),
         settings=settings,
         tokens=tokens,
         broker=broker,
@@ -89,6 +81,51 @@ def create_app(
         registry=registry,
         names=names,
     )
+    _add_webhook(app, settings, names=names, messages=messages, flags=flags, observer=observer)
+    _ensure_indexes(app, messages)
+    return app
+
+
+def _graph(
+    settings: Settings, registry: CollectorRegistry, closers: list[Closer]
+) -> CloudGraphClient:
+    http = new_http_client(settings.graph.http, service=SERVICE)
+    closers.append(http.aclose)
+    metrics = GraphMetrics.create(registry)
+    return CloudGraphClient(http, settings.graph, platform=Platform.WHATSAPP.value, metrics=metrics)
+
+
+def _tokens(settings: Settings, closers: list[Closer]) -> TokenSource:
+    http = new_http_client(settings.auth.http, service=SERVICE)
+    closers.append(http.aclose)
+    return AuthServiceTokens(settings.auth.client(http))
+
+
+def _publisher(
+    settings: Settings,
+    api: GraphCloudApi,
+    *,
+    messages: MongoMessages,
+    flags: MongoContactFlags,
+    media: MediaSource,
+    observer: PrometheusObserver,
+) -> WhatsAppPublisher:
+    pace = settings.pace
+    pacer = Pacer(pace.limit, pace.target_ratio, pace.burst_ratio, observer)
+    flow = FlowSettings(send=settings.send, media=settings.media, max_wait_s=pace.max_wait_s)
+    return WhatsAppPublisher(api, messages, flags, media, pacer, observer, flow)
+
+
+def _add_webhook(
+    app: FastAPI,
+    settings: Settings,
+    *,
+    names: TopicNames,
+    messages: MongoMessages,
+    flags: MongoContactFlags,
+    observer: PrometheusObserver,
+) -> None:
+    """The status webhook, and the numbers it accepts learnt from `integration.events`."""
     sink = KafkaStatusSink(KafkaEmitter(app.state.broker, source=f"herald/{SERVICE}"), names)
     receiver = StatusReceiver(
         store=messages,
@@ -101,24 +138,17 @@ def create_app(
     )
     if not receiver.secrets:
         log.warning("whatsapp.webhook_unsigned", detail="no app secret: every delivery refused")
+    webhook = settings.webhook
     app.include_router(
-        webhook_routes.router(
-            receiver, path=settings.webhook.path, max_body_bytes=settings.webhook.max_body_bytes
-        )
+        webhook_routes.router(receiver, path=webhook.path, max_body_bytes=webhook.max_body_bytes)
     )
     directory = NumberDirectory(messages)
-    directory.register(
-        app.state.broker,
-        topic=names.integration_events,
-        group=f"{settings.topic_prefix}herald-{SERVICE}",
-    )
-    _ensure_indexes(app, messages, directory)
-    app.state.publisher, app.state.receiver = publisher, receiver
-    app.state.messages, app.state.flags = messages, flags
-    return app
+    group = f"{settings.topic_prefix}herald-{SERVICE}"
+    directory.register(app.state.broker, topic=names.integration_events, group=group)
+    app.state.receiver, app.state.directory = receiver, directory
 
 
-def _ensure_indexes(app: FastAPI, messages: MongoMessages, directory: NumberDirectory) -> None:
+def _ensure_indexes(app: FastAPI, messages: MongoMessages) -> None:
     inner = app.router.lifespan_context
 
     @asynccontextmanager
@@ -128,6 +158,6 @@ def _ensure_indexes(app: FastAPI, messages: MongoMessages, directory: NumberDire
             try:
                 yield state
             finally:
-                directory.close()
+                app.state.directory.close()
 
     app.router.lifespan_context = lifespan

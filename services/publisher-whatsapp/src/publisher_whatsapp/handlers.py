@@ -75,16 +75,7 @@ class WhatsAppPublisher:
     ) -> Outcome:
         phone = credentials.account.get("phone_number_id") or credentials.account_id
         await self._remember(phone, request)
-        progress = Progress.from_data(checkpoint.data)
-        marked: asyncio.Task[None] | None = None
-        if checkpoint.step is None:
-            # First handling: nothing can be in the log yet. The checkpoint is marked before any
-            # message is logged (sends wait for their log write), so a redelivery reads the log.
-            marked = asyncio.create_task(checkpoint.save(SENDING, **progress.to_data()))
-        else:
-            for rid, message_id in (await self.log.sent_for(request.target_id)).items():
-                if not progress.settled(rid):
-                    progress.accept(rid, message_id)
+        progress, marked = await self._resume(request, checkpoint)
         token = credentials.access_token
         media = self.settings.media
         needed = uploads(request, mode=media.upload, private_origins=media.private_origins)
@@ -111,6 +102,20 @@ class WhatsAppPublisher:
         if not isinstance(outcome, Published):
             await run.save()
         return outcome
+
+    async def _resume(
+        self, request: PostRequested, checkpoint: Checkpoint
+    ) -> tuple[Progress, asyncio.Task[None] | None]:
+        """The batch's progress, and the write marking a first handling (still under way)."""
+        progress = Progress.from_data(checkpoint.data)
+        if checkpoint.step is None:
+            # First handling: nothing can be in the log yet. The checkpoint is marked before any
+            # message is logged (sends wait for their log write), so a redelivery reads the log.
+            return progress, asyncio.create_task(checkpoint.save(SENDING, **progress.to_data()))
+        for rid, message_id in (await self.log.sent_for(request.target_id)).items():
+            if not progress.settled(rid):
+                progress.accept(rid, message_id)
+        return progress, None
 
     async def _remember(self, phone: str, request: PostRequested) -> None:
         if phone not in self._numbers:

@@ -21,18 +21,19 @@ class WhatsAppMetrics:
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> WhatsAppMetrics:
+        def counter(name: str, doc: str, labels: list[str]) -> Counter:
+            return Counter(name, doc, labels, registry=registry)
+
         return cls(
-            messages=Counter(
+            messages=counter(
                 "herald_whatsapp_messages_total",
                 "Messages by outcome (accepted, failed, deferred, retried) and platform code.",
                 ["outcome", "code"],
-                registry=registry,
             ),
-            throttles=Counter(
+            throttles=counter(
                 "herald_whatsapp_throttles_total",
                 "Throttling answers by code (130429 throughput, 131056 pair rate, ...).",
                 ["code"],
-                registry=registry,
             ),
             pace_wait=Histogram(
                 "herald_whatsapp_pace_wait_seconds",
@@ -47,24 +48,21 @@ class WhatsAppMetrics:
                 buckets=(0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0, 1.05, 1.25),
                 registry=registry,
             ),
-            webhook_rejected=Counter(
+            webhook_rejected=counter(
                 "herald_webhook_rejected_total",
                 "Webhook deliveries refused, by reason (missing_signature, bad_signature, "
                 "unreadable, unknown_number, too_large, handshake).",
                 ["platform", "reason"],
-                registry=registry,
             ),
-            statuses=Counter(
+            statuses=counter(
                 "herald_whatsapp_statuses_total",
                 "Status webhooks by status, and whether they were duplicates.",
                 ["status", "duplicate"],
-                registry=registry,
             ),
-            unknown_statuses=Counter(
+            unknown_statuses=counter(
                 "herald_whatsapp_unknown_statuses_total",
                 "Statuses of message ids not in the log (retried: refused for redelivery).",
                 ["retried"],
-                registry=registry,
             ),
         )
 
