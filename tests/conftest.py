@@ -65,7 +65,7 @@ def _free_offset(base: StackConfig) -> int:
     pytest.fail("no free range of service ports found")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def connected(
     infra: InfraEndpoints, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Connected]:
