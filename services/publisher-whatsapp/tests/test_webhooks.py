@@ -267,3 +267,13 @@ async def test_an_old_status_of_an_unknown_message_is_dropped(hook: Hook) -> Non
     assert response.status_code == 200
     assert hook.sink.events == []
     assert hook.observer.unknown == {False: 1}
+
+
+async def test_a_status_repeated_inside_one_delivery_is_one_event(hook: Hook) -> None:
+    hook.sent("wamid.1")
+    body = status_delivery(PHONE, [("wamid.1", "read", None), ("wamid.1", "read", None)])
+
+    response = await hook.post(body)
+
+    assert response.status_code == 200
+    assert len(hook.sink.events) == 1

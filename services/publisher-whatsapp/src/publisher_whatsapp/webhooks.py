@@ -135,7 +135,9 @@ class StatusReceiver:
             statuses = [_status(s) for c in changes for s in c["value"].get("statuses", [])]
         except (ValueError, TypeError, KeyError, AttributeError):
             self._reject(400, "unreadable")
-        return numbers, [s for s in statuses if s is not None]
+        # The same (message, status) twice in one delivery is one status.
+        unique = {(s.message_id, s.status): s for s in statuses if s is not None}
+        return numbers, list(unique.values())
 
     async def _one(self, status: Status, sent: SentMessage | None) -> str:
         if sent is None:
