@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from pymongo import AsyncMongoClient
 
 from auth_service.app import create_app
 from auth_service.settings import Settings
+from herald.mongo import Document
 from herald.settings import KafkaSettings, MongoSettings
 
 pytestmark = pytest.mark.unit
@@ -20,8 +22,10 @@ def _settings() -> Settings:
     )
 
 
-async def test_alive_but_not_ready_without_kafka_and_mongo() -> None:
-    app = create_app(_settings())
+async def test_alive_but_not_ready_without_kafka_and_mongo(
+    unreachable_mongo: AsyncMongoClient[Document],
+) -> None:
+    app = create_app(_settings(), mongo=unreachable_mongo)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
         health = await client.get("/healthz")

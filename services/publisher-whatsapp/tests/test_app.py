@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from pymongo import AsyncMongoClient
 
+from herald.mongo import Document
 from herald.settings import ConfigurationError, KafkaSettings, MongoSettings, load_settings
 from publisher_whatsapp.app import create_app
 from publisher_whatsapp.settings import Settings
@@ -24,8 +26,10 @@ def _settings(**values: object) -> Settings:
     )
 
 
-async def test_alive_but_not_ready_without_kafka_and_mongo() -> None:
-    app = create_app(_settings())
+async def test_alive_but_not_ready_without_kafka_and_mongo(
+    unreachable_mongo: AsyncMongoClient[Document],
+) -> None:
+    app = create_app(_settings(), mongo=unreachable_mongo)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
         health = await client.get("/healthz")

@@ -108,6 +108,19 @@ async def mongo_db(
         await mongo_client.drop_database(name)
 
 
+@pytest.fixture
+async def unreachable_mongo() -> AsyncIterator[AsyncMongoClient[Document]]:
+    """A client of a MongoDB that is not there (port 9), closed after the test: for unit tests of
+    apps that are built but never started, whose readiness must say MongoDB does not answer."""
+    client: AsyncMongoClient[Document] = AsyncMongoClient(
+        "mongodb://127.0.0.1:9/", serverSelectionTimeoutMS=200
+    )
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
 NewTopicFactory = Callable[..., Awaitable[str]]
 
 
