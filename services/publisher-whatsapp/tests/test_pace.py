@@ -132,3 +132,63 @@ async def test_the_rate_of_each_full_second_is_reported_as_a_share_of_the_limit(
 
     assert observer.rates == pytest.approx([0.8, 0.8, 0.8])  # the fourth second is not over
     assert len(observer.waits) == 25
+
+
+class StallingTime:
+    """Virtual time for concurrent waiters: sleepers wake in order, except that once the clock
+    passes `stall_at` the process is "busy" for `stall_s` and every sleeper due meanwhile wakes
+    late, all at once."""
+
+    def __init__(self, stall_at: float, stall_s: float) -> None:
+        self.now = 0.0
+        self.stall_at, self.stall_s = stall_at, stall_s
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = 0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._seq += 1
+        self._sleepers.append((self.now + seconds, self._seq, future))
+        await future
+
+    async def drive(self, until: float) -> None:
+        while self.now < until:
+            for _ in range(20):
+                await asyncio.sleep(0)
+            if not self._sleepers:
+                continue
+            self._sleepers.sort(key=lambda s: (s[0], s[1]))
+            wake = self._sleepers[0][0]
+            if self.now < self.stall_at <= wake:
+                wake += self.stall_s
+            self.now = max(self.now, wake)
+            due = [s for s in self._sleepers if s[0] <= self.now]
+            self._sleepers = [s for s in self._sleepers if s[0] > self.now]
+            for _, _, future in due:
+                future.set_result(None)
+
+
+async def test_waiters_that_wake_late_do_not_send_the_missed_slots_at_once() -> None:
+    time = StallingTime(stall_at=1.0, stall_s=0.4)
+    limit = 50.0
+    pacer = Pacer(lambda _: limit, 0.97, 0.02, clock=time.clock, wall=time.clock, sleep=time.sleep)
+    starts: list[float] = []
+
+    async def sender() -> None:
+        while time.now < 3.0:
+            if await pacer.acquire("n1", max_wait_s=5.0):
+                starts.append(time.now)
+
+    senders = [asyncio.create_task(sender()) for _ in range(8)]
+    await time.drive(until=3.0)
+    for task in senders:
+        task.cancel()
+    await asyncio.gather(*senders, return_exceptions=True)
+
+    starts.sort()
+    busiest = max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts)
+    assert busiest <= limit - 1
+    assert len([t for t in starts if 1.0 <= t < 1.4]) <= 1  # nothing sent while busy but one

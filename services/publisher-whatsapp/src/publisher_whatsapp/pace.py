@@ -1,10 +1,11 @@
 """Pacing per phone number: a token bucket in its GCRA form (ADR 0007, WhatsApp batches and pace).
 
-Each number has a theoretical arrival time `tat`; a send reserves the slot `max(tat, now)` and
-moves `tat` on by one interval (1 / rate). A slot more than `tolerance` ahead of now is waited
-for; the tolerance is the bucket's depth, so an idle number may send `burst` messages at once and
-never catches up on time it did not use. Reservations are taken in call order, so concurrent
-sends of one number share its rate fairly and never exceed it.
+Each number has a theoretical arrival time `tat`; a send takes the slot `max(tat, now)` and moves
+`tat` on by one interval (1 / rate). A slot more than `tolerance` ahead of now is waited for; the
+tolerance is the bucket's depth, so an idle number may send `burst` messages at once and never
+catches up on time it did not use. A slot is taken when it is due, not reserved while waiting,
+so a process that was busy for a while does not send the slots it missed in a burst; concurrent
+sends of one number share its rate and never exceed it.
 
 The rate is `target_ratio` of the number's throughput and the depth `burst_ratio` of it (at least
 one message): in any one-second window at most rate + depth messages start, at least one below
@@ -46,6 +47,10 @@ class Gcra:
             return None
         self.tat = slot + self.interval_s
         return max(wait, 0.0)
+
+    def due_in(self, now: float) -> float:
+        """Seconds until a slot can be taken."""
+        return max(max(self.tat, now) - self.tolerance_s - now, 0.0)
 
     def pause(self, now: float, seconds: float) -> None:
         """No slot before `now + seconds`."""
@@ -89,15 +94,22 @@ class Pacer:
         return found
 
     async def acquire(self, phone_number_id: str, max_wait_s: float) -> bool:
-        """Wait for this number's next slot; False (nothing taken) when it is too far off."""
-        number = self._number(phone_number_id)
-        wait = number.bucket.reserve(self.clock(), max_wait_s)
-        if wait is None:
-            return False
-        if wait > 0:
-            await self.sleep(wait)
+        """Take this number's next slot at the moment it is due; False (nothing taken) when it
+        is more than `max_wait_s` off. A slot is taken only when due, never reserved ahead, so
+        waiters that wake late (a busy process) find the slots that passed gone instead of
+        sending them all at once."""
+        began = now = self.clock()
+        while True:
+            number = self._number(phone_number_id)
+            if number.bucket.reserve(now, max_wait_s=0.0) is not None:
+                break
+            due = number.bucket.due_in(now)
+            if now - began + due > max_wait_s:
+                return False
+            await self.sleep(due)
+            now = self.clock()
         if self.observer is not None:
-            self.observer.waited(wait)
+            self.observer.waited(now - began)
         self._count(number)
         return True
 
