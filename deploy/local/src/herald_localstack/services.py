@@ -17,6 +17,8 @@ from herald_localstack.process import Managed, port_taken, processes_with_env, t
 from herald_localstack.secrets import StackSecrets
 
 RUN_MARKER = "HERALD_STACK_RUN"
+# The sandbox's TikTok app secret (its default, and auth-service's): it signs TikTok webhooks.
+SANDBOX_TIKTOK_CLIENT_SECRET = "sandbox-tiktok-client-secret"  # noqa: S105 - a sandbox default
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ def wiring(cfg: StackConfig, keys: StackSecrets) -> dict[str, str]:
         "HERALD_SANDBOX_WEBHOOKS__WHATSAPP_URL": whatsapp_hook,
         "HERALD_SANDBOX_WEBHOOKS__TIKTOK_URL": f"{url(cfg, 'publisher-tiktok')}/webhooks/tiktok",
         "HERALD_PUBLISHER_TIKTOK_TIKTOK__BASE_URL": f"{sandbox}/open.tiktokapis.com",
+        "HERALD_PUBLISHER_TIKTOK_TIKTOK__CLIENT_SECRET": SANDBOX_TIKTOK_CLIENT_SECRET,
         "HERALD_PUBLISHER_TIKTOK_FETCHER__ALLOWED_ORIGINS": json.dumps([sandbox]),
         "HERALD_PUBLISHER_WHATSAPP_FETCHER__ALLOWED_ORIGINS": json.dumps([sandbox]),
         "HERALD_PUBLISHER_WHATSAPP_WEBHOOK__VERIFY_TOKEN": keys.whatsapp_verify_token,

@@ -1,0 +1,33 @@
+"""The local stack's wiring: what one service sends, the other accepts."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from herald_localstack import services
+from herald_localstack.config import StackConfig
+from herald_localstack.secrets import StackSecrets
+from platform_sandbox.settings import Settings as SandboxSettings
+from publisher_tiktok.settings import Settings as TikTokPublisherSettings
+
+pytestmark = pytest.mark.unit
+
+
+def test_the_tiktok_publisher_verifies_the_webhooks_the_sandbox_signs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = dataclasses.replace(StackConfig.from_env(), run_dir=tmp_path)
+    for name, value in services.wiring(cfg, StackSecrets.load_or_create(tmp_path)).items():
+        monkeypatch.setenv(name, value)
+
+    publisher = TikTokPublisherSettings().tiktok.client_secret.get_secret_value()
+    sandbox = SandboxSettings().tiktok.client_secret.get_secret_value()
+
+    assert publisher == sandbox != ""
+    assert (
+        SandboxSettings().webhooks.tiktok_url
+        == f"{services.url(cfg, 'publisher-tiktok')}/webhooks/tiktok"
+    )
