@@ -142,6 +142,7 @@ def create_app(
         names=TopicNames(prefix=settings.topic_prefix),
         clock=clock,
         lease_s=settings.dispatch.claim_lease_s,
+        limits=settings.rules.limits(),
     )
     runtime = _runtime(settings, infra=infra, stores=stores, deps=deps, metrics=metrics, http=http)
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from dataclasses import replace
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings
 
+from herald.rules import DEFAULT_LIMITS, Limits
 from herald.settings import (
     HttpServerSettings,
     KafkaSettings,
@@ -74,6 +76,25 @@ class CampaignSettings(BaseModel):
     enabled: bool = True
 
 
+class ContentRuleSettings(BaseModel):
+    """Where submissions may be looser than a platform's own rules (herald.rules): for the
+    sandbox of tests and the demo, which serves media over http only."""
+
+    model_config = {"extra": "forbid"}
+
+    tiktok_photo_url_schemes: list[str] = Field(
+        default_factory=lambda: ["https"],
+        description="TikTok pulls photos over https only; the sandbox serves http. Keep it equal "
+        "to publisher-tiktok's TIKTOK__PHOTO_URL_SCHEMES.",
+    )
+
+    def limits(self) -> Limits:
+        schemes = tuple(self.tiktok_photo_url_schemes)
+        return replace(
+            DEFAULT_LIMITS, tiktok=replace(DEFAULT_LIMITS.tiktok, photo_url_schemes=schemes)
+        )
+
+
 def default_instance() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
@@ -97,6 +118,7 @@ class Settings(BaseSettings):
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     auth: AuthServiceSettings = Field(default_factory=AuthServiceSettings)
     campaigns: CampaignSettings = Field(default_factory=CampaignSettings)
+    rules: ContentRuleSettings = Field(default_factory=ContentRuleSettings)
     metrics_refresh_s: float = Field(
         default=30.0, gt=0, description="How often the targets-by-state gauge is recomputed."
     )

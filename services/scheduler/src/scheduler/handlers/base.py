@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from herald.emitter import EventEmitter
+from herald.rules import DEFAULT_LIMITS, Limits
 from herald.topics import TopicNames
 from scheduler.domain import TargetState, dispatch_id, effective_state, post_status
 from scheduler.errors import NotFound
@@ -42,6 +43,8 @@ class Deps:
     lease_s: float = 30.0  # how long a dispatch claim holds before another may take it over
     # Tells this replica's dispatcher about new work at once; other replicas find it by polling.
     notify: Callable[[Sequence[PendingItem]], None] = field(default=_ignore)
+    # The content rules submissions are checked against (settings may loosen them for tests).
+    limits: Limits = DEFAULT_LIMITS
 
 
 async def owned_post(deps: Deps, business_id: str, post_id: str) -> Doc:

@@ -55,7 +55,7 @@ async def submit(
 
 async def validate(deps: Deps, submission: PostSubmitted, now: datetime) -> DueTime:
     """The due time, or `Rejected` with every content, schedule and integration violation."""
-    violations = list(check_submission(submission))
+    violations = list(check_submission(submission, limits=deps.limits))
     due = resolve_schedule(submission.schedule, now)
     if isinstance(due, list):
         violations.extend(due)
