@@ -73,6 +73,16 @@ def test_the_openapi_document_covers_every_route() -> None:
         ("GET", "/v1/campaigns"),
         ("GET", "/v1/campaigns/{campaign_id}"),
         ("POST", "/v1/campaigns/{campaign_id}/end"),
+        ("GET", "/v1/posts/{post_id}/recipients"),
+        ("POST", "/v1/audiences"),
+        ("GET", "/v1/audiences"),
+        ("GET", "/v1/audiences/{audience_id}"),
+        ("DELETE", "/v1/audiences/{audience_id}"),
+        ("POST", "/v1/audiences/{audience_id}/contacts"),
+        ("GET", "/v1/audiences/{audience_id}/contacts"),
+        ("DELETE", "/v1/audiences/{audience_id}/contacts/{contact_id}"),
+        ("POST", "/v1/audiences/{audience_id}/imports"),
+        ("POST", "/v1/opt-outs"),
     }
     for path, item in document["paths"].items():
         for method, operation in item.items():

@@ -26,13 +26,16 @@ from herald.infra import Infra
 from herald.mongo import Document
 from herald.service import add_operational_routes
 from herald.topics import TopicNames
+from scheduler.adapters.audiences import MongoAudiences
 from scheduler.adapters.auth import AuthServiceIntegrations, AuthServiceKeys
 from scheduler.adapters.campaigns import MongoCampaigns
 from scheduler.adapters.dispatch import MongoDispatch, MongoIntegrations
 from scheduler.adapters.posts import MongoPosts
-from scheduler.api import campaigns, posts
+from scheduler.adapters.recipients import MongoRecipients
+from scheduler.api import audiences, campaigns, posts
 from scheduler.api.common import install_error_handlers, install_request_metrics
 from scheduler.dispatcher import Dispatcher
+from scheduler.expander import Expander
 from scheduler.handlers.base import Deps, utcnow
 from scheduler.handlers.campaigns import run_pass
 from scheduler.handlers.dispatch import DispatchHandler
@@ -51,16 +54,27 @@ class Stores:
     dispatch: MongoDispatch
     view: MongoIntegrations
     campaigns: MongoCampaigns
+    audiences: MongoAudiences
+    recipients: MongoRecipients
 
     async def ensure_indexes(self) -> None:
         await self.posts.ensure_indexes()
         await self.dispatch.ensure_indexes()
         await self.campaigns.ensure_indexes()
+        await self.audiences.ensure_indexes()
+        await self.recipients.ensure_indexes()
 
 
 def build_stores(mongo: AsyncMongoClient[Document], database: str) -> Stores:
     db = mongo[database]
-    return Stores(MongoPosts(db), MongoDispatch(db), MongoIntegrations(db), MongoCampaigns(db))
+    return Stores(
+        MongoPosts(db),
+        MongoDispatch(db),
+        MongoIntegrations(db),
+        MongoCampaigns(db),
+        MongoAudiences(db),
+        MongoRecipients(db),
+    )
 
 
 def auth_ports(settings: Settings) -> tuple[ApiKeys, Integrations, httpx.AsyncClient]:
@@ -81,10 +95,12 @@ class Runtime:
     infra: Infra
     stores: Stores
     dispatcher: Dispatcher
+    expander: Expander
     subscribers: Subscribers
     loops: list[Callable[[], Coroutine[Any, Any, None]]]
     http: httpx.AsyncClient | None
     dispatch_enabled: bool
+    expand_enabled: bool
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -93,12 +109,15 @@ class Runtime:
         await self.infra.start_broker()
         if self.dispatch_enabled:
             self.dispatcher.start()
+        if self.expand_enabled:
+            self.expander.start()
         self.tasks = [asyncio.create_task(loop()) for loop in self.loops]
 
     async def stop(self) -> None:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.expander.stop()
         await self.dispatcher.stop()
         self.subscribers.close()
         await self.infra.broker.stop()
@@ -138,10 +157,13 @@ def create_app(
         view=stores.view,
         integrations=integrations,
         campaigns=stores.campaigns,
+        audiences=stores.audiences,
+        recipients=stores.recipients,
         emitter=emitter or KafkaEmitter(infra.broker, source=f"herald/{SERVICE}"),
         names=TopicNames(prefix=settings.topic_prefix),
         clock=clock,
         lease_s=settings.dispatch.claim_lease_s,
+        batch_size=settings.broadcasts.batch_size,
         limits=settings.rules.limits(),
     )
     runtime = _runtime(settings, infra=infra, stores=stores, deps=deps, metrics=metrics, http=http)
@@ -168,7 +190,10 @@ def create_app(
     install_request_metrics(app, metrics)
     app.include_router(posts.router)
     app.include_router(campaigns.router)
+    app.include_router(audiences.router)
+    app.include_router(audiences.opt_outs)
     app.state.deps = deps
+    app.state.audience_settings = settings.audiences
     app.state.api_keys = api_keys
     app.state.dispatcher = runtime.dispatcher
     app.state.metrics = metrics
@@ -190,6 +215,9 @@ def _runtime(
     dispatcher = Dispatcher(handler, stores.dispatch, metrics, settings.dispatch, clock=deps.clock)
     if settings.dispatch.enabled:
         deps.notify = dispatcher.notify
+    expander = Expander(deps, metrics, settings.broadcasts, owner=settings.instance_id)
+    if settings.broadcasts.enabled:
+        deps.notify_broadcast = expander.notify
     subscribers = Subscribers(deps, metrics)
     subscribers.register(infra.broker, group=f"{settings.topic_prefix}herald-{SERVICE}")
     loops: list[Callable[[], Coroutine[Any, Any, None]]] = [
@@ -197,7 +225,17 @@ def _runtime(
     ]
     if settings.campaigns.enabled:
         loops.append(lambda: _campaign_loop(deps, settings, metrics))
-    return Runtime(infra, stores, dispatcher, subscribers, loops, http, settings.dispatch.enabled)
+    return Runtime(
+        infra,
+        stores,
+        dispatcher,
+        expander,
+        subscribers,
+        loops,
+        http,
+        settings.dispatch.enabled,
+        settings.broadcasts.enabled,
+    )
 
 
 def _dispatcher_check(dispatcher: Dispatcher) -> Callable[[], Awaitable[None]]:
@@ -214,6 +252,7 @@ async def _refresh_gauge(stores: Stores, metrics: SchedulerMetrics, every_s: flo
         try:
             counts = await stores.posts.count_by_state()
             waiting = await stores.dispatch.count_pending()
+            waiting += await stores.recipients.count_queue()
         except Exception:  # a gauge may lag; the service must not stop for it
             log.warning("metrics.refresh_failed", exc_info=True)
         else:

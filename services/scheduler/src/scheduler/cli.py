@@ -48,9 +48,12 @@ async def process_campaigns(settings: Settings) -> PassReport:
             view=stores.view,
             integrations=integrations,
             campaigns=stores.campaigns,
+            audiences=stores.audiences,
+            recipients=stores.recipients,
             emitter=NoEmitter(),
             names=TopicNames(prefix=settings.topic_prefix),
             lease_s=settings.dispatch.claim_lease_s,
+            batch_size=settings.broadcasts.batch_size,
         )
         return await run_pass(
             deps,

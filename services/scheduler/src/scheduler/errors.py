@@ -40,3 +40,13 @@ class Rejected(SchedulerError):
     def __init__(self, violations: list[Violation], message: str | None = None) -> None:
         super().__init__(message or f"{len(violations)} problem(s) with the request")
         self.violations = violations
+
+
+class TooLarge(SchedulerError):
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedMediaType(SchedulerError):
+    status = 415
+    code = "unsupported_media_type"

@@ -23,6 +23,11 @@ class SchedulerMetrics:
     api_seconds: Histogram
     put_back: Counter
     campaign_posts: Counter
+    broadcast_recipients: Counter
+    expansions: Counter
+    import_rows: Counter
+    import_rejects: Counter
+    statuses: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> SchedulerMetrics:
@@ -96,5 +101,36 @@ class SchedulerMetrics:
                 "Posts of recurring campaigns by outcome "
                 "(created, existing, rejected, skipped_late).",
                 ["outcome"],
+            ),
+            broadcast_recipients=counter(
+                "broadcast_recipients_total",
+                "Recipients of WhatsApp posts as they reach a state: at expansion (queued, "
+                "skipped, excluded_<reason>), by a batch's result (accepted, failed, skipped) "
+                "and by delivery status (sent, delivered, read, undelivered). Each once.",
+                ["state"],
+            ),
+            expansions=counter(
+                "broadcast_expansions_total",
+                "Broadcasts expanded into batches, by outcome (expanded, no_recipients, "
+                "audience_missing, gone, cancelled, interrupted, failed).",
+                ["outcome"],
+            ),
+            import_rows=counter(
+                "import_rows_total",
+                "Rows of contact imports, by outcome (imported, rejected).",
+                ["outcome"],
+            ),
+            import_rejects=counter(
+                "import_rejects_total",
+                "Problems found in rows of contact imports, by reason (invalid_phone, "
+                "missing_opt_in, duplicate, unknown_column, ...).",
+                ["reason"],
+            ),
+            statuses=counter(
+                "statuses_total",
+                "message.status events consumed, by event (sent, delivered, read, failed, "
+                "recipient_flagged) and effect (recorded, duplicate, flagged, known, "
+                "no_number, undecodable).",
+                ["event", "effect"],
             ),
         )

@@ -76,6 +76,34 @@ class CampaignSettings(BaseModel):
     enabled: bool = True
 
 
+class BroadcastSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    batch_size: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="Recipients per post.requested.whatsapp of a broadcast (N); at most the "
+        "publisher's send.max_recipients.",
+    )
+    poll_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How often broadcasts due for expansion are looked for.",
+    )
+    enabled: bool = Field(default=True, description="Off: this replica expands no broadcasts.")
+
+
+class AudienceSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    import_max_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="Largest import body accepted."
+    )
+    import_max_rows: int = Field(default=100_000, ge=1, description="Most rows in one import.")
+
+
 class ContentRuleSettings(BaseModel):
     """Where submissions may be looser than a platform's own rules (herald.rules): for the
     sandbox of tests and the demo, which serves media over http only."""
@@ -119,6 +147,8 @@ class Settings(BaseSettings):
     auth: AuthServiceSettings = Field(default_factory=AuthServiceSettings)
     campaigns: CampaignSettings = Field(default_factory=CampaignSettings)
     rules: ContentRuleSettings = Field(default_factory=ContentRuleSettings)
+    broadcasts: BroadcastSettings = Field(default_factory=BroadcastSettings)
+    audiences: AudienceSettings = Field(default_factory=AudienceSettings)
     metrics_refresh_s: float = Field(
         default=30.0, gt=0, description="How often the targets-by-state gauge is recomputed."
     )

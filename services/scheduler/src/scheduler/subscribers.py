@@ -1,5 +1,5 @@
 """Transport: the scheduler's Kafka subscribers (`post.submitted`, `post.results`,
-`integration.events`).
+`integration.events`, `message.status`).
 
 Offsets are committed per record and only after the work is durable (the post stored, the
 rejection stored and emitted, the result recorded). An unexpected error (MongoDB, auth-service or
@@ -28,16 +28,22 @@ from herald.events import (
     IntegrationEvent,
     IntegrationExpired,
     IntegrationRefreshed,
+    MessageDelivered,
+    MessageFailed,
+    MessageRead,
+    MessageSent,
     PostFailed,
     PostPublished,
     PostRejected,
     PostRetryScheduled,
     PostSubmitted,
+    RecipientFlagged,
     Violation,
 )
 from scheduler.errors import Conflict, Rejected
 from scheduler.handlers.base import Deps
 from scheduler.handlers.lifecycle import record_integration, record_result
+from scheduler.handlers.recipients import record_flag, record_outcomes, record_status
 from scheduler.handlers.submit import submit
 from scheduler.metrics import SchedulerMetrics
 
@@ -51,6 +57,7 @@ INTEGRATIONS = (
     IntegrationExpired,
     IntegrationDisconnected,
 )
+STATUSES = (MessageSent, MessageDelivered, MessageRead, MessageFailed, RecipientFlagged)
 
 Work = Callable[[KafkaMessage, Any, dict[str, str]], Awaitable[None]]
 
@@ -75,6 +82,7 @@ class Subscribers:
             (names.post_submitted, "submitted", self._on_post_submitted),
             (names.post_results, "results", self._on_post_result),
             (names.integration_events, "integrations", self._on_integration_event),
+            (names.message_status, "statuses", self._on_message_status),
         ]
         for topic, stage, work in routes:
             subscriber = broker.subscriber(
@@ -204,6 +212,9 @@ class Subscribers:
             )
             self._metrics.results.labels(result.event_type, effect).inc()
             log.info("result.recorded", event_type=result.event_type, effect=effect)
+        if isinstance(result, PostPublished | PostFailed) and effect != "unknown_target":
+            for outcome in await record_outcomes(self._deps, result, occurred_at=occurred):
+                self._metrics.broadcast_recipients.labels(outcome).inc()
         await commit(msg, record)
 
     async def _on_integration_event(
@@ -220,3 +231,43 @@ class Subscribers:
         newer = await record_integration(self._deps, event)
         log.info("integration.observed", status=event.status.value, applied=newer)
         await commit(msg, record)
+
+    async def _on_message_status(
+        self, msg: KafkaMessage, record: Any, headers: dict[str, str]
+    ) -> None:
+        """A delivery status or a flagged number; one that cannot be read is kept with its body
+        and headers (`rejections`), never skipped unseen."""
+        try:
+            envelope = await self._decode(record, headers, expect=STATUSES)
+        except InvalidEvent as invalid:
+            log.warning("status.undecodable", code=invalid.code, reason=invalid.reason)
+            violation = Violation(path="(event)", message=invalid.reason, code=invalid.code)
+            await self._keep(record, headers, violation)
+            self._metrics.statuses.labels("undecodable", invalid.code).inc()
+            await commit(msg, record)
+            return
+        event = envelope.event
+        if isinstance(event, RecipientFlagged):
+            effect = await record_flag(self._deps, event)
+            self._metrics.statuses.labels("recipient_flagged", effect).inc()
+        else:
+            assert isinstance(event, MessageSent | MessageDelivered | MessageRead | MessageFailed)
+            status, new = await record_status(self._deps, event)
+            self._metrics.statuses.labels(status, "recorded" if new else "duplicate").inc()
+            if new:
+                state = "undelivered" if status == "failed" else status
+                self._metrics.broadcast_recipients.labels(state).inc()
+        await commit(msg, record)
+
+    async def _keep(self, record: Any, headers: dict[str, str], violation: Violation) -> None:
+        await self._deps.posts.add_rejection(
+            {
+                "_id": f"{record.topic}:{record.partition}:{record.offset}",
+                "business_id": headers.get("ce_businessid"),
+                "source_event_id": headers.get("ce_id"),
+                "violations": [violation.model_dump()],
+                "body_base64": base64.b64encode(record.value or b"").decode(),
+                "headers": headers,
+                "rejected_at": self._deps.clock(),
+            }
+        )

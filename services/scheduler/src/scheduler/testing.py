@@ -145,7 +145,12 @@ class SchedulerEnv:
 
 
 def topic_specs(names: TopicNames, platforms: Iterable[Platform] = PLATFORMS) -> list[TopicSpec]:
-    base = [names.post_submitted, names.post_results, names.integration_events]
+    base = [
+        names.post_submitted,
+        names.post_results,
+        names.integration_events,
+        names.message_status,
+    ]
     return [TopicSpec(n, 2) for n in [*base, *(names.requested(p) for p in platforms)]]
 
 
@@ -250,6 +255,8 @@ async def seed(
         view=stores.view,
         integrations=env.integrations,
         campaigns=stores.campaigns,
+        audiences=stores.audiences,
+        recipients=stores.recipients,
         emitter=RecordingEmitter(),
         names=env.names,
     )

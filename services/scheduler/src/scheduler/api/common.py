@@ -30,6 +30,8 @@ DESCRIBED = {
     403: "The key lacks the scope this route needs",
     404: "Not found (or not this business's)",
     409: "The request conflicts with the post's state or an earlier use of the key",
+    413: "The body is larger than this route accepts",
+    415: "The body's media type is not one this route reads",
     422: "Invalid input; every violation names its field path",
     503: "auth-service did not answer; try again",
 }

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Response
 
 from herald.events import PostSubmitted
+from scheduler.api.broadcast_schemas import RecipientItem, RecipientPage, RecipientQuery
 from scheduler.api.common import DepsDep, Reader, Writer, error_responses
 from scheduler.api.schemas import (
     Changed,
@@ -19,8 +20,9 @@ from scheduler.api.schemas import (
     PostView,
     ScheduleDraft,
 )
-from scheduler.api.views import decode_cursor, encode_cursor, post_view
-from scheduler.handlers import manage, queries
+from scheduler.api.views import decode_cursor, decode_key, encode_cursor, encode_key, post_view
+from scheduler.deliveries import mask
+from scheduler.handlers import delivery_reads, manage, queries
 from scheduler.handlers.submit import submit
 from scheduler.ports import PostFilter
 
@@ -111,6 +113,28 @@ async def get_history(
     """Everything that happened to the post, oldest first."""
     entries = await queries.history(deps, key.business_id, post_id, limit=limit)
     return History(post_id=post_id, entries=[HistoryEntry.model_validate(e) for e in entries])
+
+
+@router.get(
+    "/{post_id}/recipients",
+    response_model=RecipientPage,
+    responses=error_responses(401, 403, 404, 422, 503),
+)
+async def list_recipients(
+    post_id: PostId, deps: DepsDep, key: Reader, query: Annotated[RecipientQuery, Query()]
+) -> RecipientPage:
+    """The recipients of a WhatsApp post (a broadcast's, or those it lists), each with its
+    furthest delivery state, message id and error; numbers are masked."""
+    page = await delivery_reads.recipients_page(
+        deps,
+        key.business_id,
+        post_id,
+        after=decode_key(query.cursor),
+        limit=query.limit,
+        state=query.state,
+    )
+    items = [RecipientItem.model_validate({**vars(v), "to": mask(v.to)}) for v in page.items]
+    return RecipientPage(items=items, next_cursor=encode_key(page.next_after))
 
 
 @router.post(

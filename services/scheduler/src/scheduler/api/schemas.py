@@ -68,6 +68,23 @@ class ScheduleDraft(_Body):
     schedule: ScheduleIn | None = Field(default=None, description="Absent: the draft's own.")
 
 
+class RecipientCounts(BaseModel):
+    recipients: int = Field(description="Recipients of the post (skipped ones included).")
+    by_state: dict[str, int] = Field(description="Each recipient once, by its furthest state.")
+    sent: int = Field(description="Reached at least sent (sent, delivered or read).")
+    delivered: int = Field(description="Reached delivered or read.")
+    read: int
+    failed: int
+
+
+class BroadcastSummary(BaseModel):
+    audience_id: str | None
+    batches: int | None = Field(description="Null until the broadcast is expanded.")
+    excluded: dict[str, int] = Field(
+        description="Contacts left out at expansion: not_opted_in, opted_out, undeliverable."
+    )
+
+
 class TargetView(BaseModel):
     target_id: str
     integration_id: str
@@ -82,6 +99,16 @@ class TargetView(BaseModel):
     platform_post_id: str | None
     permalink: str | None
     published_at: AwareDatetime | None
+    role: str = Field(
+        default="target",
+        description="target; broadcast (a WhatsApp target to an audience, expanded into batches "
+        "at its due time); batch (up to N recipients of a broadcast, dispatched on its own).",
+    )
+    broadcast_target_id: str | None = Field(default=None, description="A batch's broadcast.")
+    broadcast: BroadcastSummary | None = None
+    recipients: RecipientCounts | None = Field(
+        default=None, description="WhatsApp targets with recipients (not batches): deliveries."
+    )
 
 
 class ScheduleView(BaseModel):
@@ -101,6 +128,10 @@ class PostView(BaseModel):
     campaign_id: str | None
     external_ref: str | None
     targets: list[TargetView]
+    recipients: RecipientCounts | None = Field(
+        default=None,
+        description="WhatsApp posts, on GET /v1/posts/{id} only: deliveries over all recipients.",
+    )
 
 
 class PostPage(BaseModel):

@@ -8,14 +8,24 @@ import json
 from datetime import datetime
 
 from herald.events import Violation
-from scheduler.api.schemas import CampaignView, PostView, ScheduleView, TargetView
+from scheduler.api.schemas import (
+    BroadcastSummary,
+    CampaignView,
+    PostView,
+    RecipientCounts,
+    ScheduleView,
+    TargetView,
+)
+from scheduler.deliveries import Counts
 from scheduler.errors import Rejected
+from scheduler.handlers.delivery_reads import Deliveries
 from scheduler.handlers.queries import PostWithTargets
 from scheduler.ports import Doc
 
 
 def post_view(item: PostWithTargets) -> PostView:
     post = item.post
+    total = item.deliveries.total
     return PostView.model_validate(
         {
             "post_id": post["_id"],
@@ -28,12 +38,14 @@ def post_view(item: PostWithTargets) -> PostView:
             "content": post["content"],
             "campaign_id": post.get("campaign_id"),
             "external_ref": post.get("external_ref"),
-            "targets": [target_view(t) for t in item.targets],
+            "targets": [target_view(t, post, item.deliveries) for t in item.targets],
+            "recipients": None if total is None else counts_view(total),
         }
     )
 
 
-def target_view(target: Doc) -> TargetView:
+def target_view(target: Doc, post: Doc, deliveries: Deliveries) -> TargetView:
+    counts = deliveries.by_target.get(target["_id"])
     return TargetView.model_validate(
         {
             "target_id": target["_id"],
@@ -49,7 +61,26 @@ def target_view(target: Doc) -> TargetView:
             "platform_post_id": target.get("platform_post_id"),
             "permalink": target.get("permalink"),
             "published_at": target.get("published_at"),
+            "role": target.get("role", "target"),
+            "broadcast_target_id": target.get("parent_target_id"),
+            "broadcast": _broadcast(target, post, deliveries),
+            "recipients": None if counts is None else counts_view(counts),
         }
+    )
+
+
+def counts_view(counts: Counts) -> RecipientCounts:
+    return RecipientCounts.model_validate(counts, from_attributes=True)
+
+
+def _broadcast(target: Doc, post: Doc, deliveries: Deliveries) -> BroadcastSummary | None:
+    if target.get("role") != "broadcast":
+        return None
+    summary = deliveries.broadcasts.get(target["_id"]) or {}
+    return BroadcastSummary(
+        audience_id=post["targets"][target["index"]]["options"].get("audience_id"),
+        batches=summary.get("batches"),
+        excluded=summary.get("excluded") or {},
     )
 
 
@@ -77,3 +108,24 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
         message = "This cursor was not given by this API; pass next_cursor as it came."
         raise Rejected([Violation(path="cursor", message=message, code="invalid_format")]) from exc
     return moment, post_id
+
+
+def encode_key(key: str | None) -> str | None:
+    """An opaque cursor over a page ordered by one string key (an id, a phone number)."""
+    if key is None:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(["k", key]).encode()).decode().rstrip("=")
+
+
+def decode_key(cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        tag, key = json.loads(raw)
+        if tag != "k" or not isinstance(key, str):
+            raise ValueError(cursor)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        message = "This cursor was not given by this API; pass next_cursor as it came."
+        raise Rejected([Violation(path="cursor", message=message, code="invalid_format")]) from exc
+    return key

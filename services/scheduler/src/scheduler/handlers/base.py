@@ -12,6 +12,7 @@ from herald.topics import TopicNames
 from scheduler.domain import TargetState, dispatch_id, effective_state, post_status
 from scheduler.errors import NotFound
 from scheduler.ports import (
+    AudienceStore,
     CampaignStore,
     DispatchStore,
     Doc,
@@ -19,6 +20,7 @@ from scheduler.ports import (
     IntegrationView,
     PendingItem,
     PostStore,
+    RecipientStore,
 )
 
 
@@ -30,6 +32,10 @@ def _ignore(_: Sequence[PendingItem]) -> None:
     return None
 
 
+def _nothing() -> None:
+    return None
+
+
 @dataclass
 class Deps:
     posts: PostStore
@@ -37,6 +43,8 @@ class Deps:
     view: IntegrationView
     integrations: Integrations
     campaigns: CampaignStore
+    audiences: AudienceStore
+    recipients: RecipientStore
     emitter: EventEmitter
     names: TopicNames
     clock: Callable[[], datetime] = utcnow
@@ -45,6 +53,10 @@ class Deps:
     notify: Callable[[Sequence[PendingItem]], None] = field(default=_ignore)
     # The content rules submissions are checked against (settings may loosen them for tests).
     limits: Limits = DEFAULT_LIMITS
+    # Recipients per `post.requested.whatsapp` of a broadcast (N).
+    batch_size: int = 100
+    # Tells this replica's expander a broadcast was queued; other replicas find it by polling.
+    notify_broadcast: Callable[[], None] = field(default=_nothing)
 
 
 async def owned_post(deps: Deps, business_id: str, post_id: str) -> Doc:
@@ -69,4 +81,9 @@ async def with_states(deps: Deps, targets: list[Doc]) -> list[Doc]:
 
 
 def status_of(targets: list[Doc]) -> str:
-    return post_status([TargetState(t["state"]) for t in targets]).value
+    """The post's status over the targets that carry it: once a broadcast target is expanded
+    (it reads `dispatched`), its batches stand for it."""
+    counted = [
+        t for t in targets if not (t.get("role") == "broadcast" and t["state"] == "dispatched")
+    ]
+    return post_status([TargetState(t["state"]) for t in counted]).value

@@ -10,6 +10,7 @@ from herald.events import PostSubmitted, Schedule
 from scheduler.domain import TargetState, claim_id, dispatch_id, is_stale
 from scheduler.errors import Conflict
 from scheduler.handlers.base import Deps, owned_post, with_states
+from scheduler.handlers.broadcasts import queue
 from scheduler.handlers.submit import pending_items, validate
 from scheduler.ports import Claim, Doc
 
@@ -82,7 +83,9 @@ async def _mark_cancelled(deps: Deps, target: Doc) -> None:
     await deps.posts.update_target(
         target["_id"], {"state": TargetState.CANCELLED.value, "updated_at": now}
     )
-    await deps.dispatch.remove_pending([dispatch_id(target["_id"], target["epoch"])])
+    key = dispatch_id(target["_id"], target["epoch"])
+    await deps.dispatch.remove_pending([key])
+    await deps.recipients.dequeue([key])
     await deps.posts.add_history(
         {
             "_id": f"cancelled:{target['_id']}:{target['epoch']}",
@@ -126,9 +129,7 @@ async def retry(deps: Deps, business_id: str, post_id: str) -> Changed:
                 "detail": {"epoch": changes["epoch"], "previous_error": target.get("last_error")},
             }
         )
-    items = pending_items(post, renewed)
-    await deps.dispatch.add_pending(items)
-    deps.notify(items)
+    await queue(deps, post, renewed, pending_items(post, renewed))
     skipped = {t["_id"]: f"is {t['state']}" for t in targets if t not in failed}
     return Changed(post, [t["_id"] for t in renewed], skipped)
 
@@ -155,9 +156,7 @@ async def schedule_draft(
         renewed.append({**target, **changes})
     await deps.posts.update_post(post_id, {"draft": False, "due_at": due.due_at})
     post = {**post, "draft": False, "due_at": due.due_at}
-    items = pending_items(post, renewed)
-    await deps.dispatch.add_pending(items)
-    deps.notify(items)
+    await queue(deps, post, renewed, pending_items(post, renewed))
     return Changed(post, [t["_id"] for t in renewed], {})
 
 

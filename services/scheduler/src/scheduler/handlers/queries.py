@@ -7,11 +7,12 @@ posts than asked while `next_cursor` still points further.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from scheduler.domain import dispatch_id
 from scheduler.handlers.base import Deps, owned_post, status_of, with_states
+from scheduler.handlers.delivery_reads import Deliveries, deliveries
 from scheduler.handlers.lifecycle import history_entry
 from scheduler.ports import Doc, PostFilter
 
@@ -22,6 +23,7 @@ SCAN_FACTOR = 4
 class PostWithTargets:
     post: Doc
     targets: list[Doc]
+    deliveries: Deliveries = field(default_factory=Deliveries)
 
     @property
     def status(self) -> str:
@@ -37,7 +39,8 @@ class Page:
 async def read_post(deps: Deps, business_id: str, post_id: str) -> PostWithTargets:
     post = await owned_post(deps, business_id, post_id)
     targets = await with_states(deps, await deps.posts.targets_of([post_id]))
-    return PostWithTargets(post, targets)
+    targets.sort(key=_order)
+    return PostWithTargets(post, targets, await deliveries(deps, post, targets))
 
 
 async def list_posts(
@@ -60,7 +63,7 @@ async def list_posts(
     last: Doc | None = None
     for post in posts:
         last = post
-        item = PostWithTargets(post, sorted(by_post.get(post["_id"], []), key=_index))
+        item = PostWithTargets(post, sorted(by_post.get(post["_id"], []), key=_order))
         if status is None or item.status == status:
             items.append(item)
         if len(items) == limit:
@@ -70,8 +73,9 @@ async def list_posts(
     return Page(items, next_after)
 
 
-def _index(target: Doc) -> int:
-    return int(target["index"])
+def _order(target: Doc) -> tuple[int, int]:
+    """Submission order; a broadcast's batches after it, by number."""
+    return int(target["index"]), int(target.get("batch") or 0)
 
 
 async def history(deps: Deps, business_id: str, post_id: str, *, limit: int) -> list[Doc]:
@@ -79,18 +83,20 @@ async def history(deps: Deps, business_id: str, post_id: str, *, limit: int) -> 
     result a publisher reported, cancels and retries."""
     post = await owned_post(deps, business_id, post_id)
     entries = [history_entry(post_id, e) for e in await deps.posts.history_of(post_id, limit)]
-    facts = await deps.dispatch.dispatch_facts(post["target_ids"])
+    targets = [t["_id"] for t in await deps.posts.targets_of([post_id])]
+    facts = await deps.dispatch.dispatch_facts(targets or post["target_ids"])
     for fact in facts:
         detail = {
             "epoch": fact["epoch"],
             "due_at": fact["due_at"],
             "topic": fact["topic"],
             "id": dispatch_id(fact["target_id"], fact["epoch"]),
+            **({"broadcast": fact["broadcast"]} if fact.get("broadcast") else {}),
         }
         entries.append(
             {
                 "at": fact["dispatched_at"],
-                "kind": "post.dispatched",
+                "kind": "post.expanded" if fact.get("broadcast") else "post.dispatched",
                 "target_id": fact["target_id"],
                 "detail": detail,
                 "post_id": post_id,

@@ -22,6 +22,12 @@ from herald.topics import Platform
 from scheduler.domain import DueTime, TargetState, request_fingerprint, resolve_schedule, target_id
 from scheduler.errors import Conflict, Rejected
 from scheduler.handlers.base import Deps
+from scheduler.handlers.broadcasts import (
+    check_broadcasts,
+    queue,
+    record_direct_recipients,
+    role_of,
+)
 from scheduler.ports import Doc, IntegrationInfo, PendingItem
 
 UNUSABLE = {IntegrationStatus.EXPIRED, IntegrationStatus.DISCONNECTED}
@@ -65,6 +71,7 @@ async def validate(deps: Deps, submission: PostSubmitted, now: datetime) -> DueT
             message = f"No campaign {submission.campaign_id} in this business."
             violations.append(Violation(path="campaign_id", message=message, code="not_found"))
     violations.extend(await _check_integrations(deps, submission, now))
+    violations.extend(await check_broadcasts(deps, submission))
     if violations or isinstance(due, list):
         raise Rejected(violations)
     return due
@@ -129,10 +136,9 @@ async def _replay(deps: Deps, post: Doc, fingerprint: str) -> Submitted:
 async def _finish(deps: Deps, post: Doc) -> None:
     targets = _target_documents(post)
     await deps.posts.insert_targets(targets)
+    await record_direct_recipients(deps, post, targets)
     if not post["draft"]:
-        items = [pending_item(post, t) for t in targets]
-        await deps.dispatch.add_pending(items)
-        deps.notify(items)
+        await queue(deps, post, targets, [pending_item(post, t) for t in targets])
     await deps.posts.update_post(post["_id"], {"complete": True})
     post["complete"] = True
     await deps.posts.add_history(
@@ -194,6 +200,7 @@ def _target_documents(post: Doc) -> list[Doc]:
             "post_id": post["_id"],
             "business_id": post["business_id"],
             "index": index,
+            "role": role_of(spec),
             "integration_id": spec["integration_id"],
             "platform": spec["platform"],
             "due_at": post["due_at"],
@@ -213,6 +220,7 @@ def _target_documents(post: Doc) -> list[Doc]:
 
 def pending_item(post: Doc, target: Doc) -> PendingItem:
     spec = post["targets"][target["index"]]
+    options = target.get("options") or spec["options"]  # a batch carries its own recipients
     return PendingItem(
         target_id=target["_id"],
         epoch=target["epoch"],
@@ -221,7 +229,7 @@ def pending_item(post: Doc, target: Doc) -> PendingItem:
         business_id=post["business_id"],
         integration_id=target["integration_id"],
         platform=Platform(target["platform"]),
-        request={"content": post["content"], "options": spec["options"]},
+        request={"content": post["content"], "options": options},
     )
 
 

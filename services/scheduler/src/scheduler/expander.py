@@ -1,0 +1,118 @@
+"""The expander loop: broadcasts that fell due are split into batch targets, which the
+dispatcher then sends like any target
+(docs/adr/0008-audiences-broadcasts-and-delivery-statuses.md).
+
+It looks for due broadcasts every `broadcasts.poll_interval_s`, or at once when a submission in
+this process queued one. Each is claimed first (the dispatch claim protocol of ADR 0006), so
+replicas share the work and a cancel and an expansion never both happen. An expansion that
+fails or stops near its lease releases its claim and is taken up again on the next round,
+going on from what it wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+
+from scheduler.domain import dispatch_id
+from scheduler.handlers.base import Deps
+from scheduler.handlers.expansion import Expansion, Interrupted, claim_broadcast, expand
+from scheduler.metrics import SchedulerMetrics
+from scheduler.ports import BroadcastItem
+from scheduler.settings import BroadcastSettings
+
+log = structlog.get_logger(__name__)
+
+DUE_PER_ROUND = 50
+
+
+class Expander:
+    def __init__(
+        self,
+        deps: Deps,
+        metrics: SchedulerMetrics,
+        settings: BroadcastSettings,
+        *,
+        owner: str,
+    ) -> None:
+        self._deps = deps
+        self._metrics = metrics
+        self._settings = settings
+        self._owner = owner
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="expander")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def run_once(self) -> int:
+        """Expand what is due now; how many broadcasts were looked at."""
+        due = await self._deps.recipients.due(self._deps.clock(), DUE_PER_ROUND)
+        for item in due:
+            await self._one(item)
+        return len(due)
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.run_once()
+            except Exception:  # the store is down: nothing is lost, the next round tries again
+                log.exception("expander.round_failed")
+                self._metrics.put_back.labels("expand").inc()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval_s)
+
+    async def _one(self, item: BroadcastItem) -> None:
+        structlog.contextvars.bind_contextvars(post_id=item.post_id, target_id=item.target_id)
+        try:
+            outcome, claim = await claim_broadcast(self._deps, item, self._owner)
+            if claim is None:
+                if outcome in ("done", "cancelled"):
+                    await self._deps.recipients.dequeue([dispatch_id(item.target_id, item.epoch)])
+                    self._metrics.expansions.labels(outcome).inc()
+                return
+            await self._expand(item, claim)
+        finally:
+            structlog.contextvars.unbind_contextvars("post_id", "target_id")
+
+    async def _expand(self, item: BroadcastItem, claim: str) -> None:
+        try:
+            report = await expand(self._deps, item, claim, owner=self._owner)
+        except Interrupted:
+            log.warning("broadcast.expansion_interrupted")
+            self._metrics.expansions.labels("interrupted").inc()
+            await self._deps.dispatch.release([claim])
+            return
+        except Exception:
+            self._metrics.expansions.labels("failed").inc()
+            # Ours alone, so deleting it races with no one; the next round starts at once.
+            await self._deps.dispatch.release([claim])
+            raise
+        self._account(report)
+
+    def _account(self, report: Expansion) -> None:
+        self._metrics.expansions.labels(report.outcome).inc()
+        recipients = self._metrics.broadcast_recipients
+        recipients.labels("queued").inc(report.added)
+        recipients.labels("skipped").inc(report.added_skipped)
+        for reason, n in report.excluded.items():
+            recipients.labels(f"excluded_{reason}").inc(n)
+        log.info(
+            "broadcast.expanded",
+            outcome=report.outcome,
+            batches=report.batches,
+            recipients=report.recipients,
+            skipped=report.skipped,
+            excluded=report.excluded,
+        )

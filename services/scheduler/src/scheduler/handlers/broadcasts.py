@@ -1,0 +1,108 @@
+"""Broadcasts at submission: checking the audience and the template's placeholders, and
+queueing each target where it belongs (docs/adr/0008-audiences-broadcasts-and-delivery-statuses.md).
+
+A WhatsApp target whose options name an `audience_id` is a broadcast target: it waits in the
+broadcast queue until its due time, when the expander splits it into batch targets (each then
+dispatched like any target). Every other target goes to the dispatch queue as before. The
+recipients of a WhatsApp target that lists them itself are recorded at once, so that its
+deliveries can be followed like a broadcast's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from herald.content import WhatsAppOptions
+from herald.events import PostSubmitted, Violation
+from scheduler.contacts import DERIVED
+from scheduler.deliveries import recipient_key
+from scheduler.handlers.base import Deps
+from scheduler.personalize import check_placeholders
+from scheduler.ports import BroadcastItem, Doc, PendingItem
+
+BROADCAST, BATCH, SINGLE = "broadcast", "batch", "target"
+
+
+async def check_broadcasts(deps: Deps, submission: PostSubmitted) -> list[Violation]:
+    """The audience of each broadcast target exists in the business; placeholders name fields
+    its contacts have; a target has an audience or its own recipients, not both."""
+    found: list[Violation] = []
+    for index, target in enumerate(submission.targets):
+        options = target.options
+        if not isinstance(options, WhatsAppOptions):
+            continue
+        base = f"targets[{index}].options"
+        available: set[str] | None = None
+        if options.audience_id is not None:
+            audience = await deps.audiences.get_audience(
+                submission.business_id, options.audience_id
+            )
+            if audience is None:
+                message = f"No audience {options.audience_id} in this business."
+                found.append(
+                    Violation(path=f"{base}.audience_id", message=message, code="not_found")
+                )
+                continue
+            available = {"phone", "name", *DERIVED, *audience["fields"]}
+            if options.recipients:
+                message = "A broadcast goes to its audience; leave recipients out."
+                found.append(
+                    Violation(path=f"{base}.recipients", message=message, code="not_allowed")
+                )
+        found.extend(check_placeholders(options.template, available, f"{base}.template"))
+    return found
+
+
+def role_of(spec: Doc) -> str:
+    options = spec.get("options") or {}
+    return BROADCAST if options.get("audience_id") else SINGLE
+
+
+async def queue(deps: Deps, post: Doc, targets: Sequence[Doc], items: list[PendingItem]) -> None:
+    """Queue `targets` (with their dispatch `items`): broadcasts for expansion, the rest for
+    dispatch."""
+    broadcasts = [t for t in targets if t.get("role") == BROADCAST]
+    ids = {t["_id"] for t in broadcasts}
+    if broadcasts:
+        await deps.recipients.enqueue(
+            [
+                BroadcastItem(
+                    t["_id"],
+                    t["epoch"],
+                    t["due_at"],
+                    post["_id"],
+                    post["business_id"],
+                    t["integration_id"],
+                    t["index"],
+                )
+                for t in broadcasts
+            ]
+        )
+        deps.notify_broadcast()
+    direct = [i for i in items if i.target_id not in ids]
+    if direct:
+        await deps.dispatch.add_pending(direct)
+        deps.notify(direct)
+
+
+async def record_direct_recipients(deps: Deps, post: Doc, targets: Sequence[Doc]) -> None:
+    """Recipients a WhatsApp target lists itself (no audience), one document each."""
+    docs = [
+        {
+            "_id": recipient_key(target["_id"], recipient["recipient_id"]),
+            "post_id": post["_id"],
+            "business_id": post["business_id"],
+            "parent_target_id": target["_id"],
+            "target_id": target["_id"],
+            "recipient_id": recipient["recipient_id"],
+            "contact_id": None,
+            "to": recipient["to"],
+            "batch": None,
+            "state": "queued",
+            "created_at": post["created_at"],
+        }
+        for target in targets
+        if target["platform"] == "whatsapp" and target.get("role") != BROADCAST
+        for recipient in post["targets"][target["index"]]["options"].get("recipients") or []
+    ]
+    await deps.recipients.add_recipients(docs)

@@ -1,0 +1,267 @@
+"""Expanding a broadcast target into batch targets at its due time
+(docs/adr/0008-audiences-broadcasts-and-delivery-statuses.md).
+
+1. Claim the broadcast target's epoch like a dispatch (`claims`, insert-only; a cancel holds
+   the same claim, so a broadcast is either cancelled or expanded).
+2. Read the audience's contacts and the business's suppressions *now*, so a contact who opted
+   out between submission and the due time is not sent the message.
+3. Write recipients batch by batch: insert the recipient documents (`<target>/<contact id>`,
+   unique), then the batch target `<target>.<k>` made of the recipients this expansion won,
+   then its dispatch queue row. A contact is in one batch at most, even if two expansions ran.
+4. Record the broadcast's dispatch fact (it now reads `dispatched`; its batches carry the
+   post's status) with what was excluded and skipped, and drop its queue row.
+
+Every step is safe to repeat: an interrupted expansion is taken over after the lease and goes
+on from what it finds (recipients already taken, batches without a target yet, batch targets
+without a queue row), and an expansion that runs close to its lease stops itself in between.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from herald.content import PostContent, WhatsAppTemplate
+from herald.errors import ErrorCategory
+from herald.events import FailureDetail
+from scheduler.broadcast import Plan, Planned, batch_options, plan_broadcast, shared_template
+from scheduler.deliveries import batch_target_id, recipient_key
+from scheduler.domain import TargetState, claim_id, dispatch_id, is_stale
+from scheduler.handlers.base import Deps
+from scheduler.handlers.broadcasts import BATCH
+from scheduler.handlers.lifecycle import fail_target
+from scheduler.handlers.submit import pending_items
+from scheduler.ports import BroadcastItem, Claim, Doc
+
+BATCHES_PER_WRITE = 20
+Work = tuple[int, list["Planned"], bool]  # batch number, members, members still to insert
+
+
+class Interrupted(Exception):
+    """The expansion stopped short of its lease; what it wrote stays, the next one goes on."""
+
+
+@dataclass
+class Expansion:
+    outcome: str
+    batches: int = 0
+    recipients: int = 0
+    skipped: int = 0
+    excluded: dict[str, int] = field(default_factory=dict)
+    added: int = 0  # recipients this expansion put in batches (the others an earlier one did)
+    added_skipped: int = 0
+
+
+async def claim_broadcast(deps: Deps, item: BroadcastItem, owner: str) -> tuple[str, str | None]:
+    """("owned", claim id), or ("done" | "cancelled" | "busy", None)."""
+    now = deps.clock()
+
+    def claim(generation: int) -> Claim:
+        cid = claim_id(item.target_id, item.epoch, generation)
+        return Claim(cid, item.target_id, item.epoch, generation, owner, "dispatch", now)
+
+    first = claim(0)
+    if first.id in await deps.dispatch.claim([first]):
+        return "owned", first.id
+    if await deps.dispatch.dispatched([dispatch_id(item.target_id, item.epoch)]):
+        return "done", None
+    claims = await deps.dispatch.claims_for(item.target_id, item.epoch)
+    newest = claims[0] if claims else None
+    if newest is not None and newest.kind == "cancel":
+        return "cancelled", None
+    if newest is None or not is_stale(max(newest.claimed_at, item.due_at), now, deps.lease_s):
+        return "busy", None
+    takeover = claim(newest.generation + 1)
+    if takeover.id in await deps.dispatch.claim([takeover]):
+        return "owned", takeover.id
+    return "busy", None
+
+
+async def expand(deps: Deps, item: BroadcastItem, claim: str, *, owner: str) -> Expansion:
+    """Split the broadcast into batch targets and queue them; `Interrupted` near the lease."""
+    deadline = time.monotonic() + deps.lease_s * 0.6
+    post = await deps.posts.get_post(item.business_id, item.post_id)
+    parent = await deps.posts.get_target(item.target_id)
+    if post is None or parent is None or parent["state"] != TargetState.SCHEDULED.value:
+        return await _finish(deps, item, claim, owner, Expansion("gone"))
+    options = post["targets"][item.index]["options"]
+    audience = await deps.audiences.get_audience(item.business_id, options["audience_id"])
+    if audience is None:
+        message = f"The audience {options['audience_id']} was deleted before the broadcast's time."
+        await _fail(deps, item, "audience_not_found", message)
+        return await _finish(deps, item, claim, owner, Expansion("audience_missing"))
+    contacts = await deps.audiences.contacts_of(audience["_id"])
+    flags = await deps.audiences.flags(item.business_id, None)
+    existing = await deps.recipients.recipients_of_parent(item.target_id)
+    plan = plan_broadcast(
+        contacts,
+        flags,
+        {r["recipient_id"] for r in existing},
+        template=WhatsAppTemplate.model_validate(options["template"]),
+        content=PostContent.model_validate(post["content"]),
+        batch_size=deps.batch_size,
+    )
+    writer = _Writer(deps, post, parent, shared_template(options), deadline)
+    report = await writer.write(existing, plan)
+    if report.batches == 0:
+        message = "No contact of the audience could be sent the message (see its recipients)."
+        await _fail(deps, item, "no_recipients", message)
+        report.outcome = "no_recipients"
+    return await _finish(deps, item, claim, owner, report)
+
+
+class _Writer:
+    def __init__(
+        self, deps: Deps, post: Doc, parent: Doc, shared: WhatsAppTemplate, deadline: float
+    ) -> None:
+        self.deps, self.post, self.parent = deps, post, parent
+        self.shared, self.deadline = shared, deadline
+        self.options = post["targets"][parent["index"]]["options"]
+
+    async def write(self, existing: list[Doc], plan: Plan) -> Expansion:
+        targets = await self.deps.posts.targets_of([self.post["_id"]])
+        made = {t["batch"]: t for t in targets if t.get("parent_target_id") == self.parent["_id"]}
+        await self._requeue([t for t in made.values() if t["state"] == "scheduled"])
+        report = Expansion("expanded", excluded=dict(plan.excluded))
+        report.skipped = sum(1 for r in existing if r["state"] == "skipped")
+        report.added_skipped = len(await self._insert(plan.skipped, None))
+        report.skipped += report.added_skipped
+        report.batches = len(made)
+        report.recipients = sum(int(t.get("recipients", 0)) for t in made.values())
+        work = _orphans(existing, made) + _fresh(existing, plan)
+        for start in range(0, len(work), BATCHES_PER_WRITE):
+            if time.monotonic() > self.deadline:
+                raise Interrupted(self.parent["_id"])
+            written = await self._batches(work[start : start + BATCHES_PER_WRITE])
+            report.batches += len(written)
+            report.added += sum(int(t["recipients"]) for t in written)
+        report.recipients += report.added
+        return report
+
+    async def _batches(self, group: Sequence[Work]) -> list[Doc]:
+        """Insert the recipients of new batches, then a target per batch of those won."""
+        now = self.deps.clock()
+        targets = []
+        for k, members, new in group:
+            won = await self._insert(members, k) if new else members
+            if won:
+                targets.append(self._target(k, won, now))
+        await self.deps.posts.insert_targets(targets)
+        items = pending_items(self.post, targets)
+        await self.deps.dispatch.add_pending(items)
+        self.deps.notify(items)
+        return targets
+
+    async def _insert(self, members: Sequence[Planned], batch: int | None) -> list[Planned]:
+        """Insert recipient documents; those another expansion had already are not ours."""
+        docs = [self._recipient(m, batch) for m in members]
+        existed = await self.deps.recipients.add_recipients(docs)
+        return [m for i, m in enumerate(members) if i not in existed]
+
+    async def _requeue(self, targets: Sequence[Doc]) -> None:
+        """Batch targets an interrupted expansion made but may not have queued."""
+        keys = [dispatch_id(t["_id"], t["epoch"]) for t in targets]
+        done = await self.deps.dispatch.dispatched(keys)
+        waiting = [t for t, k in zip(targets, keys, strict=True) if k not in done]
+        await self.deps.dispatch.add_pending(pending_items(self.post, waiting))
+
+    def _recipient(self, planned: Planned, batch: int | None) -> Doc:
+        parent = self.parent["_id"]
+        return {
+            "_id": recipient_key(parent, planned.recipient_id),
+            "post_id": self.post["_id"],
+            "business_id": self.post["business_id"],
+            "parent_target_id": parent,
+            "target_id": None if batch is None else batch_target_id(parent, batch),
+            "recipient_id": planned.recipient_id,
+            "contact_id": planned.recipient_id,
+            "to": planned.to,
+            "name": planned.name,
+            "components": planned.components,
+            "batch": batch,
+            "state": "skipped" if planned.error else "queued",
+            "error": planned.error,
+            "epoch": self.parent["epoch"],
+            "created_at": self.deps.clock(),
+        }
+
+    def _target(self, batch: int, members: list[Planned], now: datetime) -> Doc:
+        parent = self.parent
+        return {
+            **{k: parent[k] for k in ("post_id", "business_id", "index", "integration_id")},
+            "_id": batch_target_id(parent["_id"], batch),
+            "platform": parent["platform"],
+            "role": BATCH,
+            "parent_target_id": parent["_id"],
+            "batch": batch,
+            "recipients": len(members),
+            "options": batch_options(self.options, self.shared, members),
+            "due_at": now,
+            "epoch": 1,
+            "epoch_started_at": now,
+            "state": TargetState.SCHEDULED.value,
+            "attempts": 0,
+            "last_error": None,
+            "platform_post_id": None,
+            "permalink": None,
+            "published_at": None,
+            "updated_at": now,
+        }
+
+
+def _orphans(existing: Sequence[Doc], made: dict[int, Doc]) -> list[Work]:
+    """Batches whose recipients an interrupted expansion wrote but whose target it did not."""
+    orphans: dict[int, list[Planned]] = {}
+    for doc in existing:
+        if doc.get("batch") is not None and doc["batch"] not in made:
+            orphans.setdefault(doc["batch"], []).append(_planned(doc))
+    return [(k, members, False) for k, members in sorted(orphans.items())]
+
+
+def _fresh(existing: Sequence[Doc], plan: Plan) -> list[Work]:
+    """The plan's batches, numbered after every batch an earlier expansion used."""
+    first = max((r["batch"] for r in existing if r.get("batch") is not None), default=0) + 1
+    return [(first + i, batch, True) for i, batch in enumerate(plan.batches)]
+
+
+def _planned(doc: Doc) -> Planned:
+    return Planned(doc["recipient_id"], doc["to"], doc.get("components"), None, doc.get("name"))
+
+
+async def _fail(deps: Deps, item: BroadcastItem, code: str, message: str) -> None:
+    error = FailureDetail(
+        category=ErrorCategory.PERMANENT,
+        code=code,
+        message=message,
+        remediation="Check the audience and its contacts, then retry the post.",
+    )
+    await fail_target(deps, item.target_id, item.post_id, error, kind="expand")
+
+
+async def _finish(
+    deps: Deps, item: BroadcastItem, claim: str, owner: str, report: Expansion
+) -> Expansion:
+    summary = {
+        "batches": report.batches,
+        "recipients": report.recipients,
+        "skipped": report.skipped,
+        "excluded": report.excluded,
+    }
+    fact = {
+        "_id": dispatch_id(item.target_id, item.epoch),
+        "target_id": item.target_id,
+        "post_id": item.post_id,
+        "epoch": item.epoch,
+        "due_at": item.due_at,
+        "dispatched_at": deps.clock(),
+        "claim": claim,
+        "owner": owner,
+        "topic": deps.names.requested("whatsapp"),
+        "broadcast": summary,
+    }
+    if report.outcome != "gone":
+        await deps.dispatch.record_dispatches([fact])
+    await deps.recipients.dequeue([dispatch_id(item.target_id, item.epoch)])
+    return report
