@@ -159,6 +159,7 @@ async def test_a_broadcast_reaches_each_sendable_contact_once_and_counts_statuse
             return body if found == (250, 200, 120, 30) else None
 
         final = await eventually(counted, 90)
+        metrics = (await http.get("/metrics")).text
         failed = await all_recipients(http, post_id, state="failed")
     assert (report["rows"], report["imported"], report["rejected_rows"]) == (1000, 995, 5)
     assert {(p["line"], p["code"]) for p in report["problems"]} == {
@@ -197,6 +198,12 @@ async def test_a_broadcast_reaches_each_sendable_contact_once_and_counts_statuse
     assert counts["by_state"]["accepted"] == 985 - 280
     assert {r["error_code"] for r in failed} == {"131026"}
     assert len(failed) == 30
+    assert 'herald_scheduler_import_rejects_total{reason="invalid_phone"} 5.0' in metrics
+    for status in ("sent", "delivered", "read"):  # the first 120 had every status twice
+        assert f'herald_scheduler_statuses_total{{effect="duplicate",event="{status}"}} 120.0' in (
+            metrics
+        )
+    assert 'herald_scheduler_broadcast_recipients_total{state="delivered"} 200.0' in metrics
 
 
 def status_events(requests: list[PostRequested]) -> list[MessageStatusEvent]:
@@ -264,12 +271,23 @@ async def test_a_flagged_number_is_marked_and_left_out_of_the_next_broadcast(
         statuses = await eventually(marked)
         second = await broadcast(http, audience_id, "second")
         body = await eventually(lambda: post_status(http, second, "published"))
+        metrics = (await http.get("/metrics")).text
     assert statuses == {gone.to: "undeliverable", blocked.to: "opted_out"}
     later = [r.to for r in publisher.requests[1].options.recipients]  # type: ignore[union-attr]  # a WhatsApp request
     assert len(later) == 28
     assert {gone.to, blocked.to}.isdisjoint(later)
     assert body["targets"][0]["broadcast"]["excluded"] == {"opted_out": 1, "undeliverable": 1}
     assert body["recipients"]["by_state"]["accepted"] == 28
+    for line in (
+        'herald_scheduler_statuses_total{effect="flagged",event="recipient_flagged"} 2.0',
+        'herald_scheduler_statuses_total{effect="known",event="recipient_flagged"} 1.0',
+        'herald_scheduler_broadcast_recipients_total{state="queued"} 58.0',
+        'herald_scheduler_broadcast_recipients_total{state="accepted"} 58.0',
+        'herald_scheduler_broadcast_recipients_total{state="excluded_opted_out"} 1.0',
+        'herald_scheduler_broadcast_expansions_total{outcome="expanded"} 2.0',
+        'herald_scheduler_import_rows_total{outcome="imported"} 30.0',
+    ):
+        assert line in metrics
 
 
 def flagged(

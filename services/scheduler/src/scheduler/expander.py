@@ -80,7 +80,7 @@ class Expander:
             if claim is None:
                 if outcome in ("done", "cancelled"):
                     await self._deps.recipients.dequeue([dispatch_id(item.target_id, item.epoch)])
-                    self._metrics.expansions.labels(outcome).inc()
+                    self._metrics.broadcasts.expansions.labels(outcome).inc()
                 return
             await self._expand(item, claim)
         finally:
@@ -91,19 +91,19 @@ class Expander:
             report = await expand(self._deps, item, claim, owner=self._owner)
         except Interrupted:
             log.warning("broadcast.expansion_interrupted")
-            self._metrics.expansions.labels("interrupted").inc()
+            self._metrics.broadcasts.expansions.labels("interrupted").inc()
             await self._deps.dispatch.release([claim])
             return
         except Exception:
-            self._metrics.expansions.labels("failed").inc()
+            self._metrics.broadcasts.expansions.labels("failed").inc()
             # Ours alone, so deleting it races with no one; the next round starts at once.
             await self._deps.dispatch.release([claim])
             raise
         self._account(report)
 
     def _account(self, report: Expansion) -> None:
-        self._metrics.expansions.labels(report.outcome).inc()
-        recipients = self._metrics.broadcast_recipients
+        self._metrics.broadcasts.expansions.labels(report.outcome).inc()
+        recipients = self._metrics.broadcasts.recipients
         recipients.labels("queued").inc(report.added)
         recipients.labels("skipped").inc(report.added_skipped)
         for reason, n in report.excluded.items():

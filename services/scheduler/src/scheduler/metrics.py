@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -23,11 +24,7 @@ class SchedulerMetrics:
     api_seconds: Histogram
     put_back: Counter
     campaign_posts: Counter
-    broadcast_recipients: Counter
-    expansions: Counter
-    import_rows: Counter
-    import_rejects: Counter
-    statuses: Counter
+    broadcasts: BroadcastMetrics
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> SchedulerMetrics:
@@ -102,7 +99,24 @@ class SchedulerMetrics:
                 "(created, existing, rejected, skipped_late).",
                 ["outcome"],
             ),
-            broadcast_recipients=counter(
+            broadcasts=BroadcastMetrics.create(counter),
+        )
+
+
+@dataclass(frozen=True)
+class BroadcastMetrics:
+    """Audiences, broadcasts and deliveries."""
+
+    recipients: Counter
+    expansions: Counter
+    import_rows: Counter
+    import_rejects: Counter
+    statuses: Counter
+
+    @classmethod
+    def create(cls, counter: Callable[[str, str, list[str]], Counter]) -> BroadcastMetrics:
+        return cls(
+            recipients=counter(
                 "broadcast_recipients_total",
                 "Recipients of WhatsApp posts as they reach a state: at expansion (queued, "
                 "skipped, excluded_<reason>), by a batch's result (accepted, failed, skipped) "
@@ -112,7 +126,7 @@ class SchedulerMetrics:
             expansions=counter(
                 "broadcast_expansions_total",
                 "Broadcasts expanded into batches, by outcome (expanded, no_recipients, "
-                "audience_missing, gone, cancelled, interrupted, failed).",
+                "audience_missing, gone, done, cancelled, interrupted, failed).",
                 ["outcome"],
             ),
             import_rows=counter(

@@ -214,7 +214,7 @@ class Subscribers:
             log.info("result.recorded", event_type=result.event_type, effect=effect)
         if isinstance(result, PostPublished | PostFailed) and effect != "unknown_target":
             for outcome in await record_outcomes(self._deps, result, occurred_at=occurred):
-                self._metrics.broadcast_recipients.labels(outcome).inc()
+                self._metrics.broadcasts.recipients.labels(outcome).inc()
         await commit(msg, record)
 
     async def _on_integration_event(
@@ -243,20 +243,22 @@ class Subscribers:
             log.warning("status.undecodable", code=invalid.code, reason=invalid.reason)
             violation = Violation(path="(event)", message=invalid.reason, code=invalid.code)
             await self._keep(record, headers, violation)
-            self._metrics.statuses.labels("undecodable", invalid.code).inc()
+            self._metrics.broadcasts.statuses.labels("undecodable", invalid.code).inc()
             await commit(msg, record)
             return
         event = envelope.event
         if isinstance(event, RecipientFlagged):
             effect = await record_flag(self._deps, event)
-            self._metrics.statuses.labels("recipient_flagged", effect).inc()
+            self._metrics.broadcasts.statuses.labels("recipient_flagged", effect).inc()
         else:
             assert isinstance(event, MessageSent | MessageDelivered | MessageRead | MessageFailed)
             status, new = await record_status(self._deps, event)
-            self._metrics.statuses.labels(status, "recorded" if new else "duplicate").inc()
+            self._metrics.broadcasts.statuses.labels(
+                status, "recorded" if new else "duplicate"
+            ).inc()
             if new:
                 state = "undelivered" if status == "failed" else status
-                self._metrics.broadcast_recipients.labels(state).inc()
+                self._metrics.broadcasts.recipients.labels(state).inc()
         await commit(msg, record)
 
     async def _keep(self, record: Any, headers: dict[str, str], violation: Violation) -> None:

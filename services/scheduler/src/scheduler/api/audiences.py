@@ -145,7 +145,7 @@ async def import_contacts(
     report = await audiences.import_contacts(
         deps, key.business_id, audience_id, data, media_type, max_rows=settings.import_max_rows
     )
-    metrics = request.app.state.metrics
+    metrics = request.app.state.metrics.broadcasts
     metrics.import_rows.labels("imported").inc(report.imported)
     metrics.import_rows.labels("rejected").inc(report.rejected_rows)
     for problem in report.problems:
