@@ -32,6 +32,7 @@ from herald.events import (
     RecipientOutcome,
 )
 from herald.topics import Platform
+from scheduler.contacts import normalize_phone
 from scheduler.deliveries import OUTCOME, RANK, STATUS, fact_id, parent_of, recipient_key
 from scheduler.handlers.base import Deps
 from scheduler.ports import Doc
@@ -121,7 +122,8 @@ async def record_status(deps: Deps, event: MessageStatusEvent) -> tuple[str, boo
 async def record_flag(deps: Deps, event: RecipientFlagged) -> str:
     """Suppress the flagged number for the business: `flagged`, `known` (it was already), or
     `no_number` (neither the event nor the recipient says which number)."""
-    phone = event.to
+    # WhatsApp names numbers without the +; contacts are stored in E.164.
+    phone = None if event.to is None else normalize_phone(f"+{event.to.lstrip('+')}")
     if phone is None:
         key = recipient_key(parent_of(event.target_id), event.recipient_id)
         recipient = await deps.recipients.get_recipient(key)
