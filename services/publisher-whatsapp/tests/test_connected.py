@@ -26,6 +26,7 @@ from herald.events import (
     PostFailed,
     PostPublished,
     PostRequested,
+    RecipientFlagged,
 )
 from herald.testkit import Collector, producer, send_event
 from herald.topics import Platform
@@ -93,7 +94,10 @@ async def test_text_with_preview_url_goes_out_and_its_statuses_come_back(env: En
                 f"{url}/webhooks/whatsapp", duplicate_probability=1.0, reorder=True
             )
             await produce(env, request)
-            await out.wait_for(lambda c: len(c.events(MessageRead)) == 1, timeout_s=60)
+            await out.wait_for(
+                lambda c: finished(c, {"text"}) and len(c.events(MessageRead)) == 1,
+                timeout_s=60,
+            )
             await asyncio.sleep(1.0)  # the duplicates and anything late
 
     [published] = out.events(PostPublished)
@@ -215,7 +219,8 @@ async def test_a_batch_whose_recipients_meet_refusals_gets_every_outcome(env: En
             await sb.route_webhooks(f"{url}/webhooks/whatsapp")
             await produce(env, whatsapp_request("batch", recipients, template=HELLO))
             await out.wait_for(
-                lambda c: finished(c, {"batch"}) and len(c.events(MessageFailed)) == 2, timeout_s=90
+                lambda c: finished(c, {"batch"}) and len(c.events(RecipientFlagged)) == 3,
+                timeout_s=90,
             )
 
     [published] = out.events(PostPublished)
@@ -231,12 +236,14 @@ async def test_a_batch_whose_recipients_meet_refusals_gets_every_outcome(env: En
     assert failed == {"r2": "131026", "r3": "131050"}
     sent = Counter(e["request"]["to"] for e in await sb.accepted())
     assert sent == {wa(1): 2, wa(2): 1, wa(3): 1, wa(4): 1}  # wa(1): ours and the pre-send
-    flags = {(d["recipient_id"], d["reason"], d["source"]) async for d in env.db[FLAGS].find({})}
-    assert flags == {
-        ("r0", "undeliverable", "send"),
-        ("r2", "undeliverable", "status"),
-        ("r3", "opted_out", "status"),
+    flagged = {(e.recipient_id, e.reason, e.to, e.error.code) for e in out.events(RecipientFlagged)}
+    assert flagged == {
+        ("r0", "undeliverable", "+15552000000", "131026"),
+        ("r2", "undeliverable", "+15552000002", "131026"),
+        ("r3", "opted_out", "+15552000003", "131050"),
     }
+    stored = {(d["recipient_id"], d["source"], d["relayed"]) async for d in env.db[FLAGS].find({})}
+    assert stored == {("r0", "send", True), ("r2", "status", True), ("r3", "status", True)}
 
 
 @pytest.mark.parametrize("sandbox", [{"whatsapp": {"window_error": "sync"}}], indirect=True)
@@ -255,7 +262,10 @@ async def test_a_window_closed_after_acceptance_arrives_as_a_failed_status(env: 
         with env.serving() as url:
             await env.sandbox.route_webhooks(f"{url}/webhooks/whatsapp")
             await produce(env, whatsapp_request("late", [person(8)], text="Your bread is ready"))
-            await out.wait_for(lambda c: len(c.events(MessageFailed)) == 1, timeout_s=60)
+            await out.wait_for(
+                lambda c: finished(c, {"late"}) and len(c.events(MessageFailed)) == 1,
+                timeout_s=60,
+            )
 
     [published] = out.events(PostPublished)
     [failed] = out.events(MessageFailed)

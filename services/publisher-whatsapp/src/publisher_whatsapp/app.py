@@ -11,12 +11,14 @@ from typing import Any
 import structlog
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
 from herald.emitter import KafkaEmitter
 from herald.graph import GraphMetrics
 from herald.http import new_http_client
+from herald.kafka import new_broker
 from herald.media import MediaFetcher
 from herald.mongo import Document, new_mongo_client
 from herald.runtime.app import Closer, create_publisher_app
@@ -24,7 +26,7 @@ from herald.runtime.ports import TokenSource
 from herald.runtime.tokens import AuthServiceTokens
 from herald.topics import Platform, TopicNames
 from publisher_whatsapp.adapters.cloud_api import CloudGraphClient, GraphCloudApi
-from publisher_whatsapp.adapters.events import KafkaStatusSink
+from publisher_whatsapp.adapters.events import KafkaStatusSink, RelayedContactFlags
 from publisher_whatsapp.adapters.media import FetcherMedia
 from publisher_whatsapp.adapters.metrics import PrometheusObserver, WhatsAppMetrics
 from publisher_whatsapp.adapters.store import MongoContactFlags, MongoMessages
@@ -61,9 +63,16 @@ def create_app(
         media = FetcherMedia(fetcher)
     mongo = mongo or new_mongo_client(settings.mongo, app_name=f"herald-{SERVICE}")
     messages = MongoMessages(mongo[settings.database])
-    flags = MongoContactFlags(mongo[settings.database])
-    observer = PrometheusObserver(WhatsAppMetrics.create(registry))
     names = names or TopicNames(prefix=settings.topic_prefix)
+    # The runtime would build the same broker; built here so the flags can produce through it.
+    broker = broker or new_broker(
+        settings.kafka,
+        client_id=f"herald-{SERVICE}",
+        middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name=SERVICE)],
+    )
+    emitter = KafkaEmitter(broker, source=f"herald/{SERVICE}")
+    flags = RelayedContactFlags(MongoContactFlags(mongo[settings.database]), emitter, names)
+    observer = PrometheusObserver(WhatsAppMetrics.create(registry))
     app = create_publisher_app(
         platform=_publisher(
             settings,
@@ -81,7 +90,8 @@ def create_app(
         registry=registry,
         names=names,
     )
-    _add_webhook(app, settings, names=names, messages=messages, flags=flags, observer=observer)
+    sink = KafkaStatusSink(emitter, names)
+    _add_webhook(app, settings, sink=sink, messages=messages, flags=flags, observer=observer)
     _ensure_indexes(app, messages)
     return app
 
@@ -106,7 +116,7 @@ def _publisher(
     api: GraphCloudApi,
     *,
     messages: MongoMessages,
-    flags: MongoContactFlags,
+    flags: RelayedContactFlags,
     media: MediaSource,
     observer: PrometheusObserver,
 ) -> WhatsAppPublisher:
@@ -120,13 +130,12 @@ def _add_webhook(
     app: FastAPI,
     settings: Settings,
     *,
-    names: TopicNames,
+    sink: KafkaStatusSink,
     messages: MongoMessages,
-    flags: MongoContactFlags,
+    flags: RelayedContactFlags,
     observer: PrometheusObserver,
 ) -> None:
     """The status webhook, and the numbers it accepts learnt from `integration.events`."""
-    sink = KafkaStatusSink(KafkaEmitter(app.state.broker, source=f"herald/{SERVICE}"), names)
     receiver = StatusReceiver(
         store=messages,
         sink=sink,
@@ -144,7 +153,8 @@ def _add_webhook(
     )
     directory = NumberDirectory(messages)
     group = f"{settings.topic_prefix}herald-{SERVICE}"
-    directory.register(app.state.broker, topic=names.integration_events, group=group)
+    topic = TopicNames(prefix=settings.topic_prefix).integration_events
+    directory.register(app.state.broker, topic=topic, group=group)
     app.state.receiver, app.state.directory = receiver, directory
 
 

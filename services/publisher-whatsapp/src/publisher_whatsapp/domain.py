@@ -17,6 +17,7 @@ from typing import Any
 from herald.content import WhatsAppRecipient
 from herald.errors import ErrorCategory, PlatformError
 from herald.events import RecipientOutcome
+from publisher_whatsapp.ports import FlagReason
 
 SENDING = "sending"  # the one checkpoint step: some recipients may already have their message
 
@@ -29,7 +30,7 @@ RECIPIENT_CODES = frozenset({"131026", "131050", "131047", "131021", "131049", "
 # Template parameter problems: the recipient's own when it carries its own parameters.
 PARAMETER_CODES = frozenset({"132000", "132005", "132007", "132012", "131008", "131009"})
 # Failures that mean the contact should not be messaged again (issue 8, item 3).
-FLAG_REASONS = {"131026": "undeliverable", "131050": "opted_out"}
+FLAG_REASONS: dict[str, FlagReason] = {"131026": "undeliverable", "131050": "opted_out"}
 
 
 class Verdict(StrEnum):

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from herald.events import MessageStatusEvent
+
+FlagReason = Literal["undeliverable", "opted_out"]
 
 
 @dataclass(frozen=True)
@@ -29,12 +31,12 @@ class SentMessage:
 @dataclass(frozen=True)
 class ContactFlag:
     """A contact WhatsApp will not deliver to (131026) or who opted out (131050). The scheduler
-    owns contacts; until the contract carries an event for this, flags wait in an outbox."""
+    owns contacts: it learns of the flag from `herald.message.recipient_flagged.v1`."""
 
     business_id: str
     integration_id: str
     to: str
-    reason: str  # undeliverable | opted_out
+    reason: FlagReason
     code: str
     message: str
     post_id: str
@@ -43,6 +45,7 @@ class ContactFlag:
     message_id: str | None
     source: str  # send (a refused send) | status (a failed status webhook)
     observed_at: datetime
+    remediation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ class MessageLog(Protocol):
 
 class ContactFlags(Protocol):
     async def flag(self, flag: ContactFlag) -> bool:
-        """Record a flag once per (business, number, reason); True when it is new."""
+        """Tell the scheduler, once per (business, number, reason); True when it is new."""
         ...
 
 

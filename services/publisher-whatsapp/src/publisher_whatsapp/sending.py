@@ -233,6 +233,7 @@ class BatchRun:
                 message_id=None,
                 source="send",
                 observed_at=datetime.now(UTC),
+                remediation=error.remediation,
             )
         )
         self._flush_soon()

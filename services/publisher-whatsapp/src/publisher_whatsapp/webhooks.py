@@ -174,6 +174,7 @@ class StatusReceiver:
                 message_id=sent.message_id,
                 source="status",
                 observed_at=event.status_at,
+                remediation=event.error.remediation,
             )
         )
 

@@ -8,7 +8,7 @@ unique-index inserts for de-duplication, single-document writes, no transactions
 - `wa_statuses`: one document per (message id, status) (`_id` = `<message id>:<status>`): the
   claim that makes each status one event, with whether that event went out.
 - `wa_contact_flags`: contacts found undeliverable or opted out, once per (business, number,
-  reason): the outbox the scheduler's contact event will be relayed from.
+  reason), with whether `herald.message.recipient_flagged.v1` went out for them.
 """
 
 from __future__ import annotations
@@ -110,24 +110,28 @@ class MongoMessages:
 
 
 class MongoContactFlags:
+    """The flags already told to the scheduler: a claim per (business, number, reason) under the
+    unique `_id`, marked `relayed` once its event is acknowledged."""
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._flags = db[FLAGS]
 
-    async def flag(self, flag: ContactFlag) -> bool:
-        document = asdict(flag) | {
-            "_id": f"{flag.business_id}:{flag.to}:{flag.reason}",
-            "relayed": False,
-        }
+    async def claim(self, flag: ContactFlag) -> bool:
+        """True when the flag is new, or was claimed before without its event going out."""
+        key = _flag_key(flag)
         try:
-            await self._flags.insert_one(document)
+            await self._flags.insert_one(asdict(flag) | {"_id": key, "relayed": False})
         except DuplicateKeyError:
-            return False
+            existing = await self._flags.find_one({"_id": key})
+            return existing is not None and not existing.get("relayed", False)
         return True
 
-    async def pending(self, limit: int = 100) -> list[ContactFlag]:
-        """Flags not relayed to the scheduler yet (oldest first)."""
-        cursor = self._flags.find({"relayed": False}).sort("observed_at", 1).limit(limit)
-        return [_flag(d) for d in await cursor.to_list(None)]
+    async def relayed(self, flag: ContactFlag) -> None:
+        await self._flags.update_one({"_id": _flag_key(flag)}, {"$set": {"relayed": True}})
+
+
+def _flag_key(flag: ContactFlag) -> str:
+    return f"{flag.business_id}:{flag.to}:{flag.reason}"
 
 
 def _document(message: SentMessage) -> Document:
@@ -138,8 +142,3 @@ def _document(message: SentMessage) -> Document:
 def _message(document: Document) -> SentMessage:
     fields = {k: v for k, v in document.items() if k != "_id"}
     return SentMessage(message_id=str(document["_id"]), **fields)
-
-
-def _flag(document: Document) -> ContactFlag:
-    fields = {k: v for k, v in document.items() if k not in ("_id", "relayed")}
-    return ContactFlag(**fields)
