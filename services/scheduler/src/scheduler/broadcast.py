@@ -23,10 +23,18 @@ from herald.content import (
     WhatsAppRecipient,
     WhatsAppTemplate,
 )
+from herald.events import Violation
 from herald.rules import check_target
+from herald.rules.limits import WHATSAPP
 from herald.topics import Platform
 from scheduler.contacts import ContactStatus, contact_status, template_values
 from scheduler.personalize import MissingField, render, split_template
+
+SHORTEST = min(
+    WHATSAPP.header_text_param_max_chars,
+    WHATSAPP.body_text_param_max_chars,
+    WHATSAPP.body_only_text_param_max_chars,
+)
 
 
 @dataclass(frozen=True)
@@ -90,20 +98,41 @@ def personalized(
     except MissingField as missing:
         message = f"The contact has no {missing.key} for the template, and it has no fallback."
         return Planned(**identity, error={"code": "missing_field", "message": message})
-    recipient = WhatsAppRecipient(
-        recipient_id=contact["_id"], to=contact["phone"], components=components
-    )
-    options = WhatsAppOptions(template=shared, recipients=[recipient])
-    problems = [
-        v
-        for v in check_target(content, Platform.WHATSAPP, options)
-        if v.path.startswith("options.recipients")
-    ]
+    problems = [] if _short(components) else _problems(contact, components, shared, content)
     if problems:
         first = problems[0]
         message = f"{first.message} ({first.path.removeprefix('options.recipients[0].')})"
         return Planned(**identity, error={"code": first.code, "message": message})
     return Planned(**identity, components=[c.model_dump(mode="json") for c in components])
+
+
+def _short(components: Sequence[TemplateComponent]) -> bool:
+    """Every filled value within the smallest of WhatsApp's parameter limits: filling changes
+    nothing else a rule looks at (types stay, values are never empty), so nothing can break."""
+    return all(
+        len(value or "") <= SHORTEST
+        for c in components
+        for p in c.parameters
+        for value in (p.text, p.payload)
+    )
+
+
+def _problems(
+    contact: Mapping[str, Any],
+    components: list[TemplateComponent],
+    shared: WhatsAppTemplate,
+    content: PostContent,
+) -> list[Violation]:
+    """What WhatsApp's rules (`herald.rules`) say about this recipient's own components."""
+    recipient = WhatsAppRecipient(
+        recipient_id=contact["_id"], to=contact["phone"], components=components
+    )
+    options = WhatsAppOptions(template=shared, recipients=[recipient])
+    return [
+        v
+        for v in check_target(content, Platform.WHATSAPP, options)
+        if v.path.startswith("options.recipients")
+    ]
 
 
 def chunked(recipients: Sequence[Planned], size: int) -> list[list[Planned]]:

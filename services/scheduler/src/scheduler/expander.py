@@ -5,8 +5,7 @@ dispatcher then sends like any target
 It looks for due broadcasts every `broadcasts.poll_interval_s`, or at once when a submission in
 this process queued one. Each is claimed first (the dispatch claim protocol of ADR 0006), so
 replicas share the work and a cancel and an expansion never both happen. An expansion that
-fails or stops near its lease releases its claim and is taken up again on the next round,
-going on from what it wrote.
+fails lets its claim go and is taken up again on the next round, going on from what it wrote.
 """
 
 from __future__ import annotations
@@ -18,7 +17,8 @@ import structlog
 
 from scheduler.domain import dispatch_id
 from scheduler.handlers.base import Deps
-from scheduler.handlers.expansion import Expansion, Interrupted, claim_broadcast, expand
+from scheduler.handlers.broadcast_claims import Interrupted, claim_broadcast, let_go
+from scheduler.handlers.expansion import Expansion, expand
 from scheduler.metrics import SchedulerMetrics
 from scheduler.ports import BroadcastItem
 from scheduler.settings import BroadcastSettings
@@ -76,30 +76,25 @@ class Expander:
     async def _one(self, item: BroadcastItem) -> None:
         structlog.contextvars.bind_contextvars(post_id=item.post_id, target_id=item.target_id)
         try:
-            outcome, claim = await claim_broadcast(self._deps, item, self._owner)
-            if claim is None:
+            outcome, lease = await claim_broadcast(self._deps, item, self._owner)
+            if lease is None:
                 if outcome in ("done", "cancelled"):
                     await self._deps.recipients.dequeue([dispatch_id(item.target_id, item.epoch)])
                     self._metrics.broadcasts.expansions.labels(outcome).inc()
                 return
-            await self._expand(item, claim)
+            try:
+                report = await expand(self._deps, lease)
+            except Interrupted:  # another replica holds it now and goes on from here
+                log.warning("broadcast.expansion_taken_over")
+                self._metrics.broadcasts.expansions.labels("interrupted").inc()
+                return
+            except Exception:
+                self._metrics.broadcasts.expansions.labels("failed").inc()
+                await let_go(self._deps, item, self._owner)  # the next round goes on at once
+                raise
+            self._account(report)
         finally:
             structlog.contextvars.unbind_contextvars("post_id", "target_id")
-
-    async def _expand(self, item: BroadcastItem, claim: str) -> None:
-        try:
-            report = await expand(self._deps, item, claim, owner=self._owner)
-        except Interrupted:
-            log.warning("broadcast.expansion_interrupted")
-            self._metrics.broadcasts.expansions.labels("interrupted").inc()
-            await self._deps.dispatch.release([claim])
-            return
-        except Exception:
-            self._metrics.broadcasts.expansions.labels("failed").inc()
-            # Ours alone, so deleting it races with no one; the next round starts at once.
-            await self._deps.dispatch.release([claim])
-            raise
-        self._account(report)
 
     def _account(self, report: Expansion) -> None:
         self._metrics.broadcasts.expansions.labels(report.outcome).inc()

@@ -33,6 +33,7 @@ class MongoRecipients:
             [("post_id", ASCENDING), ("_id", ASCENDING)], name="by_post"
         )
         await self._recipients.create_index([("parent_target_id", ASCENDING)], name="by_parent")
+        await self._recipients.create_index([("target_id", ASCENDING)], name="by_target")
         await self._facts.create_index([("key", ASCENDING)], name="by_recipient")
         await self._facts.create_index([("post_id", ASCENDING)], name="by_post")
 
@@ -80,8 +81,15 @@ class MongoRecipients:
     async def recipients_of_parent(self, parent_target_id: str) -> list[Doc]:
         return await self._recipients.find({"parent_target_id": parent_target_id}).to_list()
 
+    async def recipients_of_targets(self, target_ids: Sequence[str]) -> list[Doc]:
+        if not target_ids:
+            return []
+        return await self._recipients.find({"target_id": {"$in": list(target_ids)}}).to_list()
+
     async def recipients_of_post(self, post_id: str) -> list[Doc]:
-        return await self._recipients.find({"post_id": post_id}).to_list()
+        """Without what was sent (components), which counting does not need."""
+        projection = {"components": 0, "name": 0, "business_id": 0}
+        return await self._recipients.find({"post_id": post_id}, projection).to_list()
 
     async def recipients_page(self, post_id: str, after: str | None, limit: int) -> list[Doc]:
         query: Doc = {"post_id": post_id}
@@ -101,5 +109,5 @@ class MongoRecipients:
         return await self._facts.find({"key": {"$in": list(keys)}}).to_list()
 
     async def facts_of_post(self, post_id: str) -> list[Doc]:
-        projection = {"recorded_at": 0, "business_id": 0}
+        projection = {"key": 1, "kind": 1, "status": 1, "epoch": 1, "at": 1}
         return await self._facts.find({"post_id": post_id}, projection).to_list()

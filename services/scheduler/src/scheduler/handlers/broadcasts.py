@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from herald.content import WhatsAppOptions
 from herald.events import PostSubmitted, Violation
+from scheduler.broadcast import Planned, batch_options, shared_template
 from scheduler.contacts import DERIVED
 from scheduler.deliveries import recipient_key
 from scheduler.handlers.base import Deps
@@ -56,6 +57,29 @@ async def check_broadcasts(deps: Deps, submission: PostSubmitted) -> list[Violat
 def role_of(spec: Doc) -> str:
     options = spec.get("options") or {}
     return BROADCAST if options.get("audience_id") else SINGLE
+
+
+async def with_requests(deps: Deps, post: Doc, targets: Sequence[Doc]) -> list[Doc]:
+    """Targets ready for `pending_item`: a batch target is stored without what it sends (its
+    recipients live in their own documents, which stay small to read); it is rebuilt here."""
+    batches = [t["_id"] for t in targets if t.get("role") == BATCH and "options" not in t]
+    members: dict[str, list[Planned]] = {}
+    for doc in await deps.recipients.recipients_of_targets(batches):
+        members.setdefault(doc["target_id"], []).append(planned_from(doc))
+    ready = []
+    for target in targets:
+        options: Doc = {}
+        if target["_id"] in batches:
+            spec = post["targets"][target["index"]]["options"]
+            chosen = sorted(members.get(target["_id"], []), key=lambda m: m.to)
+            options = {"options": batch_options(spec, shared_template(spec), chosen)}
+        ready.append({**target, **options})
+    return ready
+
+
+def planned_from(doc: Doc) -> Planned:
+    """A recipient document as the batch that sends it needs it."""
+    return Planned(doc["recipient_id"], doc["to"], doc.get("components"), None, doc.get("name"))
 
 
 async def queue(deps: Deps, post: Doc, targets: Sequence[Doc], items: list[PendingItem]) -> None:

@@ -11,14 +11,13 @@
 4. Record the broadcast's dispatch fact (it now reads `dispatched`; its batches carry the
    post's status) with what was excluded and skipped, and drop its queue row.
 
-Every step is safe to repeat: an interrupted expansion is taken over after the lease and goes
-on from what it finds (recipients already taken, batches without a target yet, batch targets
-without a queue row), and an expansion that runs close to its lease stops itself in between.
+Every step is safe to repeat: an interrupted expansion is taken up again and goes on from what
+it finds (recipients already taken, batches without a target yet, batch targets without a
+queue row). A long one renews its claim between writes (`broadcast_claims.Lease`).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,19 +27,16 @@ from herald.errors import ErrorCategory
 from herald.events import FailureDetail
 from scheduler.broadcast import Plan, Planned, batch_options, plan_broadcast, shared_template
 from scheduler.deliveries import batch_target_id, recipient_key
-from scheduler.domain import TargetState, claim_id, dispatch_id, is_stale
+from scheduler.domain import TargetState, dispatch_id
 from scheduler.handlers.base import Deps
-from scheduler.handlers.broadcasts import BATCH
+from scheduler.handlers.broadcast_claims import Lease
+from scheduler.handlers.broadcasts import BATCH, planned_from, with_requests
 from scheduler.handlers.lifecycle import fail_target
 from scheduler.handlers.submit import pending_items
-from scheduler.ports import BroadcastItem, Claim, Doc
+from scheduler.ports import Doc
 
 BATCHES_PER_WRITE = 20
 Work = tuple[int, list["Planned"], bool]  # batch number, members, members still to insert
-
-
-class Interrupted(Exception):
-    """The expansion stopped short of its lease; what it wrote stays, the next one goes on."""
 
 
 @dataclass
@@ -54,44 +50,20 @@ class Expansion:
     added_skipped: int = 0
 
 
-async def claim_broadcast(deps: Deps, item: BroadcastItem, owner: str) -> tuple[str, str | None]:
-    """("owned", claim id), or ("done" | "cancelled" | "busy", None)."""
-    now = deps.clock()
-
-    def claim(generation: int) -> Claim:
-        cid = claim_id(item.target_id, item.epoch, generation)
-        return Claim(cid, item.target_id, item.epoch, generation, owner, "dispatch", now)
-
-    first = claim(0)
-    if first.id in await deps.dispatch.claim([first]):
-        return "owned", first.id
-    if await deps.dispatch.dispatched([dispatch_id(item.target_id, item.epoch)]):
-        return "done", None
-    claims = await deps.dispatch.claims_for(item.target_id, item.epoch)
-    newest = claims[0] if claims else None
-    if newest is not None and newest.kind == "cancel":
-        return "cancelled", None
-    if newest is None or not is_stale(max(newest.claimed_at, item.due_at), now, deps.lease_s):
-        return "busy", None
-    takeover = claim(newest.generation + 1)
-    if takeover.id in await deps.dispatch.claim([takeover]):
-        return "owned", takeover.id
-    return "busy", None
-
-
-async def expand(deps: Deps, item: BroadcastItem, claim: str, *, owner: str) -> Expansion:
-    """Split the broadcast into batch targets and queue them; `Interrupted` near the lease."""
-    deadline = time.monotonic() + deps.lease_s * 0.6
+async def expand(deps: Deps, lease: Lease) -> Expansion:
+    """Split the broadcast into batch targets and queue them, renewing the claim on the way
+    (`Interrupted` if another replica took it over)."""
+    item = lease.item
     post = await deps.posts.get_post(item.business_id, item.post_id)
     parent = await deps.posts.get_target(item.target_id)
     if post is None or parent is None or parent["state"] != TargetState.SCHEDULED.value:
-        return await _finish(deps, item, claim, owner, Expansion("gone"))
+        return await _finish(deps, lease, Expansion("gone"))
     options = post["targets"][item.index]["options"]
     audience = await deps.audiences.get_audience(item.business_id, options["audience_id"])
     if audience is None:
         message = f"The audience {options['audience_id']} was deleted before the broadcast's time."
-        await _fail(deps, item, "audience_not_found", message)
-        return await _finish(deps, item, claim, owner, Expansion("audience_missing"))
+        await _fail(deps, lease, "audience_not_found", message)
+        return await _finish(deps, lease, Expansion("audience_missing"))
     contacts = await deps.audiences.contacts_of(audience["_id"])
     flags = await deps.audiences.flags(item.business_id, None)
     existing = await deps.recipients.recipients_of_parent(item.target_id)
@@ -103,21 +75,21 @@ async def expand(deps: Deps, item: BroadcastItem, claim: str, *, owner: str) -> 
         content=PostContent.model_validate(post["content"]),
         batch_size=deps.batch_size,
     )
-    writer = _Writer(deps, post, parent, shared_template(options), deadline)
+    writer = _Writer(deps, post, parent, shared_template(options), lease)
     report = await writer.write(existing, plan)
     if report.batches == 0:
         message = "No contact of the audience could be sent the message (see its recipients)."
-        await _fail(deps, item, "no_recipients", message)
+        await _fail(deps, lease, "no_recipients", message)
         report.outcome = "no_recipients"
-    return await _finish(deps, item, claim, owner, report)
+    return await _finish(deps, lease, report)
 
 
 class _Writer:
     def __init__(
-        self, deps: Deps, post: Doc, parent: Doc, shared: WhatsAppTemplate, deadline: float
+        self, deps: Deps, post: Doc, parent: Doc, shared: WhatsAppTemplate, lease: Lease
     ) -> None:
         self.deps, self.post, self.parent = deps, post, parent
-        self.shared, self.deadline = shared, deadline
+        self.shared, self.lease = shared, lease
         self.options = post["targets"][parent["index"]]["options"]
 
     async def write(self, existing: list[Doc], plan: Plan) -> Expansion:
@@ -132,8 +104,7 @@ class _Writer:
         report.recipients = sum(int(t.get("recipients", 0)) for t in made.values())
         work = _orphans(existing, made) + _fresh(existing, plan)
         for start in range(0, len(work), BATCHES_PER_WRITE):
-            if time.monotonic() > self.deadline:
-                raise Interrupted(self.parent["_id"])
+            await self.lease.keep(self.deps)
             written = await self._batches(work[start : start + BATCHES_PER_WRITE])
             report.batches += len(written)
             report.added += sum(int(t["recipients"]) for t in written)
@@ -148,7 +119,9 @@ class _Writer:
             won = await self._insert(members, k) if new else members
             if won:
                 targets.append(self._target(k, won, now))
-        await self.deps.posts.insert_targets(targets)
+        await self.deps.posts.insert_targets(
+            [{k: v for k, v in t.items() if k != "options"} for t in targets]
+        )
         items = pending_items(self.post, targets)
         await self.deps.dispatch.add_pending(items)
         self.deps.notify(items)
@@ -165,7 +138,8 @@ class _Writer:
         keys = [dispatch_id(t["_id"], t["epoch"]) for t in targets]
         done = await self.deps.dispatch.dispatched(keys)
         waiting = [t for t, k in zip(targets, keys, strict=True) if k not in done]
-        await self.deps.dispatch.add_pending(pending_items(self.post, waiting))
+        ready = await with_requests(self.deps, self.post, waiting)
+        await self.deps.dispatch.add_pending(pending_items(self.post, ready))
 
     def _recipient(self, planned: Planned, batch: int | None) -> Doc:
         parent = self.parent["_id"]
@@ -216,7 +190,7 @@ def _orphans(existing: Sequence[Doc], made: dict[int, Doc]) -> list[Work]:
     orphans: dict[int, list[Planned]] = {}
     for doc in existing:
         if doc.get("batch") is not None and doc["batch"] not in made:
-            orphans.setdefault(doc["batch"], []).append(_planned(doc))
+            orphans.setdefault(doc["batch"], []).append(planned_from(doc))
     return [(k, members, False) for k, members in sorted(orphans.items())]
 
 
@@ -226,11 +200,9 @@ def _fresh(existing: Sequence[Doc], plan: Plan) -> list[Work]:
     return [(first + i, batch, True) for i, batch in enumerate(plan.batches)]
 
 
-def _planned(doc: Doc) -> Planned:
-    return Planned(doc["recipient_id"], doc["to"], doc.get("components"), None, doc.get("name"))
-
-
-async def _fail(deps: Deps, item: BroadcastItem, code: str, message: str) -> None:
+async def _fail(deps: Deps, lease: Lease, code: str, message: str) -> None:
+    await lease.keep(deps)
+    item = lease.item
     error = FailureDetail(
         category=ErrorCategory.PERMANENT,
         code=code,
@@ -240,9 +212,8 @@ async def _fail(deps: Deps, item: BroadcastItem, code: str, message: str) -> Non
     await fail_target(deps, item.target_id, item.post_id, error, kind="expand")
 
 
-async def _finish(
-    deps: Deps, item: BroadcastItem, claim: str, owner: str, report: Expansion
-) -> Expansion:
+async def _finish(deps: Deps, lease: Lease, report: Expansion) -> Expansion:
+    item = lease.item
     summary = {
         "batches": report.batches,
         "recipients": report.recipients,
@@ -256,12 +227,13 @@ async def _finish(
         "epoch": item.epoch,
         "due_at": item.due_at,
         "dispatched_at": deps.clock(),
-        "claim": claim,
-        "owner": owner,
+        "claim": lease.claim.id,
+        "owner": lease.claim.owner,
         "topic": deps.names.requested("whatsapp"),
         "broadcast": summary,
     }
     if report.outcome != "gone":
+        await lease.keep(deps)
         await deps.dispatch.record_dispatches([fact])
     await deps.recipients.dequeue([dispatch_id(item.target_id, item.epoch)])
     return report

@@ -10,7 +10,7 @@ from herald.events import PostSubmitted, Schedule
 from scheduler.domain import TargetState, claim_id, dispatch_id, is_stale
 from scheduler.errors import Conflict
 from scheduler.handlers.base import Deps, owned_post, with_states
-from scheduler.handlers.broadcasts import queue
+from scheduler.handlers.broadcasts import queue, with_requests
 from scheduler.handlers.submit import pending_items, validate
 from scheduler.ports import Claim, Doc
 
@@ -129,7 +129,8 @@ async def retry(deps: Deps, business_id: str, post_id: str) -> Changed:
                 "detail": {"epoch": changes["epoch"], "previous_error": target.get("last_error")},
             }
         )
-    await queue(deps, post, renewed, pending_items(post, renewed))
+    ready = await with_requests(deps, post, renewed)
+    await queue(deps, post, ready, pending_items(post, ready))
     skipped = {t["_id"]: f"is {t['state']}" for t in targets if t not in failed}
     return Changed(post, [t["_id"] for t in renewed], skipped)
 
