@@ -27,6 +27,7 @@ CSV = (
     "\n"  # 10 blank: skipped
     "+351912345682,Fa,0,,,extra\n"  # 11 more cells than columns
     "+351912345683,Gi,1,2026-05-01T10:00:00,\n"  # 12 a time without offset
+    "+351912345684,Ho,1,2026-05-01 10:00,\n"  # 13 the same, with a space
 )
 
 
@@ -49,9 +50,10 @@ def test_csv_reports_every_bad_row_by_line_and_reason() -> None:
         7: {("opted_in", "invalid_opt_in"), ("opted_in_at", "invalid_opted_in_at")},
         11: {(None, "malformed_row")},
         12: {("opted_in_at", "invalid_opted_in_at")},
+        13: {("opted_in_at", "invalid_opted_in_at")},
     }
-    assert plan.rows == 9
-    assert plan.rejected_rows == 7
+    assert plan.rows == 10
+    assert plan.rejected_rows == 8
     accepted = {a.line: a.contact for a in plan.accepted}
     assert set(accepted) == {2, 8}
     assert accepted[2].phone == "+351912345678"

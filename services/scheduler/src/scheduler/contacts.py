@@ -160,8 +160,8 @@ def _moment(value: Any, problems: list[Problem]) -> datetime | None:
             moment = datetime.fromisoformat(str(value).strip())
         except ValueError:
             moment = None
-        if moment is not None and moment.tzinfo is None and "T" in str(value):
-            moment = None  # a time of day without an offset is ambiguous
+        if moment is not None and moment.tzinfo is None and len(str(value).strip()) > 10:
+            moment = None  # a time of day without an offset is ambiguous; a date alone is not
     if moment is None:
         message = "opted_in_at is an ISO 8601 date or date-time with offset, e.g. 2026-05-01."
         problems.append(Problem("opted_in_at", "invalid_opted_in_at", message))

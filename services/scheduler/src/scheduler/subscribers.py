@@ -212,9 +212,9 @@ class Subscribers:
             )
             self._metrics.results.labels(result.event_type, effect).inc()
             log.info("result.recorded", event_type=result.event_type, effect=effect)
-        if isinstance(result, PostPublished | PostFailed) and effect != "unknown_target":
-            for outcome in await record_outcomes(self._deps, result, occurred_at=occurred):
-                self._metrics.broadcasts.recipients.labels(outcome).inc()
+            if isinstance(result, PostPublished | PostFailed) and effect != "unknown_target":
+                for outcome in await record_outcomes(self._deps, result, occurred_at=occurred):
+                    self._metrics.broadcasts.recipients.labels(outcome).inc()
         await commit(msg, record)
 
     async def _on_integration_event(
