@@ -14,8 +14,8 @@ from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from herald.errors import NeedsReauth, Permanent, PlatformError, Throttled
-from herald.graph import AmbiguousOutcome, GraphMetrics, GraphSettings
-from publisher_whatsapp.adapters.cloud_api import CloudGraphClient, GraphCloudApi
+from herald.graph import AmbiguousOutcome, GraphClient, GraphMetrics, GraphSettings
+from publisher_whatsapp.adapters.cloud_api import GraphCloudApi
 
 pytestmark = pytest.mark.unit
 
@@ -39,7 +39,7 @@ def api(
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     settings = GraphSettings(base_url="https://graph.test", app_secret=SecretStr("s3cret"))
     metrics = GraphMetrics.create(registry) if registry is not None else None
-    return GraphCloudApi(CloudGraphClient(http, settings, platform="whatsapp", metrics=metrics))
+    return GraphCloudApi(GraphClient(http, settings, platform="whatsapp", metrics=metrics))
 
 
 def envelope(code: int) -> dict[str, Any]:

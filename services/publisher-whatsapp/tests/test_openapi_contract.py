@@ -13,9 +13,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from herald.graph import GraphSettings
+from herald.graph import GraphClient, GraphSettings
 from herald.runtime.ports import Checkpoint, Credentials, Published
-from publisher_whatsapp.adapters.cloud_api import CloudGraphClient, GraphCloudApi
+from publisher_whatsapp.adapters.cloud_api import GraphCloudApi
 from publisher_whatsapp.handlers import FlowSettings, WhatsAppPublisher
 from publisher_whatsapp.pace import Pacer
 from publisher_whatsapp.settings import MediaSettings
@@ -65,7 +65,7 @@ async def sent_bodies(
     recorder = Recorder()
     http = httpx.AsyncClient(transport=httpx.MockTransport(recorder.handler))
     settings = GraphSettings(base_url="https://graph.test", app_secret=SecretStr("s3cret"))
-    api = GraphCloudApi(CloudGraphClient(http, settings, platform="whatsapp"))
+    api = GraphCloudApi(GraphClient(http, settings, platform="whatsapp"))
     flow = FlowSettings(media=MediaSettings(upload=upload, private_origins=[PRIVATE]))
     observer = RecordingObserver()
     publisher = WhatsAppPublisher(

@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
 from herald.emitter import KafkaEmitter
-from herald.graph import GraphMetrics
+from herald.graph import GraphClient, GraphMetrics
 from herald.http import new_http_client
 from herald.kafka import new_broker
 from herald.media import MediaFetcher
@@ -25,7 +25,7 @@ from herald.runtime.app import Closer, create_publisher_app
 from herald.runtime.ports import TokenSource
 from herald.runtime.tokens import AuthServiceTokens
 from herald.topics import Platform, TopicNames
-from publisher_whatsapp.adapters.cloud_api import CloudGraphClient, GraphCloudApi
+from publisher_whatsapp.adapters.cloud_api import GraphCloudApi
 from publisher_whatsapp.adapters.events import KafkaStatusSink, RelayedContactFlags
 from publisher_whatsapp.adapters.media import FetcherMedia
 from publisher_whatsapp.adapters.metrics import PrometheusObserver, WhatsAppMetrics
@@ -45,7 +45,7 @@ log = structlog.get_logger(__name__)
 def create_app(
     settings: Settings,
     *,
-    graph: CloudGraphClient | None = None,
+    graph: GraphClient | None = None,
     tokens: TokenSource | None = None,
     broker: KafkaBroker | None = None,
     mongo: AsyncMongoClient[Document] | None = None,
@@ -96,13 +96,11 @@ def create_app(
     return app
 
 
-def _graph(
-    settings: Settings, registry: CollectorRegistry, closers: list[Closer]
-) -> CloudGraphClient:
+def _graph(settings: Settings, registry: CollectorRegistry, closers: list[Closer]) -> GraphClient:
     http = new_http_client(settings.graph.http, service=SERVICE)
     closers.append(http.aclose)
     metrics = GraphMetrics.create(registry)
-    return CloudGraphClient(http, settings.graph, platform=Platform.WHATSAPP.value, metrics=metrics)
+    return GraphClient(http, settings.graph, platform=Platform.WHATSAPP.value, metrics=metrics)
 
 
 def _tokens(settings: Settings, closers: list[Closer]) -> TokenSource:

@@ -74,6 +74,48 @@ class GraphClient:
     ) -> dict[str, Any]:
         return await self._call("POST", token, path, ids=ids, values=data, host=host)
 
+    async def post_json(
+        self,
+        token: str,
+        path: str,
+        *,
+        ids: Mapping[str, str] | None = None,
+        body: Mapping[str, Any],
+        host: Host = "graph",
+    ) -> dict[str, Any]:
+        """POST a JSON body (the WhatsApp Cloud API's `/messages` takes only JSON)."""
+        proof = self.proof(token)
+        request = self._http.build_request(
+            "POST",
+            self._url(path, ids or {}, host),
+            headers={"Authorization": f"Bearer {token}"},
+            params={"appsecret_proof": proof} if proof else None,
+            json=dict(body),
+        )
+        return await self._exchange(request, "POST", f"/{path}")
+
+    async def post_multipart(
+        self,
+        token: str,
+        path: str,
+        *,
+        ids: Mapping[str, str] | None = None,
+        data: Mapping[str, str],
+        files: Mapping[str, tuple[str, bytes, str]],
+        host: Host = "graph",
+    ) -> dict[str, Any]:
+        """POST form fields and files (media uploads)."""
+        proof = self.proof(token)
+        fields = dict(data) | ({"appsecret_proof": proof} if proof else {})
+        request = self._http.build_request(
+            "POST",
+            self._url(path, ids or {}, host),
+            headers={"Authorization": f"Bearer {token}"},
+            data=fields,
+            files=dict(files),
+        )
+        return await self._exchange(request, "POST", f"/{path}")
+
     def proof(self, token: str) -> str | None:
         if self._secret is None:
             return None
@@ -102,6 +144,11 @@ class GraphClient:
             params=fields if method == "GET" else None,
             data=fields if method == "POST" else None,
         )
+        return await self._exchange(request, method, endpoint)
+
+    async def _exchange(
+        self, request: httpx.Request, method: Method, endpoint: str
+    ) -> dict[str, Any]:
         began = time.perf_counter()
         try:
             body = await self._send(request, method, endpoint)
