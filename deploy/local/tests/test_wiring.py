@@ -12,6 +12,7 @@ from herald_localstack.config import StackConfig
 from herald_localstack.secrets import StackSecrets
 from platform_sandbox.settings import Settings as SandboxSettings
 from publisher_tiktok.settings import Settings as TikTokPublisherSettings
+from publisher_whatsapp.settings import Settings as WhatsAppPublisherSettings
 
 pytestmark = pytest.mark.unit
 
@@ -30,4 +31,21 @@ def test_the_tiktok_publisher_verifies_the_webhooks_the_sandbox_signs(
     assert (
         SandboxSettings().webhooks.tiktok_url
         == f"{services.url(cfg, 'publisher-tiktok')}/webhooks/tiktok"
+    )
+
+
+def test_the_whatsapp_publisher_verifies_the_webhooks_the_sandbox_signs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = dataclasses.replace(StackConfig.from_env(), run_dir=tmp_path)
+    for name, value in services.wiring(cfg, StackSecrets.load_or_create(tmp_path)).items():
+        monkeypatch.setenv(name, value)
+
+    publisher = WhatsAppPublisherSettings().webhook_secrets()
+    sandbox = SandboxSettings().meta.app_secret.get_secret_value()
+
+    assert publisher == [sandbox] != [""]
+    assert (
+        SandboxSettings().webhooks.whatsapp_url
+        == f"{services.url(cfg, 'publisher-whatsapp')}/webhooks/whatsapp"
     )

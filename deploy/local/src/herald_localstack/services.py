@@ -19,6 +19,8 @@ from herald_localstack.secrets import StackSecrets
 RUN_MARKER = "HERALD_STACK_RUN"
 # The sandbox's TikTok app secret (its default, and auth-service's): it signs TikTok webhooks.
 SANDBOX_TIKTOK_CLIENT_SECRET = "sandbox-tiktok-client-secret"  # noqa: S105 - a sandbox default
+# The sandbox's Meta app secret (its default): it signs WhatsApp status webhooks.
+SANDBOX_META_APP_SECRET = "sandbox-meta-app-secret"  # noqa: S105 - a sandbox default
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ def wiring(cfg: StackConfig, keys: StackSecrets) -> dict[str, str]:
         "HERALD_PUBLISHER_TIKTOK_FETCHER__ALLOWED_ORIGINS": json.dumps([sandbox]),
         "HERALD_PUBLISHER_WHATSAPP_FETCHER__ALLOWED_ORIGINS": json.dumps([sandbox]),
         "HERALD_PUBLISHER_WHATSAPP_WEBHOOK__VERIFY_TOKEN": keys.whatsapp_verify_token,
+        "HERALD_PUBLISHER_WHATSAPP_WEBHOOK__APP_SECRET": SANDBOX_META_APP_SECRET,
     }
     env.update(_namespaced(cfg))
     for platform in ("facebook", "instagram", "whatsapp", "tiktok"):
