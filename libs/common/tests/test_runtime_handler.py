@@ -234,3 +234,26 @@ async def test_a_replay_reopens_a_failed_target_once() -> None:
     again = await handler.handle(request(), Delivery(replay_id="r1"))
     assert again.outcome == "republished"
     assert len(platform.calls) == 2
+
+
+async def test_a_batch_failure_carries_every_recipient_outcome() -> None:
+    outcomes = [
+        {
+            "recipient_id": "r1",
+            "status": "failed",
+            "error_code": "131026",
+            "remediation": "Check the number.",
+        },
+        {"recipient_id": "r2", "status": "failed", "error_code": "131050"},
+    ]
+    error = Permanent("every recipient failed", code="131026", evidence={"recipients": outcomes})
+    handler, _, _ = make(error)
+
+    result = await handler.handle(request(), Delivery())
+
+    [event] = result.events
+    assert isinstance(event, PostFailed)
+    assert [(r.recipient_id, r.error_code, r.remediation) for r in event.recipients] == [
+        ("r1", "131026", "Check the number."),
+        ("r2", "131050", None),
+    ]

@@ -104,6 +104,7 @@ class RecipientOutcome(Model):
     status: str = Field(description="accepted, failed, skipped")
     error_code: str | None = None
     error_message: str | None = None
+    remediation: str | None = Field(default=None, description="What a person can do about it.")
 
 
 class PostPublished(TargetRef):

@@ -166,13 +166,8 @@ class Progress:
                         recipient_id=rid,
                         status="failed",
                         error_code=failure.code,
-                        error_message=_with_remediation(failure),
+                        error_message=failure.message,
+                        remediation=failure.remediation,
                     )
                 )
         return tuple(found)
-
-
-def _with_remediation(failure: Failure) -> str:
-    if not failure.remediation:
-        return failure.message
-    return f"{failure.message} — {failure.remediation}"

@@ -257,7 +257,17 @@ def _failed(request: PostRequested, stored: dict[str, Any]) -> PostFailed:
         error=FailureDetail.model_validate(stored),
         failed_at=_aware(stored.get("failed_at")),
         evidence=dict(stored.get("evidence") or {}),
+        recipients=_recipients(stored.get("evidence") or {}),
     )
+
+
+def _recipients(evidence: dict[str, Any]) -> list[RecipientOutcome]:
+    """A batch adapter (WhatsApp) puts every recipient's outcome in its error's evidence; the
+    failure event carries them as its `recipients`."""
+    found = evidence.get("recipients")
+    if not isinstance(found, list):
+        return []
+    return [RecipientOutcome.model_validate(r) for r in found if isinstance(r, dict)]
 
 
 def _aware(moment: Any) -> datetime:
