@@ -55,8 +55,9 @@ fmt: sync ## format and fix what ruff can
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
 
-contract: sync ## regenerate docs/events/*.schema.json from the event models
+contract: sync ## regenerate docs/events (JSON Schemas) and docs/asyncapi from the code
 	$(RUN) python -m herald.contract write
+	$(RUN) python -m herald_localstack.asyncapi write
 
 bench: sync ## benchmarks: figures and ratios against a baseline measured in the same run
 	@for bench in tests/benchmarks/bench_*.py; do echo "== $$bench"; $(RUN) python "$$bench"; done
