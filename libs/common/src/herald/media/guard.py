@@ -160,7 +160,11 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         pinned = await self._pin(host, port, trusted)
         stream = await self._inner.connect_tcp(pinned, port, timeout, local_address, socket_options)
         if not trusted:
-            self._check_peer(stream, host)
+            try:
+                self._check_peer(stream, host)
+            except BaseException:
+                await stream.aclose()  # refused after connecting: the socket must not leak
+                raise
         return stream
 
     async def _pin(self, host: str, port: int, trusted: bool) -> str:
