@@ -26,7 +26,7 @@ class HttpClientSettings(BaseModel):
     max_keepalive: int = Field(default=20, ge=0)
     transport: Literal["httpx", "aiohttp"] = Field(
         default="httpx",
-        description="aiohttp keeps the httpx API on aiohttp's connection handling (ADR 0002).",
+        description="aiohttp keeps the httpx API on aiohttp's connection handling (ADR 0009).",
     )
 
 
