@@ -120,6 +120,18 @@ async def test_a_photo_accepted_then_failed_is_reconciled_not_repeated(env: Env)
     assert published.platform_post_id == entry["object_id"]
 
 
+async def test_a_video_accepted_then_failed_is_found_on_the_pages_videos(env: Env) -> None:
+    await env.sandbox.fault(endpoint="videos", method="POST", action="accept_then_fail")
+    video = [{"kind": "video", "url": env.sandbox.media("v.mp4")}]
+
+    out = await publish_all(env, facebook_post("accepted-video", text="Tour", media=video))
+
+    [published] = out.events(PostPublished)
+    [entry] = await env.sandbox.ledger(marker="accepted-video")
+    assert published.platform_post_id.endswith(entry["object_id"])
+    assert len(await env.sandbox.ledger(marker="accepted-video")) == 1
+
+
 async def test_insights_are_collected_once_per_age_with_current_metric_names(env: Env) -> None:
     out = await publish_all(env, facebook_post("measured"))
     [published] = out.events(PostPublished)

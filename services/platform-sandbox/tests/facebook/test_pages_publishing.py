@@ -245,3 +245,30 @@ async def test_feed_lists_newest_first(harness: SandboxHarness) -> None:
         harness.sandbox.clock.advance(1)
     feed = await harness.client.get(f"{V}/{harness.demo.page_id}/feed", params=params)
     assert [p["message"] for p in feed.json()["data"]] == ["two", "one"]
+
+
+async def test_page_videos_lists_the_pages_videos_newest_first(harness: SandboxHarness) -> None:
+    token = await page_token(harness)
+    ids = []
+    for description in ("first", "second"):
+        response = await harness.client.post(
+            f"{V}/{harness.demo.page_id}/videos",
+            params={"access_token": token},
+            data={"file_url": harness.media_url("clip.mp4"), "description": description},
+        )
+        ids.append(response.json()["id"])
+        harness.sandbox.clock.advance(1)
+    listed = await harness.client.get(
+        f"{V}/{harness.demo.page_id}/videos",
+        params={"access_token": token, "fields": "id,description,created_time,permalink_url"},
+    )
+    assert listed.status_code == 200
+    data = listed.json()["data"]
+    assert [v["id"] for v in data] == list(reversed(ids))
+    assert [v["description"] for v in data] == ["second", "first"]
+    assert data[0]["permalink_url"] == f"/{harness.demo.page_id}/videos/{ids[1]}/"
+    limited = await harness.client.get(
+        f"{V}/{harness.demo.page_id}/videos", params={"access_token": token, "limit": 1}
+    )
+    assert set(limited.json()["data"][0]) == {"id", "description", "updated_time"}
+    assert len(limited.json()["data"]) == 1

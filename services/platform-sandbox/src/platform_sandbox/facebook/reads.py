@@ -7,7 +7,7 @@ from typing import Any
 
 from platform_sandbox.clock import iso
 from platform_sandbox.facebook.insights import PAGE_METRICS, POST_METRICS, insights, metric_names
-from platform_sandbox.facebook.model import PagePost
+from platform_sandbox.facebook.model import PagePost, Video
 from platform_sandbox.fields import select
 from platform_sandbox.graph_router import GraphCall
 
@@ -64,7 +64,30 @@ async def get_photo(call: GraphCall) -> dict[str, Any]:
 
 async def get_video(call: GraphCall) -> dict[str, Any]:
     video = call.sandbox.state.facebook.videos[call.need_node().id]
-    available = {
+    return select(
+        _video_fields(call, video), call.req.params.text("fields"), _VIDEO_DEFAULT, "Video"
+    )
+
+
+async def page_videos(call: GraphCall) -> dict[str, Any]:
+    """`GET /{page-id}/videos`: the Page's videos, newest first, as Video nodes."""
+    page_id = call.need_node().id
+    videos = sorted(
+        (v for v in call.sandbox.state.facebook.videos.values() if v.page_id == page_id),
+        key=lambda v: v.created_time,
+        reverse=True,
+    )
+    limit = call.req.params.integer("limit") or 25
+    wanted = call.req.params.text("fields")
+    data = [select(_video_fields(call, v), wanted, _VIDEO_DEFAULT, "Video") for v in videos[:limit]]
+    return {"data": data, "paging": {"cursors": {"before": "MAZDZD", "after": "MQZDZD"}}}
+
+
+_VIDEO_DEFAULT = ["updated_time", "description", "id"]
+
+
+def _video_fields(call: GraphCall, video: Video) -> dict[str, Any]:
+    return {
         "id": video.id,
         "title": video.title,
         "description": video.description,
@@ -75,8 +98,6 @@ async def get_video(call: GraphCall) -> dict[str, Any]:
         "post_id": video.post_id,
         "status": video.status(call.now),
     }
-    default = ["updated_time", "description", "id"]
-    return select(available, call.req.params.text("fields"), default, "Video")
 
 
 async def post_insights(call: GraphCall) -> dict[str, Any]:

@@ -29,6 +29,9 @@ def register(router: GraphRouter) -> None:
     router.node(
         NodeKind.PAGE, "feed", "GET", Route(reads.page_feed, "facebook", "feed", scopes=_READ)
     )
+    router.node(
+        NodeKind.PAGE, "videos", "GET", Route(reads.page_videos, "facebook", "videos", scopes=_READ)
+    )
     router.node(NodeKind.PAGE_POST, None, "GET", Route(reads.get_post, "facebook", "post"))
     router.node(NodeKind.PAGE_POST, None, "POST", _publishing(publishing.update_post, "post"))
     router.node(NodeKind.PAGE_POST, None, "DELETE", _publishing(publishing.delete_post, "post"))
