@@ -1,7 +1,8 @@
 """Composition root of auth-service.
 
 `create_app` builds every adapter (through `runtime.build_runtime`); nothing else wires things.
-The lifespan connects to MongoDB and Kafka, creates the indexes and runs the refresh loop.
+The lifespan connects to MongoDB and Kafka, creates the indexes and runs the refresh and outbox
+loops.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pymongo import AsyncMongoClient
 from auth_service.adapters.mongo import ensure_indexes
 from auth_service.api import admin, integrations, internal, oauth, webhooks
 from auth_service.api.common import install_error_handler, no_unknown_query
-from auth_service.handlers.base import Deps
+from auth_service.handlers.base import Deps, drain_outbox
 from auth_service.handlers.maintenance import maintenance_pass
 from auth_service.ports import Clock, EventEmitter
 from auth_service.runtime import SERVICE, Runtime, build_runtime
@@ -31,6 +32,16 @@ from herald.service import add_operational_routes
 __all__ = ["SERVICE", "create_app", "mount"]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 log = structlog.get_logger(__name__)
+
+
+async def outbox_loop(deps: Deps, interval_s: float, min_age_s: float) -> None:
+    """Send the integration events whose first send failed (or whose process died first)."""
+    while True:
+        try:
+            await drain_outbox(deps, min_age_s=min_age_s)
+        except Exception:
+            log.exception("outbox.pass_failed")
+        await asyncio.sleep(interval_s)
 
 
 async def refresh_loop(deps: Deps, interval_s: float) -> None:
@@ -62,13 +73,20 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.infra.start()
         await ensure_indexes(db)
-        loop = None
+        events = settings.events
+        loops = [
+            asyncio.create_task(
+                outbox_loop(runtime.deps, events.outbox_interval_s, events.outbox_min_age_s)
+            )
+        ]
         if settings.refresh.enabled:
-            loop = asyncio.create_task(refresh_loop(runtime.deps, settings.refresh.interval_s))
+            loops.append(
+                asyncio.create_task(refresh_loop(runtime.deps, settings.refresh.interval_s))
+            )
         try:
             yield
         finally:
-            if loop is not None:
+            for loop in loops:
                 loop.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await loop

@@ -124,6 +124,26 @@ class LockRepo(Protocol):
     async def cleanup(self, now: datetime) -> int: ...
 
 
+@dataclass(frozen=True)
+class OutboxEntry:
+    """An integration event stored before it is produced: removed once Kafka has it, sent again
+    by the outbox loop when it is still there (`id` is the CloudEvents id, kept across sends)."""
+
+    id: str
+    event_type: str
+    topic: str
+    key: str
+    payload: dict[str, object]
+    created_at: datetime
+
+
+class OutboxRepo(Protocol):
+    async def add(self, entry: OutboxEntry) -> None: ...
+    async def remove(self, entry_id: str) -> None: ...
+    async def due(self, before: datetime, limit: int) -> list[OutboxEntry]: ...
+    async def count(self) -> int: ...
+
+
 class DeletionRepo(Protocol):
     async def record(
         self, code: str, user_id: str, integration_ids: list[str], at: datetime

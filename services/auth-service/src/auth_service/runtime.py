@@ -16,7 +16,12 @@ from auth_service.adapters.clock import SystemClock
 from auth_service.adapters.graph import MetaApp
 from auth_service.adapters.instagram import InstagramApp, InstagramGateway
 from auth_service.adapters.meta import FacebookGateway, WhatsAppGateway
-from auth_service.adapters.mongo import MongoApiKeys, MongoBusinesses, MongoIntegrations
+from auth_service.adapters.mongo import (
+    MongoApiKeys,
+    MongoBusinesses,
+    MongoIntegrations,
+    MongoOutbox,
+)
 from auth_service.adapters.mongo_flow import MongoDeletions, MongoLocks, MongoStates
 from auth_service.adapters.tiktok import TikTokGateway
 from auth_service.domain import Margins
@@ -165,5 +170,6 @@ def build_runtime(
         metrics=PrometheusMetrics(registry),
         policy=policy_of(settings),
         events_topic=TopicNames(prefix=settings.topic_prefix).integration_events,
+        outbox=MongoOutbox(db),
     )
     return Runtime(deps, infra, http, http_client is None, registry, settings)

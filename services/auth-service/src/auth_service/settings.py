@@ -171,6 +171,17 @@ class RefreshSettings(_Section):
     batch: int = Field(default=200, ge=1)
 
 
+class EventsSettings(_Section):
+    outbox_interval_s: float = Field(
+        default=10.0, gt=0, description="How often the outbox loop sends events still unsent."
+    )
+    outbox_min_age_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="An event is sent again once it has waited this long in the outbox.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = service_config(PREFIX)
 
@@ -201,6 +212,7 @@ class Settings(BaseSettings):
     tiktok: TikTokAppSettings = Field(default_factory=TikTokAppSettings)
     oauth: OAuthSettings = Field(default_factory=OAuthSettings)
     refresh: RefreshSettings = Field(default_factory=RefreshSettings)
+    events: EventsSettings = Field(default_factory=EventsSettings)
 
     @field_validator("public_base_url")
     @classmethod

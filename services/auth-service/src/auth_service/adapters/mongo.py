@@ -34,7 +34,7 @@ from auth_service.domain import (
     RefreshMode,
     SecretField,
 )
-from auth_service.ports import DuplicateAccount
+from auth_service.ports import DuplicateAccount, OutboxEntry
 from herald.events import IntegrationStatus
 from herald.mongo import Document
 from herald.topics import Platform
@@ -57,6 +57,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "oauth_state_uses": [IndexModel([("at", ASCENDING)], name="at")],
     "oauth_code_uses": [IndexModel([("at", ASCENDING)], name="at")],
     "refresh_locks": [IndexModel([("lease_until", ASCENDING)], name="lease")],
+    "event_outbox": [IndexModel([("created_at", ASCENDING)], name="created")],
 }
 
 
@@ -249,3 +250,42 @@ class MongoIntegrations:
             async for doc in await self._c.aggregate(pipeline):
                 counts[str(doc["_id"])] = counts.get(str(doc["_id"]), 0) + int(doc["n"])
         return counts
+
+
+class MongoOutbox:
+    """`event_outbox`: one insert per event, one delete once produced (insert-only, no updates)."""
+
+    def __init__(self, db: Db) -> None:
+        self._c = db["event_outbox"]
+
+    async def add(self, entry: OutboxEntry) -> None:
+        await self._c.insert_one(
+            {
+                "_id": entry.id,
+                "event_type": entry.event_type,
+                "topic": entry.topic,
+                "key": entry.key,
+                "payload": entry.payload,
+                "created_at": entry.created_at,
+            }
+        )
+
+    async def remove(self, entry_id: str) -> None:
+        await self._c.delete_one({"_id": entry_id})
+
+    async def due(self, before: datetime, limit: int) -> list[OutboxEntry]:
+        cursor = self._c.find({"created_at": {"$lte": before}}).sort("created_at", ASCENDING)
+        return [
+            OutboxEntry(
+                id=str(doc["_id"]),
+                event_type=str(doc["event_type"]),
+                topic=str(doc["topic"]),
+                key=str(doc["key"]),
+                payload=dict(doc["payload"]),
+                created_at=doc["created_at"],
+            )
+            async for doc in cursor.limit(limit)
+        ]
+
+    async def count(self) -> int:
+        return await self._c.count_documents({})

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -25,11 +25,14 @@ from auth_service.ports import (
     IntegrationRepo,
     LockRepo,
     Metrics,
+    OutboxEntry,
+    OutboxRepo,
     ProviderGateway,
     StateRepo,
 )
 from auth_service.vault import SealContext, Vault
 from herald.events import (
+    EVENT_TYPES,
     IntegrationConnected,
     IntegrationEvent,
 )
@@ -71,6 +74,7 @@ class Deps:
     metrics: Metrics
     policy: Policy
     events_topic: str = INTEGRATION_EVENTS
+    outbox: OutboxRepo | None = None
 
 
 def seal_tokens(
@@ -134,7 +138,64 @@ async def emit(
     if cls is IntegrationConnected:
         fields |= {"account_name": integration.account_name, "scopes": list(integration.scopes)}
     event = cls.model_validate(fields)
+    entry = OutboxEntry(
+        id=str(uuid.uuid4()),
+        event_type=cls.event_type,
+        topic=deps.events_topic,
+        key=integration.id,
+        payload=event.model_dump(mode="json"),
+        created_at=deps.clock.now(),
+    )
+    kept = False
+    if deps.outbox is not None:
+        try:
+            await deps.outbox.add(entry)
+            kept = True
+        except Exception as exc:  # noqa: BLE001 - still try to produce it
+            log.error("integration.event_not_kept", event_type=cls.event_type, error=str(exc))
     try:
-        await deps.emitter.emit(event, topic=deps.events_topic, key=integration.id)
+        await deps.emitter.emit(
+            event, topic=entry.topic, key=entry.key, headers={"ce_id": entry.id}
+        )
     except Exception as exc:  # noqa: BLE001 - any broker failure: logged, never raised here
-        log.error("integration.event_not_emitted", event_type=cls.event_type, error=str(exc))
+        what = "integration.event_deferred" if kept else "integration.event_not_emitted"
+        log.error(what, event_type=cls.event_type, event_id=entry.id, error=str(exc))
+        return
+    if kept:
+        await _forget(deps, entry.id)
+
+
+async def _forget(deps: Deps, entry_id: str) -> None:
+    assert deps.outbox is not None
+    try:
+        await deps.outbox.remove(entry_id)
+    except Exception as exc:  # noqa: BLE001 - the loop sends it again: a duplicate, not a loss
+        log.warning("integration.event_outbox_not_cleared", event_id=entry_id, error=str(exc))
+
+
+async def drain_outbox(deps: Deps, *, min_age_s: float, limit: int = 100) -> int:
+    """Produce the events still in the outbox `min_age_s` after they were stored (their first
+    send failed, or the process died before it); stops at the first broker failure. Returns how
+    many were produced. Consumers see at-least-once: the CloudEvents id is the same each time."""
+    if deps.outbox is None:
+        return 0
+    before = deps.clock.now() - timedelta(seconds=min_age_s)
+    sent = 0
+    for entry in await deps.outbox.due(before, limit):
+        event_cls = EVENT_TYPES.get(entry.event_type)
+        if event_cls is None:
+            log.error("integration.event_outbox_unknown_type", event_type=entry.event_type)
+            continue
+        event = event_cls.model_validate(entry.payload)
+        try:
+            await deps.emitter.emit(
+                event, topic=entry.topic, key=entry.key, headers={"ce_id": entry.id}
+            )
+        except Exception as exc:  # noqa: BLE001 - broker still away: next pass
+            log.warning("integration.event_outbox_send_failed", error=str(exc))
+            break
+        await _forget(deps, entry.id)
+        sent += 1
+    if sent:
+        log.info("integration.event_outbox_sent", events=sent)
+    return sent
