@@ -4,6 +4,7 @@ sandbox's accounts connected through OAuth: what the chaos tests kill parts of."
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,12 @@ class Connected:
     system: System
     api_key: str
     integrations: dict[str, str]
+    # What each service was started with beyond `services.environment`; `start` uses it again.
+    extra_env: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+
+    def start(self, name: str) -> None:
+        """(Re)start a service with the settings this session gave it."""
+        self.system.start(name, extra_env=self.extra_env.get(name))
 
     def post(self, body: dict[str, object], *, idempotency_key: str) -> str:
         response = httpx.post(
@@ -57,6 +64,42 @@ class Connected:
         return body
 
 
+def _extra_env(sandbox: str) -> dict[str, dict[str, str]]:
+    """Settings the tests need beyond what `make up` gives each service.
+
+    Instagram allows 50 API publishes a day per account and TikTok 15 posts a day per creator and
+    6 inits a minute per token (the sandbox's defaults, as documented); a chaos run publishes
+    hundreds to one account, so this sandbox allows more, and publisher-tiktok's own limiter keeps
+    the same figures. A killed publisher's lease on the target it was handling keeps the next
+    process off it for `lease_s` (300 s by default, sized for uploads of gigabytes); the test
+    videos take seconds, so publisher-tiktok's lease lasts 60 s here. Media under the sandbox's
+    address spelled `localhost` counts as a URL prefix verified for the TikTok app (pulled by
+    TikTok: PULL_FROM_URL videos and photos), while the same media at `127.0.0.1` is uploaded;
+    the sandbox serves http, so TikTok photo URLs may be http (scheduler and publisher alike).
+    """
+    verified = json.dumps([sandbox.replace("127.0.0.1", "localhost") + "/_sandbox/media/"])
+    schemes = json.dumps(["https", "http"])
+    per_minute = {"CREATOR_INFO": "600", "INIT": "600", "STATUS": "600"}
+    return {
+        "platform-sandbox": {
+            "HERALD_SANDBOX_INSTAGRAM__PUBLISH_QUOTA_TOTAL": "100000",
+            "HERALD_SANDBOX_TIKTOK__DAILY_POST_CAP": "100000",
+            "HERALD_SANDBOX_TIKTOK__VERIFIED_URL_PREFIXES": verified,
+            **{f"HERALD_SANDBOX_TIKTOK__{k}_PER_MINUTE": v for k, v in per_minute.items()},
+        },
+        "scheduler": {"HERALD_SCHEDULER_RULES__TIKTOK_PHOTO_URL_SCHEMES": schemes},
+        "publisher-tiktok": {
+            "HERALD_PUBLISHER_TIKTOK_LEASE_S": "60",
+            "HERALD_PUBLISHER_TIKTOK_TIKTOK__VERIFIED_URL_PREFIXES": verified,
+            "HERALD_PUBLISHER_TIKTOK_TIKTOK__PHOTO_URL_SCHEMES": schemes,
+            **{
+                f"HERALD_PUBLISHER_TIKTOK_TIKTOK__LIMITS__{k}_PER_MINUTE": v
+                for k, v in per_minute.items()
+            },
+        },
+    }
+
+
 def _free_offset(base: StackConfig) -> int:
     for offset in range(500, 4000, 43):
         candidate = dataclasses.replace(base, service_port_offset=offset)
@@ -80,14 +123,9 @@ def connected(
     )
     stack_module.provision(cfg)
     system = System(cfg)
-    # Instagram allows 50 API publishes a day per account (the sandbox's default, as documented);
-    # a chaos run publishes hundreds to one account, so this sandbox allows more.
-    system.start(
-        "platform-sandbox", extra_env={"HERALD_SANDBOX_INSTAGRAM__PUBLISH_QUOTA_TOTAL": "100000"}
-    )
-    for service in services.SERVICES:
-        if service.name != "platform-sandbox":
-            system.start(service.name)
+    extra_env = _extra_env(services.url(cfg, "platform-sandbox"))
+    for service in services.SERVICES:  # the sandbox first
+        system.start(service.name, extra_env=extra_env.get(service.name))
     try:
         keys = StackSecrets.load_or_create(cfg.run_dir)
         auth = system.url("auth-service")
@@ -96,6 +134,6 @@ def connected(
                 http, run_dir / "demo.json", auth, keys.admin_token, lambda _: None
             )
             integrations = {p: demo.connect(http, auth, made.api_key, p) for p in demo.PROVIDERS}
-        yield Connected(system, made.api_key, integrations)
+        yield Connected(system, made.api_key, integrations, extra_env)
     finally:
         system.stop_all()
