@@ -104,6 +104,17 @@ def wiring(cfg: StackConfig, keys: StackSecrets) -> dict[str, str]:
         "HERALD_PUBLISHER_WHATSAPP_WEBHOOK__VERIFY_TOKEN": keys.whatsapp_verify_token,
         "HERALD_PUBLISHER_WHATSAPP_WEBHOOK__APP_SECRET": SANDBOX_META_APP_SECRET,
     }
+    # TikTok pulls photos (and videos under a verified prefix) itself: the sandbox's media count as
+    # verified when addressed as `localhost` (the same media at 127.0.0.1 are uploaded), and since
+    # the sandbox serves http, TikTok photo URLs may be http here (https only by default).
+    verified = json.dumps([sandbox.replace("127.0.0.1", "localhost") + "/_sandbox/media/"])
+    schemes = json.dumps(["https", "http"])
+    env |= {
+        "HERALD_SANDBOX_TIKTOK__VERIFIED_URL_PREFIXES": verified,
+        "HERALD_PUBLISHER_TIKTOK_TIKTOK__VERIFIED_URL_PREFIXES": verified,
+        "HERALD_PUBLISHER_TIKTOK_TIKTOK__PHOTO_URL_SCHEMES": schemes,
+        "HERALD_SCHEDULER_RULES__TIKTOK_PHOTO_URL_SCHEMES": schemes,
+    }
     env.update(_namespaced(cfg))
     for platform in ("facebook", "instagram", "whatsapp", "tiktok"):
         prefix = f"HERALD_PUBLISHER_{platform.upper()}_"
