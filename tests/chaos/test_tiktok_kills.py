@@ -12,8 +12,9 @@ it: during an init (TikTok makes a publish id nobody hears of), during a PUT (Ti
 bytes though the answer is lost), or after. The test reports the inits and PUTs beyond one per
 post with the kills; it requires no loss and no duplicate. The videos are small (one chunk each):
 the issue fixes no size for them. They are uploaded, not pulled: a PULL_FROM_URL init starts the
-pull at once, so a kill between its answer and the checkpoint can publish the video twice (seen
-once in 100 posts with 10 kills), the crash twin of the lost answer ADR 0005 calls `Unknown`.
+pull at once, so a kill between its answer and the checkpoint cannot be resumed; the publisher
+saves `pull_sent` before such an init and ends that post `Unknown` (ADR 0005) rather than pull
+twice, which this test would count as lost (publisher-tiktok's unit tests show that path).
 """
 
 from __future__ import annotations

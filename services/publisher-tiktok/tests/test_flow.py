@@ -3,12 +3,17 @@ and what a creator allows (platform-apis.md §4.2)."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+from unittest.mock import patch
+
 import pytest
 
 from herald.content import TikTokPrivacy
-from herald.errors import NeedsReauth, Permanent, Throttled, Transient
+from herald.errors import NeedsReauth, Permanent, Throttled, Transient, Unknown
 from herald.runtime.ports import Published, Wait
 from platform_sandbox.testing import SandboxHarness
+from publisher_tiktok.handlers import TikTokPlatform
 from publisher_tiktok.testing import (
     HarnessMedia,
     SavedCheckpoint,
@@ -243,6 +248,61 @@ async def test_a_file_that_is_not_a_video_fails_for_good(sandbox: SandboxHarness
     with pytest.raises(Permanent) as caught:
         await run_to_end(sandbox, platform_on(sandbox), request, await credentials(sandbox))
     assert caught.value.code == "file_format_check_failed"
+
+
+async def _pull_platform(sandbox: SandboxHarness) -> TikTokPlatform:
+    prefix = sandbox.media_url("")
+    await sandbox.client.post("/_sandbox/tiktok/verified_prefixes", json={"prefix": prefix})
+    return platform_on(sandbox, verified_url_prefixes=[prefix])
+
+
+async def test_a_crash_after_a_pull_init_ends_unknown_not_in_a_second_pull(
+    sandbox: SandboxHarness,
+) -> None:
+    platform = await _pull_platform(sandbox)
+    api = platform.api
+    inits: list[str] = []
+    real_init = api.init_video
+
+    async def init_then_die(*args: Any, **kwargs: Any) -> Any:
+        answer = await real_init(*args, **kwargs)
+        inits.append(answer.publish_id)
+        raise asyncio.CancelledError  # the process dies before "processing" is saved
+
+    request = video_request(sandbox.media_url("pulled.mp4", bytes=40_000))
+    creds = await credentials(sandbox)
+    saved = SavedCheckpoint()
+    with patch.object(api, "init_video", init_then_die), pytest.raises(asyncio.CancelledError):
+        await platform.publish(request, creds, saved.open())
+    assert saved.step == "pull_sent"
+
+    with pytest.raises(Unknown) as caught:  # the redelivery, in a new process
+        await platform.publish(request, creds, saved.open())
+    assert caught.value.code == "interrupted_pull_init"
+    assert caught.value.remediation
+    assert len(inits) == 1  # TikTok was asked to pull once
+    await sandbox.settle()
+    sandbox.sandbox.clock.advance(60)
+    assert len(await ledger(sandbox)) <= 1
+
+
+async def test_a_refused_pull_init_goes_back_to_start(sandbox: SandboxHarness) -> None:
+    platform = await _pull_platform(sandbox)
+    await fault(
+        sandbox,
+        endpoint="video/init",
+        count=1,
+        error={"status": 429, "code": "rate_limit_exceeded"},
+    )
+    request = video_request(sandbox.media_url("pulled.mp4", bytes=40_000))
+    creds = await credentials(sandbox)
+    saved = SavedCheckpoint()
+    with pytest.raises(Throttled):
+        await platform.publish(request, creds, saved.open())
+    assert saved.step == "start"  # nothing started at TikTok: the retry may init again
+    outcome, _, _ = await run_to_end(sandbox, platform, request, creds, saved)
+    assert isinstance(outcome, Published)
+    assert len(await ledger(sandbox)) == 1
 
 
 async def test_a_failed_pull_is_retried_from_the_start(sandbox: SandboxHarness) -> None:

@@ -8,18 +8,25 @@ Checkpoints: after init (`publish_id`, `upload_url`, the chunk plan), after each
 chunk (`acked`), and when the upload is complete. A redelivery resumes from them: it never
 posts again once TikTok holds a publish id, it asks TikTok what became of it. A failed publish
 whose reason is worth retrying goes back to `start` (a new publish id).
+
+A pull (PULL_FROM_URL video, photos) starts publishing as soon as TikTok accepts the init, so
+`pull_sent` is saved before that call: a process that dies between TikTok's answer and the
+`processing` checkpoint leaves `pull_sent` behind, and the redelivery ends `Unknown` (the post
+may be live; there is nothing to ask without its publish id) instead of pulling a second time.
+An init that TikTok refused, or that never left, goes back to `start`.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from herald.content import MediaKind, TikTokOptions
-from herald.errors import Permanent
+from herald.errors import Permanent, PlatformError, Unknown
 from herald.events import PostRequested, Violation
 from herald.rules import DEFAULT_LIMITS, Limits, check_target
 from herald.runtime.ports import Checkpoint, Credentials, Outcome, Wait
@@ -36,7 +43,7 @@ from publisher_tiktok.ports import Limiter, MediaSource, Outcomes, TikTokApi
 from publisher_tiktok.progress import FileUploads, Follower
 from publisher_tiktok.settings import TikTokSettings
 
-PROCESSING, UPLOADING, START = "processing", "uploading", "start"
+PROCESSING, UPLOADING, START, PULL_SENT = "processing", "uploading", "start", "pull_sent"
 
 
 @dataclass
@@ -62,6 +69,14 @@ class TikTokPlatform:
             return await flow.follower().check()
         if checkpoint.step == UPLOADING:
             return await flow.uploads().resume()
+        if checkpoint.step == PULL_SENT:
+            raise Unknown(
+                "publisher-tiktok stopped after asking TikTok to pull the media and before it "
+                "recorded the answer: TikTok may be publishing the post",
+                code="interrupted_pull_init",
+                remediation="Check the TikTok account; post again only if it is not there.",
+                evidence={"source": checkpoint.data.get("pull")},
+            )
         return await flow.start()
 
 
@@ -142,12 +157,13 @@ class Flow:
     async def _pull(self, url: str) -> Outcome:
         creator = await self.creator(self.duration())
         self.platform.limiter.take(self.key, "init")
-        init = await self.platform.api.init_video(
-            self.token,
-            inbox=self.inbox,
-            post_info=self.video_info(creator),
-            source_info={"source": "PULL_FROM_URL", "video_url": url},
-        )
+        async with self.pull_sent("video"):
+            init = await self.platform.api.init_video(
+                self.token,
+                inbox=self.inbox,
+                post_info=self.video_info(creator),
+                source_info={"source": "PULL_FROM_URL", "video_url": url},
+            )
         await self.processing(init.publish_id, creator, photo=False)
         return self.wait("TikTok is pulling the video")
 
@@ -170,11 +186,25 @@ class Flow:
         }
         info = photo_post_info(self.options, self.request.content.text, creator)
         self.platform.limiter.take(self.key, "init")
-        init = await self.platform.api.init_photo(
-            self.token, inbox=self.inbox, post_info=info, source_info=source
-        )
+        async with self.pull_sent("photo"):
+            init = await self.platform.api.init_photo(
+                self.token, inbox=self.inbox, post_info=info, source_info=source
+            )
         await self.processing(init.publish_id, creator, photo=True)
         return self.wait("TikTok is pulling the photos")
+
+    @asynccontextmanager
+    async def pull_sent(self, kind: str) -> AsyncIterator[None]:
+        """`pull_sent` saved before a pull init; back to `start` when TikTok's answer shows
+        nothing started (a refusal, or a call that never left). `Unknown` keeps `pull_sent`."""
+        await self.checkpoint.save(PULL_SENT, pull=kind)
+        try:
+            yield
+        except Unknown:
+            raise
+        except PlatformError:
+            await self.checkpoint.save(START)
+            raise
 
     async def processing(
         self, publish_id: str, creator: CreatorInfo | None, *, photo: bool
