@@ -3,6 +3,7 @@ feed, and insights."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from platform_sandbox.clock import iso
@@ -36,18 +37,28 @@ async def get_post(call: GraphCall) -> dict[str, Any]:
     return select(_post_fields(call, post), call.req.params.text("fields"), default, "Post")
 
 
-async def page_feed(call: GraphCall) -> dict[str, Any]:
+def _page_edge(
+    call: GraphCall,
+    nodes: Iterable[Any],
+    fields: Callable[[Any], dict[str, Any]],
+    default: list[str],
+    kind: str,
+) -> dict[str, Any]:
+    """A Page edge (`/feed`, `/videos`): the Page's nodes newest first, `limit` (25) of them."""
     page_id = call.need_node().id
-    posts = sorted(
-        (p for p in call.sandbox.state.facebook.posts.values() if p.page_id == page_id),
-        key=lambda p: p.created_time,
-        reverse=True,
+    mine = sorted(
+        (n for n in nodes if n.page_id == page_id), key=lambda n: n.created_time, reverse=True
     )
     limit = call.req.params.integer("limit") or 25
     wanted = call.req.params.text("fields")
-    default = ["created_time", "message", "id"]
-    data = [select(_post_fields(call, p), wanted, default, "Post") for p in posts[:limit]]
+    data = [select(fields(n), wanted, default, kind) for n in mine[:limit]]
     return {"data": data, "paging": {"cursors": {"before": "MAZDZD", "after": "MQZDZD"}}}
+
+
+async def page_feed(call: GraphCall) -> dict[str, Any]:
+    posts = call.sandbox.state.facebook.posts.values()
+    default = ["created_time", "message", "id"]
+    return _page_edge(call, posts, lambda p: _post_fields(call, p), default, "Post")
 
 
 async def get_photo(call: GraphCall) -> dict[str, Any]:
@@ -71,16 +82,8 @@ async def get_video(call: GraphCall) -> dict[str, Any]:
 
 async def page_videos(call: GraphCall) -> dict[str, Any]:
     """`GET /{page-id}/videos`: the Page's videos, newest first, as Video nodes."""
-    page_id = call.need_node().id
-    videos = sorted(
-        (v for v in call.sandbox.state.facebook.videos.values() if v.page_id == page_id),
-        key=lambda v: v.created_time,
-        reverse=True,
-    )
-    limit = call.req.params.integer("limit") or 25
-    wanted = call.req.params.text("fields")
-    data = [select(_video_fields(call, v), wanted, _VIDEO_DEFAULT, "Video") for v in videos[:limit]]
-    return {"data": data, "paging": {"cursors": {"before": "MAZDZD", "after": "MQZDZD"}}}
+    videos = call.sandbox.state.facebook.videos.values()
+    return _page_edge(call, videos, lambda v: _video_fields(call, v), _VIDEO_DEFAULT, "Video")
 
 
 _VIDEO_DEFAULT = ["updated_time", "description", "id"]
