@@ -16,6 +16,7 @@ import time
 import uuid
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from herald_localstack import demo, services, stack
 from herald_localstack.config import StackConfig
@@ -25,6 +26,7 @@ from herald_localstack.system import System
 
 POSTS = int(os.environ.get("HERALD_BENCH_POSTS", "2000"))
 CONCURRENCY = 32
+WAIT_WINDOW = 8
 
 
 def _cfg() -> StackConfig:
@@ -66,28 +68,64 @@ async def _submit(scheduler: str, key: str, integration: str, run: str) -> list[
 
 
 async def _wait_published(scheduler: str, key: str, post_ids: list[str], timeout_s: float) -> float:
+    """Read the posts in submission order, a few at a time, moving on past the published ones.
+
+    Each post is read about once after it is published, so the observer adds little load to
+    the system it measures (reading all pending posts every round would swamp the scheduler).
+    """
     headers = {"Authorization": f"Bearer {key}"}
-    pending = set(post_ids)
     deadline = time.monotonic() + timeout_s
+    position = 0
     async with httpx.AsyncClient(timeout=60) as client:
-        while pending and time.monotonic() < deadline:
-            done = set()
-            for post_id in list(pending)[:200]:
-                status = (
-                    await client.get(f"{scheduler}/v1/posts/{post_id}", headers=headers)
-                ).json()["status"]
-                if status == "published":
-                    done.add(post_id)
-                elif status in ("failed", "partially_published"):
-                    msg = f"post {post_id} ended {status}"
-                    raise RuntimeError(msg)
-            pending -= done
-            if pending and not done:
-                await asyncio.sleep(0.5)
-    if pending:
-        msg = f"{len(pending)} posts not published within {timeout_s:.0f}s"
+
+        async def status(post_id: str) -> str:
+            response = await client.get(f"{scheduler}/v1/posts/{post_id}", headers=headers)
+            response.raise_for_status()
+            value: str = response.json()["status"]
+            if value in ("failed", "partially_published"):
+                msg = f"post {post_id} ended {value}"
+                raise RuntimeError(msg)
+            return value
+
+        while position < len(post_ids) and time.monotonic() < deadline:
+            window = post_ids[position : position + WAIT_WINDOW]
+            statuses = await asyncio.gather(*(status(p) for p in window))
+            advanced = 0
+            for value in statuses:
+                if value != "published":
+                    break
+                advanced += 1
+            position += advanced
+            if advanced < len(window):
+                await asyncio.sleep(0.25)
+    if position < len(post_ids):
+        msg = f"{len(post_ids) - position} posts not published within {timeout_s:.0f}s"
         raise RuntimeError(msg)
     return time.perf_counter()
+
+
+def _database_time(system: System) -> list[tuple[float, int, str]]:
+    """(seconds, commands, "service collection command") from every service's `/metrics`."""
+    rows: list[tuple[float, int, str]] = []
+    for service in (s.name for s in services.SERVICES):
+        try:
+            text = httpx.get(f"{system.url(service)}/metrics", timeout=10).text
+        except httpx.HTTPError:
+            continue
+        sums: dict[tuple[str, str], float] = {}
+        counts: dict[tuple[str, str], float] = {}
+        for family in text_string_to_metric_families(text):
+            if family.name != "herald_mongo_command_seconds":
+                continue
+            for sample in family.samples:
+                key = (sample.labels.get("collection", "-"), sample.labels.get("command", "-"))
+                if sample.name.endswith("_sum"):
+                    sums[key] = sample.value
+                elif sample.name.endswith("_count"):
+                    counts[key] = sample.value
+        for key, seconds in sums.items():
+            rows.append((seconds, int(counts.get(key, 0)), f"{service} {key[0]} {key[1]}"))
+    return sorted(rows, reverse=True)
 
 
 def main() -> None:
@@ -122,6 +160,10 @@ def main() -> None:
         print(f"  submitted in {accepting:6.1f} s  ({POSTS / accepting:7.1f} posts/s accepted)")
         print(f"  published in {total:6.1f} s  ({POSTS / total:7.1f} posts/s submit-to-published)")
         print(f"  visible publishes on the sandbox: {visible} (expected {POSTS})")
+        print("  database time by service, collection and command (top 12):")
+        for seconds, count, what in _database_time(system)[:12]:
+            mean_ms = 1000 * seconds / max(count, 1)
+            print(f"    {seconds:8.1f} s  {count:7d} commands  {mean_ms:7.1f} ms  {what}")
     finally:
         system.stop_all()
         if report.started:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
 from herald.kafka import check_broker, new_broker, start_broker
@@ -34,11 +35,15 @@ class Infra:
         client_id: str,
         broker: KafkaBroker | None = None,
         mongo_client: AsyncMongoClient[Document] | None = None,
+        registry: CollectorRegistry | None = None,
     ) -> Infra:
-        """Create (without connecting) the broker and client, unless a test passes its own."""
+        """Create (without connecting) the broker and client, unless a test passes its own.
+
+        With a `registry`, the client exports its commands' durations there.
+        """
         return cls(
             broker=broker or new_broker(kafka, client_id=client_id),
-            mongo=mongo_client or new_mongo_client(mongo, app_name=client_id),
+            mongo=mongo_client or new_mongo_client(mongo, app_name=client_id, registry=registry),
             kafka_settings=kafka,
             mongo_settings=mongo,
         )

@@ -143,19 +143,20 @@ def build_runtime(
 ) -> Runtime:
     """Everything, built without I/O; `ConfigurationError` names each unfit setting."""
     check_settings(settings)
+    registry = CollectorRegistry()
     infra = Infra.build(
         kafka=settings.kafka,
         mongo=settings.mongo,
         client_id=f"herald-{SERVICE}",
         broker=broker,
         mongo_client=mongo,
+        registry=registry,
     )
     db = infra.mongo[settings.database]
     http = http_client or httpx.AsyncClient(
         timeout=settings.oauth.http_timeout_s, follow_redirects=False
     )
     the_clock = clock or SystemClock()
-    registry = CollectorRegistry()
     deps = Deps(
         businesses=MongoBusinesses(db),
         keys=MongoApiKeys(db),

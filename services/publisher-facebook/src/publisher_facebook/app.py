@@ -48,7 +48,9 @@ def create_app(
         auth_http = new_http_client(settings.auth.http, service=SERVICE)
         closers.append(auth_http.aclose)
         tokens = AuthServiceTokens(settings.auth.client(auth_http))
-    mongo = mongo or new_mongo_client(settings.mongo, app_name=f"herald-{SERVICE}")
+    mongo = mongo or new_mongo_client(
+        settings.mongo, app_name=f"herald-{SERVICE}", registry=registry
+    )
     pages = GraphPages(graph)
     flow = FlowSettings(
         video_poll_s=settings.video_poll_s,

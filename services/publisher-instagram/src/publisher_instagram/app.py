@@ -49,7 +49,9 @@ def create_app(
         auth_http = new_http_client(settings.auth.http, service=SERVICE)
         closers.append(auth_http.aclose)
         tokens = AuthServiceTokens(settings.auth.client(auth_http))
-    mongo = mongo or new_mongo_client(settings.mongo, app_name=f"herald-{SERVICE}")
+    mongo = mongo or new_mongo_client(
+        settings.mongo, app_name=f"herald-{SERVICE}", registry=registry
+    )
     api = GraphInstagram(graph)
     by_login = {"facebook": api, "instagram": GraphInstagram(graph, host="instagram")}
     flow = FlowSettings(

@@ -61,7 +61,9 @@ def create_app(
         tokens = AuthServiceTokens(settings.auth.client(auth_http))
     fetcher = MediaFetcher(settings.fetcher)
     closers.append(fetcher.aclose)
-    mongo = mongo or new_mongo_client(settings.mongo, app_name=f"herald-{SERVICE}")
+    mongo = mongo or new_mongo_client(
+        settings.mongo, app_name=f"herald-{SERVICE}", registry=registry
+    )
     db = mongo[settings.database]
     outcomes = MongoOutcomes(db)
     limiter = SlidingWindowLimiter(settings.tiktok.limits)

@@ -61,7 +61,9 @@ def create_app(
         fetcher = MediaFetcher(settings.fetcher)
         closers.append(fetcher.aclose)
         media = FetcherMedia(fetcher)
-    mongo = mongo or new_mongo_client(settings.mongo, app_name=f"herald-{SERVICE}")
+    mongo = mongo or new_mongo_client(
+        settings.mongo, app_name=f"herald-{SERVICE}", registry=registry
+    )
     messages = MongoMessages(mongo[settings.database])
     names = names or TopicNames(prefix=settings.topic_prefix)
     # The runtime would build the same broker; built here so the flags can produce through it.

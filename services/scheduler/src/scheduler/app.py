@@ -136,14 +136,15 @@ def create_app(
     emitter: EventEmitter | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> FastAPI:
+    registry = CollectorRegistry()
     infra = Infra.build(
         kafka=settings.kafka,
         mongo=settings.mongo,
         client_id=f"herald-{SERVICE}",
         broker=broker,
         mongo_client=mongo,
+        registry=registry,
     )
-    registry = CollectorRegistry()
     metrics = SchedulerMetrics.create(registry)
     stores = build_stores(infra.mongo, settings.database)
     http: httpx.AsyncClient | None = None

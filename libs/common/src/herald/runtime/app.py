@@ -59,6 +59,7 @@ def create_publisher_app(
         client_id=f"herald-{service}",
         broker=broker,
         mongo_client=mongo,
+        registry=registry,
     )
     ledger = MongoLedger(infra.mongo[settings.database], lease_s=settings.lease_s)
     emitter = emitter or KafkaEmitter(broker, source=f"herald/{service}")

@@ -4,10 +4,19 @@ Idempotency is a unique index on (business_id, idempotency_key): the insert that
 gets `DuplicateKeyError` and reads the winner. Targets are inserted with deterministic ids, so
 finishing an interrupted submission inserts only what is missing. History entries are keyed by
 the event id, so a redelivered result is recorded once.
+
+Reads on the request path are by `_id` alone, because that is the only filter FerretDB 1.x
+hands to its storage; any other filter decodes the whole collection (ADR 0006). So a post is
+read by `_id` and its business compared here, its targets by the ids the post lists, and an
+idempotency key through `post_keys`, a small index of `_id = idempotency_id(business, key)` →
+post id. That index is a shortcut, never the authority: a key missing from it (a crash right
+after the post's insert) is caught by the unique index on insert, whose loser reads the winner
+by a full query and writes the shortcut back.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -17,9 +26,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from herald.mongo import Document
+from scheduler.domain import has_broadcast, idempotency_id
 from scheduler.ports import Doc, PostFilter
 
 DUPLICATE_KEY = 11000
+# Up to this many targets are read one `_id` at a time (concurrently); more in one `$in` query,
+# which FerretDB answers with one scan instead of many.
+BY_ID_READS = 16
 
 
 class MongoPosts:
@@ -28,6 +41,7 @@ class MongoPosts:
         self._targets = db["targets"]
         self._history = db["history"]
         self._rejections = db["rejections"]
+        self._keys = db["post_keys"]
 
     async def ensure_indexes(self) -> None:
         await self._posts.create_index(
@@ -50,13 +64,32 @@ class MongoPosts:
             await self._posts.insert_one(post)
         except DuplicateKeyError:
             key = {"business_id": post["business_id"], "idempotency_key": post["idempotency_key"]}
-            return await self._posts.find_one(key)
+            winner = await self._posts.find_one(key)
+            if winner is not None:
+                await self._remember_key(winner)
+            return winner
+        await self._remember_key(post)
         return None
 
     async def find_by_key(self, business_id: str, idempotency_key: str) -> Doc | None:
-        return await self._posts.find_one(
-            {"business_id": business_id, "idempotency_key": idempotency_key}
-        )
+        known = await self._keys.find_one({"_id": idempotency_id(business_id, idempotency_key)})
+        if known is None:
+            return None
+        post = await self._posts.find_one({"_id": known["post_id"]})
+        if post is None or (post["business_id"], post["idempotency_key"]) != (
+            business_id,
+            idempotency_key,
+        ):
+            return None  # a deleted draft's key: free again
+        return post
+
+    async def _remember_key(self, post: Doc) -> None:
+        key_id = idempotency_id(post["business_id"], post["idempotency_key"])
+        try:
+            await self._keys.insert_one({"_id": key_id, "post_id": post["_id"]})
+        except DuplicateKeyError:
+            # Left by a deleted draft whose key was used again: point it at the live post.
+            await self._keys.replace_one({"_id": key_id}, {"post_id": post["_id"]})
 
     async def update_post(self, post_id: str, changes: Doc) -> None:
         await self._posts.update_one({"_id": post_id}, {"$set": changes})
@@ -65,13 +98,19 @@ class MongoPosts:
         await insert_ignoring_duplicates(self._targets, targets)
 
     async def get_post(self, business_id: str, post_id: str) -> Doc | None:
-        return await self._posts.find_one({"_id": post_id, "business_id": business_id})
+        post = await self._posts.find_one({"_id": post_id})
+        if post is None or post["business_id"] != business_id:
+            return None
+        return post
 
-    async def delete_post(self, post_id: str, target_ids: Sequence[str]) -> None:
-        # Targets first: a post left without targets after a crash is still deletable.
-        for target in target_ids:
+    async def delete_post(self, post: Doc) -> None:
+        # Targets first: a post left without targets after a crash is still deletable. The key
+        # shortcut last: until the post is gone, a replay of its key must still find it.
+        for target in post["target_ids"]:
             await self._targets.delete_one({"_id": target})
-        await self._posts.delete_one({"_id": post_id})
+        await self._posts.delete_one({"_id": post["_id"]})
+        key_id = idempotency_id(post["business_id"], post["idempotency_key"])
+        await self._keys.delete_one({"_id": key_id})
 
     async def list_posts(
         self, where: PostFilter, after: tuple[datetime, str] | None, limit: int
@@ -99,12 +138,23 @@ class MongoPosts:
         cursor = self._posts.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)])
         return await cursor.limit(limit).to_list()
 
-    async def targets_of(self, post_ids: Sequence[str]) -> list[Doc]:
-        if len(post_ids) == 1:
-            query: Doc = {"post_id": post_ids[0]}
-        else:
-            query = {"post_id": {"$in": list(post_ids)}}
-        return await self._targets.find(query).sort("index", ASCENDING).to_list()
+    async def targets_of(self, posts: Sequence[Doc]) -> list[Doc]:
+        """Every target of these posts, ordered by index (a broadcast's batches included)."""
+        ids = [t for p in posts if not has_broadcast(p) for t in p["target_ids"]]
+        found: list[Doc] = []
+        if len(ids) > BY_ID_READS:
+            found.extend(await self._targets.find({"_id": {"$in": ids}}).to_list())
+        elif ids:
+            reads = await asyncio.gather(*(self._targets.find_one({"_id": t}) for t in ids))
+            found.extend(d for d in reads if d is not None)
+        with_batches = [p["_id"] for p in posts if has_broadcast(p)]
+        if with_batches:
+            if len(with_batches) == 1:
+                query: Doc = {"post_id": with_batches[0]}
+            else:
+                query = {"post_id": {"$in": with_batches}}
+            found.extend(await self._targets.find(query).to_list())
+        return sorted(found, key=lambda t: (t["index"], t.get("batch") or 0))
 
     async def get_target(self, target_id: str) -> Doc | None:
         return await self._targets.find_one({"_id": target_id})
@@ -118,6 +168,9 @@ class MongoPosts:
         except DuplicateKeyError:
             return False
         return True
+
+    async def has_history(self, entry_id: str) -> bool:
+        return await self._history.find_one({"_id": entry_id}, {"_id": 1}) is not None
 
     async def history_of(self, post_id: str, limit: int) -> list[Doc]:
         cursor = self._history.find({"post_id": post_id}).sort("at", ASCENDING)

@@ -67,13 +67,13 @@ async def recipients_page(
 ) -> RecipientPage:
     """Recipients in id order after `after`; with `state`, those in it (a page may then hold
     fewer than `limit` while `next_after` still points further, as the posts list does)."""
-    await owned_post(deps, business_id, post_id)
+    post = await owned_post(deps, business_id, post_id)
     scan = limit if state is None else limit * SCAN_FACTOR
     docs = await deps.recipients.recipients_page(post_id, after, scan + 1)
     more = len(docs) > scan
     docs = docs[:scan]
     facts = group_facts(await deps.recipients.facts_for([d["_id"] for d in docs]))
-    targets = {t["_id"]: t for t in await with_states(deps, await deps.posts.targets_of([post_id]))}
+    targets = {t["_id"]: t for t in await with_states(deps, await deps.posts.targets_of([post]))}
     items: list[RecipientView] = []
     last: Doc | None = None
     for doc in docs:

@@ -93,7 +93,7 @@ class _Writer:
         self.options = post["targets"][parent["index"]]["options"]
 
     async def write(self, existing: list[Doc], plan: Plan) -> Expansion:
-        targets = await self.deps.posts.targets_of([self.post["_id"]])
+        targets = await self.deps.posts.targets_of([self.post])
         made = {t["batch"]: t for t in targets if t.get("parent_target_id") == self.parent["_id"]}
         await self._requeue([t for t in made.values() if t["state"] == "scheduled"])
         report = Expansion("expanded", excluded=dict(plan.excluded))

@@ -26,7 +26,7 @@ async def cancel(deps: Deps, business_id: str, post_id: str) -> Changed:
     """Cancel every target not yet dispatched. A cancel takes the target's dispatch claim, so
     it can never cancel a target that a dispatcher is producing at the same moment."""
     post = await owned_post(deps, business_id, post_id)
-    targets = await with_states(deps, await deps.posts.targets_of([post_id]))
+    targets = await with_states(deps, await deps.posts.targets_of([post]))
     done, skipped = [], {}
     for target in targets:
         state = TargetState(target["state"])
@@ -101,7 +101,7 @@ async def _mark_cancelled(deps: Deps, target: Doc) -> None:
 async def retry(deps: Deps, business_id: str, post_id: str) -> Changed:
     """Schedule every failed target again, now, as a new dispatch epoch."""
     post = await owned_post(deps, business_id, post_id)
-    targets = await deps.posts.targets_of([post_id])
+    targets = await deps.posts.targets_of([post])
     failed = [t for t in targets if t["state"] == TargetState.FAILED.value]
     if not failed:
         msg = "no failed targets to retry"
@@ -149,7 +149,7 @@ async def schedule_draft(
         {**post, "schedule": chosen.model_dump(), "campaign_id": post.get("campaign_id")}
     )
     due = await validate(deps, submission, now)
-    targets = await deps.posts.targets_of([post_id])
+    targets = await deps.posts.targets_of([post])
     renewed = []
     for target in targets:
         changes = {"state": TargetState.SCHEDULED.value, "due_at": due.due_at, "updated_at": now}
@@ -166,4 +166,4 @@ async def delete_draft(deps: Deps, business_id: str, post_id: str) -> None:
     if not post["draft"]:
         msg = "only a draft can be deleted; cancel a scheduled post instead"
         raise Conflict(msg)
-    await deps.posts.delete_post(post_id, post["target_ids"])
+    await deps.posts.delete_post(post)

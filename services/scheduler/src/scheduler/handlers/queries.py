@@ -38,7 +38,7 @@ class Page:
 
 async def read_post(deps: Deps, business_id: str, post_id: str) -> PostWithTargets:
     post = await owned_post(deps, business_id, post_id)
-    targets = await with_states(deps, await deps.posts.targets_of([post_id]))
+    targets = await with_states(deps, await deps.posts.targets_of([post]))
     targets.sort(key=_order)
     return PostWithTargets(post, targets, await deliveries(deps, post, targets))
 
@@ -55,7 +55,7 @@ async def list_posts(
     posts = await deps.posts.list_posts(where, after, scan + 1)
     more = len(posts) > scan
     posts = posts[:scan]
-    targets = await with_states(deps, await deps.posts.targets_of([p["_id"] for p in posts]))
+    targets = await with_states(deps, await deps.posts.targets_of(posts))
     by_post: dict[str, list[Doc]] = {}
     for target in targets:
         by_post.setdefault(target["post_id"], []).append(target)
@@ -83,7 +83,7 @@ async def history(deps: Deps, business_id: str, post_id: str, *, limit: int) -> 
     result a publisher reported, cancels and retries."""
     post = await owned_post(deps, business_id, post_id)
     entries = [history_entry(post_id, e) for e in await deps.posts.history_of(post_id, limit)]
-    targets = [t["_id"] for t in await deps.posts.targets_of([post_id])]
+    targets = [t["_id"] for t in await deps.posts.targets_of([post])]
     facts = await deps.dispatch.dispatch_facts(targets or post["target_ids"])
     for fact in facts:
         detail = {

@@ -4,7 +4,8 @@ Steps, each safe to repeat: (1) a replay of a known idempotency key returns that
 its creation if a crash interrupted it; (2) content rules (`herald.rules`), the schedule and
 auth-service's view of every integration are checked and every violation is reported at once;
 (3) the post is inserted (the unique index on business and key decides a race), then its targets,
-then their queue entries, then the post is marked complete.
+then their queue entries, then its `created:` history entry, which marks it complete (an insert:
+FerretDB updates cost a scan, ADR 0006).
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ async def _replay(deps: Deps, post: Doc, fingerprint: str) -> Submitted:
             f"({post['_id']}); use a new key for new content"
         )
         raise Conflict(msg)
-    if not post.get("complete"):
+    if not await deps.posts.has_history(_created_entry(post)):
         await _finish(deps, post)
     return Submitted(post, created=False)
 
@@ -139,11 +140,9 @@ async def _finish(deps: Deps, post: Doc) -> None:
     await record_direct_recipients(deps, post, targets)
     if not post["draft"]:
         await queue(deps, post, targets, [pending_item(post, t) for t in targets])
-    await deps.posts.update_post(post["_id"], {"complete": True})
-    post["complete"] = True
-    await deps.posts.add_history(
+    await deps.posts.add_history(  # last: its presence says the post is complete
         {
-            "_id": f"created:{post['_id']}",
+            "_id": _created_entry(post),
             "post_id": post["_id"],
             "target_id": None,
             "kind": "post.draft_saved" if post["draft"] else "post.scheduled",
@@ -151,6 +150,10 @@ async def _finish(deps: Deps, post: Doc) -> None:
             "detail": {"due_at": post["due_at"], "source": post["source"]},
         }
     )
+
+
+def _created_entry(post: Doc) -> str:
+    return f"created:{post['_id']}"
 
 
 def _post_document(
@@ -188,7 +191,6 @@ def _post_document(
         "integration_ids": [t["integration_id"] for t in targets],
         "target_ids": [target_id(post_id, i) for i in range(len(targets))],
         "created_at": now,
-        "complete": False,
     }
 
 
