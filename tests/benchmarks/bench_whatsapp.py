@@ -35,6 +35,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from dbtime import print_database_time
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -250,6 +251,7 @@ def report(
     say(f"  highest whole second      {whole} against {limit:g}{above}")
     say(f"  highest sliding second    {sliding}")
     say(f"  130429 refusals           {throttles(metrics)}")
+    print_database_time({"publisher-whatsapp": metrics}, say)
 
 
 async def bench(cfg: StackConfig) -> None:

@@ -68,7 +68,7 @@ async def create_post(
     result = await submit(deps, submission, source="api", draft=body.draft)
     if not result.created:
         response.status_code = 200
-    return post_view(await queries.read_post(deps, key.business_id, result.post["_id"]))
+    return post_view(await queries.created_post(deps, result))
 
 
 @router.get("", response_model=PostPage, responses=error_responses(401, 403, 422, 503))

@@ -14,6 +14,7 @@ from scheduler.domain import dispatch_id
 from scheduler.handlers.base import Deps, owned_post, status_of, with_states
 from scheduler.handlers.delivery_reads import Deliveries, deliveries
 from scheduler.handlers.lifecycle import history_entry
+from scheduler.handlers.submit import Submitted
 from scheduler.ports import Doc, PostFilter
 
 SCAN_FACTOR = 4
@@ -41,6 +42,15 @@ async def read_post(deps: Deps, business_id: str, post_id: str) -> PostWithTarge
     targets = await with_states(deps, await deps.posts.targets_of([post]))
     targets.sort(key=_order)
     return PostWithTargets(post, targets, await deliveries(deps, post, targets))
+
+
+async def created_post(deps: Deps, submitted: Submitted) -> PostWithTargets:
+    """The post a submission just created, from what it wrote (no read back), unless it has
+    WhatsApp targets, whose deliveries are read."""
+    targets = submitted.targets
+    if targets is None or any(t["platform"] == "whatsapp" for t in targets):
+        return await read_post(deps, submitted.post["business_id"], submitted.post["_id"])
+    return PostWithTargets(submitted.post, sorted(targets, key=_order))
 
 
 async def list_posts(

@@ -38,6 +38,7 @@ UNUSABLE = {IntegrationStatus.EXPIRED, IntegrationStatus.DISCONNECTED}
 class Submitted:
     post: Doc
     created: bool
+    targets: list[Doc] | None = None  # as stored, when this call created them
 
 
 async def submit(
@@ -56,8 +57,8 @@ async def submit(
     raced = await deps.posts.insert_post(post)
     if raced is not None:
         return await _replay(deps, raced, fingerprint)
-    await _finish(deps, post)
-    return Submitted(post, created=True)
+    targets = await _finish(deps, post)
+    return Submitted(post, created=True, targets=targets)
 
 
 async def validate(deps: Deps, submission: PostSubmitted, now: datetime) -> DueTime:
@@ -134,7 +135,7 @@ async def _replay(deps: Deps, post: Doc, fingerprint: str) -> Submitted:
     return Submitted(post, created=False)
 
 
-async def _finish(deps: Deps, post: Doc) -> None:
+async def _finish(deps: Deps, post: Doc) -> list[Doc]:
     targets = _target_documents(post)
     await deps.posts.insert_targets(targets)
     await record_direct_recipients(deps, post, targets)
@@ -150,6 +151,7 @@ async def _finish(deps: Deps, post: Doc) -> None:
             "detail": {"due_at": post["due_at"], "source": post["source"]},
         }
     )
+    return targets
 
 
 def _created_entry(post: Doc) -> str:
