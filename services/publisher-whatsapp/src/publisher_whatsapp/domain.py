@@ -135,6 +135,32 @@ class Progress:
         self.failed[recipient_id] = failure
         self.pending.pop(recipient_id, None)
 
+    def pair_refused(
+        self, rid: str, error: PlatformError, now: float, *, base_s: float, max_tries: int
+    ) -> bool:
+        """131056: wait `pair_delay_s` after the n-th refusal; False (failed) after the last."""
+        before = self.pending.get(rid, Pending(0.0))
+        tries = before.pair_tries + 1
+        if tries >= max_tries:
+            self.fail(rid, Failure.of(error))
+            return False
+        delay = pair_delay_s(tries, base_s)
+        self.pending[rid] = Pending(now + delay, before.tries, tries, error.code)
+        return True
+
+    def transient(
+        self, rid: str, error: PlatformError, now: float, *, backoff_s: list[float], max_tries: int
+    ) -> bool:
+        """A transient or ambiguous answer: wait the next backoff; False (failed) after the last."""
+        before = self.pending.get(rid, Pending(0.0))
+        tries = before.tries + 1
+        if tries >= max_tries:
+            self.fail(rid, Failure.of(error))
+            return False
+        delay = retry_delay_s(tries, backoff_s)
+        self.pending[rid] = Pending(now + delay, tries, before.pair_tries, error.code)
+        return True
+
     def due(self, recipients: Iterable[WhatsAppRecipient], now: float) -> list[WhatsAppRecipient]:
         return [
             r

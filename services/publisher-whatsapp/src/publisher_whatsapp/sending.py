@@ -5,8 +5,10 @@ Each send takes a slot from the number's bucket, then runs with at most `max_in_
 and keeps its place among them until its accepted message is in the message log (group commit:
 one write carries every message accepted while the previous write ran). A crash therefore
 re-sends at most `max_in_flight` messages: those sent and not yet written; with one in flight,
-at most one per crash. The checkpoint follows at most every `CHECKPOINT_EVERY_S`, and when the
-handler ends without publishing.
+at most one per crash. The checkpoint is written beside the log, never in its way: at most one
+write at a time, at most every `CHECKPOINT_EVERY_S` (or four times as long as the last one took,
+when the store is slow), and when the handler ends without publishing. It only summarises: a
+later handling completes it from the log, so what it lags behind is never sent twice.
 
 What a failure means is `domain.verdict`: the recipient fails, waits (131056, transient), the
 number slows down (130429, retried in up to `throttle_rounds` rounds), or the whole batch stops
@@ -72,7 +74,9 @@ class BatchRun:
     _recorded_seq: int = 0
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _flushing: asyncio.Task[None] | None = None
+    _saving: asyncio.Task[None] | None = None
     _saved_at: float = 0.0
+    _save_cost_s: float = 0.0
 
     async def run(self, batch: Batch, due: Sequence[WhatsAppRecipient]) -> PlatformError | None:
         """Send to `due`; returns the error that stopped the batch, if one did."""
@@ -93,6 +97,7 @@ class BatchRun:
 
     async def save(self) -> None:
         """Checkpoint the progress now (the caller does, unless the batch is over)."""
+        await self._saved()
         await self._save()
 
     async def _round(
@@ -189,28 +194,18 @@ class BatchRun:
             self.stop = error
 
     def _pair_deferred(self, rid: str, error: PlatformError) -> None:
-        before = self.progress.pending.get(rid, Pending(0.0))
-        tries = before.pair_tries + 1
-        if tries >= self.settings.pair_max_tries:
-            self.progress.fail(rid, Failure.of(error))
-            self.observer.message("failed", error.code)
-            return
-        delay = domain.pair_delay_s(tries, self.settings.pair_backoff_s)
-        self.progress.pending[rid] = Pending(self.clock() + delay, before.tries, tries, error.code)
-        self.observer.message("deferred", error.code)
+        s = self.settings
+        waits = self.progress.pair_refused(
+            rid, error, self.clock(), base_s=s.pair_backoff_s, max_tries=s.pair_max_tries
+        )
+        self.observer.message("deferred" if waits else "failed", error.code)
 
     def _retry_later(self, rid: str, error: PlatformError) -> None:
-        before = self.progress.pending.get(rid, Pending(0.0))
-        tries = before.tries + 1
-        if tries >= self.settings.max_tries:
-            self.progress.fail(rid, Failure.of(error))
-            self.observer.message("failed", error.code)
-            return
-        delay = domain.retry_delay_s(tries, self.settings.retry_backoff_s)
-        self.progress.pending[rid] = Pending(
-            self.clock() + delay, tries, before.pair_tries, error.code
+        s = self.settings
+        waits = self.progress.transient(
+            rid, error, self.clock(), backoff_s=s.retry_backoff_s, max_tries=s.max_tries
         )
-        self.observer.message("retried", error.code)
+        self.observer.message("retried" if waits else "failed", error.code)
 
     def _fail(self, batch: Batch, recipient: WhatsAppRecipient, error: PlatformError) -> None:
         self.progress.fail(recipient.recipient_id, Failure.of(error))
@@ -262,11 +257,29 @@ class BatchRun:
                 for flag in flags:
                     await self.flags.flag(flag)
                 await self._advance(upto)
-                if self.clock() - self._saved_at >= CHECKPOINT_EVERY_S:
-                    await self._save()
+                self._save_soon()
         except Exception as exc:  # noqa: BLE001 - kept for `run`, which raises it once sends stop
             self._broken = exc
             await self._advance(self._recorded_seq)
+
+    def _save_soon(self) -> None:
+        """Start a checkpoint write unless one is under way or the last was too recent: the
+        log's writes (which free the places of sends) never wait for a checkpoint."""
+        idle = self._saving is None or self._saving.done()
+        if idle and self.clock() - self._saved_at >= max(CHECKPOINT_EVERY_S, 4 * self._save_cost_s):
+            self._saving = asyncio.create_task(self._save_beside())
+
+    async def _save_beside(self) -> None:
+        try:
+            await self._save()
+        except Exception as exc:  # noqa: BLE001 - kept for `run`, which raises it once sends stop
+            self._broken = exc
+            await self._advance(self._recorded_seq)
+
+    async def _saved(self) -> None:  # an older checkpoint must not land after a newer one
+        task, self._saving = self._saving, None
+        if task is not None:
+            await task
 
     async def _advance(self, upto: int) -> None:
         async with self._changed:
@@ -279,7 +292,9 @@ class BatchRun:
             await task
         if (self._unsaved or self._unflagged) and self._broken is None:
             await self._flush()
+        await self._saved()
 
     async def _save(self) -> None:
-        self._saved_at = self.clock()
+        began = self._saved_at = self.clock()
         await self.checkpoint.save(SENDING, **self.progress.to_data())
+        self._save_cost_s = max(self.clock() - began, 0.0)
