@@ -192,3 +192,25 @@ async def test_waiters_that_wake_late_do_not_send_the_missed_slots_at_once() -> 
     busiest = max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts)
     assert busiest <= limit - 1
     assert len([t for t in starts if 1.0 <= t < 1.4]) <= 1  # nothing sent while busy but one
+
+
+@pytest.mark.parametrize("limit", [80.0, 1000.0])
+async def test_late_wake_ups_neither_slow_the_pace_nor_push_a_window_over(limit: float) -> None:
+    """A slot is taken only when due; a sender that wakes a little late still gets it, so the
+    schedule does not slip by every wake-up's lateness."""
+
+    class LateTime(FakeTime):
+        async def sleep(self, seconds: float) -> None:
+            self.now += seconds + 0.002  # every sleep returns 2 ms late
+
+    time = LateTime(start=0.25)
+    pacer = Pacer(lambda _: limit, 0.97, 0.02, clock=time.clock, wall=time.clock, sleep=time.sleep)
+    starts = []
+    for _ in range(int(limit * 5)):
+        assert await pacer.acquire("n1", max_wait_s=5.0)
+        starts.append(time.now)
+
+    windows = Counter(int(t) for t in starts)
+    full = [n for second, n in windows.items() if 0 < second < max(windows)]
+    assert max(windows.values()) <= limit - 1
+    assert min(full) >= 0.95 * limit

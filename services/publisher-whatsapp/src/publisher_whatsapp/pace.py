@@ -8,7 +8,8 @@ so a process that was busy for a while does not send the slots it missed in a bu
 sends of one number share its rate and never exceed it.
 
 The rate is `target_ratio` of the number's throughput and the depth `burst_ratio` of it (at least
-one message): in any one-second window at most rate + depth messages start, at least one below
+one message): in any one-second window at most rate + depth messages start (a sender up to one
+interval late keeps its slot, so starts may lag their slots by that much), at least one below
 the limit (so a message delayed on its way cannot push a second over it).
 A 130429 answer pauses the number (`pause`) for what the platform says, or a default.
 
@@ -40,8 +41,14 @@ class Gcra:
 
     def reserve(self, now: float, max_wait_s: float) -> float | None:
         """Seconds to wait before sending (reserved), or None when that is over `max_wait_s`
-        (nothing reserved)."""
-        slot = max(self.tat, now)
+        (nothing reserved).
+
+        A sender less than one interval late keeps its slot, so the schedule does not slip by
+        every wake-up's lateness (a sleep returns a little late, more so on a busy event loop:
+        at 80/s, where the depth is one message, that alone cost about a tenth of the rate).
+        Later than that, the slot is now: idle time is not saved up."""
+        late = now - self.tat
+        slot = self.tat if 0.0 <= late < self.interval_s else max(self.tat, now)
         wait = slot - self.tolerance_s - now
         if wait > max_wait_s:
             return None
