@@ -72,7 +72,8 @@ def _extra_env(sandbox: str) -> dict[str, dict[str, str]]:
     hundreds to one account, so this sandbox allows more, and publisher-tiktok's own limiter keeps
     the same figures. A killed publisher's lease on the target it was handling keeps the next
     process off it for `lease_s` (300 s by default, sized for uploads of gigabytes); the test
-    videos take seconds, so publisher-tiktok's lease lasts 60 s here. Media under the sandbox's
+    media take seconds, so the Facebook, Instagram and TikTok publishers' leases last 60 s here
+    (a chaos run's last kills must be recoverable within its wait). Media under the sandbox's
     address spelled `localhost` counts as a URL prefix verified for the TikTok app (pulled by
     TikTok: PULL_FROM_URL videos and photos), while the same media at `127.0.0.1` is uploaded;
     the sandbox serves http, so TikTok photo URLs may be http (scheduler and publisher alike).
@@ -88,6 +89,8 @@ def _extra_env(sandbox: str) -> dict[str, dict[str, str]]:
             **{f"HERALD_SANDBOX_TIKTOK__{k}_PER_MINUTE": v for k, v in per_minute.items()},
         },
         "scheduler": {"HERALD_SCHEDULER_RULES__TIKTOK_PHOTO_URL_SCHEMES": schemes},
+        "publisher-facebook": {"HERALD_PUBLISHER_FACEBOOK_LEASE_S": "60"},
+        "publisher-instagram": {"HERALD_PUBLISHER_INSTAGRAM_LEASE_S": "60"},
         "publisher-tiktok": {
             "HERALD_PUBLISHER_TIKTOK_LEASE_S": "60",
             "HERALD_PUBLISHER_TIKTOK_TIKTOK__VERIFIED_URL_PREFIXES": verified,

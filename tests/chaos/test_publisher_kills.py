@@ -53,7 +53,7 @@ def test_publisher_killed_repeatedly_loses_nothing_and_publishes_once(
             time.sleep(rng.uniform(0.0, 1.5))  # somewhere inside the flow of what was just sent
             kills.append(time.time())
             connected.system.kill(f"publisher-{platform}")
-            connected.system.start(f"publisher-{platform}")
+            connected.start(f"publisher-{platform}")  # with this session's settings
 
     deadline = time.monotonic() + 240
     pending = dict(post_ids)
