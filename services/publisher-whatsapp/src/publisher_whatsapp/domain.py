@@ -141,12 +141,8 @@ class Progress:
         """131056: wait `pair_delay_s` after the n-th refusal; False (failed) after the last."""
         before = self.pending.get(rid, Pending(0.0))
         tries = before.pair_tries + 1
-        if tries >= max_tries:
-            self.fail(rid, Failure.of(error))
-            return False
-        delay = pair_delay_s(tries, base_s)
-        self.pending[rid] = Pending(now + delay, before.tries, tries, error.code)
-        return True
+        again = Pending(now + pair_delay_s(tries, base_s), before.tries, tries, error.code)
+        return self._wait_or_fail(rid, error, again, tries < max_tries)
 
     def transient(
         self, rid: str, error: PlatformError, now: float, *, backoff_s: list[float], max_tries: int
@@ -154,12 +150,15 @@ class Progress:
         """A transient or ambiguous answer: wait the next backoff; False (failed) after the last."""
         before = self.pending.get(rid, Pending(0.0))
         tries = before.tries + 1
-        if tries >= max_tries:
+        again = Pending(now + retry_delay_s(tries, backoff_s), tries, before.pair_tries, error.code)
+        return self._wait_or_fail(rid, error, again, tries < max_tries)
+
+    def _wait_or_fail(self, rid: str, error: PlatformError, again: Pending, waits: bool) -> bool:
+        if waits:
+            self.pending[rid] = again
+        else:
             self.fail(rid, Failure.of(error))
-            return False
-        delay = retry_delay_s(tries, backoff_s)
-        self.pending[rid] = Pending(now + delay, tries, before.pair_tries, error.code)
-        return True
+        return waits
 
     def due(self, recipients: Iterable[WhatsAppRecipient], now: float) -> list[WhatsAppRecipient]:
         return [
