@@ -71,12 +71,14 @@ async def test_entry_lifecycle_and_redelivery(mongo_db: AsyncDatabase[Document])
 
     entry = await ledger.begin(request, attempt=1)
     assert (entry.state, entry.attempt, entry.checkpoint) == (EntryState.IN_PROGRESS, 1, {})
+    assert entry.fresh  # this begin created the entry: no earlier handling began
     await ledger.save_checkpoint(lease, "container_created", {"container_id": "c9"})
     again = await ledger.begin(request, attempt=2)
-    assert (again.checkpoint_step, again.checkpoint, again.attempt) == (
+    assert (again.checkpoint_step, again.checkpoint, again.attempt, again.fresh) == (
         "container_created",
         {"container_id": "c9"},
         2,
+        False,
     )
 
     published_at = datetime.now(UTC).replace(microsecond=0)

@@ -68,12 +68,15 @@ class Flow:
         self.step: str | None = None
         self.data: dict[str, Any] = {}
         self.saves = 0
+        self.begun = False
 
     async def _save(self, step: str, data: dict[str, Any]) -> None:
         self.step, self.data, self.saves = step, data, self.saves + 1
 
     async def run(self, request: Any) -> Any:
-        checkpoint = Checkpoint(self.step, self.data, self._save)
+        """One handling, the first only the first time (as the ledger says)."""
+        checkpoint = Checkpoint(self.step, self.data, self._save, first=not self.begun)
+        self.begun = True
         return await self.publisher.publish(request, CREDENTIALS, checkpoint)
 
 
@@ -89,7 +92,7 @@ async def test_every_recipient_gets_one_message_and_its_outcome() -> None:
     assert set(flow.api.sent_to().values()) == {1}
     assert {m.recipient_id for m in flow.log.stored.values()} == {f"r{i}" for i in range(20)}
     assert flow.log.numbers == {PHONE}
-    assert flow.step == SENDING  # marked before the first send; a published batch needs no more
+    assert flow.saves <= 1  # beside the log while sends go on; a published batch needs no more
     assert flow.observer.messages[("accepted", "")] == 20
 
 
@@ -415,25 +418,36 @@ async def test_the_checkpoint_never_uses_recipient_ids_or_urls_as_keys() -> None
     assert all("." not in k and "$" not in k for k in keys(flow.data))
 
 
-async def test_the_first_handling_marks_its_checkpoint_before_any_message_is_logged() -> None:
-    flow = Flow(send=SendSettings(max_in_flight=4))
+async def test_a_first_handling_sends_at_once_and_a_redelivery_reads_the_log() -> None:
+    """The first handling writes no checkpoint before sending (nothing of the batch can be in the
+    log yet); if it dies before any checkpoint lands, the next handling is not the first, so it
+    reads the log and sends only to the rest."""
+    flow = Flow(send=SendSettings(max_in_flight=1))
+    request = whatsapp_request("t1", people(6), template=HELLO)
     order: list[str] = []
     record = flow.log.record
 
-    async def slow_save(step: str, data: dict[str, Any]) -> None:
-        await asyncio.sleep(0.05)
-        order.append("checkpoint")
-        await flow._save(step, data)
+    async def lost_save(step: str, data: dict[str, Any]) -> None:
+        order.append("checkpoint")  # never lands: the process dies first
 
     async def logged(messages: Any) -> None:
         order.append("log")
         await record(messages)
 
-    flow.log.record = logged  # type: ignore[method-assign]  # a spy on the fake's write
-    checkpoint = Checkpoint(None, {}, slow_save)
-    await flow.publisher.publish(
-        whatsapp_request("t1", people(3), template=HELLO), CREDENTIALS, checkpoint
-    )
+    def crash_on_fourth(to: str) -> None:
+        if to == wa(3):
+            raise RuntimeError("process killed")
 
-    assert order[0] == "checkpoint"
-    assert "log" in order
+    flow.log.record = logged  # type: ignore[method-assign]  # a spy on the fake's write
+    flow.api.on_send = crash_on_fourth
+    with pytest.raises(ExceptionGroup):
+        await flow.publisher.publish(
+            request, CREDENTIALS, Checkpoint(None, {}, lost_save, first=True)
+        )
+    flow.api.on_send = None
+    assert order[0] == "log"
+
+    outcome = await flow.publisher.publish(request, CREDENTIALS, Checkpoint(None, {}, flow._save))
+
+    assert isinstance(outcome, Published)
+    assert flow.api.sent_to() == {wa(i): 1 for i in range(6)}

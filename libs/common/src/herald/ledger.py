@@ -55,6 +55,7 @@ class LedgerEntry:
     result: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     replays: list[str] = field(default_factory=list)
+    fresh: bool = False  # created by this `begin`: no earlier handling of the target began
 
     @classmethod
     def from_document(cls, doc: Document) -> LedgerEntry:
@@ -170,7 +171,9 @@ class MongoLedger:
                 await self._set(request.target_id, {"attempt": attempt})
                 entry.attempt = attempt
             return entry
-        return LedgerEntry.from_document(doc)
+        entry = LedgerEntry.from_document(doc)
+        entry.fresh = True
+        return entry
 
     async def save_checkpoint(self, lease: Lease, step: str, data: dict[str, Any]) -> None:
         await self._set(lease.target_id, {"checkpoint_step": step, "checkpoint": data})

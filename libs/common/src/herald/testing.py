@@ -73,7 +73,8 @@ class InMemoryLedger:
         if entry is None:
             entry = LedgerEntry(request.target_id, EntryState.IN_PROGRESS, attempt)
             self.entries[request.target_id] = entry
-        elif entry.state is EntryState.IN_PROGRESS:
+            return LedgerEntry(**(vars(entry) | {"fresh": True}))
+        if entry.state is EntryState.IN_PROGRESS:
             entry.attempt = attempt
         return LedgerEntry(**vars(entry))
 

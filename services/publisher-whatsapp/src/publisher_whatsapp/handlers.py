@@ -3,7 +3,8 @@ runtime drives (docs/adr/0007-whatsapp-batches-and-pace.md).
 
 1. Progress comes from the checkpoint, completed by the message log (a message accepted just
    before a crash is in the log before it is in the checkpoint), so a redelivery never sends
-   again to a recipient who already has a message.
+   again to a recipient who already has a message. Only the first handling of a batch (the
+   runtime says so: `Checkpoint.first`) skips the log, which cannot hold anything of it yet.
 2. Files WhatsApp cannot fetch (`media.upload`) are uploaded once per batch; their media ids are
    checkpointed before any message uses them.
 3. The recipients due now are sent (`sending.BatchRun`).
@@ -17,7 +18,6 @@ runtime drives (docs/adr/0007-whatsapp-batches-and-pace.md).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -75,12 +75,10 @@ class WhatsAppPublisher:
     ) -> Outcome:
         phone = credentials.account.get("phone_number_id") or credentials.account_id
         await self._remember(phone, request)
-        progress, marked = await self._resume(request, checkpoint)
+        progress = await self._resume(request, checkpoint)
         token = credentials.access_token
         media = self.settings.media
         needed = uploads(request, mode=media.upload, private_origins=media.private_origins)
-        if needed and marked is not None:
-            await marked  # uploads checkpoint their media ids: one checkpoint write at a time
         await self._upload_media(needed, token, phone, progress, checkpoint)
         recipients = options_of(request).recipients
         run = BatchRun(
@@ -94,7 +92,6 @@ class WhatsAppPublisher:
             checkpoint=checkpoint,
             progress=progress,
             clock=self.clock,
-            ready=marked,
         )
         batch = Batch(request, token, phone, dict(progress.media))
         stop = await run.run(batch, progress.due(recipients, self.clock()))
@@ -103,19 +100,16 @@ class WhatsAppPublisher:
             await run.save()
         return outcome
 
-    async def _resume(
-        self, request: PostRequested, checkpoint: Checkpoint
-    ) -> tuple[Progress, asyncio.Task[None] | None]:
-        """The batch's progress, and the write marking a first handling (still under way)."""
+    async def _resume(self, request: PostRequested, checkpoint: Checkpoint) -> Progress:
+        """The batch's progress: the checkpoint's, completed from the message log unless this
+        is the batch's first handling (then nothing of it can be in the log)."""
         progress = Progress.from_data(checkpoint.data)
-        if checkpoint.step is None:
-            # First handling: nothing can be in the log yet. The checkpoint is marked before any
-            # message is logged (sends wait for their log write), so a redelivery reads the log.
-            return progress, asyncio.create_task(checkpoint.save(SENDING, **progress.to_data()))
+        if checkpoint.first:
+            return progress
         for rid, message_id in (await self.log.sent_for(request.target_id)).items():
             if not progress.settled(rid):
                 progress.accept(rid, message_id)
-        return progress, None
+        return progress
 
     async def _remember(self, phone: str, request: PostRequested) -> None:
         if phone not in self._numbers:

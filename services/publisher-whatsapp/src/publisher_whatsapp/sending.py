@@ -7,7 +7,8 @@ one write carries every message accepted while the previous write ran). A crash 
 re-sends at most `max_in_flight` messages: those sent and not yet written; with one in flight,
 at most one per crash. The checkpoint is written beside the log, never in its way: at most one
 write at a time, at most every `CHECKPOINT_EVERY_S` (or four times as long as the last one took,
-when the store is slow), and when the handler ends without publishing. It only summarises: a
+when the store is slow), none once every send is under way (the end is near, and the handler's
+end must not wait for one), and when the handler ends without publishing. It only summarises: a
 later handling completes it from the log, so what it lags behind is never sent twice.
 
 What a failure means is `domain.verdict`: the recipient fails, waits (131056, transient), the
@@ -64,7 +65,6 @@ class BatchRun:
     checkpoint: Checkpoint
     progress: Progress
     clock: Callable[[], float] = time.time
-    ready: asyncio.Task[None] | None = None  # must land before the first message is logged
     stop: PlatformError | None = None
     _halted: bool = False
     _broken: Exception | None = None  # the message log or the checkpoint could not be written
@@ -77,6 +77,7 @@ class BatchRun:
     _saving: asyncio.Task[None] | None = None
     _saved_at: float = 0.0
     _save_cost_s: float = 0.0
+    _all_started: bool = False  # every send of the round is under way: no periodic checkpoint
 
     async def run(self, batch: Batch, due: Sequence[WhatsAppRecipient]) -> PlatformError | None:
         """Send to `due`; returns the error that stopped the batch, if one did."""
@@ -89,8 +90,6 @@ class BatchRun:
         for recipient in queue:  # still throttled after every round: next handling
             self._wait(recipient.recipient_id, later)
         await self._flushed()
-        if self.ready is not None:
-            await self.ready
         if self._broken is not None:
             raise self._broken
         return self.stop
@@ -105,6 +104,7 @@ class BatchRun:
     ) -> list[WhatsAppRecipient]:
         slowed: list[WhatsAppRecipient] = []
         room = asyncio.Semaphore(self.settings.max_in_flight)
+        self._all_started = False
         async with asyncio.TaskGroup() as group:
             for index, recipient in enumerate(queue):
                 await room.acquire()  # first a place, then a slot: the slot is used at once
@@ -118,6 +118,7 @@ class BatchRun:
                         self._wait(waiting.recipient_id, later)
                     break
                 group.create_task(self._send(batch, recipient, room, slowed))
+            self._all_started = True
         return slowed
 
     def _stopping(self) -> bool:
@@ -249,9 +250,6 @@ class BatchRun:
                 messages, self._unsaved = self._unsaved, []
                 flags, self._unflagged = self._unflagged, []
                 upto = self._accepted_seq
-                if self.ready is not None:
-                    await self.ready
-                    self.ready = None
                 if messages:
                     await self.log.record(messages)
                 for flag in flags:
@@ -266,7 +264,8 @@ class BatchRun:
         """Start a checkpoint write unless one is under way or the last was too recent: the
         log's writes (which free the places of sends) never wait for a checkpoint."""
         idle = self._saving is None or self._saving.done()
-        if idle and self.clock() - self._saved_at >= max(CHECKPOINT_EVERY_S, 4 * self._save_cost_s):
+        spacing = max(CHECKPOINT_EVERY_S, 4 * self._save_cost_s)
+        if idle and not self._all_started and self.clock() - self._saved_at >= spacing:
             self._saving = asyncio.create_task(self._save_beside())
 
     async def _save_beside(self) -> None:

@@ -77,6 +77,7 @@ def create_publisher_app(
         emitter=emitter,
         metrics=PublisherMetrics.create(registry),
         names=names,
+        overlap=settings.settle_behind,
     )
     group = f"{settings.topic_prefix}herald-{service}"
     consumer.register(broker, group=group, concurrency=settings.concurrency)
@@ -90,6 +91,7 @@ def create_publisher_app(
             yield
         finally:
             consumer.close()
+            await consumer.drain()  # results of requests settling behind go out and commit
             await infra.broker.stop()
             for close in closers:
                 await close()

@@ -6,16 +6,28 @@ cannot be decoded goes to the dead-letter topic with the reason. An unexpected e
 Kafka unreachable, a bug) never drops the message: its partition is rewound to it and paused
 briefly, and it runs again. Delay tiers pause a partition whose head is not yet due and resume it
 when it is (pause, seek, resume on the underlying consumer); a handler never sleeps.
+
+With `overlap` (the default), a request's second half (ledger writes, lease release, results,
+commit: `PublishHandler.start` returns it) runs behind the next request of the same partition,
+so the platform's work, not the bookkeeping, keeps the partition busy. At most one request per
+partition settles behind; it must succeed before the next one settles its results and commits,
+so offsets are still committed in order. If it fails, its partition is rewound to it (as for
+any unexpected error) and the request started meanwhile is recorded in the ledger but neither
+reported nor committed: it runs again after the one before it, and finds its outcome there.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from aiokafka.errors import IllegalStateError, KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 
@@ -32,7 +44,7 @@ from herald.events import (
     RetryReason,
 )
 from herald.policy import tier_for
-from herald.runtime.handler import Disposition, PublishHandler, ToDeadLetter, ToTier
+from herald.runtime.handler import Disposition, PublishHandler, Settle, ToDeadLetter, ToTier
 from herald.runtime.holding import Hold, Reroute, hold_decision
 from herald.runtime.metrics import PublisherMetrics
 from herald.runtime.routing import KafkaRouter
@@ -53,6 +65,7 @@ class PublisherConsumer:
         emitter: EventEmitter,
         metrics: PublisherMetrics,
         names: TopicNames,
+        overlap: bool = True,
     ) -> None:
         self._platform = platform
         self._handler = handler
@@ -62,6 +75,8 @@ class PublisherConsumer:
         self._names = names
         self._tiers = dict(names.tiers)
         self._pauser = Pauser()
+        self._overlap = overlap
+        self._behind: dict[tuple[str, int], _Behind] = {}
 
     def register(self, broker: KafkaBroker, *, group: str, concurrency: int) -> None:
         """Subscribe the request topic (`concurrency` consumers) and one consumer per tier."""
@@ -103,7 +118,17 @@ class PublisherConsumer:
         return on_post_delayed
 
     def close(self) -> None:
+        """Stop overlapping (requests still being handled settle in line) and cancel pending
+        resumes; `drain` then waits for what settles behind."""
+        self._overlap = False
         self._pauser.close()
+
+    async def drain(self) -> None:
+        """Wait until every request settling behind has committed or been put back."""
+        while self._behind:
+            pending = [behind.task for behind in self._behind.values()]
+            self._behind.clear()
+            await asyncio.wait(pending)
 
     async def process(self, msg: KafkaMessage, *, tier: str | None) -> None:
         record: Any = msg.raw_message  # one ConsumerRecord: these subscribers are not batched
@@ -132,6 +157,8 @@ class PublisherConsumer:
     ) -> None:
         if tier is not None and not await self._due(msg, record, headers, tier):
             return
+        # Tiers settle in line: what they carry waits anyway, and `_due` commits on its own.
+        behind = self._behind.pop(_partition(record), None) if tier is None else None
         try:
             if INVALID_HEADERS in headers:
                 raise InvalidEvent(
@@ -139,8 +166,9 @@ class PublisherConsumer:
                 )
             envelope = decode(record.value or b"", headers, expect=(PostRequested,))
         except InvalidEvent as invalid:
-            await self._dead_letter_invalid(record, headers, invalid)
-            await commit(msg, record)
+            if await _succeeded(behind):
+                await self._dead_letter_invalid(record, headers, invalid)
+                await commit(msg, record)
             return
         request = envelope.event
         assert isinstance(request, PostRequested)
@@ -149,16 +177,61 @@ class PublisherConsumer:
             post_id=request.post_id, target_id=request.target_id, attempt=delivery.attempt
         )
         began = time.perf_counter()
-        disposition = await self._handler.handle(request, delivery)
-        await self._carry_out(disposition, record, headers, request)
-        await commit(msg, record)
-        self._metrics.handle_seconds.labels(self._platform.value).observe(
-            time.perf_counter() - began
-        )
+        if behind is not None and behind.target_id == request.target_id:
+            await asyncio.wait([behind.task])  # its lease is still held: let it settle first
+        try:
+            settle = await self._handler.start(request, delivery)
+        except Exception:
+            if not await _succeeded(behind):
+                return  # the partition is rewound to the request before, which runs first
+            raise
+        if not await _succeeded(behind):
+            await self._record_only(settle)
+            return
+        received = _Received(msg, record, headers, request)
+        if tier is None and self._overlap:
+            settling = self._settle_behind(received, settle, began)
+            task = asyncio.create_task(settling, name=f"settle:{request.target_id}")
+            self._behind[_partition(record)] = _Behind(task, request.target_id)
+            return
+        await self._settle(received, settle)
+        self._observe(began)
+
+    async def _record_only(self, settle: Settle) -> None:
+        """Write a request's outcome to the ledger without reporting or committing it (the
+        request before it failed to settle and runs again first; this one follows)."""
+        try:
+            await settle()
+        except Exception:  # logged; the request runs again and finds its lease or its entry
+            log.exception("message.settle_failed", stage="record_only")
+
+    async def _settle_behind(self, received: _Received, settle: Settle, began: float) -> bool:
+        """`_settle` behind the next request; False (partition rewound to it) when it failed."""
+        try:
+            await self._settle(received, settle)
+        except Exception:  # nothing may be lost: rewind to the message and retry it
+            log.exception("message.put_back", stage="settle", retry_in_s=RETRY_AFTER_ERROR_S)
+            self._metrics.redeliveries.labels(self._platform.value, "settle").inc()
+            retry_at = datetime.now(UTC) + timedelta(seconds=RETRY_AFTER_ERROR_S)
+            with contextlib.suppress(IllegalStateError, KafkaError):  # revoked meanwhile
+                self._pauser.hold(received.msg.consumer, received.record, retry_at)
+            return False
+        self._observe(began)
+        return True
+
+    async def _settle(self, received: _Received, settle: Settle) -> None:
+        disposition = await settle()
+        await self._carry_out(disposition, received.record, received.headers, received.request)
+        await commit(received.msg, received.record)
         self._metrics.outcomes.labels(
             self._platform.value, disposition.outcome, disposition.category or ""
         ).inc()
         _summary(disposition)
+
+    def _observe(self, began: float) -> None:
+        self._metrics.handle_seconds.labels(self._platform.value).observe(
+            time.perf_counter() - began
+        )
 
     async def _due(
         self, msg: KafkaMessage, record: Any, headers: dict[str, str], tier: str
@@ -211,6 +284,35 @@ class PublisherConsumer:
         self._metrics.invalid_events.labels(self._platform.value, invalid.code).inc()
         self._metrics.dead_letters.labels(self._platform.value, "invalid_event").inc()
         log.warning("message.dead_lettered", code=invalid.code, reason=invalid.reason)
+
+
+def _partition(record: Any) -> tuple[str, int]:
+    return (record.topic, record.partition)
+
+
+@dataclass(frozen=True)
+class _Received:
+    msg: KafkaMessage
+    record: Any
+    headers: dict[str, str]
+    request: PostRequested
+
+
+@dataclass(frozen=True)
+class _Behind:
+    """A request of a partition settling behind the next one."""
+
+    task: asyncio.Task[bool]
+    target_id: str
+
+
+async def _succeeded(behind: _Behind | None) -> bool:
+    """Whether the request settling behind (if any) committed; waits for it."""
+    if behind is None:
+        return True
+    await asyncio.wait([behind.task])
+    task = behind.task
+    return not task.cancelled() and task.exception() is None and task.result()
 
 
 def _reason(delivery: Delivery) -> RetryReason:

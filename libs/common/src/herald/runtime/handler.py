@@ -3,11 +3,17 @@
 It sees only ports (platform, ledger, tokens) and returns what should happen to the message (stay,
 go to a delay tier, go to the dead-letter topic) and which result events to emit; the transport
 carries that out in the safe order: route, emit, commit.
+
+Handling has two halves. `start` takes the target's lease and runs the platform flow; it returns
+`settle`, which writes the outcome to the ledger, releases the lease and gives the disposition.
+The transport may settle one message while it starts the next one of the same partition (the
+platform's work, not the bookkeeping, is what should keep a partition busy); `handle` does both
+in a row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -60,6 +66,17 @@ class Disposition:
     category: str | None = None
 
 
+Settle = Callable[[], Awaitable[Disposition]]
+"""The second half of a handling: ledger writes, lease release; the disposition."""
+
+
+def _settled(disposition: Disposition) -> Settle:
+    async def settle() -> Disposition:
+        return disposition
+
+    return settle
+
+
 @dataclass
 class PublishHandler:
     platform: Platform
@@ -70,6 +87,12 @@ class PublishHandler:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     async def handle(self, request: PostRequested, delivery: Delivery) -> Disposition:
+        settle = await self.start(request, delivery)
+        return await settle()
+
+    async def start(self, request: PostRequested, delivery: Delivery) -> Settle:
+        """Lease the target and run the platform flow; the returned `settle` must be awaited
+        (it records the outcome and releases the lease) before the message is committed."""
         lease = await self.ledger.acquire(request.target_id)
         if lease is None:
             # Another consumer is working on this target right now; look again shortly.
@@ -83,21 +106,32 @@ class PublishHandler:
                 delivery.first_failure_at,
                 delivery.checkpoint,
             )
-            return Disposition("busy", route)
+            return _settled(Disposition("busy", route))
         try:
-            return await self._handle_leased(request, delivery, lease)
-        finally:
+            then = await self._start_leased(request, delivery, lease)
+        except BaseException:
             await self.ledger.release(lease)
+            raise
 
-    async def _handle_leased(
+        async def settle() -> Disposition:
+            try:
+                return await then()
+            finally:
+                await self.ledger.release(lease)
+
+        return settle
+
+    async def _start_leased(
         self, request: PostRequested, delivery: Delivery, lease: Lease
-    ) -> Disposition:
+    ) -> Settle:
         entry = await self.ledger.begin(request, delivery.attempt)
         if entry.state is EntryState.PUBLISHED:
-            return Disposition("republished", events=(self._published_again(request, entry),))
+            event = self._published_again(request, entry)
+            return _settled(Disposition("republished", events=(event,)))
         if entry.state is EntryState.FAILED:
             if delivery.replay_id is None or delivery.replay_id in entry.replays:
-                return Disposition("refailed", events=(self._failed_again(request, entry),))
+                failed = self._failed_again(request, entry)
+                return _settled(Disposition("refailed", events=(failed,)))
             entry = await self.ledger.reopen(lease, delivery.replay_id)
             delivery = Delivery(attempt=1, replay_id=delivery.replay_id)
         violations = self.platform.validate(request)
@@ -108,15 +142,19 @@ class PublishHandler:
                 code="content_rules",
                 remediation="Edit the post so it meets the platform's limits, then retry.",
             )
-            return await self._on_error(error, request, delivery, lease, entry.checkpoint_step)
+            step = entry.checkpoint_step
+            return partial(self._on_error, error, request, delivery, lease, step)
         checkpoint = Checkpoint(
-            entry.checkpoint_step, entry.checkpoint, partial(self.ledger.save_checkpoint, lease)
+            entry.checkpoint_step,
+            entry.checkpoint,
+            partial(self.ledger.save_checkpoint, lease),
+            first=entry.fresh,
         )
         try:
             outcome = await self._publish(request, checkpoint)
         except PlatformError as error:
-            return await self._on_error(error, request, delivery, lease, checkpoint.step)
-        return await self._on_outcome(outcome, request, delivery, lease)
+            return partial(self._on_error, error, request, delivery, lease, checkpoint.step)
+        return partial(self._on_outcome, outcome, request, delivery, lease)
 
     async def _publish(self, request: PostRequested, checkpoint: Checkpoint) -> Outcome:
         credentials = await self.tokens.get(request.integration_id, request.business_id)

@@ -45,16 +45,23 @@ Outcome = Published | Wait
 
 
 class Checkpoint:
-    """The flow's saved progress. `save` persists before the caller takes its next step."""
+    """The flow's saved progress. `save` persists before the caller takes its next step.
+
+    `first` is True only when no earlier handling of this target began (the ledger entry was
+    created by this one), so nothing of it can have reached the platform; when it is False, an
+    empty checkpoint may still follow a handling that acted and died before saving."""
 
     def __init__(
         self,
         step: str | None,
         data: Mapping[str, Any],
         saver: Callable[[str, dict[str, Any]], Awaitable[None]],
+        *,
+        first: bool = False,
     ) -> None:
         self.step = step
         self.data: dict[str, Any] = dict(data)
+        self.first = first
         self._saver = saver
 
     async def save(self, step: str, **data: Any) -> None:

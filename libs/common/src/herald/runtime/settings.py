@@ -55,6 +55,13 @@ class PublisherSettings(BaseSettings):
         le=64,
         description="Consumers of the request topic in this process (each owns some partitions).",
     )
+    settle_behind: bool = Field(
+        default=True,
+        description=(
+            "Write a request's outcome, emit its results and commit it while the next request "
+            "of its partition starts (offsets still commit in order)."
+        ),
+    )
     lease_s: float = Field(default=300.0, gt=0, description="How long a target's lease lasts.")
     busy_retry_s: float = Field(default=10.0, gt=0)
     topic_prefix: str = Field(
