@@ -3,7 +3,6 @@ resuming without sending twice, media uploaded once, and the rules checked befor
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -92,7 +91,7 @@ async def test_every_recipient_gets_one_message_and_its_outcome() -> None:
     assert set(flow.api.sent_to().values()) == {1}
     assert {m.recipient_id for m in flow.log.stored.values()} == {f"r{i}" for i in range(20)}
     assert flow.log.numbers == {PHONE}
-    assert flow.saves <= 1  # beside the log while sends go on; a published batch needs no more
+    assert flow.saves == 0  # every message accepted: the log holds all the progress there is
     assert flow.observer.messages[("accepted", "")] == 20
 
 
@@ -199,6 +198,24 @@ async def test_throughput_refusals_beyond_the_rounds_wait_for_the_next_handling(
     [pending] = flow.data["pending"]
     assert pending["recipient_id"] == "r1"
     assert pending["not_before"] == pytest.approx(NOW + 0.01)
+
+
+async def test_a_failure_is_checkpointed_while_sends_go_on_since_the_log_cannot_hold_it() -> None:
+    flow = Flow(send=SendSettings(max_in_flight=1))
+    request = whatsapp_request("t1", people(10), template=HELLO)
+    flow.api.script[wa(0)] = [error(Permanent, "131026")]
+    seen_during_sends: list[list[str]] = []
+
+    def spy(to: str) -> None:
+        seen_during_sends.append([f["recipient_id"] for f in flow.data.get("failed", [])])
+
+    flow.api.on_send = spy
+
+    outcome = await flow.run(request)
+
+    assert isinstance(outcome, Published)
+    assert ["r0"] in seen_during_sends  # saved beside the log before the batch ended
+    assert flow.saves == 1  # once: nothing new the log lacked came after it
 
 
 async def test_undeliverable_and_opted_out_recipients_fail_and_their_contacts_are_flagged() -> None:

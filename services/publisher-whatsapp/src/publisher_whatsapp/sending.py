@@ -7,8 +7,9 @@ one write carries every message accepted while the previous write ran). A crash 
 re-sends at most `max_in_flight` messages: those sent and not yet written; with one in flight,
 at most one per crash. The checkpoint is written beside the log, never in its way: at most one
 write at a time, at most every `CHECKPOINT_EVERY_S` (or four times as long as the last one took,
-when the store is slow), none once every send is under way (the end is near, and the handler's
-end must not wait for one), and when the handler ends without publishing. It only summarises: a
+when the store is slow), only when the progress holds something the log does not (a failure, a
+recipient waiting), none once every send is under way (the end is near, and the handler's end
+must not wait for one), and when the handler ends without publishing. It only summarises: a
 later handling completes it from the log, so what it lags behind is never sent twice.
 
 What a failure means is `domain.verdict`: the recipient fails, waits (131056, transient), the
@@ -78,6 +79,7 @@ class BatchRun:
     _saved_at: float = 0.0
     _save_cost_s: float = 0.0
     _all_started: bool = False  # every send of the round is under way: no periodic checkpoint
+    _news: bool = False  # the progress holds what the log does not (failures, waits) unsaved
 
     async def run(self, batch: Batch, due: Sequence[WhatsAppRecipient]) -> PlatformError | None:
         """Send to `due`; returns the error that stopped the batch, if one did."""
@@ -176,37 +178,29 @@ class BatchRun:
         error: PlatformError,
         slowed: list[WhatsAppRecipient],
     ) -> None:
-        rid, code = recipient.recipient_id, error.code
+        rid, code, s = recipient.recipient_id, error.code, self.settings
         verdict = domain.verdict(error, own_parameters=recipient.components is not None)
+        self._news = True  # whatever the answer means, the message log does not know it
         if verdict is Verdict.SLOW_DOWN:
             self.observer.throttled(code or "")
-            pause = error.retry_after_s or self.settings.throttle_pause_s
-            self.pacer.pause(batch.phone_number_id, pause)
+            self.pacer.pause(batch.phone_number_id, error.retry_after_s or s.throttle_pause_s)
             slowed.append(recipient)
         elif verdict is Verdict.PAIR:
             self.observer.throttled(code or "")
-            self._pair_deferred(rid, error)
+            waits = self.progress.pair_refused(
+                rid, error, self.clock(), base_s=s.pair_backoff_s, max_tries=s.pair_max_tries
+            )
+            self.observer.message("deferred" if waits else "failed", code)
         elif verdict is Verdict.RETRY:
-            self._retry_later(rid, error)
+            waits = self.progress.transient(
+                rid, error, self.clock(), backoff_s=s.retry_backoff_s, max_tries=s.max_tries
+            )
+            self.observer.message("retried" if waits else "failed", code)
             self._halted = True  # the platform is in trouble: no more sends this time
         elif verdict is Verdict.FAIL:
             self._fail(batch, recipient, error)
         elif self.stop is None:
             self.stop = error
-
-    def _pair_deferred(self, rid: str, error: PlatformError) -> None:
-        s = self.settings
-        waits = self.progress.pair_refused(
-            rid, error, self.clock(), base_s=s.pair_backoff_s, max_tries=s.pair_max_tries
-        )
-        self.observer.message("deferred" if waits else "failed", error.code)
-
-    def _retry_later(self, rid: str, error: PlatformError) -> None:
-        s = self.settings
-        waits = self.progress.transient(
-            rid, error, self.clock(), backoff_s=s.retry_backoff_s, max_tries=s.max_tries
-        )
-        self.observer.message("retried" if waits else "failed", error.code)
 
     def _fail(self, batch: Batch, recipient: WhatsAppRecipient, error: PlatformError) -> None:
         self.progress.fail(recipient.recipient_id, Failure.of(error))
@@ -235,6 +229,7 @@ class BatchRun:
         self._flush_soon()
 
     def _wait(self, rid: str, not_before: float) -> None:
+        self._news = True
         before = self.progress.pending.get(rid, Pending(0.0))
         self.progress.pending[rid] = Pending(
             max(before.not_before, not_before), before.tries, before.pair_tries, before.code
@@ -265,7 +260,8 @@ class BatchRun:
         log's writes (which free the places of sends) never wait for a checkpoint."""
         idle = self._saving is None or self._saving.done()
         spacing = max(CHECKPOINT_EVERY_S, 4 * self._save_cost_s)
-        if idle and not self._all_started and self.clock() - self._saved_at >= spacing:
+        due = self._news and not self._all_started
+        if idle and due and self.clock() - self._saved_at >= spacing:
             self._saving = asyncio.create_task(self._save_beside())
 
     async def _save_beside(self) -> None:
@@ -295,5 +291,6 @@ class BatchRun:
 
     async def _save(self) -> None:
         began = self._saved_at = self.clock()
+        self._news = False
         await self.checkpoint.save(SENDING, **self.progress.to_data())
         self._save_cost_s = max(self.clock() - began, 0.0)
