@@ -58,6 +58,7 @@ BATCH = int(os.environ.get("HERALD_BENCH_WA_BATCH", "100"))
 LIMITS = [float(x) for x in os.environ.get("HERALD_BENCH_WA_LIMITS", "80,1000").split(",")]
 TRANSPORT = os.environ.get("HERALD_BENCH_WA_TRANSPORT", "aiohttp")
 IN_FLIGHT = int(os.environ.get("HERALD_BENCH_WA_IN_FLIGHT", "0"))  # 0: limit / 16, at least 16
+DUMP = os.environ.get("HERALD_BENCH_WA_DUMP", "")  # a path prefix: the sandbox's stamps go there
 HOST = "127.0.0.1"
 INTEGRATION = "wa-bench-number"
 
@@ -218,6 +219,9 @@ async def one_limit(cfg: StackConfig, limit: float) -> None:
                 wall, out, metrics = await broadcast(cfg, app, names, requests, limit)
                 entries = await sandbox.accepted()
         report(limit, entries, wall, out, metrics)
+        if DUMP:
+            with open(f"{DUMP}-{limit:g}.txt", "w") as dump:  # noqa: ASYNC230 - after the run
+                dump.writelines(f"{e['at_unix']}\n" for e in entries)
     finally:
         await mongo.drop_database(database)
         await mongo.close()

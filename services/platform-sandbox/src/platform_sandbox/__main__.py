@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from herald.service import run_service
 from platform_sandbox.app import SERVICE, create_app
 from platform_sandbox.settings import Settings
@@ -9,7 +11,11 @@ from platform_sandbox.settings import Settings
 
 def main() -> int:
     return run_service(
-        SERVICE, Settings, create_app, http=lambda s: s.http, log_settings=lambda s: s.log
+        SERVICE,
+        Settings,
+        partial(create_app, own_process=True),
+        http=lambda s: s.http,
+        log_settings=lambda s: s.log,
     )
 
 

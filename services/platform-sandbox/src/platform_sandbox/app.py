@@ -29,6 +29,7 @@ from platform_sandbox.oauth import instagram as instagram_oauth
 from platform_sandbox.oauth import routes as oauth_routes
 from platform_sandbox.runtime import Sandbox, build_sandbox
 from platform_sandbox.settings import Settings
+from platform_sandbox.steady import keep_collections_short
 from platform_sandbox.tiktok import routes as tiktok_routes
 from platform_sandbox.whatsapp import routes as whatsapp_routes
 from platform_sandbox.whatsapp.media import download_router
@@ -36,11 +37,16 @@ from platform_sandbox.whatsapp.media import download_router
 SERVICE = "platform-sandbox"
 
 
-def create_app(settings: Settings, *, http_client: httpx.AsyncClient | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, http_client: httpx.AsyncClient | None = None, own_process: bool = False
+) -> FastAPI:
     """Build the sandbox. `http_client` (tests) replaces the client used to fetch media and
-    post webhooks; without it the lifespan opens one and closes it."""
+    post webhooks; without it the lifespan opens one and closes it. `own_process` (the sandbox
+    as a service) lets it steady the process's garbage collector (`steady.py`), which a test
+    process hosting it must not have done to it."""
     sandbox = build_sandbox(settings, http_client)
-    app = SandboxApp(title="Herald platform sandbox", version="0.1.0", lifespan=_lifespan(sandbox))
+    lifespan = _lifespan(sandbox, steady=own_process)
+    app = SandboxApp(title="Herald platform sandbox", version="0.1.0", lifespan=lifespan)
     app.state.sandbox = sandbox
     add_operational_routes(app, service=SERVICE, checks={}, registry=CollectorRegistry())
     _mount_graph(app, sandbox)
@@ -63,22 +69,25 @@ def _mount_graph(app: SandboxApp, sandbox: Sandbox) -> None:
 
 
 def _lifespan(
-    sandbox: Sandbox,
+    sandbox: Sandbox, *, steady: bool
 ) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         quiet = QuietDrops()
         logging.getLogger("uvicorn.error").addFilter(quiet)
         sandbox.client.open(sandbox.settings.media.fetch_timeout_s)
-        deliverer = None
+        background = []
         if sandbox.settings.webhooks.auto_deliver:
-            deliverer = asyncio.create_task(sandbox.webhooks.run())
+            background.append(asyncio.create_task(sandbox.webhooks.run()))
+        if steady and sandbox.settings.gc_freeze_every_s > 0:
+            steadying = keep_collections_short(sandbox.settings.gc_freeze_every_s)
+            background.append(asyncio.create_task(steadying))
         try:
             yield
         finally:
-            if deliverer is not None:
-                deliverer.cancel()
-                await asyncio.gather(deliverer, return_exceptions=True)
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             await sandbox.tasks.cancel_all()
             await sandbox.client.close()
             logging.getLogger("uvicorn.error").removeFilter(quiet)

@@ -190,6 +190,14 @@ class Settings(BaseSettings):
         default=None, description="Base of URLs the sandbox hands out; default: the request's."
     )
     seed_demo_accounts: bool = True
+    gc_freeze_every_s: float = Field(
+        default=5.0,
+        ge=0,
+        description=(
+            "Freeze what survived the young collections this often, so a full collection never "
+            "stalls the sandbox's stamps (0: leave the collector alone; see steady.py)."
+        ),
+    )
     oauth: OAuthSettings = Field(default_factory=OAuthSettings)
     meta: MetaSettings = Field(default_factory=MetaSettings)
     facebook: FacebookSettings = Field(default_factory=FacebookSettings)
