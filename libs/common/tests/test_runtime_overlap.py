@@ -81,14 +81,17 @@ async def test_a_request_that_fails_to_settle_runs_again_before_the_one_behind_i
     platform = MongoFakePlatform(env.db, default=Plan(kind="two_phase"))
     app = env.app(platform)
     completed = wrap_complete(app, slow={"c": 0.5}, fail_once={"c"})
-    async with Collector(env.infra.kafka_bootstrap, [env.names.post_results]) as out:
-        async with running(app), producer(env.infra.kafka_bootstrap) as client:
-            for target in "cde":
-                await send_event(
-                    client, env.requested, post_requested(target), key="acct-0", partition=0
-                )
-            await out.wait_for(lambda c: all(published(c, t) for t in "cde"), timeout_s=30)
-            await asyncio.sleep(2)  # anything reported twice would arrive by now
+    async with (
+        Collector(env.infra.kafka_bootstrap, [env.names.post_results]) as out,
+        running(app),
+        producer(env.infra.kafka_bootstrap) as client,
+    ):
+        for target in "cde":
+            await send_event(
+                client, env.requested, post_requested(target), key="acct-0", partition=0
+            )
+        await out.wait_for(lambda c: all(published(c, t) for t in "cde"), timeout_s=30)
+        await asyncio.sleep(2)  # anything reported twice would arrive by now
 
     # d started while c settled, and c's settling failed: d was recorded, not reported; c ran
     # again first (partition rewound to it), then d found its outcome in the ledger.
