@@ -123,8 +123,11 @@ def _metrics(system: System) -> dict[str, str]:
 
 
 def main() -> None:
-    base = StackConfig.from_env()
-    report = stack.ensure_infra(base)  # a running stack is reused; what this starts, it stops
+    with stack.shared_infra(StackConfig.from_env()):  # a running stack is reused
+        _run()
+
+
+def _run() -> None:
     cfg = _cfg()
     stack.provision(cfg)
     system = System(cfg)
@@ -164,8 +167,6 @@ def main() -> None:
         print_database_time(_metrics(system))
     finally:
         system.stop_all()
-        if report.started:
-            stack.down(base, only=tuple(report.started))
 
 
 if __name__ == "__main__":

@@ -231,12 +231,8 @@ async def _delete(bootstrap: str, names: TopicNames) -> None:
 def main() -> None:
     configure_logging(LogSettings(level="WARNING", format="console"), service="bench")
     cfg = StackConfig.from_env()
-    report = stack.ensure_infra(cfg)  # reuses a running stack; stops at the end what it started
-    try:
+    with stack.shared_infra(cfg):  # reuses a running stack; the last user out stops it
         asyncio.run(_bench(cfg))
-    finally:
-        if report.started:
-            stack.down(cfg, only=tuple(report.started))
 
 
 async def _bench(cfg: StackConfig) -> None:

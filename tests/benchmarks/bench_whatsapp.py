@@ -266,12 +266,8 @@ async def bench(cfg: StackConfig) -> None:
 def main() -> None:
     configure_logging(LogSettings(level="WARNING"), service="bench-whatsapp")
     cfg = StackConfig.from_env()
-    started = stack.ensure_infra(cfg)  # reuses a running stack; stops at the end what it started
-    try:
+    with stack.shared_infra(cfg):  # reuses a running stack; the last user out stops it
         asyncio.run(bench(cfg))
-    finally:
-        if started.started:
-            stack.down(cfg, only=tuple(started.started))
 
 
 if __name__ == "__main__":

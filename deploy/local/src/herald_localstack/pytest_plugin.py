@@ -12,6 +12,7 @@ Nothing is skipped when infrastructure is missing: the fixture starts it or the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -42,15 +43,12 @@ class InfraEndpoints:
 def _local() -> Iterator[InfraEndpoints]:
     cfg = StackConfig.from_env()
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-    try:
-        report = stack.ensure_infra(cfg)
-    except StackError as exc:
-        pytest.fail(f"could not start the local stack: {exc}", pytrace=False)
-    try:
+    with contextlib.ExitStack() as stack_use:
+        try:
+            stack_use.enter_context(stack.shared_infra(cfg))
+        except StackError as exc:
+            pytest.fail(f"could not start the local stack: {exc}", pytrace=False)
         yield InfraEndpoints(cfg.kafka_bootstrap, cfg.mongo_uri)
-    finally:
-        if report.started:
-            stack.down(cfg, only=tuple(report.started))
 
 
 def _external() -> Iterator[InfraEndpoints]:

@@ -1,8 +1,9 @@
 """Bring the local stack up and down as a whole, one component at a time, under a file lock.
 
 `up` starts what is not running and leaves alone what is (so a second `up` is a no-op);
-`down` stops, by PID, what this checkout started. Tests use `ensure_infra` and stop only what
-they started themselves.
+`down` stops, by PID, what this checkout started. Test sessions and benchmarks use
+`shared_infra`: the last of them out stops what any of them started (`sharing.py`), so a session
+ending never stops Kafka or FerretDB under another one, or under `make up`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 
 from herald.kafka import provision_topics
 from herald.topics import TopicNames
-from herald_localstack import ferretdb, kafka, services
+from herald_localstack import ferretdb, kafka, services, sharing
 from herald_localstack.config import StackConfig
 from herald_localstack.errors import StackError
 from herald_localstack.process import Managed, port_taken
@@ -77,20 +78,38 @@ def install(cfg: StackConfig, report: Report, say: Say) -> None:
 
 def ensure_infra(cfg: StackConfig, say: Say = lambda _: None) -> Report:
     """Kafka and FerretDB running and ready, topics provisioned; reports what it started."""
-    report = Report()
     with locked(cfg):
-        install(cfg, report, say)
-        kafka_ports = {cfg.kafka_port: "Kafka", cfg.kafka_controller_port: "Kafka controller"}
-        _ensure(report, say, kafka.managed(cfg), ports=kafka_ports, start=lambda: kafka.start(cfg))
-        ferret_ports = {cfg.ferretdb_port: "FerretDB", cfg.ferretdb_debug_port: "FerretDB debug"}
-        _ensure(
-            report,
-            say,
-            ferretdb.managed(cfg),
-            ports=ferret_ports,
-            start=lambda: ferretdb.start(cfg),
-        )
-        _timed(report, "provision topics", lambda: provision(cfg))
+        return _ensure_infra(cfg, say)
+
+
+@contextlib.contextmanager
+def shared_infra(cfg: StackConfig, say: Say = lambda _: None) -> Iterator[Report]:
+    """`ensure_infra` for a test session or a benchmark: on leaving, what such users started is
+    stopped by the last of them (`sharing.py`); a stack `make up` owns is left running."""
+    with locked(cfg):
+        report = _ensure_infra(cfg, say)
+        sharing.join(cfg, report.started)
+    try:
+        yield report
+    finally:
+        with locked(cfg):
+            sharing.leave(cfg, lambda names: _down(cfg, names))
+
+
+def _ensure_infra(cfg: StackConfig, say: Say) -> Report:
+    report = Report()
+    install(cfg, report, say)
+    kafka_ports = {cfg.kafka_port: "Kafka", cfg.kafka_controller_port: "Kafka controller"}
+    _ensure(report, say, kafka.managed(cfg), ports=kafka_ports, start=lambda: kafka.start(cfg))
+    ferret_ports = {cfg.ferretdb_port: "FerretDB", cfg.ferretdb_debug_port: "FerretDB debug"}
+    _ensure(
+        report,
+        say,
+        ferretdb.managed(cfg),
+        ports=ferret_ports,
+        start=lambda: ferretdb.start(cfg),
+    )
+    _timed(report, "provision topics", lambda: provision(cfg))
     return report
 
 
@@ -118,6 +137,8 @@ def provision(cfg: StackConfig) -> tuple[list[str], list[str]]:
 
 def up(cfg: StackConfig, say: Say, *, with_services: bool = True) -> Report:
     report = ensure_infra(cfg, say)
+    with locked(cfg):
+        sharing.adopt(cfg)  # the stack is `make up`'s now: sessions ending leave it running
     if with_services:
         with locked(cfg):
             proc = services.managed(cfg)
@@ -128,12 +149,16 @@ def up(cfg: StackConfig, say: Say, *, with_services: bool = True) -> Report:
 
 def down(cfg: StackConfig, only: tuple[str, ...] = ()) -> list[str]:
     """Stop, in order, what is running: services, Kafka, FerretDB. Returns what it stopped."""
-    stopped = []
     with locked(cfg):
-        if (not only or "services" in only) and services.stop(cfg):
-            stopped.append("services")
-        infra = (kafka.managed(cfg), ferretdb.managed(cfg))
-        stopped.extend(p.name for p in infra if (not only or p.name in only) and p.stop())
+        return _down(cfg, only)
+
+
+def _down(cfg: StackConfig, only: tuple[str, ...]) -> list[str]:
+    stopped = []
+    if (not only or "services" in only) and services.stop(cfg):
+        stopped.append("services")
+    infra = (kafka.managed(cfg), ferretdb.managed(cfg))
+    stopped.extend(p.name for p in infra if (not only or p.name in only) and p.stop())
     return stopped
 
 
