@@ -8,10 +8,10 @@ prefixes); this service adds Graph (`…_GRAPH__BASE_URL`, `…_GRAPH__APP_SECRE
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from herald.graph import GraphSettings
-from herald.graph.insights import InsightsSettings
+from herald.graph.insights import InsightsSettings, require_ledger_beyond
 from herald.runtime.settings import PublisherSettings
 from herald.runtime.tokens import AuthServiceSettings
 from herald.settings import HttpServerSettings, service_config
@@ -39,3 +39,8 @@ class Settings(PublisherSettings):
     reconcile_posts: int = Field(
         default=25, ge=1, le=100, description="Recent posts read to find ours."
     )
+
+    @model_validator(mode="after")
+    def _ledger_outlives_insights(self) -> Settings:
+        require_ledger_beyond(self.retention, self.insights)
+        return self

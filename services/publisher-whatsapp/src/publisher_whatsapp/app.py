@@ -29,7 +29,7 @@ from publisher_whatsapp.adapters.cloud_api import GraphCloudApi
 from publisher_whatsapp.adapters.events import KafkaStatusSink, RelayedContactFlags
 from publisher_whatsapp.adapters.media import FetcherMedia
 from publisher_whatsapp.adapters.metrics import PrometheusObserver, WhatsAppMetrics
-from publisher_whatsapp.adapters.store import MongoContactFlags, MongoMessages
+from publisher_whatsapp.adapters.store import RETENTION, MongoContactFlags, MongoMessages
 from publisher_whatsapp.api import webhooks as webhook_routes
 from publisher_whatsapp.handlers import FlowSettings, WhatsAppPublisher
 from publisher_whatsapp.pace import Pacer
@@ -91,6 +91,7 @@ def create_app(
         closers=closers,
         registry=registry,
         names=names,
+        retention_rules=RETENTION,
     )
     sink = KafkaStatusSink(emitter, names)
     _add_webhook(app, settings, sink=sink, messages=messages, flags=flags, observer=observer)

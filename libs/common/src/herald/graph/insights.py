@@ -26,6 +26,7 @@ from herald.emitter import EventEmitter
 from herald.errors import NeedsReauth, PlatformError, Throttled, Transient
 from herald.events import PostInsightsCollected
 from herald.graph.snapshots import InsightsSnapshot, PublishedPost, snapshot_key
+from herald.retention import DAY_S, RetentionSettings
 from herald.runtime.ports import Credentials, TokenSource
 from herald.topics import Platform
 
@@ -55,6 +56,19 @@ class InsightsSettings(BaseModel):
             msg = "needs at least one age, each above 0 seconds"
             raise ValueError(msg)
         return sorted(set(value))
+
+
+def require_ledger_beyond(retention: RetentionSettings, insights: InsightsSettings) -> None:
+    """The insights job finds published posts in the ledger up to its oldest age plus the grace
+    period: a retention that deletes them sooner is a configuration error."""
+    reach_s = insights.ages_s[-1] + insights.grace_s
+    if insights.enabled and retention.enabled and retention.keep_s <= reach_s:
+        msg = (
+            f"retention.keep_days ({retention.keep_days:g}) must be longer than the oldest "
+            f"insights age plus insights.grace_s ({reach_s / DAY_S:g} days): the insights job "
+            "reads published posts from the ledger until then"
+        )
+        raise ValueError(msg)
 
 
 class SnapshotStore(Protocol):

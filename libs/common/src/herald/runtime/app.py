@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
@@ -14,8 +15,9 @@ from pymongo import AsyncMongoClient
 from herald.emitter import EventEmitter, KafkaEmitter
 from herald.infra import Infra
 from herald.kafka import new_broker
-from herald.ledger import MongoLedger
+from herald.ledger import LEASES, LEDGER, EntryState, MongoLedger
 from herald.mongo import Document
+from herald.retention import Retention, Rule
 from herald.runtime.consumer import PublisherConsumer
 from herald.runtime.handler import PublishHandler
 from herald.runtime.metrics import PublisherMetrics
@@ -40,8 +42,10 @@ def create_publisher_app(
     closers: Sequence[Closer] = (),
     registry: CollectorRegistry | None = None,
     names: TopicNames | None = None,
+    retention_rules: Sequence[Rule] = (),
 ) -> FastAPI:
-    """The publisher for `platform`: subscribers, ledger, results, dead letters, metrics, probes.
+    """The publisher for `platform`: subscribers, ledger, results, dead letters, metrics, probes,
+    and the retention sweep over the ledger (plus the adapter's `retention_rules`).
 
     `closers` run at shutdown after the broker stopped (HTTP clients of the adapter, ...).
     """
@@ -81,15 +85,29 @@ def create_publisher_app(
     )
     group = f"{settings.topic_prefix}herald-{service}"
     consumer.register(broker, group=group, concurrency=settings.concurrency)
+    finished = {"state": {"$in": [EntryState.PUBLISHED.value, EntryState.FAILED.value]}}
+    retention = Retention(
+        infra.mongo[settings.database],
+        [Rule(LEDGER, "updated_at", finished), Rule(LEASES, "expires_at"), *retention_rules],
+        keep_s=settings.retention.keep_s,
+        every_s=settings.retention.every_s,
+        registry=registry,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await infra.start_mongo()
         await ledger.ensure_indexes()
         await infra.start_broker()
+        sweeping = (
+            asyncio.create_task(retention.run_forever()) if settings.retention.enabled else None
+        )
         try:
             yield
         finally:
+            if sweeping is not None:
+                sweeping.cancel()
+                await asyncio.gather(sweeping, return_exceptions=True)
             consumer.close()
             await consumer.drain()  # results of requests settling behind go out and commit
             await infra.broker.stop()
@@ -102,6 +120,7 @@ def create_publisher_app(
     add_operational_routes(app, service=service, checks=checks, registry=registry)
     app.state.broker = broker
     app.state.ledger = ledger
+    app.state.retention = retention
     app.state.emitter = emitter  # for the service's own jobs (insights, status webhooks)
     app.state.names = names
     return app

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings
 
 from herald.policy import RetryPolicy
+from herald.retention import RetentionSettings
 from herald.settings import HttpServerSettings, KafkaSettings, LogSettings, MongoSettings
 from herald.topics import DELAY_TIERS
 
@@ -64,6 +65,20 @@ class PublisherSettings(BaseSettings):
     )
     lease_s: float = Field(default=300.0, gt=0, description="How long a target's lease lasts.")
     busy_retry_s: float = Field(default=10.0, gt=0)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     topic_prefix: str = Field(
         default="", pattern=r"^[a-zA-Z0-9._-]*$", description="Prefix of every topic and group."
     )
+
+    @model_validator(mode="after")
+    def _ledger_outlives_deferrals(self) -> PublisherSettings:
+        # A deleted ledger entry forgets that its target was published: it must outlive every
+        # wait a request can still come back from (and the request topics' retention, ADR 0004).
+        if self.retention.enabled and self.retention.keep_s <= self.retry.max_deferral_s:
+            msg = (
+                f"retention.keep_days ({self.retention.keep_days:g}) must be longer than "
+                f"retry.max_deferral_s ({self.retry.max_deferral_s:g} s): a request deferred "
+                "that long would find its ledger entry deleted and publish again"
+            )
+            raise ValueError(msg)
+        return self

@@ -26,6 +26,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from herald.mongo import Document
+from herald.retention import Rule
 from publisher_whatsapp.ports import ContactFlag, SentMessage
 
 MESSAGES = "wa_messages"
@@ -33,6 +34,16 @@ NUMBERS = "wa_numbers"
 STATUSES = "wa_statuses"
 EMITTED = "wa_statuses_emitted"
 FLAGS = "wa_contact_flags"
+
+# What the retention sweep deletes once older than `retention.keep_days` (herald.retention): a
+# status for a message gone from the log is dropped like any for an unknown message; a contact
+# flagged again after its claim is gone is told to the scheduler again, which suppresses once.
+RETENTION = (
+    Rule(MESSAGES, "sent_at"),
+    Rule(STATUSES, "claimed_at"),
+    Rule(EMITTED, "at"),
+    Rule(FLAGS, "observed_at", {"relayed": True}),
+)
 _DUPLICATE = 11000
 _LOOKUPS_AT_ONCE = 32
 
