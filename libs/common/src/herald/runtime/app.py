@@ -108,8 +108,8 @@ def create_publisher_app(
             if sweeping is not None:
                 sweeping.cancel()
                 await asyncio.gather(sweeping, return_exceptions=True)
-            consumer.close()
             await consumer.drain()  # results of requests settling behind go out and commit
+            consumer.close()
             await infra.broker.stop()
             for close in closers:
                 await close()

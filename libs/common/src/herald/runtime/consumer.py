@@ -118,13 +118,13 @@ class PublisherConsumer:
         return on_post_delayed
 
     def close(self) -> None:
-        """Stop overlapping (requests still being handled settle in line) and cancel pending
-        resumes; `drain` then waits for what settles behind."""
-        self._overlap = False
+        """Cancel pending resumes (after `drain`)."""
         self._pauser.close()
 
     async def drain(self) -> None:
-        """Wait until every request settling behind has committed or been put back."""
+        """Stop overlapping (requests still being handled settle in line) and wait until every
+        request settling behind has committed or been put back."""
+        self._overlap = False
         while self._behind:
             pending = [behind.task for behind in self._behind.values()]
             self._behind.clear()
