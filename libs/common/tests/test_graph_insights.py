@@ -15,9 +15,10 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from herald.errors import NeedsReauth, Permanent, PlatformError, Transient
-from herald.graph.insights import InsightsCollector, InsightsSettings, due_ages, run_alongside
+from herald.graph.insights import InsightsCollector, InsightsSettings, due_ages
 from herald.graph.snapshots import InsightsSnapshot, PublishedPost
 from herald.runtime.ports import Credentials
+from herald.service import run_alongside
 from herald.testing import StaticTokens
 
 pytestmark = pytest.mark.unit

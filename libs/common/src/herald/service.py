@@ -12,8 +12,8 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
+from typing import Any, TypeVar
 
 import structlog
 import uvicorn
@@ -134,3 +134,21 @@ def run_service(
     serve(app, http(settings))
     log.info("service.stopped")
     return 0
+
+
+def run_alongside(app: FastAPI, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run `job` as a task while `app`'s lifespan is up (after its own start-up, so MongoDB and
+    Kafka are ready), and cancel it before the app's own shutdown."""
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(application: FastAPI) -> AsyncIterator[Any]:
+        async with inner(application) as state:
+            task = asyncio.create_task(job())
+            try:
+                yield state
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    app.router.lifespan_context = lifespan

@@ -10,13 +10,14 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
 from herald.graph import GraphClient, GraphMetrics
-from herald.graph.insights import InsightsCollector, PublishingSink, run_alongside
+from herald.graph.insights import InsightsCollector, PublishingSink
 from herald.graph.snapshots import MongoSnapshots
 from herald.http import new_http_client
 from herald.mongo import Document, new_mongo_client
 from herald.runtime.app import Closer, create_publisher_app
 from herald.runtime.ports import TokenSource
 from herald.runtime.tokens import AuthServiceTokens
+from herald.service import run_alongside
 from herald.topics import Platform, TopicNames
 from publisher_facebook.adapters.graph_pages import GraphPages
 from publisher_facebook.handlers import FacebookPublisher, FlowSettings

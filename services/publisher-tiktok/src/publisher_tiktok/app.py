@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry, Counter
 from pymongo import AsyncMongoClient
 
 from herald.emitter import KafkaEmitter
-from herald.graph.insights import InsightsCollector, PublishingSink, run_alongside
+from herald.graph.insights import InsightsCollector, PublishingSink
 from herald.graph.snapshots import MongoSnapshots
 from herald.http import new_http_client
 from herald.media import MediaFetcher
@@ -24,6 +24,7 @@ from herald.mongo import Document, new_mongo_client
 from herald.runtime.app import Closer, create_publisher_app
 from herald.runtime.ports import TokenSource
 from herald.runtime.tokens import AuthServiceTokens
+from herald.service import run_alongside
 from herald.topics import TopicNames
 from publisher_tiktok.adapters.api import HttpTikTokApi
 from publisher_tiktok.adapters.forwarder import AuthServiceForwarder

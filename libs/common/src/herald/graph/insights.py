@@ -13,13 +13,11 @@ keeps replicas from collecting the same one at once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
-from fastapi import FastAPI
 from pydantic import BaseModel, Field, field_validator
 
 from herald.emitter import EventEmitter
@@ -223,21 +221,3 @@ class InsightsCollector:
             "insights.failed", key=key, category=error.category.value, code=error.code, retry=retry
         )
         await self._store.failed(key, error, next_at, self._settings.max_attempts)
-
-
-def run_alongside(app: FastAPI, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Run `job` as a task while `app`'s lifespan is up (after its own start-up, so MongoDB and
-    Kafka are ready), and cancel it before the app's own shutdown."""
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(application: FastAPI) -> AsyncIterator[Any]:
-        async with inner(application) as state:
-            task = asyncio.create_task(job())
-            try:
-                yield state
-            finally:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-
-    app.router.lifespan_context = lifespan

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
@@ -24,7 +23,7 @@ from herald.runtime.metrics import PublisherMetrics
 from herald.runtime.ports import Platform, TokenSource
 from herald.runtime.routing import KafkaRouter
 from herald.runtime.settings import PublisherSettings
-from herald.service import ReadinessCheck, add_operational_routes
+from herald.service import ReadinessCheck, add_operational_routes, run_alongside
 from herald.topics import TopicNames
 
 Closer = Callable[[], Awaitable[None]]
@@ -99,15 +98,9 @@ def create_publisher_app(
         await infra.start_mongo()
         await ledger.ensure_indexes()
         await infra.start_broker()
-        sweeping = (
-            asyncio.create_task(retention.run_forever()) if settings.retention.enabled else None
-        )
         try:
             yield
         finally:
-            if sweeping is not None:
-                sweeping.cancel()
-                await asyncio.gather(sweeping, return_exceptions=True)
             await consumer.drain()  # results of requests settling behind go out and commit
             consumer.close()
             await infra.broker.stop()
@@ -121,6 +114,8 @@ def create_publisher_app(
     app.state.broker = broker
     app.state.ledger = ledger
     app.state.retention = retention
+    if settings.retention.enabled:
+        run_alongside(app, retention.run_forever)
     app.state.emitter = emitter  # for the service's own jobs (insights, status webhooks)
     app.state.names = names
     return app
