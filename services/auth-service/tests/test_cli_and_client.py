@@ -60,7 +60,10 @@ async def test_admin_commands(infra: InfraEndpoints, mongo_db: AsyncDatabase[Doc
     assert issued["scopes"] == ["integrations:read", "posts:write"]
     stored = await mongo_db["api_keys"].find_one({"_id": issued["key_id"]})
     assert stored is not None
-    assert issued["key"].split("_")[2] not in json.dumps(stored, default=str)
+    # The secret follows "hk_<key id>_" and may itself contain "_" (URL-safe base64).
+    secret = issued["key"].removeprefix(f"hk_{issued['key_id']}_")
+    assert secret
+    assert secret not in json.dumps(stored, default=str)
 
     revoked = _admin(infra, db, "revoke-api-key", issued["key_id"])
     assert revoked["revoked_at"] is not None
