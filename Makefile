@@ -28,7 +28,7 @@ down: ## stop everything `make up` or the tests started
 status: ## what runs, where
 	$(RUN) herald-stack status
 
-logs: ## the services' log (make logs C=kafka|ferretdb|services)
+logs: ## the services' log (make logs C=kafka|ferretdb|postgres|services)
 	$(RUN) herald-stack logs $(or $(C),services) -n 100
 
 test: sync lint typecheck ## lint, type check, then every test tier (unit, connected, e2e)

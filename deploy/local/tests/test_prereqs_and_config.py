@@ -59,3 +59,19 @@ def test_a_bad_port_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HERALD_STACK_KAFKA_PORT", "99999")
     with pytest.raises(ValueError, match="HERALD_STACK_KAFKA_PORT must be a whole number"):
         StackConfig.from_env()
+
+
+def test_a_missing_postgres_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HERALD_STACK_POSTGRES_BIN", str(tmp_path))
+    with pytest.raises(StackError) as caught:
+        prereqs.postgres_bindir()
+    message = str(caught.value)
+    assert f"HERALD_STACK_POSTGRES_BIN={tmp_path} holds no initdb, postgres and psql" in message
+    assert "apt-get install postgresql" in message
+
+
+def test_the_postgres_port_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HERALD_STACK_POSTGRES_PORT", "25432")
+    assert StackConfig.from_env().postgres_port == 25432

@@ -7,7 +7,7 @@ import logging
 import subprocess
 import sys
 
-from herald_localstack import demo, ferretdb, kafka, services, stack
+from herald_localstack import demo, ferretdb, kafka, postgres, services, stack
 from herald_localstack.config import StackConfig
 from herald_localstack.errors import StackError
 
@@ -21,14 +21,16 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("install", help="fetch Kafka's jars and build FerretDB (cached)")
     p_up = sub.add_parser("up", help="start Kafka, FerretDB, topics and the services")
-    p_up.add_argument("--infra-only", action="store_true", help="start Kafka and FerretDB only")
+    p_up.add_argument(
+        "--infra-only", action="store_true", help="start Kafka, PostgreSQL and FerretDB only"
+    )
     p_up.add_argument("--no-demo", action="store_true", help="skip the demo on the sandbox")
     sub.add_parser("demo", help="connect the sandbox accounts and publish a demo post")
     sub.add_parser("down", help="stop everything this checkout started")
     sub.add_parser("status", help="show what runs, where")
     sub.add_parser("provision", help="create Herald's topics with their partition counts")
     p_logs = sub.add_parser("logs", help="show a component's log")
-    p_logs.add_argument("component", choices=["kafka", "ferretdb", "services"])
+    p_logs.add_argument("component", choices=["kafka", "ferretdb", "postgres", "services"])
     p_logs.add_argument("-n", "--lines", type=int, default=50)
     p_logs.add_argument("-f", "--follow", action="store_true")
     args = parser.parse_args(argv)
@@ -69,6 +71,7 @@ def _run(args: argparse.Namespace, cfg: StackConfig) -> int:
         managed = {
             "kafka": kafka.managed,
             "ferretdb": ferretdb.managed,
+            "postgres": postgres.managed,
             "services": services.managed,
         }
         log = managed[args.component](cfg).logfile

@@ -56,6 +56,7 @@ class StackConfig:
     ferretdb_port: int
     ferretdb_debug_port: int
     partitions: int
+    postgres_port: int
     service_port_offset: int
     namespace: str = ""  # isolates a second stack's databases and topics on the same infra
 
@@ -78,6 +79,7 @@ class StackConfig:
             ferretdb_port=_port("HERALD_STACK_FERRETDB_PORT", 27018),
             ferretdb_debug_port=_port("HERALD_STACK_FERRETDB_DEBUG_PORT", 18088),
             partitions=_number("HERALD_STACK_PARTITIONS", 12, 1, 1000),
+            postgres_port=_port("HERALD_STACK_POSTGRES_PORT", 15432),
             service_port_offset=_number("HERALD_STACK_SERVICE_PORT_OFFSET", 0, 0, 50_000),
             namespace=_namespace(os.environ.get("HERALD_STACK_NAMESPACE", "")),
         )

@@ -1,4 +1,6 @@
-"""FerretDB v1.24.2 on SQLite, the MongoDB wire-protocol stand-in for local runs and tests.
+"""FerretDB v1.24.2 on PostgreSQL, the MongoDB wire-protocol stand-in for local runs and tests.
+
+It keeps its data in the stack's private PostgreSQL cluster (`postgres.py`, ADR 0010).
 
 Built once with `go install` (no cgo) into `.cache/ferretdb/<version>/`; run with telemetry
 disabled on loopback ports; ready when its `/debug/readyz` endpoint answers 200.
@@ -20,7 +22,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from herald_localstack import prereqs
+from herald_localstack import postgres, prereqs
 from herald_localstack.config import FERRETDB_MODULE, FERRETDB_VERSION, StackConfig
 from herald_localstack.errors import StackError
 from herald_localstack.process import Managed
@@ -84,14 +86,11 @@ def _writable_source(go: str, env: dict[str, str], target: Path) -> Path:
 def start(cfg: StackConfig, timeout_s: float = 60.0) -> Managed:
     proc = managed(cfg)
     home = cfg.run_dir / "ferretdb"
-    data = home / "data"
-    data.mkdir(parents=True, exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True)
     argv = [
         str(cfg.ferretdb_bin),
-        "--handler=sqlite",
-        # WAL without an fsync per commit: three times the write rate on this machine, and a
-        # killed FerretDB loses nothing; only a power cut could (ADR 0001).
-        f"--sqlite-url=file:{data}/?_pragma=synchronous(normal)",
+        "--handler=postgresql",
+        f"--postgresql-url={postgres.url(cfg)}",
         f"--listen-addr=127.0.0.1:{cfg.ferretdb_port}",
         f"--debug-addr=127.0.0.1:{cfg.ferretdb_debug_port}",
         f"--state-dir={home}",

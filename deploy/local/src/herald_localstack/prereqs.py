@@ -63,3 +63,37 @@ def go() -> str:
         msg = f"FerretDB v1.24.2 needs Go 1.24+, found {found_version}: upgrade Go and retry"
         raise StackError(msg)
     return found
+
+
+def postgres_bindir() -> Path:
+    """The folder of a PostgreSQL server's binaries (initdb, postgres, psql).
+
+    `HERALD_STACK_POSTGRES_BIN` first, then Debian's `/usr/lib/postgresql/<major>/bin` (the
+    newest), then `pg_config --bindir`.
+    """
+    override = os.environ.get("HERALD_STACK_POSTGRES_BIN")
+    candidates = [Path(override)] if override else []
+    if not override:
+        debian = sorted(
+            Path("/usr/lib/postgresql").glob("*/bin"),
+            key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+            reverse=True,
+        )
+        candidates.extend(debian)
+        pg_config = shutil.which("pg_config")
+        if pg_config:
+            out = subprocess.run(
+                [pg_config, "--bindir"], capture_output=True, text=True, check=False
+            ).stdout.strip()
+            if out:
+                candidates.append(Path(out))
+    for folder in candidates:
+        if all((folder / tool).is_file() for tool in ("initdb", "postgres", "psql")):
+            return folder
+    where = f"HERALD_STACK_POSTGRES_BIN={override} holds" if override else "this machine has"
+    msg = (
+        f"PostgreSQL's server is needed for the local store, but {where} no initdb, postgres "
+        "and psql: install it (apt-get install postgresql) or set HERALD_STACK_POSTGRES_BIN "
+        "to the folder of its binaries"
+    )
+    raise StackError(msg)

@@ -17,6 +17,10 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pwd
 
 # Children this process started, kept so they can be polled and reaped (a dropped Popen of a
 # running child would warn, and an unreaped one would linger as a zombie).
@@ -29,6 +33,7 @@ class Managed:
     pidfile: Path
     logfile: Path
     marker: str  # a substring of the process's command line that identifies it
+    stop_signal: signal.Signals = signal.SIGTERM  # what asks it to shut down cleanly
 
     def pid(self) -> int | None:
         """The live PID of this process, or None (a stale PID file is removed)."""
@@ -45,7 +50,15 @@ class Managed:
         self.pidfile.unlink(missing_ok=True)
         return None
 
-    def spawn(self, argv: Sequence[str], *, env: Mapping[str, str], cwd: Path) -> int:
+    def spawn(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: Path,
+        user: pwd.struct_passwd | None = None,
+    ) -> int:
+        """Start the process in its own session; as `user` when given (we are root then)."""
         self.pidfile.parent.mkdir(parents=True, exist_ok=True)
         self.logfile.parent.mkdir(parents=True, exist_ok=True)
         with self.logfile.open("ab") as log:
@@ -57,6 +70,9 @@ class Managed:
                 env=dict(env),
                 cwd=cwd,
                 start_new_session=True,
+                user=user.pw_uid if user else None,
+                group=user.pw_gid if user else None,
+                extra_groups=[] if user else None,
             )
         _CHILDREN[proc.pid] = proc
         # Written whole and renamed into place, so a reader never sees half a PID file.
@@ -70,7 +86,7 @@ class Managed:
         pid = self.pid()
         if pid is None:
             return False
-        terminate_group(pid, timeout_s)
+        terminate_group(pid, timeout_s, self.stop_signal)
         self.pidfile.unlink(missing_ok=True)
         return True
 
@@ -82,8 +98,9 @@ class Managed:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def terminate_group(pid: int, timeout_s: float) -> None:
-    _signal_group(pid, signal.SIGTERM)
+def terminate_group(pid: int, timeout_s: float, first: signal.Signals = signal.SIGTERM) -> None:
+    """`first` to the process group, SIGKILL if it still runs after `timeout_s`."""
+    _signal_group(pid, first)
     deadline = time.monotonic() + timeout_s
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)

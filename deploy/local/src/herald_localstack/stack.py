@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from herald.kafka import provision_topics
 from herald.topics import TopicNames
-from herald_localstack import ferretdb, kafka, services, sharing
+from herald_localstack import ferretdb, kafka, postgres, services, sharing
 from herald_localstack.config import StackConfig
 from herald_localstack.errors import StackError
 from herald_localstack.process import Managed, port_taken
@@ -58,6 +58,7 @@ _PORT_VARS = {
     "Kafka controller": "HERALD_STACK_KAFKA_CONTROLLER_PORT",
     "FerretDB": "HERALD_STACK_FERRETDB_PORT",
     "FerretDB debug": "HERALD_STACK_FERRETDB_DEBUG_PORT",
+    "PostgreSQL": "HERALD_STACK_POSTGRES_PORT",
 }
 
 
@@ -77,7 +78,8 @@ def install(cfg: StackConfig, report: Report, say: Say) -> None:
 
 
 def ensure_infra(cfg: StackConfig, say: Say = lambda _: None) -> Report:
-    """Kafka and FerretDB running and ready, topics provisioned; reports what it started."""
+    """Kafka, PostgreSQL and FerretDB running and ready, topics provisioned; reports what it
+    started."""
     with locked(cfg):
         return _ensure_infra(cfg, say)
 
@@ -101,6 +103,13 @@ def _ensure_infra(cfg: StackConfig, say: Say) -> Report:
     install(cfg, report, say)
     kafka_ports = {cfg.kafka_port: "Kafka", cfg.kafka_controller_port: "Kafka controller"}
     _ensure(report, say, kafka.managed(cfg), ports=kafka_ports, start=lambda: kafka.start(cfg))
+    _ensure(
+        report,
+        say,
+        postgres.managed(cfg),
+        ports={cfg.postgres_port: "PostgreSQL"},
+        start=lambda: postgres.start(cfg),
+    )
     ferret_ports = {cfg.ferretdb_port: "FerretDB", cfg.ferretdb_debug_port: "FerretDB debug"}
     _ensure(
         report,
@@ -148,7 +157,9 @@ def up(cfg: StackConfig, say: Say, *, with_services: bool = True) -> Report:
 
 
 def down(cfg: StackConfig, only: tuple[str, ...] = ()) -> list[str]:
-    """Stop, in order, what is running: services, Kafka, FerretDB. Returns what it stopped."""
+    """Stop, in order, what is running: services, Kafka, FerretDB, PostgreSQL.
+
+    Returns what it stopped."""
     with locked(cfg):
         return _down(cfg, only)
 
@@ -157,7 +168,7 @@ def _down(cfg: StackConfig, only: tuple[str, ...]) -> list[str]:
     stopped = []
     if (not only or "services" in only) and services.stop(cfg):
         stopped.append("services")
-    infra = (kafka.managed(cfg), ferretdb.managed(cfg))
+    infra = (kafka.managed(cfg), ferretdb.managed(cfg), postgres.managed(cfg))
     stopped.extend(p.name for p in infra if (not only or p.name in only) and p.stop())
     return stopped
 
@@ -177,6 +188,10 @@ def status(cfg: StackConfig) -> list[tuple[str, str, str]]:
     fpid = ferretdb.managed(cfg).pid()
     fstate = "down" if fpid is None else ("up" if ferretdb.readyz_ok(cfg) else "starting")
     rows.append(("ferretdb", fstate, f"pid {fpid} {cfg.mongo_uri}" if fpid else cfg.mongo_uri))
+    ppid = postgres.managed(cfg).pid()
+    pstate = "down" if ppid is None else ("up" if postgres.ready(cfg) else "starting")
+    where = postgres.url(cfg)
+    rows.append(("postgres", pstate, f"pid {ppid} {where}" if ppid else where))
     running = services.managed(cfg).pid() is not None
     for svc in services.SERVICES:
         port = services.port(cfg, svc)
