@@ -22,6 +22,7 @@ import uuid
 from collections import Counter
 
 import httpx
+from cpu import CpuWatch
 from dbtime import print_database_time
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -145,10 +146,13 @@ def _run() -> None:
             )
             page = demo.connect(http, auth, made.api_key, "facebook")
         run = uuid.uuid4().hex[:8]
+        cpu = CpuWatch()
+        cpu.start()
         started = time.perf_counter()
         post_ids = asyncio.run(_submit(scheduler, made.api_key, page, run))
         submitted = time.perf_counter()
         finished = _wait_published(scheduler, timeout_s=1800)
+        cpu.stop()
         statuses = asyncio.run(_statuses(scheduler, made.api_key, post_ids))
         ledger = httpx.get(
             f"{system.url('platform-sandbox')}/_sandbox/ledger",
@@ -164,7 +168,8 @@ def _run() -> None:
         print(f"  published in {total:6.1f} s  ({POSTS / total:7.1f} posts/s submit-to-published)")
         print(f"  visible publishes on the sandbox: {visible} (expected {POSTS})")
         print(f"  statuses read back through the API: {dict(statuses)}")
-        print_database_time(_metrics(system))
+        cpu.print()
+        print_database_time(_metrics(system), top=int(os.environ.get("HERALD_BENCH_DB_TOP", "12")))
     finally:
         system.stop_all()
 
