@@ -21,16 +21,15 @@ def _name(pid: int, cmdline: list[str]) -> str | None:
         return "load generator"
     if not cmdline:
         return None
-    exe = Path(cmdline[0]).name
     if "-m" in cmdline[:-1]:
         return cmdline[cmdline.index("-m") + 1]
-    if exe == "ferretdb":
-        return "ferretdb"
-    if exe.startswith("postgres"):
-        return "postgres"
+    exe = Path(cmdline[0]).name
     if exe == "java" and "kafka.Kafka" in cmdline:
         return "kafka"
-    return None
+    return _SERVERS.get(exe.rstrip(":"))
+
+
+_SERVERS = {"ferretdb": "ferretdb", "postgres": "postgres"}
 
 
 def _sample() -> dict[int, tuple[str, float]]:
@@ -46,8 +45,6 @@ def _sample() -> dict[int, tuple[str, float]]:
             continue
         cmdline = [part.decode(errors="replace") for part in raw.split(b"\0") if part]
         name = _name(pid, cmdline)
-        if name is None and cmdline and Path(cmdline[0]).name == "postgres:":
-            name = "postgres"
         if name is None and stat.split(" ", 2)[1] == "(postgres)":
             name = "postgres"  # PostgreSQL's backends rename themselves
         if name is None:
