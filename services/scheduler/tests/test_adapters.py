@@ -96,3 +96,34 @@ async def test_integration_answers(
     if info is not None:
         assert info.platform is Platform.FACEBOOK
         assert info.account_name == "Bakery"
+
+
+async def test_an_integration_is_asked_once_within_its_cache_time_and_again_after_forget() -> None:
+    client, seen = client_answering(200, INTEGRATION)
+    integrations = AuthServiceIntegrations(client, cache_s=60)
+    first = await integrations.get("fb-1", "biz-a")
+    again = await integrations.get("fb-1", "biz-a")
+    assert first == again
+    assert len(seen) == 1
+    other_business = await integrations.get("fb-1", "biz-b")  # cached per business
+    assert other_business is None
+    assert len(seen) == 2
+    integrations.forget("fb-1")  # integration.events said it changed
+    await integrations.get("fb-1", "biz-a")
+    assert len(seen) == 3
+
+
+async def test_an_unknown_integration_is_not_remembered() -> None:
+    client, seen = client_answering(404, {"error": "not_found", "message": "no"})
+    integrations = AuthServiceIntegrations(client, cache_s=60)
+    assert await integrations.get("fb-1", "biz-a") is None
+    assert await integrations.get("fb-1", "biz-a") is None  # connected since? ask again
+    assert len(seen) == 2
+
+
+async def test_without_a_cache_time_every_get_asks() -> None:
+    client, seen = client_answering(200, INTEGRATION)
+    integrations = AuthServiceIntegrations(client)
+    await integrations.get("fb-1", "biz-a")
+    await integrations.get("fb-1", "biz-a")
+    assert len(seen) == 2

@@ -50,8 +50,8 @@ async def test_the_same_idempotency_key_gives_one_post(scheduler_env: SchedulerE
 async def test_a_submission_cut_short_is_finished_by_its_replay(
     scheduler_env: SchedulerEnv,
 ) -> None:
-    """A crash after the post's insert and before its key shortcut, targets and queue rows:
-    the replay finds the post through the unique index, finishes it and writes the shortcut."""
+    """A crash after the post's insert and before its targets and queue rows: the replay finds
+    the post through the unique index and finishes it."""
     scheduler_env.integrations.add("fb-1")
     app = scheduler_env.app()
     body = post_body("fb-1", schedule=LATER)
@@ -60,7 +60,6 @@ async def test_a_submission_cut_short_is_finished_by_its_replay(
         first = (await create(http, body, **{"Idempotency-Key": "cut"})).json()
         post_id = first["post_id"]
         db = scheduler_env.db
-        await db["post_keys"].delete_many({})
         await db["targets"].delete_many({"post_id": post_id})
         await db["pending"].delete_many({"post_id": post_id})
         await db["history"].delete_many({"post_id": post_id})
@@ -72,13 +71,12 @@ async def test_a_submission_cut_short_is_finished_by_its_replay(
     assert shown.json()["status"] == "scheduled"
     assert [t["target_id"] for t in shown.json()["targets"]] == [f"{post_id}-0"]
     assert await db["pending"].count_documents({"post_id": post_id}) == 1
-    assert await db["post_keys"].count_documents({"post_id": post_id}) == 1
     assert again.json()["post_id"] == post_id
     assert await db["posts"].count_documents({}) == 1
 
 
 async def test_a_deleted_drafts_key_can_be_used_again(scheduler_env: SchedulerEnv) -> None:
-    """Even when the delete was cut short before the key shortcut went (it is put back here)."""
+    """The unique index holds a key only while its post exists."""
     scheduler_env.integrations.add("fb-1")
     app = scheduler_env.app()
     new_body = post_body("fb-1", text="new", schedule=LATER)
@@ -87,10 +85,7 @@ async def test_a_deleted_drafts_key_can_be_used_again(scheduler_env: SchedulerEn
         draft = (
             await create(http, post_body("fb-1", draft=True), **{"Idempotency-Key": "d"})
         ).json()
-        shortcut = await scheduler_env.db["post_keys"].find_one({"post_id": draft["post_id"]})
         deleted = await http.delete(f"/v1/posts/{draft['post_id']}", headers=auth())
-        assert shortcut is not None
-        await scheduler_env.db["post_keys"].insert_one(shortcut)
         new = await create(http, new_body, **{"Idempotency-Key": "d"})
         replay = await create(http, new_body, **{"Idempotency-Key": "d"})
     assert deleted.status_code == 204

@@ -159,6 +159,7 @@ async def test_expired_integration_fails_with_needs_reauth_instead_of_dispatch(
     assert target["last_error"]["category"] == "needs_reauth"
     assert "Reconnect" in target["last_error"]["remediation"]
     assert publisher.requests == []
+    assert env.integrations.forgotten == ["fb-1"]  # the submission's answer is not reused
     assert 'herald_scheduler_dispatches_total{outcome="needs_reauth",platform="facebook"} 1.0' in (
         metrics
     )

@@ -85,7 +85,8 @@ def auth_ports(settings: Settings) -> tuple[ApiKeys, Integrations, httpx.AsyncCl
         settings.auth.service_token.get_secret_value(),
         introspection_ttl_s=settings.auth.key_cache_s,
     )
-    return AuthServiceKeys(client), AuthServiceIntegrations(client), http
+    integrations = AuthServiceIntegrations(client, cache_s=settings.auth.integration_cache_s)
+    return AuthServiceKeys(client), integrations, http
 
 
 @dataclass

@@ -185,12 +185,6 @@ def has_broadcast(post: dict[str, Any]) -> bool:
     return any((spec.get("options") or {}).get("audience_id") for spec in post["targets"])
 
 
-def idempotency_id(business_id: str, idempotency_key: str) -> str:
-    """A fixed-length id for a (business, idempotency key) pair."""
-    digest = hashlib.sha256(f"{business_id}\n{idempotency_key}".encode()).hexdigest()
-    return f"k_{digest}"
-
-
 def claim_id(target: str, epoch: int, generation: int) -> str:
     return f"{target}:{epoch}:{generation}"
 

@@ -39,6 +39,9 @@ class ApiKeys(Protocol):
 
 
 class Integrations(Protocol):
+    def forget(self, integration_id: str) -> None:
+        """Drop what is known of this integration (it changed); the next `get` asks again."""
+
     async def get(self, integration_id: str, business_id: str) -> IntegrationInfo | None:
         """The integration if it exists and belongs to the business, else None."""
         ...

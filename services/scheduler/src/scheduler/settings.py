@@ -61,6 +61,15 @@ class AuthServiceSettings(BaseModel):
     key_cache_s: float = Field(
         default=30.0, ge=0, description="How long an active API key's introspection is reused."
     )
+    integration_cache_s: float = Field(
+        default=10.0,
+        ge=0,
+        description=(
+            "How long auth-service's answer about an integration is reused for submissions; "
+            "an integration.events message about it ends the reuse at once on the replica "
+            "that consumes it."
+        ),
+    )
 
 
 class CampaignSettings(BaseModel):

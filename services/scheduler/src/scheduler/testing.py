@@ -61,6 +61,7 @@ class FakeIntegrations:
     known: dict[str, IntegrationInfo] = field(default_factory=dict)
     down: bool = False
     calls: list[str] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)
 
     def add(
         self,
@@ -73,6 +74,9 @@ class FakeIntegrations:
             integration_id, business_id, platform, status, f"account {integration_id}"
         )
         return integration_id
+
+    def forget(self, integration_id: str) -> None:
+        self.forgotten.append(integration_id)
 
     async def get(self, integration_id: str, business_id: str) -> IntegrationInfo | None:
         self.calls.append(integration_id)

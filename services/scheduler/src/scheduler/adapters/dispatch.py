@@ -8,6 +8,7 @@ docs/adr/0006-scheduler-dispatch-and-state.md for the claim protocol.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -120,8 +121,21 @@ class MongoIntegrations:
     then from `integration.events`); the dispatcher reads it instead of calling auth-service
     once per target."""
 
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], *, memo_s: float = 10.0) -> None:
         self._view = db["integrations"]
+        # What this process last read or wrote per integration, so that submissions repeating
+        # a known status cost no read; `integration.events` writes through `observe`.
+        self._memo_s = memo_s
+        self._memo: dict[str, tuple[float, IntegrationStatus]] = {}
+
+    def _note(self, integration_id: str, status: IntegrationStatus) -> None:
+        if len(self._memo) >= 10_000:
+            self._memo.clear()
+        self._memo[integration_id] = (time.monotonic() + self._memo_s, status)
+
+    def _noted(self, integration_id: str) -> IntegrationStatus | None:
+        noted = self._memo.get(integration_id)
+        return noted[1] if noted is not None and time.monotonic() < noted[0] else None
 
     async def statuses(self, integration_ids: Iterable[str]) -> dict[str, IntegrationStatus]:
         ids = list(set(integration_ids))
@@ -131,10 +145,13 @@ class MongoIntegrations:
         return {d["_id"]: IntegrationStatus(d["status"]) async for d in self._view.find(query)}
 
     async def remember(self, infos: Sequence[IntegrationInfo], at: datetime) -> None:
-        known = await self.statuses(i.integration_id for i in infos)
-        for info in infos:
+        news = [i for i in infos if self._noted(i.integration_id) is not i.status]
+        known = await self.statuses(i.integration_id for i in news)
+        for info in news:
             if known.get(info.integration_id) is not info.status:
                 await self.observe(info, at)
+            else:
+                self._note(info.integration_id, info.status)
 
     async def observe(self, info: IntegrationInfo, occurred_at: datetime) -> bool:
         known = await self._view.find_one({"_id": info.integration_id})
@@ -147,6 +164,7 @@ class MongoIntegrations:
             "occurred_at": occurred_at,
         }
         await self._view.update_one({"_id": info.integration_id}, {"$set": doc}, upsert=True)
+        self._note(info.integration_id, info.status)
         return True
 
 

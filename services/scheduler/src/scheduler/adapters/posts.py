@@ -1,17 +1,15 @@
 """Posts, targets, history and rejections in MongoDB (docs/architecture.md §7 rules).
 
-Idempotency is a unique index on (business_id, idempotency_key): the insert that loses the race
-gets `DuplicateKeyError` and reads the winner. Targets are inserted with deterministic ids, so
-finishing an interrupted submission inserts only what is missing. History entries are keyed by
-the event id, so a redelivered result is recorded once.
+Idempotency is a unique index on (business_id, idempotency_key): a new submission is inserted
+without reading first, and the insert that finds the key taken gets `DuplicateKeyError` and reads
+the post that holds it. Targets are inserted with deterministic ids, so finishing an interrupted
+submission inserts only what is missing. History entries are keyed by the event id, so a
+redelivered result is recorded once.
 
-Reads on the request path are by `_id` alone, because that is the only filter FerretDB 1.x
-hands to its storage; any other filter decodes the whole collection (ADR 0006). So a post is
-read by `_id` and its business compared here, its targets by the ids the post lists, and an
-idempotency key through `post_keys`, a small index of `_id = idempotency_id(business, key)` →
-post id. That index is a shortcut, never the authority: a key missing from it (a crash right
-after the post's insert) is caught by the unique index on insert, whose loser reads the winner
-by a full query and writes the shortcut back.
+Every query on the request path is an equality on `_id` or on a declared index's fields: index
+lookups on MongoDB, and on the local store too (FerretDB on PostgreSQL with GIN indexes, ADR
+0010). Listing and history reads sort, which the local store does after reading what the equality
+selects: they are bounded by one business's posts or one post's history.
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from herald.mongo import Document
-from scheduler.domain import has_broadcast, idempotency_id
+from scheduler.domain import has_broadcast
 from scheduler.ports import Doc, PostFilter
 
 DUPLICATE_KEY = 11000
@@ -41,7 +39,6 @@ class MongoPosts:
         self._targets = db["targets"]
         self._history = db["history"]
         self._rejections = db["rejections"]
-        self._keys = db["post_keys"]
 
     async def ensure_indexes(self) -> None:
         await self._posts.create_index(
@@ -60,36 +57,20 @@ class MongoPosts:
         )
 
     async def insert_post(self, post: Doc) -> Doc | None:
+        """Insert `post`; None if it went in, else the post already holding its key."""
         try:
             await self._posts.insert_one(post)
         except DuplicateKeyError:
-            key = {"business_id": post["business_id"], "idempotency_key": post["idempotency_key"]}
-            winner = await self._posts.find_one(key)
-            if winner is not None:
-                await self._remember_key(winner)
+            winner = await self.find_by_key(post["business_id"], post["idempotency_key"])
+            if winner is None:  # the holder was deleted (a draft) in between: try again
+                return await self.insert_post(post)
             return winner
-        await self._remember_key(post)
         return None
 
     async def find_by_key(self, business_id: str, idempotency_key: str) -> Doc | None:
-        known = await self._keys.find_one({"_id": idempotency_id(business_id, idempotency_key)})
-        if known is None:
-            return None
-        post = await self._posts.find_one({"_id": known["post_id"]})
-        if post is None or (post["business_id"], post["idempotency_key"]) != (
-            business_id,
-            idempotency_key,
-        ):
-            return None  # a deleted draft's key: free again
-        return post
-
-    async def _remember_key(self, post: Doc) -> None:
-        key_id = idempotency_id(post["business_id"], post["idempotency_key"])
-        try:
-            await self._keys.insert_one({"_id": key_id, "post_id": post["_id"]})
-        except DuplicateKeyError:
-            # Left by a deleted draft whose key was used again: point it at the live post.
-            await self._keys.replace_one({"_id": key_id}, {"post_id": post["_id"]})
+        return await self._posts.find_one(
+            {"business_id": business_id, "idempotency_key": idempotency_key}
+        )
 
     async def update_post(self, post_id: str, changes: Doc) -> None:
         await self._posts.update_one({"_id": post_id}, {"$set": changes})
@@ -104,13 +85,10 @@ class MongoPosts:
         return post
 
     async def delete_post(self, post: Doc) -> None:
-        # Targets first: a post left without targets after a crash is still deletable. The key
-        # shortcut last: until the post is gone, a replay of its key must still find it.
+        # Targets first: a post left without targets after a crash is still deletable.
         for target in post["target_ids"]:
             await self._targets.delete_one({"_id": target})
         await self._posts.delete_one({"_id": post["_id"]})
-        key_id = idempotency_id(post["business_id"], post["idempotency_key"])
-        await self._keys.delete_one({"_id": key_id})
 
     async def list_posts(
         self, where: PostFilter, after: tuple[datetime, str] | None, limit: int

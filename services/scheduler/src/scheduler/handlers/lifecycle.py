@@ -103,6 +103,7 @@ async def fail_target(
 
 
 async def record_integration(deps: Deps, event: IntegrationEvent) -> bool:
+    deps.integrations.forget(event.integration_id)
     info = IntegrationInfo(
         integration_id=event.integration_id,
         business_id=event.business_id,

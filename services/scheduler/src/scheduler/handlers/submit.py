@@ -1,11 +1,12 @@
 """Submit a post (REST API, `post.submitted`, or a campaign): validate, store, queue for dispatch.
 
-Steps, each safe to repeat: (1) a replay of a known idempotency key returns that post, finishing
-its creation if a crash interrupted it; (2) content rules (`herald.rules`), the schedule and
-auth-service's view of every integration are checked and every violation is reported at once;
-(3) the post is inserted (the unique index on business and key decides a race), then its targets,
-then their queue entries, then its `created:` history entry, which marks it complete (an insert:
-FerretDB updates cost a scan, ADR 0006).
+Steps, each safe to repeat: (1) content rules (`herald.rules`), the schedule and auth-service's
+view of every integration are checked and every violation is reported at once; (2) the post is
+inserted, and the unique index on business and idempotency key decides whether it is new: a key
+already taken answers with the post holding it (a replay), finishing its creation if a crash
+interrupted it; (3) then its targets, their queue entries, and last its `created:` history entry,
+which marks it complete. A new post costs no read; a replay that no longer passes the checks (its
+time has passed, auth-service is away) is still answered with its post.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from herald.events import IntegrationStatus, PostSubmitted, Violation
 from herald.rules import check_submission
 from herald.topics import Platform
 from scheduler.domain import DueTime, TargetState, request_fingerprint, resolve_schedule, target_id
-from scheduler.errors import Conflict, Rejected
+from scheduler.errors import Conflict, Rejected, Unavailable
 from scheduler.handlers.base import Deps
 from scheduler.handlers.broadcasts import (
     check_broadcasts,
@@ -48,11 +49,14 @@ async def submit(
     fingerprint = request_fingerprint(
         {"submission": submission.model_dump(mode="json"), "draft": draft}
     )
-    known = await deps.posts.find_by_key(submission.business_id, submission.idempotency_key)
-    if known is not None:
-        return await _replay(deps, known, fingerprint)
     now = deps.clock()
-    due = await validate(deps, submission, now)
+    try:
+        due = await validate(deps, submission, now)
+    except (Rejected, Unavailable):
+        known = await deps.posts.find_by_key(submission.business_id, submission.idempotency_key)
+        if known is None:
+            raise
+        return await _replay(deps, known, fingerprint)
     post = _post_document(submission, due, fingerprint, source=source, draft=draft, now=now)
     raced = await deps.posts.insert_post(post)
     if raced is not None:
