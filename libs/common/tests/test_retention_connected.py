@@ -61,3 +61,20 @@ async def test_old_finished_entries_and_leases_go_and_the_rest_stays(
     assert [d["_id"] async for d in mongo_db["log"].find({})] == ["m2"]
     counted = registry.get_sample_value("herald_retention_deleted_total", {"collection": LEDGER})
     assert counted == 2
+
+
+async def test_a_rule_may_keep_its_collection_longer(mongo_db: AsyncDatabase[Document]) -> None:
+    await mongo_db["history"].insert_many(
+        [{"_id": "h-old", "at": NOW - timedelta(days=400)}, {"_id": "h-31", "at": OLD}]
+    )
+    await mongo_db["claims"].insert_one({"_id": "c-31", "claimed_at": OLD})
+    retention = Retention(
+        mongo_db,
+        [Rule("claims", "claimed_at"), Rule("history", "at", keep_s=365 * DAY_S)],
+        keep_s=30 * DAY_S,
+        every_s=3600,
+        clock=lambda: NOW,
+    )
+
+    assert await retention.sweep_once() == {"claims": 1, "history": 1}
+    assert [d["_id"] async for d in mongo_db["history"].find({})] == ["h-31"]

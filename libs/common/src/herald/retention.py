@@ -55,6 +55,7 @@ class Rule:
     collection: str
     aged_by: str  # a datetime field: documents older than the retention by it are deleted
     where: Mapping[str, Any] = field(default_factory=dict)
+    keep_s: float | None = None  # this collection's own retention, instead of the sweep's
 
 
 @dataclass
@@ -76,9 +77,11 @@ class Retention:
 
     async def sweep_once(self) -> dict[str, int]:
         """Delete, per rule, what is older than the retention; counts by collection."""
-        cutoff = self.clock() - timedelta(seconds=self.keep_s)
+        now = self.clock()
         deleted: dict[str, int] = {}
         for rule in self.rules:
+            keep_s = self.keep_s if rule.keep_s is None else rule.keep_s
+            cutoff = now - timedelta(seconds=keep_s)
             query = {**rule.where, rule.aged_by: {"$lt": cutoff}}
             result = await self.db[rule.collection].delete_many(query)
             deleted[rule.collection] = deleted.get(rule.collection, 0) + result.deleted_count

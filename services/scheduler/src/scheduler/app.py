@@ -19,11 +19,13 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from herald.authclient import AuthClient
 from herald.emitter import EventEmitter, KafkaEmitter
 from herald.infra import Infra
 from herald.mongo import Document
+from herald.retention import DAY_S, Retention, Rule
 from herald.service import add_operational_routes
 from herald.topics import TopicNames
 from scheduler.adapters.audiences import MongoAudiences
@@ -41,7 +43,7 @@ from scheduler.handlers.campaigns import run_pass
 from scheduler.handlers.dispatch import DispatchHandler
 from scheduler.metrics import SchedulerMetrics
 from scheduler.ports import ApiKeys, Integrations
-from scheduler.settings import Settings
+from scheduler.settings import SchedulerRetentionSettings, Settings
 from scheduler.subscribers import Subscribers
 
 SERVICE = "scheduler"
@@ -168,7 +170,15 @@ def create_app(
         batch_size=settings.broadcasts.batch_size,
         limits=settings.rules.limits(),
     )
-    runtime = _runtime(settings, infra=infra, stores=stores, deps=deps, metrics=metrics, http=http)
+    runtime = _runtime(
+        settings,
+        infra=infra,
+        stores=stores,
+        deps=deps,
+        metrics=metrics,
+        http=http,
+        registry=registry,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -210,6 +220,7 @@ def _runtime(
     deps: Deps,
     metrics: SchedulerMetrics,
     http: httpx.AsyncClient | None,
+    registry: CollectorRegistry,
 ) -> Runtime:
     handler = DispatchHandler(
         deps, owner=settings.instance_id, lease_s=settings.dispatch.claim_lease_s
@@ -225,6 +236,9 @@ def _runtime(
     loops: list[Callable[[], Coroutine[Any, Any, None]]] = [
         lambda: _refresh_gauge(stores, metrics, settings.metrics_refresh_s)
     ]
+    if settings.retention.enabled:
+        db = infra.mongo[settings.database]
+        loops.append(retention(db, settings.retention, registry).run_forever)
     if settings.campaigns.enabled:
         loops.append(lambda: _campaign_loop(deps, settings, metrics))
     return Runtime(
@@ -237,6 +251,22 @@ def _runtime(
         http,
         settings.dispatch.enabled,
         settings.broadcasts.enabled,
+    )
+
+
+def retention(
+    db: AsyncDatabase[Document], keep: SchedulerRetentionSettings, registry: CollectorRegistry
+) -> Retention:
+    """The sweep of what only grows otherwise: claims and dispatch facts (needed while a target
+    is being dispatched, minutes), kept rejections, and, much later, history (ADR 0006)."""
+    rules = [
+        Rule("claims", "claimed_at"),
+        Rule("dispatches", "dispatched_at"),
+        Rule("rejections", "rejected_at"),
+        Rule("history", "at", keep_s=keep.history_keep_days * DAY_S),
+    ]
+    return Retention(
+        db, rules, keep_s=keep.keep_days * DAY_S, every_s=keep.every_s, registry=registry
     )
 
 

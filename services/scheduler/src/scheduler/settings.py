@@ -72,6 +72,31 @@ class AuthServiceSettings(BaseModel):
     )
 
 
+class SchedulerRetentionSettings(BaseModel):
+    """What the scheduler's sweep deletes, and when (ADR 0006)."""
+
+    model_config = {"extra": "forbid"}
+
+    enabled: bool = True
+    keep_days: float = Field(
+        default=30.0,
+        ge=1,
+        description=(
+            "Age after which dispatch bookkeeping (claims, dispatch facts) and stored rejected "
+            "submissions are deleted."
+        ),
+    )
+    history_keep_days: float = Field(
+        default=365.0,
+        ge=1,
+        description=(
+            "Age after which a post's event-by-event history is deleted; the post and its "
+            "targets (their final state) are kept."
+        ),
+    )
+    every_s: float = Field(default=3_600.0, gt=0, description="How often the sweep runs.")
+
+
 class CampaignSettings(BaseModel):
     model_config = {"extra": "forbid"}
 
@@ -158,6 +183,7 @@ class Settings(BaseSettings):
     rules: ContentRuleSettings = Field(default_factory=ContentRuleSettings)
     broadcasts: BroadcastSettings = Field(default_factory=BroadcastSettings)
     audiences: AudienceSettings = Field(default_factory=AudienceSettings)
+    retention: SchedulerRetentionSettings = Field(default_factory=SchedulerRetentionSettings)
     metrics_refresh_s: float = Field(
         default=30.0, gt=0, description="How often the targets-by-state gauge is recomputed."
     )

@@ -18,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from herald.events import IntegrationStatus
 from herald.mongo import Document
 from herald.topics import Platform
-from scheduler.adapters.posts import insert_ignoring_duplicates
+from scheduler.adapters.posts import find_each, insert_ignoring_duplicates
 from scheduler.domain import dispatch_id
 from scheduler.ports import Claim, Doc, IntegrationInfo, PendingItem
 
@@ -36,6 +36,7 @@ class MongoDispatch:
         await self._claims.create_index(
             [("target_id", ASCENDING), ("epoch", ASCENDING)], name="by_target"
         )
+        await self._dispatches.create_index([("target_id", ASCENDING)], name="by_target")
 
     async def add_pending(self, items: Sequence[PendingItem]) -> None:
         await insert_ignoring_duplicates(self._pending, [_pending_doc(i) for i in items])
@@ -99,21 +100,12 @@ class MongoDispatch:
         await insert_ignoring_duplicates(self._dispatches, dispatches)
 
     async def dispatched(self, keys: Iterable[str]) -> set[str]:
-        ids = list(keys)
-        if not ids:
-            return set()
-        if len(ids) == 1:
-            found = await self._dispatches.find_one({"_id": ids[0]}, {"_id": 1})
-            return {ids[0]} if found else set()
-        cursor = self._dispatches.find({"_id": {"$in": ids}}, {"_id": 1})
-        return {d["_id"] async for d in cursor}
+        found = await find_each(self._dispatches, "_id", list(keys), {"_id": 1})
+        return {d["_id"] for d in found}
 
     async def dispatch_facts(self, target_ids: Sequence[str]) -> list[Doc]:
         """Every recorded dispatch of these targets (for reading state and history)."""
-        if not target_ids:
-            return []
-        cursor = self._dispatches.find({"target_id": {"$in": list(target_ids)}})
-        return await cursor.to_list()
+        return await find_each(self._dispatches, "target_id", target_ids)
 
 
 class MongoIntegrations:
@@ -138,11 +130,8 @@ class MongoIntegrations:
         return noted[1] if noted is not None and time.monotonic() < noted[0] else None
 
     async def statuses(self, integration_ids: Iterable[str]) -> dict[str, IntegrationStatus]:
-        ids = list(set(integration_ids))
-        if not ids:
-            return {}
-        query: Doc = {"_id": ids[0]} if len(ids) == 1 else {"_id": {"$in": ids}}
-        return {d["_id"]: IntegrationStatus(d["status"]) async for d in self._view.find(query)}
+        found = await find_each(self._view, "_id", list(integration_ids))
+        return {d["_id"]: IntegrationStatus(d["status"]) for d in found}
 
     async def remember(self, infos: Sequence[IntegrationInfo], at: datetime) -> None:
         news = [i for i in infos if self._noted(i.integration_id) is not i.status]

@@ -28,9 +28,8 @@ from scheduler.domain import has_broadcast
 from scheduler.ports import Doc, PostFilter
 
 DUPLICATE_KEY = 11000
-# Up to this many targets are read one `_id` at a time (concurrently); more in one `$in` query,
-# which FerretDB answers with one scan instead of many.
-BY_ID_READS = 16
+# Equality reads that `find_each` keeps in flight at once.
+PARALLEL_READS = 16
 
 
 class MongoPosts:
@@ -119,19 +118,9 @@ class MongoPosts:
     async def targets_of(self, posts: Sequence[Doc]) -> list[Doc]:
         """Every target of these posts, ordered by index (a broadcast's batches included)."""
         ids = [t for p in posts if not has_broadcast(p) for t in p["target_ids"]]
-        found: list[Doc] = []
-        if len(ids) > BY_ID_READS:
-            found.extend(await self._targets.find({"_id": {"$in": ids}}).to_list())
-        elif ids:
-            reads = await asyncio.gather(*(self._targets.find_one({"_id": t}) for t in ids))
-            found.extend(d for d in reads if d is not None)
+        found = await find_each(self._targets, "_id", ids)
         with_batches = [p["_id"] for p in posts if has_broadcast(p)]
-        if with_batches:
-            if len(with_batches) == 1:
-                query: Doc = {"post_id": with_batches[0]}
-            else:
-                query = {"post_id": {"$in": with_batches}}
-            found.extend(await self._targets.find(query).to_list())
+        found.extend(await find_each(self._targets, "post_id", with_batches))
         return sorted(found, key=lambda t: (t["index"], t.get("batch") or 0))
 
     async def get_target(self, target_id: str) -> Doc | None:
@@ -165,6 +154,26 @@ class MongoPosts:
             await self._rejections.insert_one(rejection)
         except DuplicateKeyError:
             return  # the same message, redelivered: already kept
+
+
+async def find_each(
+    collection: AsyncCollection[Document],
+    field: str,
+    values: Sequence[object],
+    projection: Doc | None = None,
+) -> list[Doc]:
+    """Every document whose `field` equals one of `values`, by one equality query per value
+    (a few in flight at once) rather than one `$in`: the local store serves an equality from an
+    index but applies `$in` after reading the whole collection (ADR 0010). On MongoDB both are
+    index lookups."""
+    limit = asyncio.Semaphore(PARALLEL_READS)
+
+    async def one(value: object) -> list[Doc]:
+        async with limit:
+            return await collection.find({field: value}, projection).to_list()
+
+    batches = await asyncio.gather(*(one(v) for v in dict.fromkeys(values)))
+    return [doc for batch in batches for doc in batch]
 
 
 async def insert_ignoring_duplicates(

@@ -16,7 +16,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from herald.mongo import Document
-from scheduler.adapters.posts import insert_ignoring_duplicates
+from scheduler.adapters.posts import find_each, insert_ignoring_duplicates
 from scheduler.domain import dispatch_id
 from scheduler.ports import BroadcastItem, Doc
 
@@ -82,9 +82,7 @@ class MongoRecipients:
         return await self._recipients.find({"parent_target_id": parent_target_id}).to_list()
 
     async def recipients_of_targets(self, target_ids: Sequence[str]) -> list[Doc]:
-        if not target_ids:
-            return []
-        return await self._recipients.find({"target_id": {"$in": list(target_ids)}}).to_list()
+        return await find_each(self._recipients, "target_id", target_ids)
 
     async def recipients_of_post(self, post_id: str) -> list[Doc]:
         """Without what was sent (components), which counting does not need."""
@@ -104,9 +102,7 @@ class MongoRecipients:
         return await insert_ignoring_duplicates(self._facts, facts)
 
     async def facts_for(self, keys: Sequence[str]) -> list[Doc]:
-        if not keys:
-            return []
-        return await self._facts.find({"key": {"$in": list(keys)}}).to_list()
+        return await find_each(self._facts, "key", keys)
 
     async def facts_of_post(self, post_id: str) -> list[Doc]:
         projection = {"key": 1, "kind": 1, "status": 1, "epoch": 1, "at": 1}
