@@ -8,10 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from herald.events import Violation
 from herald.topics import Platform
@@ -163,15 +164,38 @@ def _allowed(app: FastAPI, path: str) -> list[str]:
 
 
 def install_request_metrics(app: FastAPI, metrics: SchedulerMetrics) -> None:
-    @app.middleware("http")
-    async def _measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    app.add_middleware(RequestMetrics, metrics=metrics)
+
+
+class RequestMetrics:
+    """Counts and times every `/v1` request by method, route template and status.
+
+    A plain ASGI middleware: Starlette's `BaseHTTPMiddleware` (`@app.middleware("http")`) runs
+    each request through an extra task and memory streams, a cost paid on every submission."""
+
+    def __init__(self, app: ASGIApp, metrics: SchedulerMetrics) -> None:
+        self._app = app
+        self._metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
         began = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        if not route.startswith("/v1"):
-            return response
-        metrics.api_requests.labels(request.method, route, str(response.status_code)).inc()
-        metrics.api_seconds.labels(request.method, route).observe(time.perf_counter() - began)
-        return response
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self._app(scope, receive, sending)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            if route.startswith("/v1"):
+                method = str(scope["method"])
+                self._metrics.api_requests.labels(method, route, str(status)).inc()
+                elapsed = time.perf_counter() - began
+                self._metrics.api_seconds.labels(method, route).observe(elapsed)

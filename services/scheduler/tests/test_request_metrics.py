@@ -1,0 +1,63 @@
+"""Every `/v1` request is counted and timed by method, route template and status, whatever
+the answer; operational routes are not."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI, HTTPException
+from prometheus_client import CollectorRegistry
+
+from scheduler.api.common import install_request_metrics
+from scheduler.metrics import SchedulerMetrics
+
+pytestmark = pytest.mark.unit
+
+
+def _app(registry: CollectorRegistry) -> FastAPI:
+    app = FastAPI()
+    install_request_metrics(app, SchedulerMetrics.create(registry))
+
+    @app.post("/v1/posts/{post_id}", status_code=201)
+    async def made(post_id: str) -> dict[str, str]:
+        return {"post_id": post_id}
+
+    @app.get("/v1/posts/{post_id}")
+    async def missing(post_id: str) -> dict[str, str]:
+        raise HTTPException(status_code=404, detail=f"no {post_id}")
+
+    @app.get("/v1/broken")
+    async def broken() -> dict[str, str]:
+        msg = "a bug"
+        raise RuntimeError(msg)
+
+    @app.get("/healthz")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+async def test_requests_are_counted_by_route_template_and_status() -> None:
+    registry = CollectorRegistry()
+    transport = httpx.ASGITransport(app=_app(registry), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        assert (await client.post("/v1/posts/a")).status_code == 201
+        assert (await client.post("/v1/posts/b")).status_code == 201
+        assert (await client.get("/v1/posts/c")).status_code == 404
+        assert (await client.get("/v1/broken")).status_code == 500
+        assert (await client.get("/healthz")).status_code == 200
+
+    def count(method: str, route: str, status: str) -> float | None:
+        labels = {"method": method, "route": route, "status": status}
+        return registry.get_sample_value("herald_scheduler_api_requests_total", labels)
+
+    assert count("POST", "/v1/posts/{post_id}", "201") == 2
+    assert count("GET", "/v1/posts/{post_id}", "404") == 1
+    assert count("GET", "/v1/broken", "500") == 1
+    timed = registry.get_sample_value(
+        "herald_scheduler_api_request_seconds_count",
+        {"method": "POST", "route": "/v1/posts/{post_id}"},
+    )
+    assert timed == 2
+    assert count("GET", "/healthz", "200") is None
