@@ -3,7 +3,8 @@
 - `tolerant_parser`: FastStream's parser fails on a header value that is not UTF-8; this one
   replaces such values and names them in `x-herald-invalid-headers`, so the message reaches the
   handler (and from there the dead-letter topic or a rejection) instead of being skipped.
-- `commit`: commits exactly one record's offset (+1), not every consumed position.
+- `commit`: commits exactly one record's offset (+1), not every consumed position; commits that
+  meet while one is in flight share one request.
 - `Pauser`: pauses a partition, rewinds it to a record and resumes it at a given time, so a
   handler never sleeps: used for delay tiers and to put a message back after an unexpected error.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -54,15 +56,69 @@ def _is_utf8(value: bytes | None) -> bool:
 
 
 async def commit(msg: KafkaMessage, record: Any) -> None:
-    """Commit `record` (its offset + 1) on the consumer that read it."""
-    partition = TopicPartition(record.topic, record.partition)
+    """Commit `record` (its offset + 1) on the consumer that read it; returns once committed.
+
+    Commits that arrive while one of the same consumer is in flight go out together, as one
+    request holding the highest offset of each partition: each caller still returns only after
+    its own offset (or a later one of its partition) is committed, with a Kafka request per
+    round instead of per record.
+    """
     consumer: Any = msg.consumer  # the real AIOKafkaConsumer, which takes explicit offsets
-    try:
-        await consumer.commit({partition: record.offset + 1})
-    except KafkaError as exc:
-        # The partition was lost in a rebalance: its next owner reads the message again, and
-        # every Herald handler is idempotent.
-        log.warning("offset.commit_failed", error=str(exc))
+    committer = _COMMITTERS.get(consumer)
+    if committer is None:
+        committer = _COMMITTERS[consumer] = _Committer(consumer)
+    await committer.commit(TopicPartition(record.topic, record.partition), record.offset + 1)
+
+
+class _Committer:
+    def __init__(self, consumer: Any) -> None:
+        self._consumer = consumer
+        self._offsets: dict[TopicPartition, int] = {}
+        self._waiters: dict[TopicPartition, list[asyncio.Future[None]]] = {}
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def commit(self, partition: TopicPartition, offset: int) -> None:
+        self._offsets[partition] = max(offset, self._offsets.get(partition, 0))
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(partition, []).append(done)
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+        await asyncio.shield(done)
+
+    async def _flush(self) -> None:
+        while self._offsets:
+            offsets, self._offsets = self._offsets, {}
+            waiters, self._waiters = self._waiters, {}
+            failure: BaseException | None = None
+            try:
+                await self._send(offsets)
+            except BaseException as exc:  # noqa: BLE001 - handed to the callers, as if theirs
+                failure = exc
+            for future in (f for futures in waiters.values() for f in futures if not f.done()):
+                if failure is None:
+                    future.set_result(None)
+                elif isinstance(failure, asyncio.CancelledError):
+                    future.cancel()
+                else:
+                    future.set_exception(failure)
+            if isinstance(failure, asyncio.CancelledError):
+                return
+
+    async def _send(self, offsets: dict[TopicPartition, int]) -> None:
+        try:
+            await self._consumer.commit(offsets)
+        except KafkaError as exc:
+            if len(offsets) == 1:
+                # The partition was lost in a rebalance: its next owner reads the message
+                # again, and every Herald handler is idempotent.
+                log.warning("offset.commit_failed", error=str(exc))
+                return
+            # One partition lost must not cost the others their commit: one at a time.
+            for partition, offset in offsets.items():
+                await self._send({partition: offset})
+
+
+_COMMITTERS: weakref.WeakKeyDictionary[Any, _Committer] = weakref.WeakKeyDictionary()
 
 
 class Pauser:
