@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from faststream.kafka import KafkaMessage
@@ -40,3 +41,17 @@ async def test_round_trip_across_two_partitions(
         await broker.stop()
 
     assert received == {0: ["0", "2", "4"], 1: ["1", "3", "5"]}
+
+
+async def test_a_missing_topic_is_waited_for_then_named(
+    infra: InfraEndpoints, new_topic: NewTopicFactory
+) -> None:
+    there = await new_topic(partitions=1)
+    absent = f"{there}.never-provisioned"
+    settings = KafkaSettings(bootstrap_servers=infra.kafka_bootstrap, startup_timeout_s=1.5)
+    broker = new_broker(settings, client_id="test-missing-topic")
+    with pytest.raises(ConnectionError, match=rf"lacks topic\(s\) {re.escape(absent)} after"):
+        await start_broker(broker, settings, [there, absent])
+
+    await start_broker(broker, settings, [there])  # all there: it starts at once
+    await broker.stop()

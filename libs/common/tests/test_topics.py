@@ -44,3 +44,50 @@ def test_provisioning_plan_covers_every_topic_with_its_partitions() -> None:
 def test_tiers_are_ordered_shortest_first() -> None:
     delays = list(topics.DELAY_TIERS.values())
     assert delays == sorted(delays)
+
+
+def test_every_service_names_its_topics_once_and_under_the_prefix() -> None:
+    names = topics.TopicNames(prefix="p.")
+    for service in topics.SERVICES:
+        used = names.for_service(service)
+        assert used.service == service
+        assert len(used.consumes) == len(set(used.consumes)), service
+        assert len(used.produces) == len(set(used.produces)), service
+        assert set(used.names) == {*used.consumes, *used.produces}
+        assert all(n.startswith("p.") for n in used.names), service
+        assert [s.name for s in used.plan(3)] == list(used.names)
+
+
+def test_what_one_service_produces_another_consumes_and_the_plan_holds_it_all() -> None:
+    plan = {t.name for t in topics.provisioning_plan()}
+    used = [topics.service_topics(s) for s in topics.SERVICES]
+    consumed = {n for u in used for n in u.consumes}
+    produced = {n for u in used for n in u.produces}
+    # post.submitted comes from the businesses' own systems, post.insights goes to theirs, and
+    # dead letters wait for an operator's `herald.replay`.
+    assert consumed - produced == {"post.submitted"}
+    assert produced - consumed == {"post.insights", *(topics.dlq(p) for p in Platform)}
+    assert plan == consumed | produced
+
+
+def test_scheduler_and_whatsapp_topics_follow_the_design() -> None:
+    scheduler = topics.service_topics("scheduler")
+    assert set(scheduler.consumes) == {
+        "post.submitted",
+        "post.results",
+        "integration.events",
+        "message.status",
+    }
+    assert set(scheduler.produces) == {*(topics.requested(p) for p in Platform), "post.results"}
+    whatsapp = topics.service_topics(topics.publisher(Platform.WHATSAPP))
+    assert "integration.events" in whatsapp.consumes
+    assert "message.status" in whatsapp.produces
+    assert "post.insights" not in whatsapp.produces
+    assert "post.insights" in topics.service_topics("publisher-tiktok").produces
+
+
+def test_an_unknown_service_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="unknown service 'platform-sandbox'; known services: "):
+        topics.service_topics("platform-sandbox")
+    with pytest.raises(ValueError, match="partitions must be at least 1"):
+        topics.service_topics("scheduler").plan(0)

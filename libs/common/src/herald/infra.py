@@ -6,6 +6,7 @@ lifespan; its readiness checks come from here, so `/readyz` means the same thing
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 
@@ -25,6 +26,7 @@ class Infra:
     mongo: AsyncMongoClient[Document]
     kafka_settings: KafkaSettings
     mongo_settings: MongoSettings
+    topics: tuple[str, ...] = ()  # the service's own: waited for before consuming
 
     @classmethod
     def build(
@@ -36,20 +38,23 @@ class Infra:
         broker: KafkaBroker | None = None,
         mongo_client: AsyncMongoClient[Document] | None = None,
         registry: CollectorRegistry | None = None,
+        topics: Iterable[str] = (),
     ) -> Infra:
         """Create (without connecting) the broker and client, unless a test passes its own.
 
-        With a `registry`, the client exports its commands' durations there.
+        With a `registry`, the client exports its commands' durations there. `topics` (from
+        `TopicNames.for_service`) must all exist before the broker starts.
         """
         return cls(
             broker=broker or new_broker(kafka, client_id=client_id),
             mongo=mongo_client or new_mongo_client(mongo, app_name=client_id, registry=registry),
             kafka_settings=kafka,
             mongo_settings=mongo,
+            topics=tuple(topics),
         )
 
     async def start(self) -> None:
-        """Wait for MongoDB, then start the broker (its subscribers begin consuming)."""
+        """Wait for MongoDB, then for the topics, then start the broker (consuming begins)."""
         await self.start_mongo()
         await self.start_broker()
 
@@ -57,7 +62,7 @@ class Infra:
         await wait_for_mongo(self.mongo, self.mongo_settings)
 
     async def start_broker(self) -> None:
-        await start_broker(self.broker, self.kafka_settings)
+        await start_broker(self.broker, self.kafka_settings, self.topics)
 
     async def stop(self) -> None:
         """Stop consuming and producing first, then close the database client."""

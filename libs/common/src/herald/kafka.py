@@ -51,12 +51,24 @@ def new_broker(
     return broker
 
 
-async def start_broker(broker: KafkaBroker, settings: KafkaSettings) -> None:
-    """Start `broker`, retrying until Kafka answers or `startup_timeout_s` has passed."""
+async def start_broker(
+    broker: KafkaBroker, settings: KafkaSettings, topics: Iterable[str] = ()
+) -> None:
+    """Start `broker` once Kafka answers and every one of `topics` exists, retrying until
+    `startup_timeout_s` has passed.
+
+    `topics` are the service's own (`TopicNames.for_service`): waiting for them by name turns
+    an unprovisioned topic into an error that names it, rather than a consumer's
+    `UnknownTopicOrPartitionError`, or a producer's first send timing out much later.
+    """
+    wanted = sorted(set(topics))
     deadline = time.monotonic() + settings.startup_timeout_s
     while True:
         try:
-            await broker.start()
+            missing = await missing_topics(settings, wanted) if wanted else []
+            if not missing:
+                await broker.start()
+                return
         except (KafkaConnectionError, KafkaError, OSError) as exc:
             await broker.stop()
             if time.monotonic() >= deadline:
@@ -67,9 +79,30 @@ async def start_broker(broker: KafkaBroker, settings: KafkaSettings) -> None:
                 )
                 raise ConnectionError(msg) from exc
             log.warning("kafka.unavailable", bootstrap=settings.bootstrap_servers, error=str(exc))
-            await asyncio.sleep(1.0)
         else:
-            return
+            if time.monotonic() >= deadline:
+                msg = (
+                    f"Kafka at {settings.bootstrap_servers} still lacks topic(s) "
+                    f"{', '.join(missing)} after {settings.startup_timeout_s:.0f}s; provision "
+                    "them (`herald-stack provision` or `python -m herald.provision`)"
+                )
+                raise ConnectionError(msg)
+            log.warning("kafka.topics_missing", topics=missing)
+        await asyncio.sleep(1.0)
+
+
+async def missing_topics(settings: KafkaSettings, topics: Iterable[str]) -> list[str]:
+    """Those of `topics` the cluster does not have (yet), in the order given."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.bootstrap_servers,
+        request_timeout_ms=settings.request_timeout_ms,
+    )
+    try:
+        await admin.start()
+        existing = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    return [t for t in topics if t not in existing]
 
 
 async def check_broker(broker: KafkaBroker) -> None:

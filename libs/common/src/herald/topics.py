@@ -1,9 +1,13 @@
-"""Topic names and the provisioning plan. Call sites use these, never string literals.
+"""Topic names, the provisioning plan, and which service uses which topic.
 
 Names follow docs/architecture.md §"The event contract": one request topic per platform, its
 delay tiers and its dead-letter topic, plus the shared result, status and integration topics.
 Topics are created by provisioning with explicit partition counts, never by auto-creation
 (which gives one partition and caps how far a consumer group can scale).
+
+`TopicNames.for_service` names every topic one service consumes and produces: a service waits
+for exactly those at start-up, and a benchmark or test that runs a service provisions exactly
+those, so neither can drift from the other (issue 25).
 """
 
 from __future__ import annotations
@@ -36,11 +40,48 @@ DELAY_TIERS: dict[str, int] = {"10s": 10, "1m": 60, "10m": 600, "1h": 3600}
 
 DEFAULT_PARTITIONS = 12
 
+AUTH_SERVICE = "auth-service"
+SCHEDULER = "scheduler"
+
+
+def publisher(platform: Platform | str) -> str:
+    """The service name of a platform's publisher: `publisher-<platform>`."""
+    return f"publisher-{Platform(platform).value}"
+
+
+# Every Herald service that talks to Kafka (the platform sandbox does not).
+SERVICES: tuple[str, ...] = (AUTH_SERVICE, SCHEDULER, *(publisher(p) for p in PLATFORMS))
+
 
 @dataclass(frozen=True, slots=True)
 class TopicSpec:
     name: str
     partitions: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceTopics:
+    """The topics one service consumes and produces (a topic may be both)."""
+
+    service: str
+    consumes: tuple[str, ...]
+    produces: tuple[str, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every topic the service uses, each once: consumed ones first."""
+        return tuple(dict.fromkeys((*self.consumes, *self.produces)))
+
+    def plan(self, partitions: int = DEFAULT_PARTITIONS) -> list[TopicSpec]:
+        """Just this service's topics, with their partition count, for an isolated run."""
+        return [TopicSpec(name, _checked(partitions)) for name in self.names]
+
+
+def _checked(partitions: int) -> int:
+    if partitions < 1:
+        msg = f"partitions must be at least 1, got {partitions}"
+        raise ValueError(msg)
+    return partitions
 
 
 @dataclass(frozen=True)
@@ -96,9 +137,7 @@ class TopicNames:
         self, partitions: int = DEFAULT_PARTITIONS, platforms: Iterable[Platform] = PLATFORMS
     ) -> list[TopicSpec]:
         """Every topic, with its partition count."""
-        if partitions < 1:
-            msg = f"partitions must be at least 1, got {partitions}"
-            raise ValueError(msg)
+        _checked(partitions)
         names = [
             self.post_submitted,
             self.post_results,
@@ -111,6 +150,42 @@ class TopicNames:
             names.extend(self.delay(platform, tier) for tier in self.tiers)
             names.append(self.dlq(platform))
         return [TopicSpec(name, partitions) for name in names]
+
+    def for_service(self, service: str) -> ServiceTopics:
+        """Every topic `service` (one of `SERVICES`) consumes and produces.
+
+        Consumed: what its subscribers read. Produced: what it emits or routes to. A topic
+        missing here is one the service does not wait for at start-up and an isolated run does
+        not provision; tests/contract/test_service_topics.py holds this to the apps.
+        """
+        if service == AUTH_SERVICE:
+            return ServiceTopics(service, consumes=(), produces=(self.integration_events,))
+        if service == SCHEDULER:
+            consumes = (
+                self.post_submitted,
+                self.post_results,
+                self.integration_events,
+                self.message_status,
+            )
+            # post.results: rejected submissions, with every violation.
+            produces = (*(self.requested(p) for p in PLATFORMS), self.post_results)
+            return ServiceTopics(service, consumes, produces)
+        if service in SERVICES:
+            return self._publisher(Platform(service.removeprefix("publisher-")))
+        msg = f"unknown service {service!r}; known services: {', '.join(SERVICES)}"
+        raise ValueError(msg)
+
+    def _publisher(self, platform: Platform) -> ServiceTopics:
+        tiers = [self.delay(platform, tier) for tier in self.tiers]
+        consumes = [self.requested(platform), *tiers]
+        produces = [*tiers, self.dlq(platform), self.post_results]
+        if platform is Platform.WHATSAPP:
+            # Number directory from integration events; per-recipient delivery statuses out.
+            consumes.append(self.integration_events)
+            produces.append(self.message_status)
+        else:
+            produces.append(self.post_insights)
+        return ServiceTopics(publisher(platform), tuple(consumes), tuple(produces))
 
 
 DEFAULT_NAMES = TopicNames()
@@ -126,6 +201,10 @@ def delay(platform: Platform | str, tier: str) -> str:
 
 def dlq(platform: Platform | str) -> str:
     return DEFAULT_NAMES.dlq(platform)
+
+
+def service_topics(service: str) -> ServiceTopics:
+    return DEFAULT_NAMES.for_service(service)
 
 
 def provisioning_plan(

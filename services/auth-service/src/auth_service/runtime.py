@@ -144,6 +144,7 @@ def build_runtime(
     """Everything, built without I/O; `ConfigurationError` names each unfit setting."""
     check_settings(settings)
     registry = CollectorRegistry()
+    names = TopicNames(prefix=settings.topic_prefix)
     infra = Infra.build(
         kafka=settings.kafka,
         mongo=settings.mongo,
@@ -151,6 +152,7 @@ def build_runtime(
         broker=broker,
         mongo_client=mongo,
         registry=registry,
+        topics=names.for_service(SERVICE).names,
     )
     db = infra.mongo[settings.database]
     http = http_client or httpx.AsyncClient(
@@ -170,7 +172,7 @@ def build_runtime(
         clock=the_clock,
         metrics=PrometheusMetrics(registry),
         policy=policy_of(settings),
-        events_topic=TopicNames(prefix=settings.topic_prefix).integration_events,
+        events_topic=names.integration_events,
         outbox=MongoOutbox(db),
     )
     return Runtime(deps, infra, http, http_client is None, registry, settings)

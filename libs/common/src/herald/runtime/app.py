@@ -63,6 +63,7 @@ def create_publisher_app(
         broker=broker,
         mongo_client=mongo,
         registry=registry,
+        topics=names.for_service(service).names,
     )
     ledger = MongoLedger(infra.mongo[settings.database], lease_s=settings.lease_s)
     emitter = emitter or KafkaEmitter(broker, source=f"herald/{service}")
@@ -112,6 +113,7 @@ def create_publisher_app(
     checks = {**infra.checks(), **(extra_checks or {})}
     add_operational_routes(app, service=service, checks=checks, registry=registry)
     app.state.broker = broker
+    app.state.infra = infra
     app.state.ledger = ledger
     app.state.retention = retention
     if settings.retention.enabled:
