@@ -59,5 +59,5 @@ contract: sync ## regenerate docs/events (JSON Schemas) and docs/asyncapi from t
 	$(RUN) python -m herald.contract write
 	$(RUN) python -m herald_localstack.asyncapi write
 
-bench: sync ## benchmarks: figures and ratios against a baseline measured in the same run
+bench: sync ## every benchmark in full: figures and ratios (make test runs each --quick)
 	@for bench in tests/benchmarks/bench_*.py; do echo "== $$bench"; $(RUN) python "$$bench"; done

@@ -8,11 +8,19 @@ database nothing; polling N posts would load the very store being measured). The
 read back through the API and the sandbox's ledger is counted. The Facebook publisher runs with
 `concurrency` consumers (HERALD_BENCH_FB_CONCURRENCY, default 4; the service's default is 1).
 
+A 429 or 503 from the API is backpressure (`backpressure.py`): the request waits as `Retry-After`
+says and goes again with its Idempotency-Key; the refusals are counted and printed. A run in which
+some post was not published, or not read back as published, exits with status 1.
+`--quick` (20 posts; only the services a Facebook post passes through) checks in seconds that
+the whole path still works; `make test` runs it (tests/benchmarks/test_quick.py).
+
     HERALD_BENCH_POSTS=2000 HERALD_BENCH_FB_CONCURRENCY=4 python tests/benchmarks/bench_e2e.py
+    python tests/benchmarks/bench_e2e.py --quick
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import dataclasses
@@ -20,19 +28,39 @@ import os
 import time
 import uuid
 from collections import Counter
+from typing import Any
 
 import httpx
+from aiokafka.admin import AIOKafkaAdminClient
+from backpressure import Backpressure
 from cpu import CpuWatch
 from dbtime import print_database_time
 from prometheus_client.parser import text_string_to_metric_families
+from pymongo import AsyncMongoClient
+from resultline import result_line
 
+from herald.topics import TopicNames
 from herald_localstack import demo, services, stack
 from herald_localstack.config import StackConfig
 from herald_localstack.process import port_taken
 from herald_localstack.secrets import StackSecrets
 from herald_localstack.system import System
 
+RESULT_KEYS: tuple[str, ...] = (
+    "posts",
+    "accepted_per_s",
+    "published_per_s",
+    "published_s",
+    "visible",
+    "read_published",
+    "refusals",
+    "refused_wait_s",
+    "busiest_process",
+)
 POSTS = int(os.environ.get("HERALD_BENCH_POSTS", "2000"))
+QUICK_POSTS = 20
+# What a Facebook text post passes through; the other publishers only cost start-up time.
+QUICK_SERVICES = ("platform-sandbox", "auth-service", "scheduler", "publisher-facebook")
 CONCURRENCY = 32
 FB_CONCURRENCY = os.environ.get("HERALD_BENCH_FB_CONCURRENCY", "4")
 
@@ -52,7 +80,9 @@ def _cfg() -> StackConfig:
     raise RuntimeError(msg)
 
 
-async def _submit(scheduler: str, key: str, integration: str, run: str) -> list[str]:
+async def _submit(
+    scheduler: str, key: str, integration: str, run: str, *, posts: int, refused: Backpressure
+) -> list[str]:
     limit = asyncio.Semaphore(CONCURRENCY)
     headers = {"Authorization": f"Bearer {key}"}
 
@@ -61,18 +91,20 @@ async def _submit(scheduler: str, key: str, integration: str, run: str) -> list[
             "content": {"text": f"Bench post {i} herald-marker:{run}x{i}"},
             "targets": [{"integration_id": integration, "platform": "facebook"}],
         }
-        async with limit:
-            response = await client.post(
-                f"{scheduler}/v1/posts",
-                json=body,
-                headers={**headers, "Idempotency-Key": f"{run}-{i}"},
+        async with limit:  # a request waiting out a refusal keeps its place: 32 at a time
+            response = await refused.send(
+                lambda: client.post(
+                    f"{scheduler}/v1/posts",
+                    json=body,
+                    headers={**headers, "Idempotency-Key": f"{run}-{i}"},
+                )
             )
         response.raise_for_status()
         post_id: str = response.json()["post_id"]
         return post_id
 
     async with httpx.AsyncClient(timeout=60) as client:
-        return list(await asyncio.gather(*(one(client, i) for i in range(POSTS))))
+        return list(await asyncio.gather(*(one(client, i) for i in range(posts))))
 
 
 def _published_count(scheduler: str) -> float:
@@ -89,24 +121,27 @@ def _published_count(scheduler: str) -> float:
     return 0.0
 
 
-def _wait_published(scheduler: str, timeout_s: float) -> float:
+def _wait_published(scheduler: str, posts: int, timeout_s: float) -> float:
     deadline = time.monotonic() + timeout_s
-    while _published_count(scheduler) < POSTS:
+    while _published_count(scheduler) < posts:
         if time.monotonic() > deadline:
-            msg = f"{POSTS - _published_count(scheduler):.0f} posts not published in {timeout_s}s"
+            msg = f"{posts - _published_count(scheduler):.0f} posts not published in {timeout_s}s"
             raise RuntimeError(msg)
         time.sleep(0.2)
     return time.perf_counter()
 
 
-async def _statuses(scheduler: str, key: str, post_ids: list[str]) -> Counter[str]:
+async def _statuses(
+    scheduler: str, key: str, post_ids: list[str], refused: Backpressure
+) -> Counter[str]:
     """Every post's status as the API shows it (read after the clock stopped)."""
     limit = asyncio.Semaphore(CONCURRENCY)
     headers = {"Authorization": f"Bearer {key}"}
 
     async def one(client: httpx.AsyncClient, post_id: str) -> str:
+        url = f"{scheduler}/v1/posts/{post_id}"
         async with limit:
-            response = await client.get(f"{scheduler}/v1/posts/{post_id}", headers=headers)
+            response = await refused.send(lambda: client.get(url, headers=headers))
         response.raise_for_status()
         status: str = response.json()["status"]
         return status
@@ -123,17 +158,50 @@ def _metrics(system: System) -> dict[str, str]:
     return found
 
 
-def main() -> None:
+async def _remove_namespace(cfg: StackConfig) -> None:
+    """The run's topics and databases: runs in every `make test` must not pile them up."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=cfg.kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics([t.name for t in TopicNames(prefix=cfg.topic_prefix).plan()])
+    finally:
+        await admin.close()
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(cfg.mongo_uri)
+    try:
+        for name in await mongo.list_database_names():
+            if name.startswith(f"{cfg.namespace}_"):
+                await mongo.drop_database(name)
+    finally:
+        await mongo.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--posts", type=int, default=POSTS, help="Facebook text posts to submit")
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_POSTS} posts, in seconds")
+    args = parser.parse_args()
+    posts = QUICK_POSTS if args.quick else args.posts
     with stack.shared_infra(StackConfig.from_env()):  # a running stack is reused
-        _run()
+        figures = _run(
+            posts,
+            only=QUICK_SERVICES if args.quick else None,
+            publish_timeout_s=180 if args.quick else 1800,
+        )
+    print(result_line(RESULT_KEYS, figures))
+    complete = figures["visible"] == posts and figures["read_published"] == posts
+    return 0 if complete else 1
 
 
-def _run() -> None:
+def _run(
+    posts: int, *, only: tuple[str, ...] | None, publish_timeout_s: float
+) -> dict[str, float | int | str]:
     cfg = _cfg()
     stack.provision(cfg)
     system = System(cfg)
     try:
         for service in services.SERVICES:
+            if only is not None and service.name not in only:
+                continue
             extra = {f"{service.env_prefix}CONCURRENCY": FB_CONCURRENCY}
             system.start(
                 service.name, extra_env=extra if service.name == "publisher-facebook" else None
@@ -146,14 +214,17 @@ def _run() -> None:
             )
             page = demo.connect(http, auth, made.api_key, "facebook")
         run = uuid.uuid4().hex[:8]
+        refused = Backpressure()
         cpu = CpuWatch()
         cpu.start()
         started = time.perf_counter()
-        post_ids = asyncio.run(_submit(scheduler, made.api_key, page, run))
+        post_ids = asyncio.run(
+            _submit(scheduler, made.api_key, page, run, posts=posts, refused=refused)
+        )
         submitted = time.perf_counter()
-        finished = _wait_published(scheduler, timeout_s=1800)
+        finished = _wait_published(scheduler, posts, timeout_s=publish_timeout_s)
         cpu.stop()
-        statuses = asyncio.run(_statuses(scheduler, made.api_key, post_ids))
+        statuses = asyncio.run(_statuses(scheduler, made.api_key, post_ids, refused))
         ledger = httpx.get(
             f"{system.url('platform-sandbox')}/_sandbox/ledger",
             params={"platform": "facebook"},
@@ -162,17 +233,34 @@ def _run() -> None:
         visible = sum(1 for e in ledger["entries"] if str(e.get("marker", "")).startswith(run))
         total = finished - started
         accepting = submitted - started
-        print(f"bench_e2e: {POSTS} Facebook text posts, {os.cpu_count()} cores, one process each")
+        print(f"bench_e2e: {posts} Facebook text posts, {os.cpu_count()} cores, one process each")
+        print(f"  services: {', '.join(system.processes)}")
         print(f"  publisher-facebook concurrency {FB_CONCURRENCY}")
-        print(f"  submitted in {accepting:6.1f} s  ({POSTS / accepting:7.1f} posts/s accepted)")
-        print(f"  published in {total:6.1f} s  ({POSTS / total:7.1f} posts/s submit-to-published)")
-        print(f"  visible publishes on the sandbox: {visible} (expected {POSTS})")
+        print(f"  submitted in {accepting:6.1f} s  ({posts / accepting:7.1f} posts/s accepted)")
+        print(f"  published in {total:6.1f} s  ({posts / total:7.1f} posts/s submit-to-published)")
+        print(f"  visible publishes on the sandbox: {visible} (expected {posts})")
         print(f"  statuses read back through the API: {dict(statuses)}")
+        print(
+            f"  refused (429/503) and retried: {refused.refusals} times, "
+            f"{refused.waited_s:.1f} s waited in all"
+        )
         cpu.print()
         print_database_time(_metrics(system), top=int(os.environ.get("HERALD_BENCH_DB_TOP", "12")))
     finally:
         system.stop_all()
+        asyncio.run(_remove_namespace(cfg))
+    return {
+        "posts": posts,
+        "accepted_per_s": posts / accepting,
+        "published_per_s": posts / total,
+        "published_s": total,
+        "visible": visible,
+        "read_published": statuses.get("published", 0),
+        "refusals": refused.refusals,
+        "refused_wait_s": refused.waited_s,
+        "busiest_process": cpu.busiest().replace(" ", "_"),
+    }
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -5,13 +5,16 @@ same loopback HTTP stub, writes to MongoDB (FerretDB), produces a `post.publishe
 commits. Printed: throughput of each variant and the ratios runtime / bare, for the default httpx
 transport and for httpx on aiohttp (`httpx-aiohttp`). Two bare baselines are shown: one with the
 runtime's own ledger protocol (lease, begin, complete, release: the framework's cost alone) and
-one with a single Mongo write (the least any loop could do).
+one with a single Mongo write (the least any loop could do). Each variant's topics are exactly
+publisher-facebook's own (`TopicNames.for_service`), which the runtime waits for at start-up.
+`--quick` (100 messages) checks in seconds that every variant still runs; `make test` runs it.
 
-    HERALD_BENCH_MESSAGES=2000 python tests/benchmarks/bench_runtime.py
+    HERALD_BENCH_MESSAGES=2000 python tests/benchmarks/bench_runtime.py [--messages N] [--quick]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import socket
@@ -28,6 +31,7 @@ from typing import Any, Literal
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from resultline import result_line
 
 from herald.cloudevents import encode
 from herald.events import PostPublished, PostRequested
@@ -42,11 +46,22 @@ from herald.runtime.settings import PublisherSettings, RetrySettings
 from herald.settings import HttpServerSettings, KafkaSettings, LogSettings, MongoSettings
 from herald.testing import StaticTokens
 from herald.testkit import post_requested, running
-from herald.topics import Platform, TopicNames
+from herald.topics import Platform, TopicNames, TopicSpec, publisher
 from herald_localstack import stack
 from herald_localstack.config import StackConfig
 
+RESULT_KEYS: tuple[str, ...] = (
+    "messages",
+    "runtime_httpx_mps",
+    "runtime_aiohttp_mps",
+    "bare_ledger_httpx_mps",
+    "bare_min_httpx_mps",
+    "runtime_vs_bare_ledger_httpx",
+    "runtime_vs_bare_ledger_aiohttp",
+    "aiohttp_vs_httpx",
+)
 MESSAGES = int(os.environ.get("HERALD_BENCH_MESSAGES", "2000"))
+QUICK_MESSAGES = 40
 PARTITIONS = 4
 TIERS = {"10s": 10}
 
@@ -74,16 +89,20 @@ def _free_port() -> int:
         return port
 
 
-async def _fresh_topics(bootstrap: str) -> TopicNames:
+def _plan(names: TopicNames) -> list[TopicSpec]:
+    return names.for_service(publisher(Platform.FACEBOOK)).plan(PARTITIONS)
+
+
+async def _fresh_topics(bootstrap: str, messages: int) -> TopicNames:
     names = TopicNames(prefix=f"bench{uuid.uuid4().hex[:8]}.", tiers=TIERS)
-    await provision_topics(bootstrap, names.plan(PARTITIONS, [Platform.FACEBOOK]))
+    await provision_topics(bootstrap, _plan(names))
     client = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
     )
     await client.start()
     try:
         sends = []
-        for i in range(MESSAGES):
+        for i in range(messages):
             body, headers = encode(
                 post_requested(f"t{i}", integration_id=f"acct-{i % 64}"), source="bench"
             )
@@ -124,6 +143,7 @@ class BareWork:
     http: httpx.AsyncClient
     url: str
     db: Any
+    messages: int
 
     async def run(self, names: TopicNames, _done: Awaitable[float], *, ledger_ops: bool) -> None:
         consumer = AIOKafkaConsumer(
@@ -146,7 +166,7 @@ class BareWork:
                     {TopicPartition(record.topic, record.partition): record.offset + 1}
                 )
                 done += 1
-                if done >= MESSAGES:
+                if done >= self.messages:
                     return
         finally:
             await consumer.stop()
@@ -206,14 +226,17 @@ async def _runtime(
 
 
 async def _measure(
-    label: str, run: Callable[[TopicNames, Awaitable[float]], Awaitable[Any]], bootstrap: str
+    label: str,
+    run: Callable[[TopicNames, Awaitable[float]], Awaitable[Any]],
+    bootstrap: str,
+    messages: int,
 ) -> float:
-    names = await _fresh_topics(bootstrap)
-    counter = asyncio.create_task(_count_results(bootstrap, names.post_results, MESSAGES))
+    names = await _fresh_topics(bootstrap, messages)
+    counter = asyncio.create_task(_count_results(bootstrap, names.post_results, messages))
     started = time.perf_counter()
     await run(names, counter)
     finished = await counter
-    rate = MESSAGES / (finished - started)
+    rate = messages / (finished - started)
     print(f"  {label:<44} {rate:8.0f} msg/s  ({finished - started:5.2f} s)", flush=True)
     await _delete(bootstrap, names)
     return rate
@@ -223,19 +246,35 @@ async def _delete(bootstrap: str, names: TopicNames) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        await admin.delete_topics([t.name for t in names.plan(PARTITIONS, [Platform.FACEBOOK])])
+        await admin.delete_topics([t.name for t in _plan(names)])
     finally:
         await admin.close()
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=MESSAGES, help="per variant")
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_MESSAGES} messages")
+    args = parser.parse_args()
+    messages = QUICK_MESSAGES if args.quick else args.messages
     configure_logging(LogSettings(level="WARNING", format="console"), service="bench")
     cfg = StackConfig.from_env()
     with stack.shared_infra(cfg):  # reuses a running stack; the last user out stops it
-        asyncio.run(_bench(cfg))
+        rates = asyncio.run(_bench(cfg, messages))
+    figures = {
+        "messages": messages,
+        "runtime_httpx_mps": rates["runtime/httpx"],
+        "runtime_aiohttp_mps": rates["runtime/aiohttp"],
+        "bare_ledger_httpx_mps": rates["bare-ledger/httpx"],
+        "bare_min_httpx_mps": rates["bare-min/httpx"],
+        "runtime_vs_bare_ledger_httpx": rates["runtime/httpx"] / rates["bare-ledger/httpx"],
+        "runtime_vs_bare_ledger_aiohttp": rates["runtime/aiohttp"] / rates["bare-ledger/aiohttp"],
+        "aiohttp_vs_httpx": rates["runtime/aiohttp"] / rates["runtime/httpx"],
+    }
+    print(result_line(RESULT_KEYS, figures))
 
 
-async def _bench(cfg: StackConfig) -> None:
+async def _bench(cfg: StackConfig, messages: int) -> dict[str, float]:
     port = _free_port()
     stub_script = str(Path(__file__).with_name("http_stub.py"))
     stub = await asyncio.create_subprocess_exec(sys.executable, stub_script, str(port))
@@ -244,10 +283,10 @@ async def _bench(cfg: StackConfig) -> None:
     try:
         await _wait_for_stub(url)
         cores = os.cpu_count()
-        print(f"bench_runtime: {MESSAGES} messages, {PARTITIONS} partitions, {cores} cores")
+        print(f"bench_runtime: {messages} messages, {PARTITIONS} partitions, {cores} cores")
         rates: dict[str, float] = {}
         for transport in ("httpx", "aiohttp"):
-            rates.update(await _variants(cfg, mongo, url, transport))
+            rates.update(await _variants(cfg, mongo, url, transport, messages))
         for transport in ("httpx", "aiohttp"):
             runtime = rates[f"runtime/{transport}"]
             ledger = runtime / rates[f"bare-ledger/{transport}"]
@@ -256,6 +295,7 @@ async def _bench(cfg: StackConfig) -> None:
             print(f"  ratio runtime / bare-min ({transport}):    {minimal:.2f}")
         speedup = rates["runtime/aiohttp"] / rates["runtime/httpx"]
         print(f"  runtime on aiohttp / runtime on httpx: {speedup:.2f}")
+        return rates
     finally:
         stub.terminate()
         await stub.wait()
@@ -263,22 +303,28 @@ async def _bench(cfg: StackConfig) -> None:
 
 
 async def _variants(
-    cfg: StackConfig, mongo: Any, url: str, transport: Literal["httpx", "aiohttp"]
+    cfg: StackConfig,
+    mongo: Any,
+    url: str,
+    transport: Literal["httpx", "aiohttp"],
+    messages: int,
 ) -> dict[str, float]:
     http = new_http_client(HttpClientSettings(transport=transport), service="bench")
     bare_db, runtime_db = (mongo[f"bench{uuid.uuid4().hex[:8]}"] for _ in range(2))
-    work = BareWork(cfg.kafka_bootstrap, http, url, bare_db)
+    work = BareWork(cfg.kafka_bootstrap, http, url, bare_db, messages)
     rates: dict[str, float] = {}
     try:
         rates[f"bare-min/{transport}"] = await _measure(
             f"bare loop, one Mongo write ({transport})",
             partial(work.run, ledger_ops=False),
             cfg.kafka_bootstrap,
+            messages,
         )
         rates[f"bare-ledger/{transport}"] = await _measure(
             f"bare loop, ledger protocol ({transport})",
             partial(work.run, ledger_ops=True),
             cfg.kafka_bootstrap,
+            messages,
         )
         runtime = partial(
             _runtime,
@@ -289,7 +335,7 @@ async def _variants(
             database=runtime_db.name,
         )
         rates[f"runtime/{transport}"] = await _measure(
-            f"publisher runtime ({transport})", runtime, cfg.kafka_bootstrap
+            f"publisher runtime ({transport})", runtime, cfg.kafka_bootstrap, messages
         )
     finally:
         await http.aclose()

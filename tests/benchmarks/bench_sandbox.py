@@ -12,9 +12,12 @@ the requests it serves per CPU-second: its throughput on one core of its own.
 
 The load generator is a minimal HTTP/1.1 client on asyncio streams: a general-purpose client
 (httpx) spends more CPU per request than the server under test and would measure itself. Request
-counts and time are bounded; only loopback is contacted.
+counts and time are bounded; only loopback is contacted. With its limits lifted the sandbox
+should refuse nothing; any 429 or 503 it answers is counted (`refusals`), never retried, since
+this measures the server, not a client's patience. `--quick` (one round of 1,000 requests per
+scenario) checks in seconds that both paths still answer; `make test` runs it.
 
-    .venv/bin/python tests/benchmarks/bench_sandbox.py [--requests N] [--connections C]
+    .venv/bin/python tests/benchmarks/bench_sandbox.py [--requests N] [--connections C] [--quick]
 """
 
 from __future__ import annotations
@@ -35,6 +38,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from resultline import result_line
+
+RESULT_KEYS: tuple[str, ...] = (
+    "whatsapp_rps",
+    "whatsapp_per_cpu_s",
+    "instagram_rps",
+    "instagram_per_cpu_s",
+    "refusals",
+    "errors",
+)
 HOST = "127.0.0.1"
 SCENARIO_TIMEOUT_S = 120.0
 TARGET_RPS = 2_000
@@ -239,24 +252,40 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=15_000, help="per round (bounded)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per scenario (max 10)")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--quick", action="store_true", help="one round of 1,000 requests")
     args = parser.parse_args()
+    if args.quick:
+        args.requests, args.rounds = 1_000, 1
     total, rounds = min(args.requests, 200_000), max(1, min(args.rounds, 10))
     port = free_port()
+    figures: dict[str, float | int | None] = {}
     with sandbox_process(port) as sandbox:
         base = sandbox.base
-        scenarios = [whatsapp_scenario(base, 1_000), instagram_scenario(base, 50)]
+        scenarios = {
+            "whatsapp": whatsapp_scenario(base, 1_000),
+            "instagram": instagram_scenario(base, 50),
+        }
         say(f"platform sandbox on {base} (load average {os.getloadavg()[0]:.1f})")
         say(f"{rounds} rounds x {total} requests per scenario, {args.connections} connections")
-        for scenario in scenarios:
+        statuses: Counter[int] = Counter()
+        for key, scenario in scenarios.items():
             measured = [
                 asyncio.run(drive(sandbox, scenario, total, args.connections))
                 for _ in range(rounds)
             ]
-            report(scenario, measured)
+            rps, per_cpu = report(scenario, measured)
+            figures |= {f"{key}_rps": rps, f"{key}_per_cpu_s": per_cpu}
+            for part in measured:
+                statuses.update(part.statuses)
+    refusals = statuses[429] + statuses[503]
+    figures["refusals"] = refusals
+    figures["errors"] = sum(n for code, n in statuses.items() if code >= 400) - refusals
+    say(result_line(RESULT_KEYS, figures))
     return 0
 
 
-def report(scenario: Scenario, rounds: list[Round]) -> None:
+def report(scenario: Scenario, rounds: list[Round]) -> tuple[float, float | None]:
+    """Prints the rounds; returns the median requests/s and requests per CPU-second."""
     rates = sorted(r.rps for r in rounds)
     statuses: Counter[int] = Counter()
     for part in rounds:
@@ -269,9 +298,11 @@ def report(scenario: Scenario, rounds: list[Round]) -> None:
         f"worst {rates[0]:6.0f} ({mark} the {TARGET_RPS}/s target)"
     )
     per_cpu = sorted(r.per_cpu_second for r in rounds if r.per_cpu_second is not None)
-    if per_cpu:
-        say(f"    per CPU-second of the sandbox: median {per_cpu[len(per_cpu) // 2]:6.0f} requests")
+    median_per_cpu = per_cpu[len(per_cpu) // 2] if per_cpu else None
+    if median_per_cpu is not None:
+        say(f"    per CPU-second of the sandbox: median {median_per_cpu:6.0f} requests")
     say(f"    statuses: {dict(sorted(statuses.items()))}")
+    return median, median_per_cpu
 
 
 if __name__ == "__main__":

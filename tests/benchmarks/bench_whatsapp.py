@@ -9,8 +9,11 @@ The sandbox's ledger of accepted messages gives the figures: the sustained rate 
 the span from first to last), the mean of the full one-second windows, the highest count in any
 whole second and in any sliding one-second window, against the limit; plus 130429 refusals and
 duplicates. Target (issue 8): ≥ 95 % of the limit sustained, no window above it. Asserts nothing.
+The topics are exactly publisher-whatsapp's own (`TopicNames.for_service`), which it waits for.
+`--quick` (200 recipients at 100/s) checks in seconds that the path still works; `make test`
+runs it (tests/benchmarks/test_quick.py).
 
-    .venv/bin/python tests/benchmarks/bench_whatsapp.py
+    .venv/bin/python tests/benchmarks/bench_whatsapp.py [--quick]
     HERALD_BENCH_WA_RECIPIENTS=20000 HERALD_BENCH_WA_BATCH=100 HERALD_BENCH_WA_LIMITS=80,1000 \
     HERALD_BENCH_WA_TRANSPORT=aiohttp HERALD_BENCH_WA_IN_FLIGHT=16 \
     .venv/bin/python tests/benchmarks/bench_whatsapp.py
@@ -18,6 +21,7 @@ duplicates. Target (issue 8): ≥ 95 % of the limit sustained, no window above i
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -30,6 +34,7 @@ import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -38,6 +43,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from dbtime import print_database_time
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
+from resultline import Figure, result_line
 
 from herald.cloudevents import encode
 from herald.events import PostFailed, PostPublished, PostRequested
@@ -46,21 +52,44 @@ from herald.logging import configure_logging
 from herald.mongo import new_mongo_client
 from herald.settings import LogSettings, MongoSettings
 from herald.testkit import Collector, running
-from herald.topics import Platform, TopicNames
+from herald.topics import Platform, TopicNames, publisher
 from herald_localstack import stack
 from herald_localstack.config import StackConfig
 from publisher_whatsapp.app import create_app
 from publisher_whatsapp.connected import APP_SECRET, Env, Sandbox
 from publisher_whatsapp.testing import whatsapp_request
 
+RESULT_KEYS: tuple[str, ...] = (
+    "recipients",
+    "limits",
+    "sustained_pct",
+    "busiest_whole_s",
+    "busiest_sliding_s",
+    "duplicates",
+    "failures",
+    "throttles_130429",
+)
 RECIPIENTS = int(os.environ.get("HERALD_BENCH_WA_RECIPIENTS", "20000"))
 BATCH = int(os.environ.get("HERALD_BENCH_WA_BATCH", "100"))
 LIMITS = [float(x) for x in os.environ.get("HERALD_BENCH_WA_LIMITS", "80,1000").split(",")]
 TRANSPORT = os.environ.get("HERALD_BENCH_WA_TRANSPORT", "aiohttp")
 IN_FLIGHT = int(os.environ.get("HERALD_BENCH_WA_IN_FLIGHT", "0"))  # 0: limit / 16, at least 16
 DUMP = os.environ.get("HERALD_BENCH_WA_DUMP", "")  # a path prefix: the sandbox's stamps go there
+QUICK_RECIPIENTS, QUICK_LIMITS = 200, [100.0]
 HOST = "127.0.0.1"
 INTEGRATION = "wa-bench-number"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One limit's headline figures."""
+
+    sustained_pct: float
+    whole: int
+    sliding: int
+    duplicates: int
+    failures: int
+    throttles: int
 
 
 def say(line: str) -> None:
@@ -169,7 +198,13 @@ def throttles(metrics_text: str) -> int:
 
 
 async def broadcast(
-    cfg: StackConfig, app: FastAPI, names: TopicNames, requests: list[PostRequested], limit: float
+    cfg: StackConfig,
+    app: FastAPI,
+    names: TopicNames,
+    requests: list[PostRequested],
+    *,
+    limit: float,
+    recipients: int,
 ) -> tuple[float, Collector, str]:
     """Produce every batch, wait for every result; wall time, the results and /metrics."""
     targets = {r.target_id for r in requests}
@@ -182,7 +217,7 @@ async def broadcast(
         began = time.perf_counter()
         await produce(cfg.kafka_bootstrap, names.requested(Platform.WHATSAPP), requests)
         # Generous: on a loaded machine the pace falls far below the limit, and that is a result.
-        await out.wait_for(done, timeout_s=RECIPIENTS / min(limit, 20.0) + 120)
+        await out.wait_for(done, timeout_s=recipients / min(limit, 20.0) + 120)
         wall = time.perf_counter() - began
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
@@ -190,13 +225,13 @@ async def broadcast(
     return wall, out, metrics
 
 
-async def one_limit(cfg: StackConfig, limit: float) -> None:
+async def one_limit(cfg: StackConfig, limit: float, recipients: int) -> Figures:
     names = TopicNames(prefix=f"benchwa{uuid.uuid4().hex[:8]}.", tiers={"10s": 10})
-    plan = names.plan(partitions=4, platforms=[Platform.WHATSAPP])
+    plan = names.for_service(publisher(Platform.WHATSAPP)).plan(partitions=4)
     await provision_topics(cfg.kafka_bootstrap, plan)
     database = f"bench_wa_{uuid.uuid4().hex[:8]}"
     mongo = new_mongo_client(MongoSettings(uri=cfg.mongo_uri), app_name="bench")
-    requests = batches(RECIPIENTS, BATCH)
+    requests = batches(recipients, BATCH)
     try:
         with sandbox_process(limit) as base:
             async with httpx.AsyncClient(timeout=120) as http:
@@ -216,9 +251,11 @@ async def one_limit(cfg: StackConfig, limit: float) -> None:
                     tokens=env.tokens(),
                     names=names,
                 )
-                wall, out, metrics = await broadcast(cfg, app, names, requests, limit)
+                wall, out, metrics = await broadcast(
+                    cfg, app, names, requests, limit=limit, recipients=recipients
+                )
                 entries = await sandbox.accepted()
-        report(limit, entries, wall, out, metrics)
+        figures = report(limit, entries, wall, out, metrics, recipients=recipients)
         if DUMP:
             with open(f"{DUMP}-{limit:g}.txt", "w") as dump:  # noqa: ASYNC230 - after the run
                 dump.writelines(f"{e['at_unix']}\n" for e in entries)
@@ -231,11 +268,18 @@ async def one_limit(cfg: StackConfig, limit: float) -> None:
             await admin.delete_topics([t.name for t in plan])
         finally:
             await admin.close()
+    return figures
 
 
 def report(
-    limit: float, entries: list[dict[str, Any]], wall: float, out: Collector, metrics: str
-) -> None:
+    limit: float,
+    entries: list[dict[str, Any]],
+    wall: float,
+    out: Collector,
+    metrics: str,
+    *,
+    recipients: int,
+) -> Figures:
     stamps = sorted(float(e["at_unix"]) for e in entries)
     span = stamps[-1] - stamps[0] if len(stamps) > 1 else 0.0
     sustained = (len(stamps) - 1) / span if span else 0.0
@@ -245,7 +289,7 @@ def report(
         1 for e in out.events(PostPublished) for o in e.recipients if o.status != "accepted"
     )
     above = " ABOVE THE LIMIT" if whole > limit else ""
-    say(f"limit {limit:g}/s: {RECIPIENTS} recipients, batches of {BATCH}, {TRANSPORT}")
+    say(f"limit {limit:g}/s: {recipients} recipients, batches of {BATCH}, {TRANSPORT}")
     say(f"  sends in flight per batch {in_flight(limit)}")
     say(f"  accepted by the sandbox   {len(stamps)} ({len(sent)} recipients)")
     say(f"  duplicates, failures      {len(stamps) - len(sent)}, {failed}")
@@ -256,18 +300,42 @@ def report(
     say(f"  highest sliding second    {sliding}")
     say(f"  130429 refusals           {throttles(metrics)}")
     print_database_time({"publisher-whatsapp": metrics}, say)
+    return Figures(
+        sustained_pct=100 * sustained / limit,
+        whole=whole,
+        sliding=sliding,
+        duplicates=len(stamps) - len(sent),
+        failures=failed,
+        throttles=throttles(metrics),
+    )
 
 
-async def bench(cfg: StackConfig) -> None:
-    for limit in LIMITS:
-        await one_limit(cfg, limit)
+async def bench(cfg: StackConfig, limits: list[float], recipients: int) -> list[Figures]:
+    return [await one_limit(cfg, limit, recipients) for limit in limits]
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK_RECIPIENTS} recipients at {QUICK_LIMITS}/s"
+    )
+    args = parser.parse_args()
+    limits, recipients = (QUICK_LIMITS, QUICK_RECIPIENTS) if args.quick else (LIMITS, RECIPIENTS)
     configure_logging(LogSettings(level="WARNING"), service="bench-whatsapp")
     cfg = StackConfig.from_env()
     with stack.shared_infra(cfg):  # reuses a running stack; the last user out stops it
-        asyncio.run(bench(cfg))
+        measured = asyncio.run(bench(cfg, limits, recipients))
+    figures: dict[str, Figure] = {
+        "recipients": recipients,
+        "limits": [f"{limit:g}" for limit in limits],
+        "sustained_pct": [round(m.sustained_pct, 1) for m in measured],
+        "busiest_whole_s": [m.whole for m in measured],
+        "busiest_sliding_s": [m.sliding for m in measured],
+        "duplicates": sum(m.duplicates for m in measured),
+        "failures": sum(m.failures for m in measured),
+        "throttles_130429": sum(m.throttles for m in measured),
+    }
+    say(result_line(RESULT_KEYS, figures))
 
 
 if __name__ == "__main__":
