@@ -88,9 +88,8 @@ def test_the_list_names_exactly_what_the_contract_says_the_service_sends(service
     assert set(TopicNames().for_service(service).produces) == sent
 
 
-@pytest.mark.parametrize("service", [s for s in SERVICES if s != "scheduler"])
+@pytest.mark.parametrize("service", SERVICES)
 def test_the_service_waits_for_every_topic_of_its_list(service: str) -> None:
-    """The scheduler's app is wired in services/scheduler (its own change); the rest here."""
     if service == "auth-service":
         from auth_service.runtime import build_runtime
         from auth_service.settings import Settings as AuthSettings

@@ -140,6 +140,7 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
 ) -> FastAPI:
     registry = CollectorRegistry()
+    names = TopicNames(prefix=settings.topic_prefix)
     infra = Infra.build(
         kafka=settings.kafka,
         mongo=settings.mongo,
@@ -147,6 +148,7 @@ def create_app(
         broker=broker,
         mongo_client=mongo,
         registry=registry,
+        topics=names.for_service(SERVICE).names,
     )
     metrics = SchedulerMetrics.create(registry)
     stores = build_stores(infra.mongo, settings.database)
@@ -164,7 +166,7 @@ def create_app(
         audiences=stores.audiences,
         recipients=stores.recipients,
         emitter=emitter or KafkaEmitter(infra.broker, source=f"herald/{SERVICE}"),
-        names=TopicNames(prefix=settings.topic_prefix),
+        names=names,
         clock=clock,
         lease_s=settings.dispatch.claim_lease_s,
         batch_size=settings.broadcasts.batch_size,
@@ -205,6 +207,7 @@ def create_app(
     app.include_router(audiences.router)
     app.include_router(audiences.opt_outs)
     app.state.deps = deps
+    app.state.infra = infra
     app.state.audience_settings = settings.audiences
     app.state.api_keys = api_keys
     app.state.dispatcher = runtime.dispatcher

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -148,14 +148,9 @@ class SchedulerEnv:
         }
 
 
-def topic_specs(names: TopicNames, platforms: Iterable[Platform] = PLATFORMS) -> list[TopicSpec]:
-    base = [
-        names.post_submitted,
-        names.post_results,
-        names.integration_events,
-        names.message_status,
-    ]
-    return [TopicSpec(n, 2) for n in [*base, *(names.requested(p) for p in platforms)]]
+def topic_specs(names: TopicNames) -> list[TopicSpec]:
+    """The scheduler's topics (`herald.topics`, what it waits for at start), two partitions."""
+    return names.for_service("scheduler").plan(2)
 
 
 def client(app: FastAPI) -> httpx.AsyncClient:
