@@ -11,10 +11,14 @@ read back through the API and the sandbox's ledger is counted. The Facebook publ
 A 429 or 503 from the API is backpressure (`backpressure.py`): the request waits as `Retry-After`
 says and goes again with its Idempotency-Key; the refusals are counted and printed. A run in which
 some post was not published, or not read back as published, exits with status 1.
-`--quick` (20 posts; only the services a Facebook post passes through) checks in seconds that
-the whole path still works; `make test` runs it (tests/benchmarks/test_quick.py).
+`--stored N` (HERALD_BENCH_STORED) then measures again on the same services, once the business
+holds N finished posts (`prefill.py` copies the documents the first measurement's posts left in
+the scheduler's and the publisher's databases), and prints the ratio of the two rates: what a
+store grown by months of use costs.
+`--quick` (20 posts, 500 stored; only the services a Facebook post passes through) checks in
+seconds that the whole path still works; `make test` runs it (tests/benchmarks/test_quick.py).
 
-    HERALD_BENCH_POSTS=2000 HERALD_BENCH_FB_CONCURRENCY=4 python tests/benchmarks/bench_e2e.py
+    HERALD_BENCH_POSTS=2000 HERALD_BENCH_STORED=50000 python tests/benchmarks/bench_e2e.py
     python tests/benchmarks/bench_e2e.py --quick
 """
 
@@ -35,6 +39,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from backpressure import Backpressure
 from cpu import CpuWatch
 from dbtime import print_database_time
+from prefill import prefill
 from prometheus_client.parser import text_string_to_metric_families
 from pymongo import AsyncMongoClient
 from resultline import result_line
@@ -56,9 +61,15 @@ RESULT_KEYS: tuple[str, ...] = (
     "refusals",
     "refused_wait_s",
     "busiest_process",
+    "stored",
+    "stored_published_per_s",
+    "stored_ratio",
 )
 POSTS = int(os.environ.get("HERALD_BENCH_POSTS", "2000"))
+STORED = int(os.environ.get("HERALD_BENCH_STORED", "0"))
 QUICK_POSTS = 20
+QUICK_STORED = 500
+TEMPLATES = 20  # warm-up posts whose documents the stored posts are copied from
 # What a Facebook text post passes through; the other publishers only cost start-up time.
 QUICK_SERVICES = ("platform-sandbox", "auth-service", "scheduler", "publisher-facebook")
 CONCURRENCY = 32
@@ -121,13 +132,15 @@ def _published_count(scheduler: str) -> float:
     return 0.0
 
 
-def _wait_published(scheduler: str, posts: int, timeout_s: float) -> float:
+def _wait_published(scheduler: str, posts: float, timeout_s: float) -> float:
+    """Until the results counter reaches `posts`; polled twice a second, so the watching costs
+    the scheduler (rendering /metrics) and the load generator (parsing it) little."""
     deadline = time.monotonic() + timeout_s
     while _published_count(scheduler) < posts:
         if time.monotonic() > deadline:
             msg = f"{posts - _published_count(scheduler):.0f} posts not published in {timeout_s}s"
             raise RuntimeError(msg)
-        time.sleep(0.2)
+        time.sleep(0.5)
     return time.perf_counter()
 
 
@@ -178,23 +191,101 @@ async def _remove_namespace(cfg: StackConfig) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=POSTS, help="Facebook text posts to submit")
+    parser.add_argument(
+        "--stored", type=int, default=STORED, help="measure again with this many posts stored"
+    )
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_POSTS} posts, in seconds")
     args = parser.parse_args()
     posts = QUICK_POSTS if args.quick else args.posts
+    stored = QUICK_STORED if args.quick else args.stored
     with stack.shared_infra(StackConfig.from_env()):  # a running stack is reused
-        figures = _run(
+        figures, complete = _run(
             posts,
+            stored=stored,
             only=QUICK_SERVICES if args.quick else None,
             publish_timeout_s=180 if args.quick else 1800,
         )
     print(result_line(RESULT_KEYS, figures))
-    complete = figures["visible"] == posts and figures["read_published"] == posts
     return 0 if complete else 1
 
 
+@dataclasses.dataclass
+class Bench:
+    cfg: StackConfig
+    system: System
+    key: str
+    page: str
+    timeout_s: float
+    refused: Backpressure = dataclasses.field(default_factory=Backpressure)
+    counted: float = 0.0  # the scheduler's published counter before a measurement
+
+    @property
+    def scheduler(self) -> str:
+        return self.system.url("scheduler")
+
+    def measure(self, posts: int, stored: int) -> tuple[dict[str, float | int | str], list[str]]:
+        run = uuid.uuid4().hex[:8]
+        cpu = CpuWatch()
+        cpu.start()
+        started = time.perf_counter()
+        post_ids = asyncio.run(
+            _submit(self.scheduler, self.key, self.page, run, posts=posts, refused=self.refused)
+        )
+        submitted = time.perf_counter()
+        finished = _wait_published(self.scheduler, self.counted + posts, self.timeout_s)
+        cpu.stop()
+        self.counted = _published_count(self.scheduler)
+        statuses = asyncio.run(_statuses(self.scheduler, self.key, post_ids, self.refused))
+        ledger = httpx.get(
+            f"{self.system.url('platform-sandbox')}/_sandbox/ledger",
+            params={"platform": "facebook"},
+            timeout=60,
+        ).json()
+        visible = sum(1 for e in ledger["entries"] if str(e.get("marker", "")).startswith(run))
+        total, accepting = finished - started, submitted - started
+        print(f"bench_e2e: {posts} Facebook text posts, {os.cpu_count()} cores, one process each")
+        print(f"  posts of the business already stored: {stored}")
+        print(f"  services: {', '.join(self.system.processes)}")
+        print(f"  publisher-facebook concurrency {FB_CONCURRENCY}")
+        print(f"  submitted in {accepting:6.1f} s  ({posts / accepting:7.1f} posts/s accepted)")
+        print(f"  published in {total:6.1f} s  ({posts / total:7.1f} posts/s submit-to-published)")
+        print(f"  visible publishes on the sandbox: {visible} (expected {posts})")
+        print(f"  statuses read back through the API: {dict(statuses)}")
+        print(
+            f"  refused (429/503) and retried: {self.refused.refusals} times, "
+            f"{self.refused.waited_s:.1f} s waited in all"
+        )
+        cpu.print()
+        top = int(os.environ.get("HERALD_BENCH_DB_TOP", "12"))
+        print_database_time(_metrics(self.system), top=top)
+        figures: dict[str, float | int | str] = {
+            "posts": posts,
+            "accepted_per_s": posts / accepting,
+            "published_per_s": posts / total,
+            "published_s": total,
+            "visible": visible,
+            "read_published": statuses.get("published", 0),
+            "refusals": self.refused.refusals,
+            "refused_wait_s": self.refused.waited_s,
+            "busiest_process": cpu.busiest().replace(" ", "_"),
+        }
+        return figures, post_ids
+
+    def store(self, templates: list[str], count: int) -> None:
+        """Copy the documents the `templates` posts left until `count` more posts exist."""
+        databases = [
+            self.cfg.database("herald_scheduler"),
+            self.cfg.database("herald_publisher_facebook"),
+        ]
+        seconds = asyncio.run(prefill(self.cfg.mongo_uri, databases, templates, count))
+        print(f"  copied the documents of {len(templates)} posts {count} times in {seconds:.0f} s")
+
+
 def _run(
-    posts: int, *, only: tuple[str, ...] | None, publish_timeout_s: float
-) -> dict[str, float | int | str]:
+    posts: int, *, stored: int, only: tuple[str, ...] | None, publish_timeout_s: float
+) -> tuple[dict[str, float | int | str], bool]:
+    """Measure on fresh databases; then, with `stored`, copy the measured posts' documents until
+    the business holds `stored` posts and measure again on the same services."""
     cfg = _cfg()
     stack.provision(cfg)
     system = System(cfg)
@@ -207,59 +298,30 @@ def _run(
                 service.name, extra_env=extra if service.name == "publisher-facebook" else None
             )
         keys = StackSecrets.load_or_create(cfg.run_dir)
-        auth, scheduler = system.url("auth-service"), system.url("scheduler")
         with httpx.Client(timeout=30) as http:
+            auth = system.url("auth-service")
             made = demo.ensure_business(
                 http, cfg.run_dir / "demo.json", auth, keys.admin_token, lambda _: None
             )
             page = demo.connect(http, auth, made.api_key, "facebook")
-        run = uuid.uuid4().hex[:8]
-        refused = Backpressure()
-        cpu = CpuWatch()
-        cpu.start()
-        started = time.perf_counter()
-        post_ids = asyncio.run(
-            _submit(scheduler, made.api_key, page, run, posts=posts, refused=refused)
-        )
-        submitted = time.perf_counter()
-        finished = _wait_published(scheduler, posts, timeout_s=publish_timeout_s)
-        cpu.stop()
-        statuses = asyncio.run(_statuses(scheduler, made.api_key, post_ids, refused))
-        ledger = httpx.get(
-            f"{system.url('platform-sandbox')}/_sandbox/ledger",
-            params={"platform": "facebook"},
-            timeout=60,
-        ).json()
-        visible = sum(1 for e in ledger["entries"] if str(e.get("marker", "")).startswith(run))
-        total = finished - started
-        accepting = submitted - started
-        print(f"bench_e2e: {posts} Facebook text posts, {os.cpu_count()} cores, one process each")
-        print(f"  services: {', '.join(system.processes)}")
-        print(f"  publisher-facebook concurrency {FB_CONCURRENCY}")
-        print(f"  submitted in {accepting:6.1f} s  ({posts / accepting:7.1f} posts/s accepted)")
-        print(f"  published in {total:6.1f} s  ({posts / total:7.1f} posts/s submit-to-published)")
-        print(f"  visible publishes on the sandbox: {visible} (expected {posts})")
-        print(f"  statuses read back through the API: {dict(statuses)}")
-        print(
-            f"  refused (429/503) and retried: {refused.refusals} times, "
-            f"{refused.waited_s:.1f} s waited in all"
-        )
-        cpu.print()
-        print_database_time(_metrics(system), top=int(os.environ.get("HERALD_BENCH_DB_TOP", "12")))
+        bench = Bench(cfg, system, made.api_key, page, publish_timeout_s)
+        figures, post_ids = bench.measure(posts, stored=0)
+        complete = figures["visible"] == posts and figures["read_published"] == posts
+        figures |= {"stored": 0, "stored_published_per_s": "-", "stored_ratio": "-"}
+        if stored > posts:
+            print(f"== again, with {stored} posts of the same business already stored")
+            bench.store(post_ids[:TEMPLATES], stored - posts)
+            again, _ = bench.measure(posts, stored=stored)
+            complete = complete and again["visible"] == posts
+            complete = complete and again["read_published"] == posts
+            rate = float(again["published_per_s"])
+            ratio = rate / float(figures["published_per_s"])
+            figures |= {"stored": stored, "stored_published_per_s": rate, "stored_ratio": ratio}
+            print(f"  stored/fresh submit-to-published: {ratio:.2f}")
     finally:
         system.stop_all()
         asyncio.run(_remove_namespace(cfg))
-    return {
-        "posts": posts,
-        "accepted_per_s": posts / accepting,
-        "published_per_s": posts / total,
-        "published_s": total,
-        "visible": visible,
-        "read_published": statuses.get("published", 0),
-        "refusals": refused.refusals,
-        "refused_wait_s": refused.waited_s,
-        "busiest_process": cpu.busiest().replace(" ", "_"),
-    }
+    return figures, complete
 
 
 if __name__ == "__main__":
