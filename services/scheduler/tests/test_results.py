@@ -151,14 +151,16 @@ async def test_expired_integration_fails_with_needs_reauth_instead_of_dispatch(
         body = await eventually(lambda: post_status(http, post_id, "failed"))
 
         async def gauge_shows_it() -> str | None:
+            # Finished: no longer among the unfinished targets the gauge counts.
             text = (await http.get("/metrics")).text
-            return text if 'herald_scheduler_targets{state="failed"} 1.0' in text else None
+            return text if 'herald_scheduler_targets{state="scheduled"} 0.0' in text else None
 
         metrics = await eventually(gauge_shows_it)
     target = body["targets"][0]
     assert target["last_error"]["category"] == "needs_reauth"
     assert "Reconnect" in target["last_error"]["remediation"]
     assert publisher.requests == []
+    assert 'herald_scheduler_targets{state="failed"}' not in metrics  # a counter's business
     assert env.integrations.forgotten == ["fb-1"]  # the submission's answer is not reused
     assert 'herald_scheduler_dispatches_total{outcome="needs_reauth",platform="facebook"} 1.0' in (
         metrics

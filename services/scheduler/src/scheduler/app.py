@@ -37,6 +37,7 @@ from scheduler.adapters.recipients import MongoRecipients
 from scheduler.api import audiences, campaigns, posts
 from scheduler.api.common import install_error_handlers, install_request_metrics
 from scheduler.dispatcher import Dispatcher
+from scheduler.domain import TargetState
 from scheduler.expander import Expander
 from scheduler.handlers.base import Deps, utcnow
 from scheduler.handlers.campaigns import run_pass
@@ -282,10 +283,23 @@ def _dispatcher_check(dispatcher: Dispatcher) -> Callable[[], Awaitable[None]]:
     return check
 
 
+# Finished targets (published, failed, cancelled) only grow: they are counted as they finish, by
+# herald_scheduler_results_total, not recounted from the store every period.
+UNFINISHED = tuple(
+    s.value
+    for s in (
+        TargetState.DRAFT,
+        TargetState.SCHEDULED,
+        TargetState.DISPATCHED,
+        TargetState.RETRYING,
+    )
+)
+
+
 async def _refresh_gauge(stores: Stores, metrics: SchedulerMetrics, every_s: float) -> None:
     while True:
         try:
-            counts = await stores.posts.count_by_state()
+            counts = await stores.posts.count_by_state(UNFINISHED)
             waiting = await stores.dispatch.count_pending()
             waiting += await stores.recipients.count_queue()
         except Exception:  # a gauge may lag; the service must not stop for it

@@ -52,7 +52,9 @@ class SchedulerMetrics:
             ),
             targets=Gauge(
                 "herald_scheduler_targets",
-                "Targets by stored state, refreshed periodically.",
+                "Unfinished targets by state (draft, scheduled, dispatched, retrying), "
+                "refreshed periodically; finished ones are counted by "
+                "herald_scheduler_results_total.",
                 ["state"],
                 registry=registry,
             ),

@@ -143,11 +143,13 @@ class MongoPosts:
         cursor = self._history.find({"post_id": post_id}).sort("at", ASCENDING)
         return await cursor.limit(limit).to_list()
 
-    async def count_by_state(self) -> dict[str, int]:
-        """Targets per stored state, by one simple `$group` (cheap with the state index)."""
-        pipeline: list[Doc] = [{"$group": {"_id": "$state", "n": {"$sum": 1}}}]
-        cursor = await self._targets.aggregate(pipeline)
-        return {str(d["_id"]): int(d["n"]) async for d in cursor}
+    async def count_by_state(self, states: Sequence[str]) -> dict[str, int]:
+        """Targets in each of `states` (stored state), one indexed equality count each: the
+        unfinished states hold in-flight work only, however many finished targets pile up."""
+        counts = await asyncio.gather(
+            *(self._targets.count_documents({"state": s}) for s in states)
+        )
+        return dict(zip(states, counts, strict=True))
 
     async def add_rejection(self, rejection: Doc) -> None:
         try:
