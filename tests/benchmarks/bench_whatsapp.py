@@ -9,6 +9,8 @@ The sandbox's ledger of accepted messages gives the figures: the sustained rate 
 the span from first to last), the mean of the full one-second windows, the highest count in any
 whole second and in any sliding one-second window, against the limit; plus 130429 refusals and
 duplicates. Target (issue 8): ≥ 95 % of the limit sustained, no window above it. Asserts nothing.
+Where the CPU went during each broadcast is printed per process (`cpu.py`): the sandbox, Kafka,
+FerretDB, PostgreSQL, and this process, which hosts publisher-whatsapp and the producer.
 The topics are exactly publisher-whatsapp's own (`TopicNames.for_service`), which it waits for.
 `--quick` (200 recipients at 100/s) checks in seconds that the path still works; `make test`
 runs it (tests/benchmarks/test_quick.py).
@@ -40,6 +42,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from cpu import CpuWatch
 from dbtime import print_database_time
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
@@ -68,6 +71,7 @@ RESULT_KEYS: tuple[str, ...] = (
     "duplicates",
     "failures",
     "throttles_130429",
+    "busiest_process",
 )
 RECIPIENTS = int(os.environ.get("HERALD_BENCH_WA_RECIPIENTS", "20000"))
 BATCH = int(os.environ.get("HERALD_BENCH_WA_BATCH", "100"))
@@ -90,6 +94,7 @@ class Figures:
     duplicates: int
     failures: int
     throttles: int
+    busiest: str
 
 
 def say(line: str) -> None:
@@ -205,6 +210,7 @@ async def broadcast(
     *,
     limit: float,
     recipients: int,
+    cpu: CpuWatch,
 ) -> tuple[float, Collector, str]:
     """Produce every batch, wait for every result; wall time, the results and /metrics."""
     targets = {r.target_id for r in requests}
@@ -215,9 +221,11 @@ async def broadcast(
 
     async with Collector(cfg.kafka_bootstrap, [names.post_results]) as out, running(app):
         began = time.perf_counter()
+        cpu.start()
         await produce(cfg.kafka_bootstrap, names.requested(Platform.WHATSAPP), requests)
         # Generous: on a loaded machine the pace falls far below the limit, and that is a result.
         await out.wait_for(done, timeout_s=recipients / min(limit, 20.0) + 120)
+        cpu.stop()
         wall = time.perf_counter() - began
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
@@ -251,11 +259,12 @@ async def one_limit(cfg: StackConfig, limit: float, recipients: int) -> Figures:
                     tokens=env.tokens(),
                     names=names,
                 )
+                cpu = CpuWatch(me="publisher_whatsapp+producer")
                 wall, out, metrics = await broadcast(
-                    cfg, app, names, requests, limit=limit, recipients=recipients
+                    cfg, app, names, requests, limit=limit, recipients=recipients, cpu=cpu
                 )
                 entries = await sandbox.accepted()
-        figures = report(limit, entries, wall, out, metrics, recipients=recipients)
+        figures = report(limit, entries, wall, out, metrics, recipients=recipients, cpu=cpu)
         if DUMP:
             with open(f"{DUMP}-{limit:g}.txt", "w") as dump:  # noqa: ASYNC230 - after the run
                 dump.writelines(f"{e['at_unix']}\n" for e in entries)
@@ -279,6 +288,7 @@ def report(
     metrics: str,
     *,
     recipients: int,
+    cpu: CpuWatch,
 ) -> Figures:
     stamps = sorted(float(e["at_unix"]) for e in entries)
     span = stamps[-1] - stamps[0] if len(stamps) > 1 else 0.0
@@ -299,6 +309,7 @@ def report(
     say(f"  highest whole second      {whole} against {limit:g}{above}")
     say(f"  highest sliding second    {sliding}")
     say(f"  130429 refusals           {throttles(metrics)}")
+    cpu.print(say)
     print_database_time({"publisher-whatsapp": metrics}, say)
     return Figures(
         sustained_pct=100 * sustained / limit,
@@ -307,6 +318,7 @@ def report(
         duplicates=len(stamps) - len(sent),
         failures=failed,
         throttles=throttles(metrics),
+        busiest=cpu.busiest(),
     )
 
 
@@ -334,6 +346,7 @@ def main() -> None:
         "duplicates": sum(m.duplicates for m in measured),
         "failures": sum(m.failures for m in measured),
         "throttles_130429": sum(m.throttles for m in measured),
+        "busiest_process": [m.busiest for m in measured],
     }
     say(result_line(RESULT_KEYS, figures))
 

@@ -16,9 +16,9 @@ from pathlib import Path
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _name(pid: int, cmdline: list[str]) -> str | None:
+def _name(pid: int, cmdline: list[str], me: str) -> str | None:
     if pid == os.getpid():
-        return "load generator"
+        return me
     if not cmdline:
         return None
     if "-m" in cmdline[:-1]:
@@ -32,7 +32,7 @@ def _name(pid: int, cmdline: list[str]) -> str | None:
 _SERVERS = {"ferretdb": "ferretdb", "postgres": "postgres"}
 
 
-def _sample() -> dict[int, tuple[str, float]]:
+def _sample(me: str) -> dict[int, tuple[str, float]]:
     found: dict[int, tuple[str, float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -44,7 +44,7 @@ def _sample() -> dict[int, tuple[str, float]]:
         except OSError:
             continue
         cmdline = [part.decode(errors="replace") for part in raw.split(b"\0") if part]
-        name = _name(pid, cmdline)
+        name = _name(pid, cmdline, me)
         if name is None and stat.split(" ", 2)[1] == "(postgres)":
             name = "postgres"  # PostgreSQL's backends rename themselves
         if name is None:
@@ -57,19 +57,20 @@ def _sample() -> dict[int, tuple[str, float]]:
 
 @dataclass
 class CpuWatch:
-    """CPU seconds per named process between `start()` and `stop()`."""
+    """CPU seconds per named process between `start()` and `stop()`; `me` names this process."""
 
+    me: str = "load generator"
     began: float = 0.0
     wall_s: float = 0.0
     _before: dict[int, tuple[str, float]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def start(self) -> None:
-        self._before = _sample()
+        self._before = _sample(self.me)
         self.began = time.monotonic()
 
     def stop(self) -> dict[str, float]:
-        after = _sample()
+        after = _sample(self.me)
         self.wall_s = time.monotonic() - self.began
         totals: dict[str, float] = {}
         for pid, (name, cpu) in after.items():
