@@ -10,6 +10,7 @@ oauth_code_uses, refresh_locks, deletion_requests, integration_usage, api_key_us
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -127,9 +128,17 @@ async def _touch(usage: AsyncCollection[Document], key: str, at: datetime) -> No
 
 
 async def _last_used(usage: AsyncCollection[Document], ids: list[Any]) -> dict[Any, datetime]:
-    if not ids:
-        return {}
-    return {d["_id"]: d["at"] async for d in usage.find({"_id": {"$in": ids}})}
+    """One `_id` equality per document, a few at a time: the local store serves an equality from
+    an index but reads the whole collection for `$in` (ADR 0010); this is on every token read
+    and key check. On MongoDB both are index lookups."""
+    limit = asyncio.Semaphore(16)
+
+    async def one(key: Any) -> Document | None:
+        async with limit:
+            return await usage.find_one({"_id": key})
+
+    found = await asyncio.gather(*(one(i) for i in dict.fromkeys(ids)))
+    return {d["_id"]: d["at"] for d in found if d is not None}
 
 
 class MongoIntegrations:
