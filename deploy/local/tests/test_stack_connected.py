@@ -37,7 +37,7 @@ def cfg(infra: InfraEndpoints) -> StackConfig:
 def test_up_when_already_up_is_a_no_op(cfg: StackConfig) -> None:
     report = stack.ensure_infra(cfg)
     assert report.started == []
-    assert sorted(report.already_running) == ["ferretdb", "kafka"]
+    assert sorted(report.already_running) == ["ferretdb", "kafka", "postgres"]
 
 
 def test_a_taken_port_is_reported_in_one_line(cfg: StackConfig, tmp_path: Path) -> None:
