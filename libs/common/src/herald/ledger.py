@@ -14,7 +14,6 @@ read-modify-write race can hand a lease to two holders.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,8 +22,8 @@ from typing import Any, Protocol
 
 from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
+from herald.batching import InsertBatcher
 from herald.events import PostRequested
 from herald.mongo import Document
 
@@ -91,6 +90,10 @@ class MongoLedger:
     ) -> None:
         self._entries = db[LEDGER]
         self._leases = db[LEASES]
+        # Concurrent handlers' inserts share commands (herald.batching): every lease, release
+        # and new entry is an insert, and a publisher runs several handlers at once.
+        self._lease_inserts = InsertBatcher(self._leases)
+        self._entry_inserts = InsertBatcher(self._entries)
         self._lease = timedelta(seconds=lease_s)
         self._owner = owner or uuid.uuid4().hex
 
@@ -119,9 +122,7 @@ class MongoLedger:
             "owner": self._owner,
             "expires_at": datetime.now(UTC) + self._lease,
         }
-        try:
-            await self._leases.insert_one(doc)
-        except DuplicateKeyError:
+        if not await self._lease_inserts.insert_one(doc):
             return None  # another contender holds or took this epoch
         return Lease(target_id, self._owner, epoch)
 
@@ -136,8 +137,7 @@ class MongoLedger:
             "owner": None,
             "expires_at": datetime.now(UTC),
         }
-        with contextlib.suppress(DuplicateKeyError):
-            await self._leases.insert_one(marker)
+        await self._lease_inserts.insert_one(marker)  # taken: someone took over; nothing to do
         if lease.epoch > 2:
             # Epochs between the first and this one are history nobody contends for. The newest
             # is kept (module doc), and so is the first: `acquire` tries epoch 1 blindly, which
@@ -160,9 +160,7 @@ class MongoLedger:
             "created_at": now,
             "updated_at": now,
         }
-        try:
-            await self._entries.insert_one(doc)
-        except DuplicateKeyError:
+        if not await self._entry_inserts.insert_one(doc):
             existing = await self._entries.find_one({"_id": request.target_id})
             if existing is None:  # deleted between the insert and the read: start again
                 return await self.begin(request, attempt)

@@ -15,6 +15,7 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from herald.batching import InsertBatcher
 from herald.events import IntegrationStatus
 from herald.mongo import Document
 from herald.topics import Platform
@@ -30,6 +31,7 @@ class MongoDispatch:
         self._pending = db["pending"]
         self._claims = db["claims"]
         self._dispatches = db["dispatches"]
+        self._pending_inserts = InsertBatcher(self._pending)  # concurrent submissions share
 
     async def ensure_indexes(self) -> None:
         await self._pending.create_index([("due_at", ASCENDING)], name="due")
@@ -39,7 +41,7 @@ class MongoDispatch:
         await self._dispatches.create_index([("target_id", ASCENDING)], name="by_target")
 
     async def add_pending(self, items: Sequence[PendingItem]) -> None:
-        await insert_ignoring_duplicates(self._pending, [_pending_doc(i) for i in items])
+        await self._pending_inserts.insert_many([_pending_doc(i) for i in items])
 
     async def pending_before(self, moment: datetime, limit: int) -> list[PendingItem]:
         cursor = self._pending.find({"due_at": {"$lte": moment}}).sort("due_at", ASCENDING)

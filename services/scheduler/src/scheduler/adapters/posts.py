@@ -23,6 +23,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from herald.batching import InsertBatcher
 from herald.mongo import Document
 from scheduler.domain import has_broadcast
 from scheduler.ports import Doc, PostFilter
@@ -38,6 +39,10 @@ class MongoPosts:
         self._targets = db["targets"]
         self._history = db["history"]
         self._rejections = db["rejections"]
+        # Concurrent submissions' and results' inserts share commands (herald.batching).
+        self._post_inserts = InsertBatcher(self._posts)
+        self._target_inserts = InsertBatcher(self._targets)
+        self._history_inserts = InsertBatcher(self._history)
 
     async def ensure_indexes(self) -> None:
         await self._posts.create_index(
@@ -57,9 +62,7 @@ class MongoPosts:
 
     async def insert_post(self, post: Doc) -> Doc | None:
         """Insert `post`; None if it went in, else the post already holding its key."""
-        try:
-            await self._posts.insert_one(post)
-        except DuplicateKeyError:
+        if not await self._post_inserts.insert_one(post):
             winner = await self.find_by_key(post["business_id"], post["idempotency_key"])
             if winner is None:  # the holder was deleted (a draft) in between: try again
                 return await self.insert_post(post)
@@ -75,7 +78,7 @@ class MongoPosts:
         await self._posts.update_one({"_id": post_id}, {"$set": changes})
 
     async def insert_targets(self, targets: Sequence[Doc]) -> None:
-        await insert_ignoring_duplicates(self._targets, targets)
+        await self._target_inserts.insert_many(targets)
 
     async def get_post(self, business_id: str, post_id: str) -> Doc | None:
         post = await self._posts.find_one({"_id": post_id})
@@ -130,11 +133,7 @@ class MongoPosts:
         await self._targets.update_one({"_id": target_id}, {"$set": changes})
 
     async def add_history(self, entry: Doc) -> bool:
-        try:
-            await self._history.insert_one(entry)
-        except DuplicateKeyError:
-            return False
-        return True
+        return await self._history_inserts.insert_one(entry)
 
     async def has_history(self, entry_id: str) -> bool:
         return await self._history.find_one({"_id": entry_id}, {"_id": 1}) is not None
