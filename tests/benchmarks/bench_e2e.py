@@ -13,6 +13,11 @@ handling (HERALD_BENCH_LOADGEN_TRANSPORT), the cheaper of the two for this proce
 A 429 or 503 from the API is backpressure (`backpressure.py`): the request waits as `Retry-After`
 says and goes again with its Idempotency-Key; the refusals are counted and printed. A run in which
 some post was not published, or not read back as published, exits with status 1.
+The posts go round-robin to `--pages` Facebook Pages of the business (HERALD_BENCH_PAGES,
+default 8; the extra Pages are made on the sandbox before its OAuth flow finds them all): one
+Page's requests share one partition and are handled in order, one at a time (per-account order,
+ADR 0004), so a single Page measures one partition's latency, not the system's throughput;
+`--pages 1` does that.
 `--stored N` (HERALD_BENCH_STORED) then measures again on the same services, once the business
 holds N finished posts (`prefill.py` copies the documents the first measurement's posts left in
 the scheduler's and the publisher's databases), and prints the ratio of the two rates: what a
@@ -56,6 +61,7 @@ from herald_localstack.system import System
 
 RESULT_KEYS: tuple[str, ...] = (
     "posts",
+    "pages",
     "accepted_per_s",
     "published_per_s",
     "published_s",
@@ -70,6 +76,7 @@ RESULT_KEYS: tuple[str, ...] = (
 )
 POSTS = int(os.environ.get("HERALD_BENCH_POSTS", "2000"))
 STORED = int(os.environ.get("HERALD_BENCH_STORED", "0"))
+PAGES = int(os.environ.get("HERALD_BENCH_PAGES", "8"))
 QUICK_POSTS = 20
 QUICK_STORED = 500
 TEMPLATES = 20  # warm-up posts whose documents the stored posts are copied from
@@ -98,7 +105,7 @@ def _cfg() -> StackConfig:
 
 
 async def _submit(
-    scheduler: str, key: str, integration: str, run: str, *, posts: int, refused: Backpressure
+    scheduler: str, key: str, pages: list[str], run: str, *, posts: int, refused: Backpressure
 ) -> list[str]:
     limit = asyncio.Semaphore(CONCURRENCY)
     headers = {"Authorization": f"Bearer {key}"}
@@ -106,7 +113,7 @@ async def _submit(
     async def one(client: httpx.AsyncClient, i: int) -> str:
         body = {
             "content": {"text": f"Bench post {i} herald-marker:{run}x{i}"},
-            "targets": [{"integration_id": integration, "platform": "facebook"}],
+            "targets": [{"integration_id": pages[i % len(pages)], "platform": "facebook"}],
         }
         async with limit:  # a request waiting out a refusal keeps its place: 32 at a time
             response = await refused.send(
@@ -178,6 +185,14 @@ async def _statuses(
         return Counter(await asyncio.gather(*(one(client, p) for p in post_ids)))
 
 
+def _more_pages(http: httpx.Client, sandbox: str, count: int) -> None:
+    """Pages of the sandbox's demo user beyond its one: its OAuth flow then finds them all."""
+    user = http.get(f"{sandbox}/_sandbox/accounts").raise_for_status().json()["demo"]["user_id"]
+    for n in range(count):
+        body = {"name": f"Herald Bench Page {n + 2}", "owner_user_id": user}
+        http.post(f"{sandbox}/_sandbox/facebook/pages", json=body).raise_for_status()
+
+
 def _metrics(system: System) -> dict[str, str]:
     found = {}
     for service in (s.name for s in services.SERVICES):
@@ -209,13 +224,17 @@ def main() -> int:
     parser.add_argument(
         "--stored", type=int, default=STORED, help="measure again with this many posts stored"
     )
+    parser.add_argument("--pages", type=int, default=PAGES, help="Facebook Pages posted to")
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_POSTS} posts, in seconds")
     args = parser.parse_args()
     posts = QUICK_POSTS if args.quick else args.posts
     stored = QUICK_STORED if args.quick else args.stored
+    if args.pages < 1:
+        parser.error("--pages must be at least 1")
     with stack.shared_infra(StackConfig.from_env()):  # a running stack is reused
         figures, complete = _run(
             posts,
+            pages=args.pages,
             stored=stored,
             only=QUICK_SERVICES if args.quick else None,
             publish_timeout_s=180 if args.quick else 1800,
@@ -229,7 +248,7 @@ class Bench:
     cfg: StackConfig
     system: System
     key: str
-    page: str
+    pages: list[str]
     timeout_s: float
     refused: Backpressure = dataclasses.field(default_factory=Backpressure)
     counted: float = 0.0  # the scheduler's published counter before a measurement
@@ -244,7 +263,7 @@ class Bench:
         cpu.start()
         started = time.perf_counter()
         post_ids = asyncio.run(
-            _submit(self.scheduler, self.key, self.page, run, posts=posts, refused=self.refused)
+            _submit(self.scheduler, self.key, self.pages, run, posts=posts, refused=self.refused)
         )
         submitted = time.perf_counter()
         finished = _wait_published(self.scheduler, self.counted + posts, self.timeout_s)
@@ -259,6 +278,7 @@ class Bench:
         visible = sum(1 for e in ledger["entries"] if str(e.get("marker", "")).startswith(run))
         total, accepting = finished - started, submitted - started
         print(f"bench_e2e: {posts} Facebook text posts, {os.cpu_count()} cores, one process each")
+        print(f"  Facebook Pages posted to, round-robin: {len(self.pages)}")
         print(f"  posts of the business already stored: {stored}")
         print(f"  services: {', '.join(self.system.processes)}")
         print(f"  publisher-facebook concurrency {FB_CONCURRENCY}")
@@ -276,6 +296,7 @@ class Bench:
         print_database_time(_metrics(self.system), top=top)
         figures: dict[str, float | int | str] = {
             "posts": posts,
+            "pages": len(self.pages),
             "accepted_per_s": posts / accepting,
             "published_per_s": posts / total,
             "published_s": total,
@@ -298,7 +319,7 @@ class Bench:
 
 
 def _run(
-    posts: int, *, stored: int, only: tuple[str, ...] | None, publish_timeout_s: float
+    posts: int, *, pages: int, stored: int, only: tuple[str, ...] | None, publish_timeout_s: float
 ) -> tuple[dict[str, float | int | str], bool]:
     """Measure on fresh databases; then, with `stored`, copy the measured posts' documents until
     the business holds `stored` posts and measure again on the same services."""
@@ -319,8 +340,9 @@ def _run(
             made = demo.ensure_business(
                 http, cfg.run_dir / "demo.json", auth, keys.admin_token, lambda _: None
             )
-            page = demo.connect(http, auth, made.api_key, "facebook")
-        bench = Bench(cfg, system, made.api_key, page, publish_timeout_s)
+            _more_pages(http, system.url("platform-sandbox"), pages - 1)
+            found = demo.connect_all(http, auth, made.api_key, "facebook")
+        bench = Bench(cfg, system, made.api_key, found[:pages], publish_timeout_s)
         figures, post_ids = bench.measure(posts, stored=0)
         complete = figures["visible"] == posts and figures["read_published"] == posts
         figures |= {"stored": 0, "stored_published_per_s": "-", "stored_ratio": "-"}

@@ -90,6 +90,11 @@ def ensure_business(
 
 def connect(http: httpx.Client, auth: str, api_key: str, provider: str) -> str:
     """The OAuth flow a browser would follow: connect, the platform's page, the callback."""
+    return connect_all(http, auth, api_key, provider)[0]
+
+
+def connect_all(http: httpx.Client, auth: str, api_key: str, provider: str) -> list[str]:
+    """`connect`, returning every integration the flow made (one per Page, for Facebook)."""
     start = _ok(http.get(f"{auth}/v1/oauth/{provider}/connect", headers=_bearer(api_key)))
     authorize = httpx.URL(start["authorize_url"]).copy_merge_params({"sandbox_auto_approve": "1"})
     page = http.get(authorize, follow_redirects=False)
@@ -97,7 +102,7 @@ def connect(http: httpx.Client, auth: str, api_key: str, provider: str) -> str:
         msg = f"{provider}: the authorize page answered {page.status_code}: {page.text[:200]}"
         raise StackError(msg)
     done = _ok(http.get(page.headers["location"], headers={"Accept": "application/json"}))
-    return str(done["integrations"][0]["integration_id"])
+    return [str(i["integration_id"]) for i in done["integrations"]]
 
 
 def _post(http: httpx.Client, scheduler: str, demo: Demo, sandbox: str) -> str:

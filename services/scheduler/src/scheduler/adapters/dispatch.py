@@ -115,25 +115,42 @@ class MongoIntegrations:
     then from `integration.events`); the dispatcher reads it instead of calling auth-service
     once per target."""
 
-    def __init__(self, db: AsyncDatabase[Document], *, memo_s: float = 10.0) -> None:
+    def __init__(
+        self, db: AsyncDatabase[Document], *, memo_s: float = 10.0, read_memo_s: float = 2.0
+    ) -> None:
         self._view = db["integrations"]
-        # What this process last read or wrote per integration, so that submissions repeating
-        # a known status cost no read; `integration.events` writes through `observe`.
+        # What this process last read or wrote per integration, and when: submissions repeating
+        # a known status skip their write for `memo_s`; the dispatcher, claiming a batch, reads
+        # what is at most `read_memo_s` old from here instead of one query per integration.
+        # `integration.events` write through `observe`; another replica's may reach this one
+        # that much later, and the publisher's token request catches an expired one anyway.
         self._memo_s = memo_s
+        self._read_memo_s = read_memo_s
         self._memo: dict[str, tuple[float, IntegrationStatus]] = {}
 
     def _note(self, integration_id: str, status: IntegrationStatus) -> None:
         if len(self._memo) >= 10_000:
             self._memo.clear()
-        self._memo[integration_id] = (time.monotonic() + self._memo_s, status)
+        self._memo[integration_id] = (time.monotonic(), status)
 
-    def _noted(self, integration_id: str) -> IntegrationStatus | None:
-        noted = self._memo.get(integration_id)
-        return noted[1] if noted is not None and time.monotonic() < noted[0] else None
+    def _noted(self, key: str, within_s: float | None = None) -> IntegrationStatus | None:
+        noted = self._memo.get(key)
+        window = self._memo_s if within_s is None else within_s
+        return noted[1] if noted is not None and time.monotonic() - noted[0] < window else None
 
     async def statuses(self, integration_ids: Iterable[str]) -> dict[str, IntegrationStatus]:
-        found = await find_each(self._view, "_id", list(integration_ids))
-        return {d["_id"]: IntegrationStatus(d["status"]) for d in found}
+        known: dict[str, IntegrationStatus] = {}
+        missing = []
+        for integration_id in dict.fromkeys(integration_ids):
+            status = self._noted(integration_id, self._read_memo_s)
+            if status is None:
+                missing.append(integration_id)
+            else:
+                known[integration_id] = status
+        for doc in await find_each(self._view, "_id", missing):
+            known[doc["_id"]] = IntegrationStatus(doc["status"])
+            self._note(doc["_id"], known[doc["_id"]])
+        return known
 
     async def remember(self, infos: Sequence[IntegrationInfo], at: datetime) -> None:
         news = [i for i in infos if self._noted(i.integration_id) is not i.status]
