@@ -8,10 +8,10 @@ RUN := $(UV) run --frozen
 # mypy runs once per workspace member, so each member's tests form their own namespace.
 MEMBERS := libs/common deploy/local $(wildcard services/*) tests
 
-.PHONY: help sync up demo down status logs test test-unit test-connected test-e2e lint typecheck fmt contract bench
+.PHONY: help sync up demo down status logs test test-unit test-connected test-e2e chaos lint typecheck fmt contract bench
 
 help: ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 sync: ## install every Python dependency from uv.lock into .venv
 	$(UV) sync --frozen
@@ -42,6 +42,10 @@ test-connected: sync ## tests against real Kafka and FerretDB (started if not ru
 
 test-e2e: sync ## services as processes
 	$(RUN) pytest -m e2e
+
+chaos: sync ## the full fleet chaos run: 10,000 items, 20 kill steps (make test runs 1,000 and 5)
+	HERALD_FLEET_ITEMS=10000 HERALD_FLEET_KILLS=20 HERALD_FLEET_INFRA_RESTARTS=2 \
+		$(RUN) pytest -m e2e tests/chaos/test_fleet.py -rP
 
 lint: sync ## ruff lint and format check
 	$(RUN) ruff check .
