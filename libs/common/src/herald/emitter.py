@@ -14,6 +14,7 @@ from faststream.kafka import KafkaBroker
 
 from herald.cloudevents import encode
 from herald.events import Event
+from herald.producing import publish
 
 
 class EventEmitter(Protocol):
@@ -41,4 +42,4 @@ class KafkaEmitter:
         headers: Mapping[str, str] | None = None,
     ) -> None:
         body, ce_headers = encode(event, source=self._source, extra_headers=headers)
-        await self._broker.publish(body, topic, key=key.encode(), headers=ce_headers)
+        await publish(self._broker, body, topic, key=key.encode(), headers=ce_headers)

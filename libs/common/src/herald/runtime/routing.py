@@ -13,6 +13,7 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 
 from herald.delivery import dead_letter_headers, deferred_headers
+from herald.producing import publish
 from herald.runtime.handler import ToTier
 from herald.topics import Platform, TopicNames
 
@@ -34,7 +35,9 @@ class KafkaRouter:
             checkpoint=route.checkpoint,
             origin_topic=self._names.requested(self._platform),
         )
-        await self._broker.publish(record.value or b"", target, key=record.key, headers=new_headers)
+        await publish(
+            self._broker, record.value or b"", target, key=record.key, headers=new_headers
+        )
 
     async def dead_letter(
         self, record: Any, headers: Mapping[str, str], error: Mapping[str, str | None]
@@ -47,7 +50,8 @@ class KafkaRouter:
             offset=record.offset,
             failed_at=datetime.now(UTC),
         )
-        await self._broker.publish(
+        await publish(
+            self._broker,
             record.value or b"",
             self._names.dlq(self._platform),
             key=record.key,
