@@ -3,6 +3,7 @@ sandbox's accounts connected through OAuth: what the chaos tests kill parts of."
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import uuid
@@ -111,32 +112,43 @@ def _free_offset(base: StackConfig) -> int:
     pytest.fail("no free range of service ports found")
 
 
-@pytest.fixture(scope="session")
-def connected(
-    infra: InfraEndpoints, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Connected]:
-    del infra
-    base = StackConfig.from_env()
-    run_dir: Path = tmp_path_factory.mktemp("chaos")
-    cfg = dataclasses.replace(
-        base,
-        run_dir=run_dir,
-        service_port_offset=_free_offset(base),
-        namespace=f"chaos{uuid.uuid4().hex[:8]}",
-    )
+@contextlib.contextmanager
+def running_system(cfg: StackConfig) -> Iterator[Connected]:
+    """Every service of `cfg` as a process, the sandbox's accounts connected through OAuth to a
+    new business; all stopped on leaving."""
     stack_module.provision(cfg)
     system = System(cfg)
     extra_env = _extra_env(services.url(cfg, "platform-sandbox"))
-    for service in services.SERVICES:  # the sandbox first
-        system.start(service.name, extra_env=extra_env.get(service.name))
     try:
+        for service in services.SERVICES:  # the sandbox first
+            system.start(service.name, extra_env=extra_env.get(service.name))
         keys = StackSecrets.load_or_create(cfg.run_dir)
         auth = system.url("auth-service")
         with httpx.Client(timeout=30) as http:
             made = demo.ensure_business(
-                http, run_dir / "demo.json", auth, keys.admin_token, lambda _: None
+                http, cfg.run_dir / "demo.json", auth, keys.admin_token, lambda _: None
             )
             integrations = {p: demo.connect(http, auth, made.api_key, p) for p in demo.PROVIDERS}
         yield Connected(system, made.api_key, integrations, extra_env)
     finally:
         system.stop_all()
+
+
+def namespaced(base: StackConfig, run_dir: Path, prefix: str) -> StackConfig:
+    """`base` with its own run directory, service ports and namespace on the same infra."""
+    return dataclasses.replace(
+        base,
+        run_dir=run_dir,
+        service_port_offset=_free_offset(base),
+        namespace=f"{prefix}{uuid.uuid4().hex[:8]}",
+    )
+
+
+@pytest.fixture(scope="session")
+def connected(
+    infra: InfraEndpoints, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Connected]:
+    del infra
+    cfg = namespaced(StackConfig.from_env(), tmp_path_factory.mktemp("chaos"), "chaos")
+    with running_system(cfg) as system:
+        yield system

@@ -26,11 +26,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import random
+import shutil
 import signal
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -41,10 +45,12 @@ import pytest
 from tests.chaos import replay
 from tests.chaos.checker import Fault, Final, Outcome, Visible, check
 from tests.chaos.fleet import PUBLISHERS, FaultStep, Post, plan_faults, plan_load, sandbox_faults
-from tests.conftest import Connected
+from tests.conftest import Connected, running_system
 
-from herald_localstack import ferretdb, kafka, postgres
+from herald_localstack import ferretdb, kafka, postgres, services
+from herald_localstack import stack as stack_module
 from herald_localstack.config import StackConfig
+from herald_localstack.process import port_taken
 
 pytestmark = pytest.mark.e2e
 
@@ -75,8 +81,7 @@ class Fleet:
     def __init__(self, connected: Connected) -> None:
         self.connected = connected
         self.env = _fleet_env(connected)
-        self.infra = StackConfig.from_env()
-        self.local_infra = os.environ.get("HERALD_TEST_INFRA", "local") == "local"
+        self.infra = connected.system.cfg
         self.faults: list[Fault] = []
         self.refused: list[str] = []
         self.lock = threading.Lock()
@@ -167,8 +172,6 @@ class Fleet:
             time.sleep(rng.uniform(0.2, 2.0))
             for name in step.targets:
                 self.start(name)
-        elif not self.local_infra:
-            return  # an external broker and store are not this test's to restart
         elif step.kind == "kafka_restart":
             self.record("kafka_restart", "kafka")
             kafka.managed(self.infra).stop()
@@ -314,8 +317,49 @@ class Fleet:
         return again, len(self.ledger(before)), behind
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _free_offset(cfg: StackConfig) -> int:
+    for offset in range(300, 4000, 37):
+        if not any(port_taken(services.port(cfg, s) + offset) for s in services.SERVICES):
+            return offset
+    pytest.fail("no free range of service ports found")
+
+
+@pytest.fixture(scope="module")
+def fleet_system() -> Iterator[Connected]:
+    """A whole Herald on infrastructure of its own: Kafka, PostgreSQL and FerretDB that this
+    run restarts and kills without touching the session's shared stack (other tests, other
+    sessions), and a broker holding only this run's topics (a restart loads those alone)."""
+    base = StackConfig.from_env()
+    run_dir = base.run_dir / f"fleet-{uuid.uuid4().hex[:8]}"  # PostgreSQL's user must reach it
+    cfg = dataclasses.replace(
+        base,
+        run_dir=run_dir,
+        kafka_port=_free_port(),
+        kafka_controller_port=_free_port(),
+        ferretdb_port=_free_port(),
+        ferretdb_debug_port=_free_port(),
+        postgres_port=_free_port(),
+        service_port_offset=0,
+        namespace="",
+    )
+    cfg = dataclasses.replace(cfg, service_port_offset=_free_offset(cfg))
+    try:
+        with stack_module.shared_infra(cfg), running_system(cfg) as system:
+            yield system
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
 @pytest.mark.timeout(TIMEOUT_S)
-def test_fleet_survives_every_fault_with_nothing_lost_or_doubled(connected: Connected) -> None:
+def test_fleet_survives_every_fault_with_nothing_lost_or_doubled(fleet_system: Connected) -> None:
+    connected = fleet_system
     fleet = Fleet(connected)
     run = f"{random.SystemRandom().randrange(10_000):04d}"
     posts = plan_load(ITEMS, SEED, run, fleet.sandbox, connected.integrations)
