@@ -43,9 +43,9 @@ test-connected: sync ## tests against real Kafka and FerretDB (started if not ru
 test-e2e: sync ## services as processes
 	$(RUN) pytest -m e2e
 
-chaos: sync ## the full fleet chaos run: 10,000 items, 20 kill steps (make test runs 1,000 and 5)
+chaos: sync ## the chaos runs in full: fleet 10,000 items and 20 kill steps, WhatsApp 5,000 recipients
 	HERALD_FLEET_ITEMS=10000 HERALD_FLEET_KILLS=20 HERALD_FLEET_INFRA_RESTARTS=2 \
-		$(RUN) pytest -m e2e tests/chaos/test_fleet.py -rP
+		HERALD_CHAOS_WA_RECIPIENTS=5000 $(RUN) pytest -m e2e tests/chaos -rP
 
 lint: sync ## ruff lint and format check
 	$(RUN) ruff check .

@@ -1,6 +1,8 @@
-"""SIGKILL publisher-whatsapp again and again during a 5,000-recipient broadcast, restarting it
-each time. No recipient may be lost, and a number may get the message twice only because a kill
-interrupted that very send: at most one duplicate per kill (issue 8).
+"""SIGKILL publisher-whatsapp again and again during a broadcast (2,000 recipients in `make
+test`, 5,000 in `make chaos`), restarting it each time. No recipient may be lost, and a number may
+get the message twice only because a kill interrupted that very send: at most one duplicate per
+kill (issue 8). The fleet run (`test_fleet.py`) kills this publisher among the others with its
+default sends in flight; this run holds it to one in flight, where the bound is exact.
 
 ADR 0007: a send keeps its place among the batch's `send.max_in_flight` concurrent sends until
 its message is in the message log, so a crash re-sends at most `max_in_flight` messages, and with
@@ -37,7 +39,7 @@ from tests.conftest import Connected
 
 pytestmark = pytest.mark.e2e
 
-RECIPIENTS = int(os.environ.get("HERALD_CHAOS_WA_RECIPIENTS", "5000"))
+RECIPIENTS = int(os.environ.get("HERALD_CHAOS_WA_RECIPIENTS", "2000"))
 KILLS = int(os.environ.get("HERALD_CHAOS_WA_KILLS", "5"))
 SEED = int(os.environ.get("HERALD_CHAOS_WA_SEED", "8"))
 LEASE_S = int(os.environ.get("HERALD_CHAOS_WA_LEASE_S", "60"))  # the service's default: 300
