@@ -126,7 +126,7 @@ async def test_a_message_accepted_but_not_yet_in_the_checkpoint_is_found_in_the_
 
 
 async def test_a_crash_before_the_log_write_repeats_at_most_the_sends_in_flight() -> None:
-    flow = Flow(send=SendSettings(max_in_flight=1))
+    flow = Flow(send=SendSettings(max_in_flight=1, log_retry_s=0))
     request = whatsapp_request("t1", people(5), template=HELLO)
     flow.log.broken = ConnectionError("mongo went away")
 
@@ -138,6 +138,29 @@ async def test_a_crash_before_the_log_write_repeats_at_most_the_sends_in_flight(
     duplicates = sum(n - 1 for n in flow.api.sent_to().values())
     assert set(flow.api.sent_to()) == {wa(i) for i in range(5)}
     assert duplicates <= 1
+
+
+async def test_a_store_away_for_a_moment_is_waited_for_and_nothing_is_sent_twice() -> None:
+    flow = Flow(send=SendSettings(max_in_flight=4))
+    request = whatsapp_request("t1", people(6), template=HELLO)
+    flow.log.failures = 3  # a FerretDB restart: the first writes after the sends fail
+
+    outcome = await flow.run(request)
+    again = await flow.run(request)  # a later handling (a replay) finds every message logged
+
+    assert isinstance(outcome, Published)
+    assert isinstance(again, Published)
+    assert flow.api.sent_to() == {wa(i): 1 for i in range(6)}
+    assert flow.log.failures == 0
+
+
+async def test_a_store_away_longer_than_log_retry_s_fails_the_handling() -> None:
+    flow = Flow(send=SendSettings(max_in_flight=1, log_retry_s=0.25))
+    request = whatsapp_request("t1", people(2), template=HELLO)
+    flow.log.broken = ConnectionError("mongo went away")
+
+    with pytest.raises(ConnectionError):
+        await flow.run(request)
 
 
 async def test_the_pair_rate_defers_one_recipient_while_the_rest_go_out() -> None:

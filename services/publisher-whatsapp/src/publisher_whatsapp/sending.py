@@ -20,12 +20,14 @@ number slows down (130429, retried in up to `throttle_rounds` rounds), or the wh
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from herald.content import WhatsAppRecipient
+from herald.durable import durably
 from herald.errors import PlatformError
 from herald.events import PostRequested
 from herald.runtime.ports import Checkpoint
@@ -245,10 +247,12 @@ class BatchRun:
                 messages, self._unsaved = self._unsaved, []
                 flags, self._unflagged = self._unflagged, []
                 upto = self._accepted_seq
-                if messages:
-                    await self.log.record(messages)
-                for flag in flags:
-                    await self.flags.flag(flag)
+                # What the log loses is sent again: a store away for seconds is waited for.
+                writes: list[Callable[[], Awaitable[object]]] = []
+                writes += [functools.partial(self.log.record, messages)] if messages else []
+                writes += [functools.partial(self.flags.flag, flag) for flag in flags]
+                for write in writes:
+                    await durably(write, within_s=self.settings.log_retry_s, what="message log")
                 await self._advance(upto)
                 self._save_soon()
         except Exception as exc:  # noqa: BLE001 - kept for `run`, which raises it once sends stop

@@ -84,6 +84,15 @@ class SendSettings(BaseModel):
         gt=0,
         description="130429 without a platform hint: the number pauses this long.",
     )
+    log_retry_s: float = Field(
+        default=60.0,
+        ge=0,
+        description=(
+            "How long writing accepted messages to the message log is tried again while the "
+            "store is away (a database restart) before the handling gives up; what is not in "
+            "the log is sent again by the next handling. Keep it well under the lease."
+        ),
+    )
 
 
 class MediaSettings(BaseModel):

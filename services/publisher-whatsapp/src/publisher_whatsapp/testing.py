@@ -76,17 +76,23 @@ class FakeMedia:
 
 @dataclass
 class MemoryMessages:
-    """`MessageLog` and `StatusStore` in memory; `broken` makes every write fail."""
+    """`MessageLog` and `StatusStore` in memory; `broken` makes every write fail, and
+    `failures` the next that many."""
 
     stored: dict[str, SentMessage] = field(default_factory=dict)
     numbers: set[str] = field(default_factory=set)
     claims: dict[str, bool] = field(default_factory=dict)  # "<id>:<status>" → emitted
     writes: int = 0
     broken: Exception | None = None
+    failures: int = 0
 
     async def record(self, messages: Sequence[SentMessage]) -> None:
         if self.broken is not None:
             raise self.broken
+        if self.failures:
+            self.failures -= 1
+            msg = "the store is restarting"
+            raise ConnectionError(msg)
         self.writes += 1
         for message in messages:
             self.stored.setdefault(message.message_id, message)
