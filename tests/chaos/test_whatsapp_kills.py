@@ -7,10 +7,10 @@ default sends in flight; this run holds it to one in flight, where the bound is 
 ADR 0007: a send keeps its place among the batch's `send.max_in_flight` concurrent sends until
 its message is in the message log, so a crash re-sends at most `max_in_flight` messages, and with
 one in flight at most one per crash, which is the issue's bound. publisher-whatsapp runs here
-with `max_in_flight = 1`, and with a 60 s ledger lease instead of 300 s
+with `max_in_flight = 1`, and with a 20 s ledger lease instead of 300 s
 (`HERALD_CHAOS_WA_LEASE_S`): the batch a kill interrupts keeps its dead owner's lease until it
 expires, and is then resumed from the message log (a batch of 100 holds its lease for seconds,
-so 60 s is still far above any handling); the lease decides when, not whether, it resumes.
+so 20 s is still far above any handling); the lease decides when, not whether, it resumes.
 Both are restored afterwards, as is the sandbox's webhook route: the sandbox sends no status
 webhooks meanwhile (three per message, delivered one at a time, would leave the rest of
 the session a backlog of 15,000 deliveries; statuses are the e2e broadcast test's subject).
@@ -42,7 +42,7 @@ pytestmark = pytest.mark.e2e
 RECIPIENTS = int(os.environ.get("HERALD_CHAOS_WA_RECIPIENTS", "2000"))
 KILLS = int(os.environ.get("HERALD_CHAOS_WA_KILLS", "5"))
 SEED = int(os.environ.get("HERALD_CHAOS_WA_SEED", "8"))
-LEASE_S = int(os.environ.get("HERALD_CHAOS_WA_LEASE_S", "60"))  # the service's default: 300
+LEASE_S = int(os.environ.get("HERALD_CHAOS_WA_LEASE_S", "20"))  # the service's default: 300
 SERVICE = "publisher-whatsapp"
 CHAOS_ENV = {
     "HERALD_PUBLISHER_WHATSAPP_SEND__MAX_IN_FLIGHT": "1",
