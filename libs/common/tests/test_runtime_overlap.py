@@ -100,3 +100,29 @@ async def test_a_request_that_fails_to_settle_runs_again_before_the_one_behind_i
     assert [await platform.visible_publishes(t) for t in "cde"] == [1, 1, 1]
     order = [e.target_id for e in out.events(PostPublished)]
     assert order.index("c") < order.index("d")
+
+
+async def test_the_last_request_of_a_partition_that_fails_to_settle_runs_again_and_reports(
+    runtime_env: RuntimeEnv,
+) -> None:
+    """Nothing came behind it: when it is read again, its own failed settling is no request
+    "before" it (the fleet chaos run lost such a request when the store restarted: read again,
+    it was taken for one behind a failed one, recorded only, and the next request's commit
+    passed over it)."""
+    env = runtime_env
+    platform = MongoFakePlatform(env.db, default=Plan(kind="two_phase"))
+    app = env.app(platform)
+    wrap_complete(app, slow={}, fail_once={"f"})
+    async with (
+        Collector(env.infra.kafka_bootstrap, [env.names.post_results]) as out,
+        running(app),
+        producer(env.infra.kafka_bootstrap) as client,
+    ):
+        await send_event(client, env.requested, post_requested("f"), key="acct-0", partition=0)
+        await out.wait_for(lambda c: bool(published(c, "f")), timeout_s=30)
+        await send_event(client, env.requested, post_requested("g"), key="acct-0", partition=0)
+        await out.wait_for(lambda c: bool(published(c, "g")), timeout_s=30)
+        await asyncio.sleep(2)  # anything reported twice would arrive by now
+
+    assert [len(published(out, t)) for t in "fg"] == [1, 1]
+    assert [await platform.visible_publishes(t) for t in "fg"] == [1, 1]

@@ -161,6 +161,12 @@ class PublisherConsumer:
             return
         # Tiers settle in line: what they carry waits anyway, and `_due` commits on its own.
         behind = self._behind.pop(_partition(record), None) if tier is None else None
+        if behind is not None and behind.offset >= record.offset:
+            # The partition was rewound to this request (or before): what settled behind is
+            # not a request before this one. Taking its failure for one would record this
+            # request only, and the commit of the next would pass over it.
+            await asyncio.wait([behind.task])
+            behind = None
         try:
             if INVALID_HEADERS in headers:
                 raise InvalidEvent(
@@ -194,7 +200,7 @@ class PublisherConsumer:
         if tier is None and self._overlap:
             settling = self._settle_behind(received, settle, began)
             task = asyncio.create_task(settling, name=f"settle:{request.target_id}")
-            self._behind[_partition(record)] = _Behind(task, request.target_id)
+            self._behind[_partition(record)] = _Behind(task, request.target_id, record.offset)
             return
         await self._settle(received, settle)
         self._observe(began)
@@ -306,6 +312,7 @@ class _Behind:
 
     task: asyncio.Task[bool]
     target_id: str
+    offset: int
 
 
 async def _succeeded(behind: _Behind | None) -> bool:
