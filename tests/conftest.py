@@ -68,9 +68,9 @@ class Connected:
 def _extra_env(sandbox: str) -> dict[str, dict[str, str]]:
     """Settings the tests need beyond what `make up` gives each service.
 
-    Instagram allows 50 API publishes a day per account and TikTok 15 posts a day per creator and
-    6 inits a minute per token (the sandbox's defaults, as documented); a chaos run publishes
-    hundreds to one account, so this sandbox allows more, and publisher-tiktok's own limiter keeps
+    Instagram allows 50 API publishes and 400 containers a day per account and TikTok 15 posts a
+    day per creator and 6 inits a minute per token (the sandbox's defaults, as documented); a
+    chaos run publishes hundreds (the full fleet run thousands) to one account, so this sandbox allows more, and publisher-tiktok's own limiter keeps
     the same figures. A killed publisher's lease on the target it was handling keeps the next
     process off it for `lease_s` (300 s by default, sized for uploads of gigabytes); the test
     media take seconds, so the Facebook, Instagram and TikTok publishers' leases last 60 s here
@@ -85,6 +85,7 @@ def _extra_env(sandbox: str) -> dict[str, dict[str, str]]:
     return {
         "platform-sandbox": {
             "HERALD_SANDBOX_INSTAGRAM__PUBLISH_QUOTA_TOTAL": "100000",
+            "HERALD_SANDBOX_INSTAGRAM__CONTAINER_CAP": "100000",
             "HERALD_SANDBOX_TIKTOK__DAILY_POST_CAP": "100000",
             "HERALD_SANDBOX_TIKTOK__VERIFIED_URL_PREFIXES": verified,
             **{f"HERALD_SANDBOX_TIKTOK__{k}_PER_MINUTE": v for k, v in per_minute.items()},
