@@ -70,14 +70,15 @@ def _extra_env(sandbox: str) -> dict[str, dict[str, str]]:
 
     Instagram allows 50 API publishes and 400 containers a day per account and TikTok 15 posts a
     day per creator and 6 inits a minute per token (the sandbox's defaults, as documented); a
-    chaos run publishes hundreds (the full fleet run thousands) to one account, so this sandbox allows more, and publisher-tiktok's own limiter keeps
-    the same figures. A killed publisher's lease on the target it was handling keeps the next
-    process off it for `lease_s` (300 s by default, sized for uploads of gigabytes); the test
-    media take seconds, so the Facebook, Instagram and TikTok publishers' leases last 60 s here
-    (a chaos run's last kills must be recoverable within its wait). Media under the sandbox's
-    address spelled `localhost` counts as a URL prefix verified for the TikTok app (pulled by
-    TikTok: PULL_FROM_URL videos and photos), while the same media at `127.0.0.1` is uploaded;
-    the sandbox serves http, so TikTok photo URLs may be http (scheduler and publisher alike).
+    chaos run publishes hundreds (the full fleet run thousands) to one account, so this sandbox
+    allows more, and publisher-tiktok's own limiter keeps the same figures. A killed publisher's
+    lease on the target it was handling keeps the next process off it for `lease_s` (300 s by
+    default, sized for uploads of gigabytes); the test media take seconds, so the Facebook,
+    Instagram and TikTok publishers' leases last 60 s here (a chaos run's last kills must be
+    recoverable within its wait). Media under the sandbox's address spelled `localhost` counts
+    as a URL prefix verified for the TikTok app (pulled by TikTok: PULL_FROM_URL videos and
+    photos), while the same media at `127.0.0.1` is uploaded; the sandbox serves http, so TikTok
+    photo URLs may be http (scheduler and publisher alike).
     """
     verified = json.dumps([sandbox.replace("127.0.0.1", "localhost") + "/_sandbox/media/"])
     schemes = json.dumps(["https", "http"])
