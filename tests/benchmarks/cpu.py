@@ -21,8 +21,8 @@ def _name(pid: int, cmdline: list[str], me: str) -> str | None:
         return me
     if not cmdline:
         return None
-    if "-m" in cmdline[:-1]:
-        return cmdline[cmdline.index("-m") + 1]
+    if len(cmdline) > 2 and cmdline[1] == "-m":  # `python -m <service>`, not `pytest -m <expr>`
+        return cmdline[2]
     exe = Path(cmdline[0]).name
     if exe == "java" and "kafka.Kafka" in cmdline:
         return "kafka"
