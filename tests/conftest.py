@@ -106,7 +106,7 @@ def _extra_env(sandbox: str) -> dict[str, dict[str, str]]:
     }
 
 
-def _free_offset(base: StackConfig) -> int:
+def free_offset(base: StackConfig) -> int:
     for offset in range(500, 4000, 43):
         candidate = dataclasses.replace(base, service_port_offset=offset)
         if not any(port_taken(services.port(candidate, s)) for s in services.SERVICES):
@@ -141,7 +141,7 @@ def namespaced(base: StackConfig, run_dir: Path, prefix: str) -> StackConfig:
     return dataclasses.replace(
         base,
         run_dir=run_dir,
-        service_port_offset=_free_offset(base),
+        service_port_offset=free_offset(base),
         namespace=f"{prefix}{uuid.uuid4().hex[:8]}",
     )
 

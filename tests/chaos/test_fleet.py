@@ -32,7 +32,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import threading
 import time
 import uuid
@@ -46,12 +45,12 @@ import pytest
 from tests.chaos import replay
 from tests.chaos.checker import Fault, Final, Outcome, Visible, check
 from tests.chaos.fleet import PUBLISHERS, FaultStep, Post, plan_faults, plan_load, sandbox_faults
-from tests.conftest import Connected, running_system
+from tests.conftest import Connected, free_offset, running_system
 
-from herald_localstack import ferretdb, kafka, postgres, services
+from herald_localstack import ferretdb, kafka, postgres
 from herald_localstack import stack as stack_module
 from herald_localstack.config import StackConfig
-from herald_localstack.process import port_taken
+from scheduler.testprocess import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -318,20 +317,6 @@ class Fleet:
         return again, len(self.ledger(before)), behind
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _free_offset(cfg: StackConfig) -> int:
-    for offset in range(300, 4000, 37):
-        if not any(port_taken(services.port(cfg, s) + offset) for s in services.SERVICES):
-            return offset
-    pytest.fail("no free range of service ports found")
-
-
 @pytest.fixture(scope="module")
 def fleet_system() -> Iterator[Connected]:
     """A whole Herald on infrastructure of its own: Kafka, PostgreSQL and FerretDB that this
@@ -342,15 +327,15 @@ def fleet_system() -> Iterator[Connected]:
     cfg = dataclasses.replace(
         base,
         run_dir=run_dir,
-        kafka_port=_free_port(),
-        kafka_controller_port=_free_port(),
-        ferretdb_port=_free_port(),
-        ferretdb_debug_port=_free_port(),
-        postgres_port=_free_port(),
+        kafka_port=free_port(),
+        kafka_controller_port=free_port(),
+        ferretdb_port=free_port(),
+        ferretdb_debug_port=free_port(),
+        postgres_port=free_port(),
         service_port_offset=0,
         namespace="",
     )
-    cfg = dataclasses.replace(cfg, service_port_offset=_free_offset(cfg))
+    cfg = dataclasses.replace(cfg, service_port_offset=free_offset(cfg))
     # The test's own Kafka clients (the broker's readiness check during a restart) would log
     # every refused connection.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
