@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from herald.events import PostInsightsCollected
-from herald.graph.insights import PublishingSink, numeric_metrics
-from herald.graph.snapshots import InsightsSnapshot, PublishedPost
+from herald.insights import InsightsSnapshot, PublishedPost, PublishingSink, numeric_metrics
 from herald.testing import RecordingEmitter
 
 pytestmark = pytest.mark.unit

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from herald.events import PostFailed, PostPublished, PostRequested, PostRetryScheduled
-from herald.graph.insights import InsightsCollector, InsightsSettings
-from herald.graph.snapshots import MongoSnapshots
+from herald.insights import InsightsCollector, InsightsSettings, MongoSnapshots
 from herald.testkit import Collector, producer, running, send_event
 from publisher_facebook.adapters.graph_pages import GraphPages
 from publisher_facebook.connected import Env, facebook_post

@@ -11,8 +11,7 @@ import pytest
 
 from herald.content import InstagramKind
 from herald.events import PostFailed, PostPublished, PostRequested, PostRetryScheduled
-from herald.graph.insights import InsightsCollector, InsightsSettings
-from herald.graph.snapshots import MongoSnapshots
+from herald.insights import InsightsCollector, InsightsSettings, MongoSnapshots
 from herald.testkit import Collector, producer, running, send_event
 from publisher_instagram.adapters.graph_instagram import GraphInstagram
 from publisher_instagram.connected import Env, instagram_post

@@ -21,8 +21,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from herald.content import FacebookOptions, PostContent
 from herald.events import PostRequested
 from herald.graph import GraphSettings
-from herald.graph.insights import InsightsSettings
 from herald.http import HttpClientSettings
+from herald.insights import InsightsSettings
 from herald.mongo import Document
 from herald.runtime.ports import Credentials
 from herald.runtime.settings import RetrySettings

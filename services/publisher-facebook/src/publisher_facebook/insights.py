@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from herald.graph.snapshots import PublishedPost
+from herald.insights import PublishedPost
 from herald.runtime.ports import Credentials
 from publisher_facebook.ports import PagesApi
 

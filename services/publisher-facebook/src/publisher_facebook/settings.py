@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from herald.graph import GraphSettings
-from herald.graph.insights import InsightsSettings, require_ledger_beyond
+from herald.insights import InsightsSettings, require_ledger_beyond
 from herald.runtime.settings import PublisherSettings
 from herald.runtime.tokens import AuthServiceSettings
 from herald.settings import HttpServerSettings, service_config

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from herald.graph.snapshots import PublishedPost
+from herald.insights import PublishedPost
 from herald.runtime.ports import Credentials
 from publisher_instagram.ports import InstagramApi
 

@@ -16,9 +16,8 @@ from prometheus_client import CollectorRegistry, Counter
 from pymongo import AsyncMongoClient
 
 from herald.emitter import KafkaEmitter
-from herald.graph.insights import InsightsCollector, PublishingSink
-from herald.graph.snapshots import MongoSnapshots
 from herald.http import new_http_client
+from herald.insights import InsightsCollector, MongoSnapshots, PublishingSink
 from herald.media import MediaFetcher
 from herald.mongo import Document, new_mongo_client
 from herald.runtime.app import Closer, create_publisher_app

@@ -22,7 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from herald.content import PostContent, TikTokOptions
 from herald.events import PostRequested
-from herald.graph.insights import InsightsSettings
+from herald.insights import InsightsSettings
 from herald.mongo import Document
 from herald.runtime.ports import Credentials
 from herald.runtime.settings import RetrySettings

@@ -1,4 +1,4 @@
-"""TikTok's insights for the shared insights job (herald.graph.insights, ADR 0003): the
+"""TikTok's insights for the shared insights job (herald.insights.collector, ADR 0003): the
 Display API's `video/query` counters of one published post."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from herald.errors import Transient
-from herald.graph.snapshots import PublishedPost
+from herald.insights import PublishedPost
 from herald.runtime.ports import Credentials
 from publisher_tiktok.ports import Limiter, TikTokApi
 

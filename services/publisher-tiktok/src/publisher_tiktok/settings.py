@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
-from herald.graph.insights import InsightsSettings
 from herald.http import HttpClientSettings
+from herald.insights import InsightsSettings
 from herald.media import FetchSettings
 from herald.runtime.settings import PublisherSettings
 from herald.runtime.tokens import AuthServiceSettings

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field, field_validator
 from herald.emitter import EventEmitter
 from herald.errors import NeedsReauth, PlatformError, Throttled, Transient
 from herald.events import PostInsightsCollected
-from herald.graph.snapshots import InsightsSnapshot, PublishedPost, snapshot_key
+from herald.insights.snapshots import InsightsSnapshot, PublishedPost, snapshot_key
 from herald.retention import DAY_S, RetentionSettings
 from herald.runtime.ports import Credentials, TokenSource
 from herald.topics import Platform

@@ -15,8 +15,13 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from herald.errors import NeedsReauth, Permanent, PlatformError, Transient
-from herald.graph.insights import InsightsCollector, InsightsSettings, due_ages
-from herald.graph.snapshots import InsightsSnapshot, PublishedPost
+from herald.insights import (
+    InsightsCollector,
+    InsightsSettings,
+    InsightsSnapshot,
+    PublishedPost,
+    due_ages,
+)
 from herald.runtime.ports import Credentials
 from herald.service import run_alongside
 from herald.testing import StaticTokens
