@@ -14,7 +14,9 @@ from herald.events import (
     IntegrationExpired,
     IntegrationStatus,
     PostRequested,
+    PostRetryScheduled,
     PostSubmitted,
+    RetryReason,
     SubmittedTarget,
 )
 from herald.topics import Platform
@@ -150,3 +152,18 @@ def test_options_must_match_the_target_platform() -> None:
     data["targets"][0]["options"] = {"platform": "tiktok", "privacy_level": "SELF_ONLY"}
     with pytest.raises(InvalidEvent, match="options are for tiktok, target is facebook"):
         decode(json.dumps(data).encode(), _headers())
+
+
+def test_a_retry_names_the_next_attempt_and_the_old_field_name_still_reads() -> None:
+    retry = PostRetryScheduled(
+        post_id="p1", target_id="p1-0", business_id="b1", integration_id="i1",
+        platform=Platform.FACEBOOK, next_attempt=3, reason=RetryReason.RETRY,
+        next_attempt_at=NOW, tier="10s",
+    )  # fmt: skip
+    body, headers = encode(retry, source="herald/publisher-facebook")
+    data = json.loads(body)
+    assert (data["next_attempt"], "attempt" in data) == (3, False)
+    # Publishers before the rename sent the same number as `attempt`.
+    old = {**{k: v for k, v in data.items() if k != "next_attempt"}, "attempt": 3}
+    envelope = decode(json.dumps(old).encode(), headers, expect=(PostRetryScheduled,))
+    assert envelope.event == retry

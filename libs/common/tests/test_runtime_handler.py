@@ -99,7 +99,7 @@ async def test_a_transient_error_goes_to_the_first_tier_and_says_so() -> None:
     )
     [event] = result.events
     assert isinstance(event, PostRetryScheduled)
-    assert (event.attempt, event.tier, event.error and event.error.code) == (2, "10s", "2")
+    assert (event.next_attempt, event.tier, event.error and event.error.code) == (2, "10s", "2")
     assert ledger.entries["t1"].state is EntryState.IN_PROGRESS
 
 

@@ -78,7 +78,7 @@ async def test_5xx_and_timeouts_on_the_feed_are_retried_and_published_once(env: 
 
     [published] = out.events(PostPublished)
     assert published.attempt == 3
-    assert [e.attempt for e in out.events(PostRetryScheduled)] == [2, 3]
+    assert [e.next_attempt for e in out.events(PostRetryScheduled)] == [2, 3]
     assert await visible_by_marker(env) == Counter({"flaky": 1})
 
 

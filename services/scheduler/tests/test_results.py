@@ -69,7 +69,7 @@ async def test_results_never_move_a_target_back(scheduler_env: SchedulerEnv) -> 
         request = publisher.requests[0]
         retry = PostRetryScheduled(
             **refs(request),
-            attempt=2,
+            next_attempt=2,
             reason=RetryReason.RETRY,
             next_attempt_at=datetime.now(UTC) + timedelta(seconds=10),
             tier="10s",

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AliasChoices, AwareDatetime, Field, model_validator
 
 from herald.content import Model, PostContent, TargetOptions
 from herald.errors import ErrorCategory
@@ -148,7 +148,13 @@ class RetryReason(StrEnum):
 class PostRetryScheduled(TargetRef):
     event_type = "herald.post.retry_scheduled.v1"
 
-    attempt: int = Field(ge=1, description="The attempt that will run next.")
+    # Named `attempt` until 2026-12: events of that form are still read (`validation_alias`).
+    next_attempt: int = Field(
+        ge=1,
+        validation_alias=AliasChoices("next_attempt", "attempt"),
+        description="The attempt that runs at next_attempt_at: the one after the attempt that "
+        "failed (reason retry), or the same one again (reason wait).",
+    )
     reason: RetryReason
     next_attempt_at: AwareDatetime
     tier: str

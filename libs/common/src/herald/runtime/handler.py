@@ -218,7 +218,7 @@ class PublishHandler:
             route = ToTier(decision.tier, decision.at, decision.attempt, reason, started, step)
             event = PostRetryScheduled(
                 **_ref(request),
-                attempt=decision.attempt,
+                next_attempt=decision.attempt,
                 reason=reason,
                 next_attempt_at=decision.at,
                 tier=decision.tier,

@@ -45,7 +45,8 @@ def observe(result: Result) -> Observation:
         return Observation(state, result.attempt, data)
     error = result.error.model_dump(mode="json") if result.error else None
     data = {"last_error": error, "next_attempt_at": result.next_attempt_at}
-    return Observation(TargetState.RETRYING, result.attempt - 1, data)
+    # A target counts the attempts used up: those before the one that runs next.
+    return Observation(TargetState.RETRYING, result.next_attempt - 1, data)
 
 
 async def record_result(deps: Deps, result: Result, *, event_id: str, occurred_at: datetime) -> str:
