@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,6 +47,7 @@ from pymongo import AsyncMongoClient
 from resultline import result_line
 
 from herald.kafka import provision_topics
+from herald.testkit.servers import free_port
 from herald.topics import SCHEDULER, Platform, TopicNames
 from herald_localstack import stack
 from herald_localstack.config import StackConfig
@@ -81,13 +81,6 @@ def loopback_only(kafka: str, mongo: str) -> None:
     strangers = [h for h in hosts if h not in ("127.0.0.1", "localhost", "[::1]")]
     if strangers:
         raise SystemExit(f"bench_dispatch talks to loopback only; refusing {strangers}")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager

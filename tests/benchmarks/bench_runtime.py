@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import sys
 import time
 import uuid
@@ -46,6 +45,7 @@ from herald.runtime.settings import PublisherSettings, RetrySettings
 from herald.settings import HttpServerSettings, KafkaSettings, LogSettings, MongoSettings
 from herald.testing import StaticTokens
 from herald.testkit import post_requested, running
+from herald.testkit.servers import free_port
 from herald.topics import Platform, TopicNames, TopicSpec, publisher
 from herald_localstack import stack
 from herald_localstack.config import StackConfig
@@ -80,13 +80,6 @@ class StubPlatform:
     ) -> Outcome:
         response = await self._http.post(self._url, data={"message": request.content.text or ""})
         return Published(str(response.json()["id"]))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _plan(names: TopicNames) -> list[TopicSpec]:
@@ -275,7 +268,7 @@ def main() -> None:
 
 
 async def _bench(cfg: StackConfig, messages: int) -> dict[str, float]:
-    port = _free_port()
+    port = free_port()
     stub_script = str(Path(__file__).with_name("http_stub.py"))
     stub = await asyncio.create_subprocess_exec(sys.executable, stub_script, str(port))
     url = f"http://127.0.0.1:{port}/publish"

@@ -28,7 +28,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -39,6 +38,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from resultline import result_line
+
+from herald.testkit.servers import free_port
 
 RESULT_KEYS: tuple[str, ...] = (
     "whatsapp_rps",
@@ -56,13 +57,6 @@ TARGET_RPS = 2_000
 def say(line: str) -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def cpu_seconds(pid: int) -> float | None:

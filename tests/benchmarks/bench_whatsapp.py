@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -55,6 +54,7 @@ from herald.logging import configure_logging
 from herald.mongo import new_mongo_client
 from herald.settings import LogSettings, MongoSettings
 from herald.testkit import Collector, running
+from herald.testkit.servers import free_port
 from herald.topics import Platform, TopicNames, publisher
 from herald_localstack import stack
 from herald_localstack.config import StackConfig
@@ -100,13 +100,6 @@ class Figures:
 def say(line: str) -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager

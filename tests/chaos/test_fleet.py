@@ -47,10 +47,10 @@ from tests.chaos.checker import Fault, Final, Outcome, Visible, check
 from tests.chaos.fleet import PUBLISHERS, FaultStep, Post, plan_faults, plan_load, sandbox_faults
 from tests.conftest import Connected, free_offset, running_system
 
+from herald.testkit.servers import free_port
 from herald_localstack import ferretdb, kafka, postgres
 from herald_localstack import stack as stack_module
 from herald_localstack.config import StackConfig
-from scheduler.testprocess import free_port
 
 pytestmark = pytest.mark.e2e
 

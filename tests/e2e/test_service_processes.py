@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,17 +12,11 @@ import time
 import httpx
 import pytest
 
+from herald.testkit.servers import free_port
 from herald_localstack.pytest_plugin import InfraEndpoints
 from herald_localstack.services import SERVICES, Service
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -55,7 +48,7 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 60)
 def test_starts_is_ready_and_stops_cleanly_on_sigterm(
     service: Service, service_env: dict[str, str]
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**service_env, service.port_variable: str(port)}
     proc = subprocess.Popen([sys.executable, "-m", service.package], env=env)  # noqa: S603 - our own module
     try:

@@ -26,14 +26,13 @@ from auth_service.testing import (
     Live,
     Recorder,
     Sandbox,
-    ServerThread,
     World,
     WorldFactory,
     auth_settings,
-    free_port,
 )
 from herald.mongo import Document
 from herald.testing import RecordingEmitter
+from herald.testkit.servers import ServerThread, free_port
 from herald_localstack.pytest_plugin import InfraEndpoints
 from platform_sandbox.app import create_app as create_sandbox
 from platform_sandbox.settings import Settings as SandboxSettings

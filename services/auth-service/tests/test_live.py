@@ -19,13 +19,12 @@ from auth_service.signatures import sign_request
 from auth_service.testing import (
     Live,
     Sandbox,
-    ServerThread,
     auth_settings,
     callback_query,
-    free_port,
 )
 from herald.cloudevents import Envelope, decode
 from herald.mongo import Document
+from herald.testkit.servers import ServerThread, free_port
 from herald.topics import INTEGRATION_EVENTS
 from herald_localstack.pytest_plugin import InfraEndpoints
 

@@ -19,10 +19,9 @@ from auth_service.app import create_app
 from auth_service.testing import (
     ADMIN_TOKEN,
     SERVICE_TOKENS,
-    ServerThread,
     auth_settings,
-    free_port,
 )
+from herald.testkit.servers import ServerThread, free_port
 from herald_localstack.pytest_plugin import InfraEndpoints
 
 pytestmark = pytest.mark.connected

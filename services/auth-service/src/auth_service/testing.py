@@ -1,27 +1,24 @@
 """Helpers for tests of auth-service and of the services that call it: a transport that records
-every outbound call over real HTTP, an app under uvicorn in a thread, and a browser walking an
-OAuth flow through the platform sandbox. Imported by tests only."""
+every outbound call over real HTTP and a browser walking an OAuth flow through the platform
+sandbox (apps under uvicorn come from `herald.testkit.servers`). Imported by tests only."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
-import socket
-import threading
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 
 from auth_service.runtime import Runtime
 from auth_service.settings import Settings
 from herald.testing import RecordingEmitter
+from herald.testkit.servers import ServerThread
 
 # Fresh for each test session; never valid anywhere else.
 KEY_1 = base64.b64encode(os.urandom(32)).decode()
@@ -105,43 +102,6 @@ def _collect(value: Any, found: set[str]) -> None:
     elif isinstance(value, list):
         for item in value:
             _collect(item, found)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class ServerThread:
-    """An ASGI app under uvicorn on a loopback port, in a thread with its own event loop."""
-
-    def __init__(self, app: FastAPI, port: int | None = None) -> None:
-        self.port = port or free_port()
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_config=None, access_log=False
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                msg = f"server on port {self.port} did not start"
-                raise RuntimeError(msg)
-            time.sleep(0.05)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
 
 
 def callback_query(location: str) -> dict[str, str]:

@@ -1,5 +1,5 @@
 """Test support: fakes of the auth-service ports, request helpers, an isolated environment
-(topic prefix, database) and an app under uvicorn in a thread (for schemathesis)."""
+(topic prefix, database)."""
 
 from __future__ import annotations
 

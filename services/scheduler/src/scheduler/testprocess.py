@@ -1,61 +1,21 @@
-"""Test support that runs the scheduler for real: under uvicorn in a thread (schemathesis) or
-as `python -m scheduler` child processes (replicas, SIGKILL)."""
+"""Test support that runs the scheduler for real, as `python -m scheduler` child processes
+(replicas, SIGKILL, schemathesis)."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
-import time
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 
 from herald.settings import load_settings
+from herald.testkit.servers import free_port
 from scheduler.app import create_app
 from scheduler.settings import Settings
 from scheduler.testing import FakeIntegrations, FakeKeys, eventually
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class ServerThread:
-    """An ASGI app under uvicorn on a loopback port, in a thread with its own event loop."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.port = free_port()
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_config=None, access_log=False
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                msg = f"server on port {self.port} did not start"
-                raise RuntimeError(msg)
-            time.sleep(0.05)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
 
 
 class ServiceProcess:

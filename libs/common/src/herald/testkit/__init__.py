@@ -1,24 +1,31 @@
-"""Kafka-side helpers for tests of the runtime on a real broker: produce requests, collect what
-comes out of a topic, run a publisher app's lifespan."""
+"""Helpers for Herald's tests, shipped with herald-common so that every service's tests (and the
+benchmarks) share one copy; they import only what herald-common declares.
+
+This module holds the Kafka side: isolated topics, produce requests, collect what comes out of a
+topic, run an app's lifespan. `herald.testkit.servers` serves apps over real HTTP,
+`herald.testkit.apps` probes a service's operational routes and `herald.testkit.layering` checks
+that a service's inner modules import no framework or driver."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
 
 from herald.cloudevents import decode, encode
 from herald.content import FacebookOptions, PostContent
 from herald.errors import InvalidEvent
 from herald.events import Event, PostRequested
-from herald.topics import Platform
+from herald.kafka import provision_topics
+from herald.topics import Platform, TopicSpec
 
 
 def post_requested(
@@ -149,3 +156,18 @@ async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
     """Run an app's lifespan (consumers included) for the duration of the block."""
     async with app.router.lifespan_context(app):
         yield app
+
+
+@asynccontextmanager
+async def isolated_topics(bootstrap: str, plan: Sequence[TopicSpec]) -> AsyncIterator[None]:
+    """The topics of `plan` (under a prefix of the test's own) for the block, deleted after."""
+    await provision_topics(bootstrap, plan)
+    try:
+        yield
+    finally:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            await admin.delete_topics([spec.name for spec in plan])
+        finally:
+            await admin.close()
