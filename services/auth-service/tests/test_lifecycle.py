@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +20,7 @@ from herald.events import (
     IntegrationRefreshed,
 )
 from herald.mongo import Document
+from herald.signatures import sign_tiktok
 
 pytestmark = pytest.mark.connected
 
@@ -202,6 +205,31 @@ async def test_disconnect_tiktok_revokes_at_the_platform(
     again = await world.client.delete(f"/v1/integrations/{iid}", headers=world.auth)
     assert again.json()["provider_revoked"] is False
     assert len(emitted(world.runtime).of_type(IntegrationDisconnected)) == 1
+
+
+async def test_a_tiktok_webhook_signed_by_the_previous_client_secret_is_accepted(
+    make_world: WorldFactory, sandbox: Sandbox, mongo_db: AsyncDatabase[Document]
+) -> None:
+    """While the client secret is rotated, publisher-tiktok accepts a delivery signed by the
+    previous one and forwards it here: refusing it would have TikTok retry it for 72 h."""
+    world = await make_world(tiktok={"previous_client_secret": "old-client-secret"})
+    open_id = await _creator(sandbox, "rotated")
+    integration = (await world.connect("tiktok", sandbox_user=open_id))[0]
+    event = {"event": "authorization.removed", "user_openid": open_id, "content": '{"reason":1}'}
+    body = json.dumps(event).encode()
+    now = int(time.time())
+
+    async def deliver(secret: str) -> int:
+        signature = {"TikTok-Signature": sign_tiktok(secret, body, now)}
+        response = await world.client.post("/v1/webhooks/tiktok", content=body, headers=signature)
+        return response.status_code
+
+    assert await deliver("someone-elses-secret") == 401
+    assert await deliver("old-client-secret") == 200
+    doc = await mongo_db["integrations"].find_one({"_id": integration["integration_id"]})
+    assert doc is not None
+    assert doc["status"] == "disconnected"
+    assert doc["reason"] == "authorization_removed:1"
 
 
 async def test_disconnecting_one_page_keeps_the_shared_grant(

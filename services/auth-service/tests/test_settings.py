@@ -64,6 +64,10 @@ def test_production_refuses_a_bad_vault_key(vault: dict[str, object], named: str
         ({"api_key_pepper": "short"}, "HERALD_AUTH_API_KEY_PEPPER"),
         ({"admin_token": None}, "HERALD_AUTH_ADMIN_TOKEN: is missing"),
         ({"meta": {}}, "HERALD_AUTH_META__APP_SECRET: looks like a placeholder"),
+        (
+            {"tiktok": {"client_secret": STRONG, "previous_client_secret": "short"}},
+            "HERALD_AUTH_TIKTOK__PREVIOUS_CLIENT_SECRET",
+        ),
     ],
 )
 def test_production_refuses_weak_secrets(overrides: dict[str, object], named: str) -> None:

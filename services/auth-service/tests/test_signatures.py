@@ -1,16 +1,14 @@
-"""Meta `signed_request` and TikTok webhook signatures."""
+"""Meta `signed_request` and TikTok webhook signatures (the latter checked by the shared
+`herald.signatures`, with the secrets this service's settings give it)."""
 
 from __future__ import annotations
 
 import pytest
 
-from auth_service.signatures import (
-    SignatureError,
-    sign_request,
-    tiktok_signature,
-    verify_signed_request,
-    verify_tiktok,
-)
+from auth_service.runtime import policy_of
+from auth_service.settings import Settings
+from auth_service.signatures import SignatureError, sign_request, verify_signed_request
+from herald.signatures import sign_tiktok, verify_tiktok
 
 pytestmark = pytest.mark.unit
 
@@ -51,15 +49,28 @@ def test_signed_request_needs_the_algorithm_and_a_user() -> None:
 
 def test_tiktok_signature() -> None:
     body = b'{"event":"authorization.removed","user_openid":"-000abc"}'
-    header = tiktok_signature(body, "client-secret", 1_790_000_000)
-    verify_tiktok(header, body, "client-secret", 1_790_000_100, 300)
+    header = sign_tiktok("client-secret", body, 1_790_000_000)
+    verify_tiktok(header, body, ["client-secret"], 1_790_000_100, 300)
     for bad_header, bad_body, now in [
         (header, body + b" ", 1_790_000_100),  # body changed
         (header, body, 1_790_000_400),  # too old
         (header.replace("t=", "t=1"), body, 1_790_000_100),  # timestamp changed
         (None, body, 1_790_000_100),
         ("s=abc", body, 1_790_000_100),
-        (tiktok_signature(body, "wrong", 1_790_000_000), body, 1_790_000_100),
+        (sign_tiktok("wrong", body, 1_790_000_000), body, 1_790_000_100),
     ]:
         with pytest.raises(SignatureError):
-            verify_tiktok(bad_header, bad_body, "client-secret", now, 300)
+            verify_tiktok(bad_header, bad_body, ["client-secret"], now, 300)
+
+
+def test_webhooks_accept_the_previous_tiktok_client_secret_while_it_is_rotated() -> None:
+    plain = Settings.model_validate({"tiktok": {"client_secret": "new"}})
+    assert policy_of(plain).tiktok_client_secrets == ("new",)
+    rotating = Settings.model_validate(
+        {"tiktok": {"client_secret": "new", "previous_client_secret": "old"}}
+    )
+    assert policy_of(rotating).tiktok_client_secrets == ("new", "old")
+    body = b'{"event":"authorization.removed"}'
+    for secret in ("new", "old"):
+        header = sign_tiktok(secret, body, 1_790_000_000)
+        verify_tiktok(header, body, policy_of(rotating).tiktok_client_secrets, 1_790_000_000, 300)

@@ -126,7 +126,7 @@ def policy_of(settings: Settings) -> Policy:
         coalesce_s=r.coalesce_s,
         meta_app_secret=settings.meta.app_secret.get_secret_value(),
         instagram_app_secret=settings.instagram.app_secret.get_secret_value(),
-        tiktok_client_secret=settings.tiktok.client_secret.get_secret_value(),
+        tiktok_client_secrets=settings.tiktok.webhook_secrets(),
         tiktok_tolerance_s=settings.tiktok.webhook_tolerance_s,
         completion_url=settings.oauth.completion_url,
     )

@@ -135,7 +135,18 @@ class TikTokAppSettings(_Section):
         ]
     )
     pkce: bool = True
+    previous_client_secret: SecretStr | None = Field(
+        default=None,
+        description="Also accepted on webhooks while the client secret is being rotated "
+        "(publisher-tiktok forwards deliveries signed by either).",
+    )
     webhook_tolerance_s: int = Field(default=300, ge=1)
+
+    def webhook_secrets(self) -> tuple[str, ...]:
+        """The secrets a webhook signature may use: the current one, then the previous one."""
+        previous = self.previous_client_secret
+        current = self.client_secret.get_secret_value()
+        return (current,) if previous is None else (current, previous.get_secret_value())
 
 
 class OAuthSettings(_Section):
@@ -281,6 +292,9 @@ def secret_problems(settings: Settings) -> list[str]:
         f"{PREFIX}INSTAGRAM__APP_SECRET": settings.instagram.app_secret.get_secret_value(),
         f"{PREFIX}TIKTOK__CLIENT_SECRET": settings.tiktok.client_secret.get_secret_value(),
     }
+    if settings.tiktok.previous_client_secret is not None:
+        previous = settings.tiktok.previous_client_secret.get_secret_value()
+        checks[f"{PREFIX}TIKTOK__PREVIOUS_CLIENT_SECRET"] = previous
     for name, value in checks.items():
         reason = _weak(value, min_chars=32 if "APP_SECRET" not in name else 16)
         if reason:

@@ -1,5 +1,6 @@
 """Verifying what platforms send us (security-reliability.md §3): Meta's `signed_request`
-(deauthorize and data-deletion callbacks) and TikTok's `TikTok-Signature` webhook header.
+(deauthorize and data-deletion callbacks). TikTok's `TikTok-Signature` webhook header is checked
+by `herald.signatures`, the checker publisher-tiktok uses too; both raise `SignatureError`.
 Pure functions over raw bytes; comparisons in constant time."""
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from herald.signatures import SignatureError
 
-class SignatureError(Exception):
-    """The payload is not signed by the platform (or is malformed, or too old)."""
+__all__ = ["SignatureError", "sign_request", "verify_signed_request"]
 
 
 def _b64url(text: str) -> bytes:
@@ -62,29 +63,3 @@ def sign_request(payload: dict[str, Any], secret: str) -> str:
     part = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
     digest = hmac.new(secret.encode(), part.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=") + "." + part
-
-
-def verify_tiktok(
-    header: str | None, body: bytes, secret: str, now: float, tolerance_s: int
-) -> None:
-    """`TikTok-Signature: t=<unix>,s=<hex>` = HMAC-SHA256(client_secret, f"{t}.{body}")."""
-    if not header:
-        msg = "missing TikTok-Signature"
-        raise SignatureError(msg)
-    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-    stamp, given = parts.get("t", ""), parts.get("s", "")
-    if not stamp.isdigit() or not given:
-        msg = "malformed TikTok-Signature"
-        raise SignatureError(msg)
-    expected = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(given.lower().encode(), expected.encode()):
-        msg = "TikTok-Signature does not match"
-        raise SignatureError(msg)
-    if abs(now - int(stamp)) > tolerance_s:
-        msg = "TikTok-Signature timestamp is outside the tolerance"
-        raise SignatureError(msg)
-
-
-def tiktok_signature(body: bytes, secret: str, at: int) -> str:
-    digest = hmac.new(secret.encode(), str(at).encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"t={at},s={digest}"

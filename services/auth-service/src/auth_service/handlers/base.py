@@ -54,7 +54,7 @@ class Policy:
     coalesce_s: float = 10.0
     meta_app_secret: str = ""
     instagram_app_secret: str = ""
-    tiktok_client_secret: str = ""
+    tiktok_client_secrets: tuple[str, ...] = ()  # the current one, then one being rotated out
     tiktok_tolerance_s: int = 300
     completion_url: str | None = None
 

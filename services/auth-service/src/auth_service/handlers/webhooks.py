@@ -14,7 +14,8 @@ from auth_service.domain import AuthServer, Integration
 from auth_service.errors import AuthServiceError, Unauthorized
 from auth_service.handlers.base import Deps
 from auth_service.handlers.lifecycle import disconnect_grant
-from auth_service.signatures import SignatureError, verify_signed_request, verify_tiktok
+from auth_service.signatures import SignatureError, verify_signed_request
+from herald.signatures import verify_tiktok
 
 log = structlog.get_logger(__name__)
 
@@ -54,11 +55,9 @@ async def meta_data_deletion(deps: Deps, signed_request: str) -> Deletion:
 
 
 async def tiktok_event(deps: Deps, body: bytes, signature: str | None) -> list[Integration]:
-    now = deps.clock.now().timestamp()
+    now, policy = deps.clock.now().timestamp(), deps.policy
     try:
-        verify_tiktok(
-            signature, body, deps.policy.tiktok_client_secret, now, deps.policy.tiktok_tolerance_s
-        )
+        verify_tiktok(signature, body, policy.tiktok_client_secrets, now, policy.tiktok_tolerance_s)
     except SignatureError as exc:
         raise Unauthorized(str(exc), code="invalid_signature") from exc
     try:
