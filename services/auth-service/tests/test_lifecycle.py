@@ -211,7 +211,8 @@ async def test_a_tiktok_webhook_signed_by_the_previous_client_secret_is_accepted
     make_world: WorldFactory, sandbox: Sandbox, mongo_db: AsyncDatabase[Document]
 ) -> None:
     """While the client secret is rotated, publisher-tiktok accepts a delivery signed by the
-    previous one and forwards it here: refusing it would have TikTok retry it for 72 h."""
+    previous one and forwards it here; a refusal (4xx) is not forwarded again, so the
+    integration would stay connected."""
     world = await make_world(tiktok={"previous_client_secret": "old-client-secret"})
     open_id = await _creator(sandbox, "rotated")
     integration = (await world.connect("tiktok", sandbox_user=open_id))[0]
