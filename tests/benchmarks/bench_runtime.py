@@ -39,7 +39,7 @@ from herald.kafka import provision_topics
 from herald.ledger import MongoLedger
 from herald.logging import configure_logging
 from herald.mongo import new_mongo_client
-from herald.runtime.app import create_publisher_app
+from herald.runtime.app import build_publisher
 from herald.runtime.ports import Checkpoint, Credentials, Outcome, Published
 from herald.runtime.settings import PublisherSettings, RetrySettings
 from herald.settings import HttpServerSettings, KafkaSettings, LogSettings, MongoSettings
@@ -211,9 +211,8 @@ async def _runtime(
         retry=RetrySettings(max_attempts=1, backoff_s=[]),
         topic_prefix=names.prefix,
     )
-    app = create_publisher_app(
-        platform=StubPlatform(http, url), settings=settings, tokens=StaticTokens(), names=names
-    )
+    platform = StubPlatform(http, url)
+    app = build_publisher(platform.name, settings, tokens=StaticTokens(), names=names).app(platform)
     async with running(app):
         return await results_done
 

@@ -18,6 +18,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 
 from herald.kafka import new_broker
+from herald.runtime.app import runtime_of
 from herald.settings import KafkaSettings
 from herald.topics import SERVICES, TopicNames
 from herald_localstack import asyncapi
@@ -95,6 +96,9 @@ def test_the_service_waits_for_every_topic_of_its_list(service: str) -> None:
         from auth_service.settings import Settings as AuthSettings
 
         waits_for = build_runtime(AuthSettings(topic_prefix=PREFIX)).infra.topics
+    elif service.startswith("publisher-"):
+        app, _ = _built(service)
+        waits_for = runtime_of(app).infra.topics
     else:
         app, _ = _built(service)
         waits_for = app.state.infra.topics

@@ -14,8 +14,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from herald.kafka import provision_topics
 from herald.mongo import Document
-from herald.runtime.app import create_publisher_app
-from herald.runtime.ports import Platform as PlatformPort
+from herald.runtime.app import build_publisher
+from herald.runtime.ports import PlatformAdapter
 from herald.runtime.settings import PublisherSettings, RetrySettings
 from herald.settings import HttpServerSettings, KafkaSettings, MongoSettings
 from herald.testing import StaticTokens
@@ -47,13 +47,11 @@ class RuntimeEnv:
             topic_prefix=self.names.prefix,
         )
 
-    def app(self, platform: PlatformPort, **retry: Any) -> FastAPI:
-        return create_publisher_app(
-            platform=platform,
-            settings=self.settings(**retry),
-            tokens=StaticTokens(),
-            names=self.names,
+    def app(self, platform: PlatformAdapter, **retry: Any) -> FastAPI:
+        runtime = build_publisher(
+            platform.name, self.settings(**retry), tokens=StaticTokens(), names=self.names
         )
+        return runtime.app(platform)
 
     @property
     def requested(self) -> str:

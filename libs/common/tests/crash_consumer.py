@@ -11,7 +11,7 @@ import json
 import sys
 
 from herald.mongo import new_mongo_client
-from herald.runtime.app import create_publisher_app
+from herald.runtime.app import build_publisher
 from herald.runtime.settings import PublisherSettings, RetrySettings
 from herald.settings import HttpServerSettings, KafkaSettings, MongoSettings
 from herald.testing import MongoFakePlatform, Plan, StaticTokens
@@ -33,12 +33,8 @@ async def main(argv: list[str]) -> None:
         topic_prefix=prefix,
     )
     platform = MongoFakePlatform(mongo[database], default=Plan(kind=kind, hang_after_visible=True))
-    app = create_publisher_app(
-        platform=platform,
-        settings=settings,
-        tokens=StaticTokens(),
-        names=TopicNames(prefix=prefix, tiers=json.loads(tiers)),
-    )
+    names = TopicNames(prefix=prefix, tiers=json.loads(tiers))
+    app = build_publisher(platform.name, settings, tokens=StaticTokens(), names=names).app(platform)
     async with running(app):
         print("ready", flush=True)  # noqa: T201 - the test waits for this line
         await asyncio.Event().wait()

@@ -12,7 +12,8 @@ import pytest
 from fastapi import FastAPI
 
 from herald.events import PostPublished
-from herald.ledger import Lease, MongoLedger
+from herald.ledger import Lease
+from herald.runtime.app import runtime_of
 from herald.testing import MongoFakePlatform, Plan
 from herald.testkit import Collector, post_requested, producer, running, send_event
 
@@ -30,7 +31,7 @@ def wrap_complete(
 ) -> dict[str, datetime]:
     """Make the app's ledger `complete` slow or failing for some targets; returns when each
     target's completion landed, in the order they did."""
-    ledger: MongoLedger = app.state.ledger
+    ledger = runtime_of(app).ledger
     original = ledger.complete
     journal: dict[str, datetime] = {}
 

@@ -12,9 +12,10 @@ import pytest
 
 from herald.events import PostFailed, PostPublished, PostRequested, PostRetryScheduled
 from herald.insights import InsightsCollector, InsightsSettings, MongoSnapshots
+from herald.runtime.app import runtime_of
 from herald.testkit import Collector, producer, running, send_event
 from publisher_facebook.adapters.graph_pages import GraphPages
-from publisher_facebook.connected import Env, facebook_post
+from publisher_facebook.handlers import FacebookPublisher
 from publisher_facebook.insights import POST_METRICS, PageInsights
 
 pytestmark = pytest.mark.connected
@@ -139,7 +140,9 @@ async def test_insights_are_collected_once_per_age_with_current_metric_names(env
     store = MongoSnapshots(env.db)
     await store.ensure_indexes()  # the job makes them when it starts; FerretDB takes them
     async with running(env.app()) as app:
-        graph = app.state.insights._reader.pages  # the running app's own Graph adapter
+        adapter = runtime_of(app).adapter
+        assert isinstance(adapter, FacebookPublisher)
+        graph = adapter.pages  # the running app's own Graph adapter
         assert isinstance(graph, GraphPages)
         collector = InsightsCollector(
             store=store,

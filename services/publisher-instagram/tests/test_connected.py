@@ -12,9 +12,10 @@ import pytest
 from herald.content import InstagramKind
 from herald.events import PostFailed, PostPublished, PostRequested, PostRetryScheduled
 from herald.insights import InsightsCollector, InsightsSettings, MongoSnapshots
+from herald.runtime.app import runtime_of
 from herald.testkit import Collector, producer, running, send_event
 from publisher_instagram.adapters.graph_instagram import GraphInstagram
-from publisher_instagram.connected import Env, instagram_post
+from publisher_instagram.handlers import InstagramPublisher
 from publisher_instagram.insights import METRICS, MediaInsights
 
 pytestmark = pytest.mark.connected
@@ -149,7 +150,9 @@ async def test_insights_are_collected_with_the_metrics_of_the_product_type(env: 
     store = MongoSnapshots(env.db)
     await store.ensure_indexes()  # the job makes them when it starts; FerretDB takes them
     async with running(env.app()) as app:
-        api = app.state.insights._reader.api  # the running app's own Graph adapter
+        adapter = runtime_of(app).adapter
+        assert isinstance(adapter, InstagramPublisher)
+        api = adapter.api  # the running app's own Graph adapter
         assert isinstance(api, GraphInstagram)
         collector = InsightsCollector(
             store=store,

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from herald.events import MessageDelivered, MessageFailed, MessageRead, MessageSent
 from publisher_whatsapp.api.webhooks import router
 from publisher_whatsapp.ports import SentMessage
+from publisher_whatsapp.settings import WebhookSettings
 from publisher_whatsapp.testing import (
     MemoryFlags,
     MemoryMessages,
@@ -53,7 +54,9 @@ class Hook:
             clock=lambda: self.now,
         )
         app = FastAPI()
-        app.include_router(router(self.receiver, path=PATH, max_body_bytes=64 * 1024))
+        app.include_router(
+            router(self.receiver, WebhookSettings(path=PATH, max_body_bytes=64 * 1024))
+        )
         self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
 
     def sent(self, *message_ids: str) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from herald.service import run_service
-from publisher_tiktok.app import SERVICE, create_app
+from publisher_tiktok.app import create_app
 from publisher_tiktok.settings import Settings
 
 
 def main() -> int:
     return run_service(
-        SERVICE, Settings, create_app, http=lambda s: s.http, log_settings=lambda s: s.log
+        "publisher-tiktok",
+        Settings,
+        create_app,
+        http=lambda s: s.http,
+        log_settings=lambda s: s.log,
     )
 
 

@@ -88,6 +88,13 @@ class TikTokSettings(BaseModel):
     post_id_poll_s: float = Field(default=30.0, gt=0, description="Public id look-ups, apart.")
     post_id_polls: int = Field(default=20, ge=0, description="Look-ups before giving up on an id.")
 
+    def webhook_secrets(self) -> list[str]:
+        """The secrets a webhook signature may use: the current one, then the previous one."""
+        previous = self.previous_client_secret
+        return [self.client_secret.get_secret_value()] + (
+            [previous.get_secret_value()] if previous is not None else []
+        )
+
 
 class Settings(PublisherSettings):
     model_config = service_config("HERALD_PUBLISHER_TIKTOK_")
@@ -107,3 +114,7 @@ class Settings(PublisherSettings):
         default_factory=HttpClientSettings, description="Calls to TikTok (uploads included)."
     )
     insights: InsightsSettings = Field(default_factory=InsightsSettings)
+
+    @property
+    def auth_webhook_url(self) -> str:
+        return self.auth.base_url.rstrip("/") + self.auth_webhook_path

@@ -35,7 +35,7 @@ from publisher_whatsapp.domain import SENDING, Failure, Progress
 from publisher_whatsapp.pace import Pacer
 from publisher_whatsapp.ports import CloudApi, ContactFlags, MediaSource, MessageLog, SendObserver
 from publisher_whatsapp.sending import Batch, BatchRun
-from publisher_whatsapp.settings import MediaSettings, SendSettings
+from publisher_whatsapp.settings import MediaSettings, SendSettings, Settings
 
 E = TypeVar("E", bound=PlatformError)
 
@@ -65,6 +65,23 @@ class WhatsAppPublisher:
     clock: Callable[[], float] = time.time
     name: Platform = Platform.WHATSAPP
     _numbers: set[str] = field(default_factory=set)
+
+    @classmethod
+    def from_settings(
+        cls,
+        api: CloudApi,
+        *,
+        log: MessageLog,
+        flags: ContactFlags,
+        media: MediaSource,
+        observer: SendObserver,
+        settings: Settings,
+    ) -> WhatsAppPublisher:
+        """The publisher with the pace (per number) and the batch rules of `settings`."""
+        pace = settings.pace
+        pacer = Pacer(pace.limit, pace.target_ratio, pace.burst_ratio, observer)
+        flow = FlowSettings(send=settings.send, media=settings.media, max_wait_s=pace.max_wait_s)
+        return cls(api, log, flags, media, pacer, observer, flow)
 
     def validate(self, request: PostRequested) -> list[Violation]:
         found = check_target(request.content, Platform.WHATSAPP, request.options)

@@ -26,6 +26,7 @@ from herald.events import (
     IntegrationExpired,
     IntegrationRefreshed,
 )
+from herald.runtime.app import PublisherRuntime
 from herald.topics import Platform
 from publisher_whatsapp.ports import MessageLog
 
@@ -44,6 +45,11 @@ class NumberDirectory:
     def __init__(self, numbers: MessageLog) -> None:
         self._numbers = numbers
         self._pauser = Pauser()
+
+    def attach(self, runtime: PublisherRuntime) -> None:
+        """Learn numbers from `integration.events` while the publisher runs."""
+        self.register(runtime.broker, topic=runtime.names.integration_events, group=runtime.group)
+        runtime.on_stop(self.close)
 
     def register(self, broker: KafkaBroker, *, topic: str, group: str) -> None:
         subscriber = broker.subscriber(

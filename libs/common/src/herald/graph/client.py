@@ -19,7 +19,7 @@ import hmac
 import json
 import time
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 import httpx
@@ -29,6 +29,9 @@ from herald.graph.errors import RETRY, Envelope, ambiguous, classify
 from herald.graph.metrics import GraphMetrics
 from herald.graph.settings import GraphSettings
 from herald.graph.usage import parse_usage, regain_after_s
+
+if TYPE_CHECKING:
+    from herald.runtime.app import PublisherRuntime
 
 Host = Literal["graph", "video", "instagram"]
 Method = Literal["GET", "POST"]
@@ -51,6 +54,17 @@ class GraphClient:
         self._metrics = metrics
         secret = settings.app_secret
         self._secret = secret.get_secret_value().encode() if secret is not None else None
+
+    @classmethod
+    def for_publisher(cls, runtime: PublisherRuntime, settings: GraphSettings) -> GraphClient:
+        """The client of a publisher: its own outbound HTTP client (closed with the service),
+        calls counted and timed in its registry."""
+        return cls(
+            runtime.http_client(settings.http),
+            settings,
+            platform=runtime.platform,
+            metrics=GraphMetrics.create(runtime.registry),
+        )
 
     async def get(
         self,

@@ -1,56 +1,255 @@
-"""`create_publisher_app`: a whole publisher service around one platform adapter."""
+"""`build_publisher`: a whole publisher service around one platform adapter.
+
+A publisher's composition root asks for a `PublisherRuntime` (Kafka broker, MongoDB, emitter,
+topic names, token source, metrics registry: built from the settings unless a test passes its
+own), builds its adapter and extras from it, then asks for the app:
+
+    runtime = build_publisher(Platform.FACEBOOK, settings)
+    pages = GraphPages(GraphClient.create(runtime.http_client(settings.graph.http), ...))
+    runtime.collect_insights(PageInsights(pages), settings.insights)
+    return runtime.app(FacebookPublisher(pages, flow))
+
+The app has the request subscriber and the delay-tier subscribers, the ledger, results on
+`post.results`, the dead-letter route, the retention sweep, metrics, health and readiness, and
+whatever the service added: start-up hooks, jobs running alongside, routers, closers.
+`runtime_of(app)` gives the runtime back, typed (tests, and jobs that need the running pieces).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
-from fastapi import FastAPI
+import httpx
+from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from herald.emitter import EventEmitter, KafkaEmitter
+from herald.http import HttpClientSettings, new_http_client
 from herald.infra import Infra
+from herald.insights import (
+    InsightsCollector,
+    InsightsReader,
+    InsightsSettings,
+    MongoSnapshots,
+    PublishingSink,
+)
 from herald.kafka import new_broker
 from herald.ledger import LEASES, LEDGER, EntryState, MongoLedger
+from herald.media import FetchSettings, MediaFetcher
 from herald.mongo import Document
 from herald.retention import Retention, Rule
 from herald.runtime.consumer import PublisherConsumer
 from herald.runtime.handler import PublishHandler
 from herald.runtime.metrics import PublisherMetrics
-from herald.runtime.ports import Platform, TokenSource
+from herald.runtime.ports import PlatformAdapter, TokenSource
 from herald.runtime.routing import KafkaRouter
 from herald.runtime.settings import PublisherSettings
-from herald.service import ReadinessCheck, add_operational_routes, run_alongside
-from herald.topics import TopicNames
+from herald.runtime.tokens import AuthServiceTokens
+from herald.service import ReadinessCheck, add_operational_routes
+from herald.topics import Platform, TopicNames
 
-Closer = Callable[[], Awaitable[None]]
+Hook = Callable[[], Awaitable[None]]
+Job = Callable[[], Coroutine[Any, Any, None]]
 
 
-def create_publisher_app(
-    *,
+@dataclass
+class PublisherRuntime:
+    """The running pieces of one publisher, and what its service adds to them."""
+
+    platform: Platform
+    settings: PublisherSettings
+    names: TopicNames
+    registry: CollectorRegistry
+    infra: Infra
+    emitter: EventEmitter
+    tokens: TokenSource
+    ledger: MongoLedger
+    adapter: PlatformAdapter | None = None
+    insights: InsightsCollector | None = None
+    retention: Retention | None = None
+    _starts: list[Hook] = field(default_factory=list)
+    _stops: list[Callable[[], object]] = field(default_factory=list)
+    _closers: list[Hook] = field(default_factory=list)
+    _jobs: list[Job] = field(default_factory=list)
+    _routers: list[APIRouter] = field(default_factory=list)
+    _checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+
+    @property
+    def service(self) -> str:
+        return f"publisher-{self.platform.value}"
+
+    @property
+    def group(self) -> str:
+        """The consumer group of the request topic; a service's own subscribers add a suffix."""
+        return f"{self.settings.topic_prefix}herald-{self.service}"
+
+    @property
+    def broker(self) -> KafkaBroker:
+        return self.infra.broker
+
+    @property
+    def mongo(self) -> AsyncMongoClient[Document]:
+        return self.infra.mongo
+
+    @property
+    def db(self) -> AsyncDatabase[Document]:
+        """The database this service owns (ledger, leases, and the service's own collections)."""
+        return self.infra.mongo[self.settings.database]
+
+    def http_client(self, settings: HttpClientSettings) -> httpx.AsyncClient:
+        """An outbound client (ADR 0009), closed at shutdown."""
+        client = new_http_client(settings, service=self.service)
+        self.on_close(client.aclose)
+        return client
+
+    def media_fetcher(self, settings: FetchSettings) -> MediaFetcher:
+        """A fetcher of media from business URLs (ADR 0002), closed at shutdown."""
+        fetcher = MediaFetcher(settings)
+        self.on_close(fetcher.aclose)
+        return fetcher
+
+    def on_start(self, hook: Hook) -> None:
+        """Runs at start-up once MongoDB is reachable, before consuming begins (indexes, ...)."""
+        self._starts.append(hook)
+
+    def on_stop(self, hook: Callable[[], object]) -> None:
+        """Runs first at shutdown (after the jobs were cancelled), while the broker still runs;
+        a hook returning an awaitable is awaited."""
+        self._stops.append(hook)
+
+    def on_close(self, hook: Hook) -> None:
+        """Runs last at shutdown, after the broker stopped (HTTP clients, ...)."""
+        self._closers.append(hook)
+
+    def run_alongside(self, job: Job) -> None:
+        """A task while the service runs: started after consuming began, cancelled first."""
+        self._jobs.append(job)
+
+    def include_router(self, router: APIRouter) -> None:
+        self._routers.append(router)
+
+    def add_check(self, name: str, check: ReadinessCheck) -> None:
+        """One more readiness check beside Kafka's and MongoDB's."""
+        self._checks[name] = check
+
+    def collect_insights(
+        self, reader: InsightsReader, settings: InsightsSettings
+    ) -> InsightsCollector:
+        """The insights job (ADR 0003) on this service's database, emitting on `post.insights`;
+        it runs alongside when `settings.enabled`."""
+        store = MongoSnapshots(self.db)
+        self.insights = InsightsCollector(
+            store=store,
+            reader=reader,
+            tokens=self.tokens,
+            sink=PublishingSink(store, self.emitter, topic=self.names.post_insights),
+            settings=settings,
+        )
+        if settings.enabled:
+            self.run_alongside(self.insights.run_forever)
+        return self.insights
+
+    def app(self, adapter: PlatformAdapter, *, retention_rules: Sequence[Rule] = ()) -> FastAPI:
+        """The service: `adapter` behind the shared consumer, plus everything added so far.
+        `retention_rules` extend the sweep over the ledger to the service's own collections."""
+        if self.adapter is not None:
+            msg = "a PublisherRuntime builds one app"
+            raise RuntimeError(msg)
+        if adapter.name is not self.platform:
+            msg = f"the adapter is for {adapter.name.value}, this runtime for {self.platform.value}"
+            raise ValueError(msg)
+        self.adapter = adapter
+        settings, names = self.settings, self.names
+        consumer = PublisherConsumer(
+            platform=self.platform,
+            handler=PublishHandler(
+                platform=adapter,
+                ledger=self.ledger,
+                tokens=self.tokens,
+                policy=settings.retry.policy(names.tiers),
+                busy_retry_s=settings.busy_retry_s,
+            ),
+            router=KafkaRouter(self.broker, self.platform, names),
+            emitter=self.emitter,
+            metrics=PublisherMetrics.create(self.registry),
+            names=names,
+            overlap=settings.settle_behind,
+        )
+        consumer.register(self.broker, group=self.group, concurrency=settings.concurrency)
+        finished = {"state": {"$in": [EntryState.PUBLISHED.value, EntryState.FAILED.value]}}
+        self.retention = Retention(
+            self.db,
+            [Rule(LEDGER, "updated_at", finished), Rule(LEASES, "expires_at"), *retention_rules],
+            keep_s=settings.retention.keep_s,
+            every_s=settings.retention.every_s,
+            registry=self.registry,
+        )
+        if settings.retention.enabled:
+            self.run_alongside(self.retention.run_forever)
+        app = FastAPI(
+            title=f"Herald {self.service}", version="0.1.0", lifespan=self._lifespan(consumer)
+        )
+        checks = {**self.infra.checks(), **self._checks}
+        add_operational_routes(app, service=self.service, checks=checks, registry=self.registry)
+        for router in self._routers:
+            app.include_router(router)
+        app.state.runtime = self
+        return app
+
+    def _lifespan(
+        self, consumer: PublisherConsumer
+    ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.infra.start_mongo()
+            await self.ledger.ensure_indexes()
+            for start in self._starts:
+                await start()
+            await self.infra.start_broker()
+            tasks = [asyncio.create_task(job()) for job in self._jobs]
+            try:
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                for stop in self._stops:
+                    if inspect.isawaitable(stopped := stop()):
+                        await stopped
+                await consumer.drain()  # results of requests settling behind go out and commit
+                consumer.close()
+                await self.broker.stop()
+                for close in self._closers:
+                    await close()
+                await self.mongo.close()
+
+        return lifespan
+
+
+def build_publisher(
     platform: Platform,
     settings: PublisherSettings,
-    tokens: TokenSource,
+    *,
+    tokens: TokenSource | None = None,
     broker: KafkaBroker | None = None,
     mongo: AsyncMongoClient[Document] | None = None,
-    emitter: EventEmitter | None = None,
-    extra_checks: dict[str, ReadinessCheck] | None = None,
-    closers: Sequence[Closer] = (),
-    registry: CollectorRegistry | None = None,
     names: TopicNames | None = None,
-    retention_rules: Sequence[Rule] = (),
-) -> FastAPI:
-    """The publisher for `platform`: subscribers, ledger, results, dead letters, metrics, probes,
-    and the retention sweep over the ledger (plus the adapter's `retention_rules`).
-
-    `closers` run at shutdown after the broker stopped (HTTP clients of the adapter, ...).
-    """
-    service = f"publisher-{platform.name.value}"
+    emitter: EventEmitter | None = None,
+) -> PublisherRuntime:
+    """The runtime of `publisher-<platform>`; `tokens`, `broker`, `mongo`, `names` and `emitter`
+    replace what the settings would build (tests)."""
+    service = f"publisher-{platform.value}"
     names = names or TopicNames(prefix=settings.topic_prefix)
-    registry = registry or CollectorRegistry()
+    registry = CollectorRegistry()
     broker = broker or new_broker(
         settings.kafka,
         client_id=f"herald-{service}",
@@ -65,59 +264,28 @@ def create_publisher_app(
         registry=registry,
         topics=names.for_service(service).names,
     )
-    ledger = MongoLedger(infra.mongo[settings.database], lease_s=settings.lease_s)
-    emitter = emitter or KafkaEmitter(broker, source=f"herald/{service}")
-    handler = PublishHandler(
+    closers: list[Hook] = []
+    if tokens is None:
+        auth_http = new_http_client(settings.auth.http, service=service)
+        closers.append(auth_http.aclose)
+        tokens = AuthServiceTokens(settings.auth.client(auth_http))
+    return PublisherRuntime(
         platform=platform,
-        ledger=ledger,
-        tokens=tokens,
-        policy=settings.retry.policy(names.tiers),
-        busy_retry_s=settings.busy_retry_s,
-    )
-    consumer = PublisherConsumer(
-        platform=platform.name,
-        handler=handler,
-        router=KafkaRouter(broker, platform.name, names),
-        emitter=emitter,
-        metrics=PublisherMetrics.create(registry),
+        settings=settings,
         names=names,
-        overlap=settings.settle_behind,
-    )
-    group = f"{settings.topic_prefix}herald-{service}"
-    consumer.register(broker, group=group, concurrency=settings.concurrency)
-    finished = {"state": {"$in": [EntryState.PUBLISHED.value, EntryState.FAILED.value]}}
-    retention = Retention(
-        infra.mongo[settings.database],
-        [Rule(LEDGER, "updated_at", finished), Rule(LEASES, "expires_at"), *retention_rules],
-        keep_s=settings.retention.keep_s,
-        every_s=settings.retention.every_s,
         registry=registry,
+        infra=infra,
+        emitter=emitter or KafkaEmitter(broker, source=f"herald/{service}"),
+        tokens=tokens,
+        ledger=MongoLedger(infra.mongo[settings.database], lease_s=settings.lease_s),
+        _closers=closers,
     )
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await infra.start_mongo()
-        await ledger.ensure_indexes()
-        await infra.start_broker()
-        try:
-            yield
-        finally:
-            await consumer.drain()  # results of requests settling behind go out and commit
-            consumer.close()
-            await infra.broker.stop()
-            for close in closers:
-                await close()
-            await infra.mongo.close()
 
-    app = FastAPI(title=f"Herald {service}", version="0.1.0", lifespan=lifespan)
-    checks = {**infra.checks(), **(extra_checks or {})}
-    add_operational_routes(app, service=service, checks=checks, registry=registry)
-    app.state.broker = broker
-    app.state.infra = infra
-    app.state.ledger = ledger
-    app.state.retention = retention
-    if settings.retention.enabled:
-        run_alongside(app, retention.run_forever)
-    app.state.emitter = emitter  # for the service's own jobs (insights, status webhooks)
-    app.state.names = names
-    return app
+def runtime_of(app: FastAPI) -> PublisherRuntime:
+    """The runtime behind a publisher app built by `PublisherRuntime.app`."""
+    runtime = getattr(app.state, "runtime", None)
+    if not isinstance(runtime, PublisherRuntime):
+        msg = "this app was not built by herald.runtime.build_publisher"
+        raise TypeError(msg)
+    return runtime

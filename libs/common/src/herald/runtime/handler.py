@@ -35,7 +35,7 @@ from herald.events import (
 )
 from herald.ledger import EntryState, Lease, Ledger, LedgerEntry
 from herald.policy import DeferUntil, GiveUp, RetryAt, RetryPolicy, decide, may_wait, tier_for
-from herald.runtime.ports import Checkpoint, Outcome, Platform, Published, TokenSource, Wait
+from herald.runtime.ports import Checkpoint, Outcome, PlatformAdapter, Published, TokenSource, Wait
 
 log = structlog.get_logger(__name__)
 
@@ -79,7 +79,7 @@ def _settled(disposition: Disposition) -> Settle:
 
 @dataclass
 class PublishHandler:
-    platform: Platform
+    platform: PlatformAdapter
     ledger: Ledger
     tokens: TokenSource
     policy: RetryPolicy = field(default_factory=RetryPolicy)

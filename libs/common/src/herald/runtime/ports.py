@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from herald.events import PostRequested, RecipientOutcome, Violation
-from herald.topics import Platform as PlatformName
+from herald.topics import Platform
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,8 @@ class Checkpoint:
         await self._saver(step, dict(self.data))
 
 
-class Platform(Protocol):
-    name: PlatformName
+class PlatformAdapter(Protocol):
+    name: Platform
 
     def validate(self, request: PostRequested) -> list[Violation]:
         """Content rules checked again before any platform call."""

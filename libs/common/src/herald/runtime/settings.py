@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings
 
 from herald.policy import RetryPolicy
 from herald.retention import RetentionSettings
+from herald.runtime.tokens import AuthServiceSettings
 from herald.settings import HttpServerSettings, KafkaSettings, LogSettings, MongoSettings
 from herald.topics import DELAY_TIERS
 
@@ -50,6 +51,10 @@ class PublisherSettings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     database: str
     retry: RetrySettings = Field(default_factory=RetrySettings)
+    auth: AuthServiceSettings = Field(
+        default_factory=AuthServiceSettings,
+        description="auth-service, the source of the platform tokens (`…_AUTH__BASE_URL`).",
+    )
     concurrency: int = Field(
         default=1,
         ge=1,

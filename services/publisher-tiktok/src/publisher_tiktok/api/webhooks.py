@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry, Counter
 
-from publisher_tiktok.webhooks import WebhookNotHandled, WebhookReceiver, WebhookRejected
+from publisher_tiktok.settings import TikTokSettings
+from publisher_tiktok.webhooks import (
+    Forwarder,
+    WebhookNotHandled,
+    WebhookReceiver,
+    WebhookRejected,
+    WebhookStore,
+)
 
 PATH = "/webhooks/tiktok"
+
+
+def receiver(
+    settings: TikTokSettings, store: WebhookStore, forwarder: Forwarder, registry: CollectorRegistry
+) -> WebhookReceiver:
+    """The receiver checking signatures with the current and previous client secrets, counting
+    refused deliveries in `herald_webhook_signature_failures_total`."""
+    failures = Counter(
+        "herald_webhook_signature_failures_total",
+        "Webhook deliveries refused for their signature.",
+        ["platform"],
+        registry=registry,
+    )
+    return WebhookReceiver(
+        store=store,
+        forwarder=forwarder,
+        secrets=settings.webhook_secrets(),
+        tolerance_s=settings.webhook_tolerance_s,
+        clock=time.time,
+        on_bad_signature=failures.labels(platform="tiktok").inc,
+    )
 
 
 def router(receiver: WebhookReceiver) -> APIRouter:

@@ -5,13 +5,42 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from publisher_whatsapp.ports import ContactFlags, StatusSink, StatusStore, WebhookObserver
+from publisher_whatsapp.settings import Settings, WebhookSettings
 from publisher_whatsapp.webhooks import StatusReceiver, WebhookNotHandled, WebhookRejected
 
+log = structlog.get_logger(__name__)
 
-def router(receiver: StatusReceiver, *, path: str, max_body_bytes: int) -> APIRouter:
+
+def route(
+    settings: Settings,
+    *,
+    store: StatusStore,
+    sink: StatusSink,
+    flags: ContactFlags,
+    observer: WebhookObserver,
+) -> APIRouter:
+    """The status webhook, its receiver checking the app secrets (current and previous)."""
+    found = StatusReceiver(
+        store=store,
+        sink=sink,
+        flags=flags,
+        observer=observer,
+        secrets=settings.webhook_secrets(),
+        verify_token=settings.webhook.verify_token.get_secret_value(),
+        grace_s=settings.webhook.unknown_message_grace_s,
+    )
+    if not found.secrets:
+        log.warning("whatsapp.webhook_unsigned", detail="no app secret: every delivery refused")
+    return router(found, settings.webhook)
+
+
+def router(receiver: StatusReceiver, webhook: WebhookSettings) -> APIRouter:
+    path, max_body_bytes = webhook.path, webhook.max_body_bytes
     api = APIRouter(tags=["webhooks"])
 
     @api.get(path, response_class=PlainTextResponse)
