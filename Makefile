@@ -6,7 +6,7 @@ SHELL := bash
 UV := $(shell scripts/ensure-uv)
 RUN := $(UV) run --frozen
 # mypy runs once per workspace member, so each member's tests form their own namespace.
-MEMBERS := libs/common deploy/local $(wildcard services/*) tests
+MEMBERS := libs/common libs/publisher-testenv deploy/local $(wildcard services/*) tests
 
 .PHONY: help sync up demo down status logs test test-unit test-connected test-e2e chaos lint typecheck fmt contract bench
 

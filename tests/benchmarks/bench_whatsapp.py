@@ -58,8 +58,9 @@ from herald.testkit.servers import free_port
 from herald.topics import Platform, TopicNames, publisher
 from herald_localstack import stack
 from herald_localstack.config import StackConfig
+from platform_sandbox.testing.served import SandboxClient
+from publisher_testenv.whatsapp import APP_SECRET, Env
 from publisher_whatsapp.app import create_app
-from publisher_whatsapp.connected import APP_SECRET, Env, Sandbox
 from publisher_whatsapp.testing import whatsapp_request
 
 RESULT_KEYS: tuple[str, ...] = (
@@ -236,7 +237,7 @@ async def one_limit(cfg: StackConfig, limit: float, recipients: int) -> Figures:
     try:
         with sandbox_process(limit) as base:
             async with httpx.AsyncClient(timeout=120) as http:
-                sandbox = Sandbox(base, http)
+                sandbox = SandboxClient(base, http, "whatsapp")
                 await sandbox.load_demo()
                 env = Env(cfg.kafka_bootstrap, cfg.mongo_uri, names, mongo[database], sandbox)
                 app = create_app(
@@ -249,7 +250,7 @@ async def one_limit(cfg: StackConfig, limit: float, recipients: int) -> Figures:
                             "http": {"transport": TRANSPORT, "max_keepalive": 64},
                         },
                     ),
-                    tokens=env.tokens(),
+                    tokens=env.tokens,
                     names=names,
                 )
                 cpu = CpuWatch(me="publisher_whatsapp+producer")

@@ -17,6 +17,7 @@ from herald.testkit import Collector, producer, running, send_event
 from publisher_facebook.adapters.graph_pages import GraphPages
 from publisher_facebook.handlers import FacebookPublisher
 from publisher_facebook.insights import POST_METRICS, PageInsights
+from publisher_testenv.facebook import Env, facebook_post
 
 pytestmark = pytest.mark.connected
 
@@ -39,7 +40,7 @@ async def publish_all(env: Env, *requests: PostRequested, **overrides: Any) -> C
 
 
 async def visible_by_marker(env: Env) -> Counter[str]:
-    entries = await env.sandbox.ledger(platform="facebook", account=env.sandbox.page_id)
+    entries = await env.sandbox.ledger(platform="facebook", account=env.sandbox.demo.page_id)
     return Counter(e["marker"] for e in entries if e["kind"] != "post_deleted")
 
 
@@ -85,13 +86,13 @@ async def test_5xx_and_timeouts_on_the_feed_are_retried_and_published_once(env: 
 
 async def test_an_expired_token_is_refreshed_once_then_the_post_goes_out(env: Env) -> None:
     await env.tokens.get("i1", "b1")
-    await env.tokens.expire()
+    await env.tokens.expire("i1")
 
     out = await publish_all(env, facebook_post("reauth"))
 
     [published] = out.events(PostPublished)
     assert published.attempt == 1
-    assert env.tokens.refreshes == 1
+    assert env.tokens.refreshes == {"i1": 1}
     assert await visible_by_marker(env) == Counter({"reauth": 1})
 
 

@@ -17,6 +17,7 @@ from herald.testkit import Collector, producer, running, send_event
 from publisher_instagram.adapters.graph_instagram import GraphInstagram
 from publisher_instagram.handlers import InstagramPublisher
 from publisher_instagram.insights import METRICS, MediaInsights
+from publisher_testenv.instagram import Env, instagram_post
 
 pytestmark = pytest.mark.connected
 
@@ -42,7 +43,7 @@ async def publish_all(
 
 async def published_media(env: Env) -> list[dict[str, Any]]:
     return await env.sandbox.ledger(
-        platform="instagram", kind="media_published", account=env.sandbox.ig_user_id
+        platform="instagram", kind="media_published", account=env.sandbox.demo.ig_user_id
     )
 
 
@@ -74,7 +75,7 @@ async def test_every_kind_is_published_exactly_once(env: Env) -> None:
     assert out.events(PostRetryScheduled) == []
 
 
-@pytest.mark.parametrize("sandbox", [{"instagram": {"publish_quota_total": 1}}], indirect=True)
+@pytest.mark.parametrize("env", [{"instagram": {"publish_quota_total": 1}}], indirect=True)
 async def test_an_exhausted_quota_defers_the_post_to_the_end_of_the_window(env: Env) -> None:
     jpg = env.sandbox.media("a.jpg")
     first = instagram_post("first", InstagramKind.FEED, jpg)
@@ -130,14 +131,14 @@ async def test_5xx_and_timeouts_on_media_publish_are_retried_and_published_once(
 
 async def test_an_expired_token_is_refreshed_once_then_the_post_goes_out(env: Env) -> None:
     await env.tokens.get("i1", "b1")
-    await env.tokens.expire()
+    await env.tokens.expire("i1")
 
     out = await publish_all(
         env, instagram_post("reauth", InstagramKind.FEED, env.sandbox.media("a.jpg"))
     )
 
     [published] = out.events(PostPublished)
-    assert env.tokens.refreshes == 1
+    assert env.tokens.refreshes == {"i1": 1}
     assert len(await published_media(env)) == 1
     assert published.attempt == 1
 

@@ -12,7 +12,9 @@ import pytest
 
 from herald.events import PostFailed, PostPublished, PostRequested, PostRetryScheduled
 from herald.testkit import Collector, producer, send_event
-from publisher_tiktok.connected import Env, serving, tiktok_post
+from herald.testkit.servers import serving_in_loop
+from platform_sandbox.testing.tokens import tiktok_grant
+from publisher_testenv.tiktok import Env, tiktok_post
 
 pytestmark = pytest.mark.connected
 MB = 1_000_000
@@ -32,7 +34,7 @@ async def publish(env: Env, *requests: PostRequested, until: Any = None, **kw: A
     targets = {r.target_id for r in requests}
     async with (
         Collector(env.kafka_bootstrap, [env.names.post_results]) as out,
-        serving(env.app(**kw), env.port),
+        serving_in_loop(env.app(**kw), env.port),
         producer(env.kafka_bootstrap) as client,
     ):
         for request in requests:
@@ -51,12 +53,12 @@ async def checkpoint(env: Env, target: str) -> dict[str, Any]:
 async def test_videos_chunked_whole_and_pulled_and_photos_publish_once_each(env: Env) -> None:
     s = env.sandbox
     requests = [
-        tiktok_post("chunked", s.media("big.mp4", 23 * MB)),
-        tiktok_post("whole", s.media("small.mp4", 3 * MB)),
-        tiktok_post("pulled", s.pulled("clip.mp4", 2 * MB)),
+        tiktok_post("chunked", s.media("big.mp4", bytes=23 * MB)),
+        tiktok_post("whole", s.media("small.mp4", bytes=3 * MB)),
+        tiktok_post("pulled", s.pulled("clip.mp4", bytes=2 * MB)),
         tiktok_post(
             "photos",
-            *(s.pulled(f"p{i}.jpg", 100_000) for i in range(3)),
+            *(s.pulled(f"p{i}.jpg", bytes=100_000) for i in range(3)),
             # The sandbox looks for the marker in a photo post's title only.
             title="Three loaves herald-marker:photos",
         ),
@@ -95,7 +97,7 @@ async def test_videos_chunked_whole_and_pulled_and_photos_publish_once_each(env:
 async def test_a_failing_chunk_and_an_expired_upload_url_are_survived(env: Env) -> None:
     s = env.sandbox
     five_hundred, expired = await s.creator("baker.five"), await s.creator("baker.expired")
-    env.tokens.accounts |= {"i-5xx": five_hundred, "i-expired": expired}
+    env.tokens.grants |= {"i-5xx": tiktok_grant(five_hundred), "i-expired": tiktok_grant(expired)}
     await s.fault(endpoint="upload", account=five_hundred, count=1, error={"status": 503})
     await s.fault(
         endpoint="upload",
@@ -104,8 +106,8 @@ async def test_a_failing_chunk_and_an_expired_upload_url_are_survived(env: Env) 
         error={"status": 403, "code": "upload_url_expired"},
     )
     requests = [
-        tiktok_post("retried", s.media("a.mp4", 12 * MB), integration_id="i-5xx"),
-        tiktok_post("reinit", s.media("b.mp4", 12 * MB), integration_id="i-expired"),
+        tiktok_post("retried", s.media("a.mp4", bytes=12 * MB), integration_id="i-5xx"),
+        tiktok_post("reinit", s.media("b.mp4", bytes=12 * MB), integration_id="i-expired"),
     ]
 
     out = await publish(env, *requests)
@@ -125,13 +127,13 @@ async def test_a_failing_chunk_and_an_expired_upload_url_are_survived(env: Env) 
 async def test_the_daily_cap_defers_the_post_to_the_next_day(env: Env) -> None:
     s = env.sandbox
     capped = await s.creator("baker.capped")
-    env.tokens.accounts["i-capped"] = capped
+    env.tokens.grants["i-capped"] = tiktok_grant(capped)
     await s.fault(
         endpoint="video/init",
         account=capped,
         error={"status": 403, "code": "spam_risk_too_many_posts"},
     )
-    request = tiktok_post("capped", s.media("c.mp4", 1 * MB), integration_id="i-capped")
+    request = tiktok_post("capped", s.media("c.mp4", bytes=1 * MB), integration_id="i-capped")
     started = datetime.now(UTC)
 
     out = await publish(env, request, until=lambda c: bool(c.events(PostRetryScheduled)))
@@ -148,7 +150,7 @@ async def test_the_daily_cap_defers_the_post_to_the_next_day(env: Env) -> None:
 async def test_an_invalid_token_is_refreshed_once_then_published(env: Env) -> None:
     s = env.sandbox
     await env.tokens.expire("i1")
-    request = tiktok_post("refreshed", s.media("d.mp4", 1 * MB))
+    request = tiktok_post("refreshed", s.media("d.mp4", bytes=1 * MB))
 
     out = await publish(env, request)
 

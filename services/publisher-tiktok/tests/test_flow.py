@@ -13,8 +13,7 @@ from herald.content import TikTokPrivacy
 from herald.errors import NeedsReauth, Permanent, Throttled, Transient, Unknown
 from herald.runtime.ports import Published, Wait
 from platform_sandbox.testing import SandboxHarness
-from publisher_tiktok.handlers import TikTokPlatform
-from publisher_tiktok.testing import (
+from publisher_testenv.tiktok_flow import (
     HarnessMedia,
     SavedCheckpoint,
     credentials,
@@ -25,6 +24,7 @@ from publisher_tiktok.testing import (
     run_to_end,
     video_request,
 )
+from publisher_tiktok.handlers import TikTokPlatform
 
 pytestmark = pytest.mark.unit
 

@@ -1,26 +1,18 @@
-"""Fixtures: Meta's Cloud API schemas (`openapi/`, see its README), and for connected tests the
-sandbox over real HTTP and an isolated publisher environment (`publisher_whatsapp.connected`)."""
+"""Fixtures: Meta's Cloud API schemas (`openapi/`, see its README), and for connected tests `env`,
+publisher-whatsapp on topics of its own against the platform sandbox over real HTTP
+(`publisher_testenv.whatsapp`)."""
 
 from __future__ import annotations
 
 import copy
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs; types-PyYAML is not installed
-from aiokafka.admin import AIOKafkaAdminClient
-from pymongo.asynchronous.database import AsyncDatabase
 
-from herald.kafka import provision_topics
-from herald.mongo import Document
-from herald.topics import Platform, TopicNames
-from herald_localstack.pytest_plugin import InfraEndpoints
-from publisher_whatsapp.connected import TEST_TIERS, Env, Sandbox, sandbox_server
-from publisher_whatsapp.testing import CloudApiContract
+from publisher_testenv.env import env_fixture
+from publisher_testenv.whatsapp import CloudApiContract, Env
 
 SCHEMAS = Path(__file__).parent / "openapi" / "cloud_api_v23.yaml"
 KEPT_MESSAGES = frozenset(
@@ -67,30 +59,4 @@ def cloud_api_verbatim() -> CloudApiContract:
     return CloudApiContract(verbatim())
 
 
-@pytest.fixture
-async def sandbox(request: pytest.FixtureRequest) -> AsyncIterator[Sandbox]:
-    """Parametrize indirectly with a dict of sandbox settings to change them for one test."""
-    overrides = getattr(request, "param", {})
-    with sandbox_server(**overrides) as url:
-        async with httpx.AsyncClient(timeout=30) as http:
-            built = Sandbox(url, http)
-            await built.load_demo()
-            yield built
-
-
-@pytest.fixture
-async def env(
-    infra: InfraEndpoints, mongo_db: AsyncDatabase[Document], sandbox: Sandbox
-) -> AsyncIterator[Env]:
-    names = TopicNames(prefix=f"t{uuid.uuid4().hex[:10]}.", tiers=TEST_TIERS)
-    plan = names.plan(partitions=2, platforms=[Platform.WHATSAPP])
-    await provision_topics(infra.kafka_bootstrap, plan)
-    try:
-        yield Env(infra.kafka_bootstrap, infra.mongo_uri, names, mongo_db, sandbox)
-    finally:
-        admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap)
-        await admin.start()
-        try:
-            await admin.delete_topics([t.name for t in plan])
-        finally:
-            await admin.close()
+env = env_fixture(Env)

@@ -31,8 +31,8 @@ from herald.events import (
 from herald.testkit import Collector, producer, send_event
 from herald.topics import Platform
 from platform_sandbox.webhooks import meta_body, meta_signature
+from publisher_testenv.whatsapp import APP_SECRET, Env, per_second
 from publisher_whatsapp.adapters.store import FLAGS
-from publisher_whatsapp.connected import APP_SECRET, Env, per_second
 from publisher_whatsapp.testing import signed, status_delivery, whatsapp_request
 
 pytestmark = pytest.mark.connected
@@ -189,8 +189,8 @@ async def test_a_template_with_header_body_and_button_parameters(env: Env) -> No
 
 async def pre_send(env: Env, to: str) -> None:
     """One message straight to the sandbox: the pair (number, `to`) spends its only token."""
-    token = await env.sandbox.token()
-    url = f"{env.sandbox.url}/graph.facebook.com/v23.0/{env.sandbox.phone_number_id}/messages"
+    token = (await env.tokens.get("pre-send", "b1")).access_token
+    url = f"{env.sandbox.url}/graph.facebook.com/v23.0/{env.sandbox.demo.phone_number_id}/messages"
     template = {"name": "hello_world", "language": {"code": "en_US"}}
     body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
     body |= {"to": to, "type": "template", "template": template}
@@ -201,7 +201,7 @@ async def pre_send(env: Env, to: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "sandbox", [{"whatsapp": {"pair_burst": 1, "pair_interval_s": 2.0}}], indirect=True
+    "env", [{"whatsapp": {"pair_burst": 1, "pair_interval_s": 2.0}}], indirect=True
 )
 async def test_a_batch_whose_recipients_meet_refusals_gets_every_outcome(env: Env) -> None:
     sb = env.sandbox
@@ -246,7 +246,7 @@ async def test_a_batch_whose_recipients_meet_refusals_gets_every_outcome(env: En
     assert stored == {("r0", "send", True), ("r2", "status", True), ("r3", "status", True)}
 
 
-@pytest.mark.parametrize("sandbox", [{"whatsapp": {"window_error": "sync"}}], indirect=True)
+@pytest.mark.parametrize("env", [{"whatsapp": {"window_error": "sync"}}], indirect=True)
 async def test_a_free_form_message_outside_the_window_fails_send_a_template(env: Env) -> None:
     out = await run(env, whatsapp_request("late", [person(9)], text="Your bread is ready"))
 
@@ -274,7 +274,7 @@ async def test_a_window_closed_after_acceptance_arrives_as_a_failed_status(env: 
     assert "send a template" in (failed.error.remediation or "")
 
 
-@pytest.mark.parametrize("sandbox", [{"whatsapp": {"throughput_mps": 20}}], indirect=True)
+@pytest.mark.parametrize("env", [{"whatsapp": {"throughput_mps": 20}}], indirect=True)
 async def test_the_pace_is_held_at_the_configured_rate_as_the_sandbox_counts(env: Env) -> None:
     recipients = [person(i) for i in range(100)]
 

@@ -15,12 +15,12 @@ from pydantic import SecretStr
 
 from herald.graph import GraphClient, GraphSettings
 from herald.runtime.ports import Checkpoint, Credentials, Published
+from publisher_testenv.whatsapp import CloudApiContract
 from publisher_whatsapp.adapters.cloud_api import GraphCloudApi
 from publisher_whatsapp.handlers import FlowSettings, WhatsAppPublisher
 from publisher_whatsapp.pace import Pacer
 from publisher_whatsapp.settings import MediaSettings
 from publisher_whatsapp.testing import (
-    CloudApiContract,
     FakeMedia,
     MemoryFlags,
     MemoryMessages,

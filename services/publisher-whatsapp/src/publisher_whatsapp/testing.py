@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import jsonschema_rs
-
 from herald.content import PostContent, WhatsAppOptions
 from herald.errors import PlatformError
 from herald.events import MessageStatusEvent, PostRequested
@@ -204,29 +202,6 @@ def whatsapp_request(
         due_at=now,
         requested_at=now,
     )
-
-
-class CloudApiContract:
-    """Validates instances against a named schema of the fragments."""
-
-    def __init__(self, document: dict[str, Any]) -> None:
-        self.document = document
-
-    def errors(self, schema: str, instance: Any) -> list[str]:
-        root = {**self.document, "$ref": f"#/components/schemas/{schema}"}
-        validator = jsonschema_rs.Draft202012Validator(root)
-        return [f"{e.instance_path}: {e.message}" for e in validator.iter_errors(instance)]
-
-    def message_errors(self, body: Any) -> list[str]:
-        """Against the `/messages` request body schema (`Message`)."""
-        return self.errors("Message", body)
-
-    def upload_fields(self) -> dict[str, Any]:
-        path = self.document["paths"]["/{Version}/{Phone-Number-ID}/media"]
-        schema: dict[str, Any] = path["post"]["requestBody"]["content"]["multipart/form-data"][
-            "schema"
-        ]
-        return schema
 
 
 def status_delivery(

@@ -1,4 +1,6 @@
-"""The sandbox in-process, for tests (this service's and any Herald service's).
+"""The sandbox for tests (this service's and any Herald service's): in-process here; served over
+real HTTP, with a client of its admin API, in `platform_sandbox.testing.served`; token sources
+minting from it in `platform_sandbox.testing.tokens`.
 
 `SandboxHarness` builds the app and an `httpx.AsyncClient` on it, and gives the sandbox an
 outbound client whose loopback "network" is in-process too: the sandbox's own URL reaches the

@@ -1,6 +1,5 @@
-"""Test support for publisher-tiktok, imported by tests only (it needs platform-sandbox):
-the sandbox in-process, a media source reading from it, requests, and a driver that runs the
-flow through its waits like the runtime would."""
+"""publisher-tiktok's flow on the sandbox in-process, for its unit tests: a media source reading
+from it, requests, and a driver that runs the flow through its waits like the runtime would."""
 
 from __future__ import annotations
 
