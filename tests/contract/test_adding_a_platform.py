@@ -54,7 +54,8 @@ def _tables() -> tuple[list[str], list[str]]:
 
 
 def _listing_every_platform() -> set[str]:
-    """Source files outside the publishers, tests and docs that name every platform."""
+    """Source files outside the publishers, tests, test support and docs that name every
+    platform."""
     tracked = subprocess.run(
         ["git", "ls-files"],  # noqa: S607 - git from PATH, as in CI's fresh clone
         cwd=ROOT,
@@ -67,6 +68,8 @@ def _listing_every_platform() -> set[str]:
         if not SOURCE.search("/" + name) or name.startswith(("services/publisher-", "docs/")):
             continue
         if "/tests/" in name or name.startswith(("tests/", "libs/publisher-testenv/")):
+            continue  # tests and test support follow the services they test
+        if "/testing/" in name or name.endswith("/testing.py"):
             continue
         path = ROOT / name
         if not path.is_file():

@@ -20,12 +20,13 @@ from typing import Any
 
 import httpx
 
+from herald.topics import Platform
 from herald_localstack.config import StackConfig
 from herald_localstack.errors import StackError
 from herald_localstack.secrets import StackSecrets
 from herald_localstack.services import url
 
-PROVIDERS = ("facebook", "instagram", "whatsapp", "tiktok")
+PROVIDERS = tuple(platform.value for platform in Platform)
 TERMINAL = {"published", "partially_published", "failed", "cancelled"}
 
 

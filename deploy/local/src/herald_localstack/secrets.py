@@ -14,13 +14,9 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-CALLERS = (
-    "scheduler",
-    "publisher-facebook",
-    "publisher-instagram",
-    "publisher-whatsapp",
-    "publisher-tiktok",
-)
+from herald.topics import Platform
+
+CALLERS = ("scheduler", *(f"publisher-{platform}" for platform in Platform))
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,14 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from herald.topics import Platform
 from herald_localstack.config import StackConfig
 from herald_localstack.errors import StackError
 from herald_localstack.process import Managed, port_taken, processes_with_env, terminate_group
 from herald_localstack.secrets import StackSecrets
 
 RUN_MARKER = "HERALD_STACK_RUN"
+META = (Platform.FACEBOOK, Platform.INSTAGRAM, Platform.WHATSAPP)  # their publishers call Graph
 # The sandbox's TikTok app secret (its default, and auth-service's): it signs TikTok webhooks.
 SANDBOX_TIKTOK_CLIENT_SECRET = "sandbox-tiktok-client-secret"  # noqa: S105 - a sandbox default
 # The sandbox's Meta app secret (its default): it signs WhatsApp status webhooks.
@@ -39,10 +41,11 @@ SERVICES = (
     Service("platform-sandbox", "platform_sandbox", 8120, "HERALD_SANDBOX_"),
     Service("auth-service", "auth_service", 8101, "HERALD_AUTH_"),
     Service("scheduler", "scheduler", 8102, "HERALD_SCHEDULER_"),
-    Service("publisher-facebook", "publisher_facebook", 8111, "HERALD_PUBLISHER_FACEBOOK_"),
-    Service("publisher-instagram", "publisher_instagram", 8112, "HERALD_PUBLISHER_INSTAGRAM_"),
-    Service("publisher-whatsapp", "publisher_whatsapp", 8113, "HERALD_PUBLISHER_WHATSAPP_"),
-    Service("publisher-tiktok", "publisher_tiktok", 8114, "HERALD_PUBLISHER_TIKTOK_"),
+    # One publisher per platform, from 8111 in the order of `herald.topics.Platform`.
+    *(
+        Service(f"publisher-{p}", f"publisher_{p}", 8111 + i, f"HERALD_PUBLISHER_{p.upper()}_")
+        for i, p in enumerate(Platform)
+    ),
 )
 
 
@@ -116,11 +119,11 @@ def wiring(cfg: StackConfig, keys: StackSecrets) -> dict[str, str]:
         "HERALD_SCHEDULER_RULES__TIKTOK_PHOTO_URL_SCHEMES": schemes,
     }
     env.update(_namespaced(cfg))
-    for platform in ("facebook", "instagram", "whatsapp", "tiktok"):
+    for platform in Platform:
         prefix = f"HERALD_PUBLISHER_{platform.upper()}_"
         env[f"{prefix}AUTH__BASE_URL"] = auth
         env[f"{prefix}AUTH__SERVICE_TOKEN"] = keys.service_tokens[f"publisher-{platform}"]
-        if platform != "tiktok":
+        if platform in META:
             env[f"{prefix}GRAPH__BASE_URL"] = graph
             env[f"{prefix}GRAPH__VIDEO_BASE_URL"] = f"{sandbox}/graph-video.facebook.com"
             env[f"{prefix}GRAPH__INSTAGRAM_BASE_URL"] = f"{sandbox}/graph.instagram.com"
@@ -178,7 +181,7 @@ def _namespaced(cfg: StackConfig) -> dict[str, str]:
         "HERALD_SCHEDULER_DATABASE": cfg.database("herald_scheduler"),
         "HERALD_SCHEDULER_TOPIC_PREFIX": cfg.topic_prefix,
     }
-    for platform in ("facebook", "instagram", "whatsapp", "tiktok"):
+    for platform in Platform:
         prefix = f"HERALD_PUBLISHER_{platform.upper()}_"
         env[f"{prefix}DATABASE"] = cfg.database(f"herald_publisher_{platform}")
         env[f"{prefix}TOPIC_PREFIX"] = cfg.topic_prefix
