@@ -2,38 +2,25 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 
+from herald.testkit.layering import Layering
+
 pytestmark = pytest.mark.unit
 
-SRC = Path(__file__).parents[1] / "src" / "auth_service"
-FORBIDDEN = ("fastapi", "starlette", "faststream", "httpx", "pymongo", "motor", "prometheus_client")
-
-
-@pytest.mark.parametrize(
-    "module",
-    [
-        SRC / "domain.py",
-        SRC / "signatures.py",
-        SRC / "vault.py",
-        *sorted((SRC / "handlers").glob("*.py")),
-    ],
-    ids=lambda p: p.name,
+LAYERING = Layering(
+    Path(__file__).parents[1] / "src" / "auth_service",
+    inner=("domain.py", "signatures.py", "vault.py", "handlers/*.py"),
+    max_lines=320,
 )
+
+
+@pytest.mark.parametrize("module", LAYERING.inner_modules(), ids=lambda p: p.name)
 def test_no_framework_imports(module: Path) -> None:
-    tree = ast.parse(module.read_text())
-    imported = {
-        alias.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import)
-        for alias in node.names
-    } | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert not [name for name in imported if name.split(".")[0] in FORBIDDEN]
+    assert LAYERING.violations(module) == []
 
 
 def test_modules_stay_small() -> None:
-    sizes = {p.name: len(p.read_text().splitlines()) for p in SRC.rglob("*.py")}
-    assert {name: n for name, n in sizes.items() if n > 320} == {}
+    assert LAYERING.oversized() == {}
