@@ -1,44 +1,17 @@
-"""The service answers its operational routes even before its dependencies do."""
+"""publisher-tiktok takes every setting from the environment and refuses unsigned webhooks (the
+checks every service's app shares are in tests/contract/test_service_apps.py)."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
-from pymongo import AsyncMongoClient
 
-from herald.mongo import Document
-from herald.settings import KafkaSettings, MongoSettings, load_settings
+from herald.settings import load_settings
+from herald.testkit.apps import unreachable
 from publisher_tiktok.app import create_app
 from publisher_tiktok.settings import Settings
 
 pytestmark = pytest.mark.unit
-
-
-def _settings() -> Settings:
-    # Nothing listens on port 9 (discard), so both dependencies are unreachable.
-    return Settings(
-        kafka=KafkaSettings(bootstrap_servers="127.0.0.1:9"),
-        mongo=MongoSettings(uri="mongodb://127.0.0.1:9/", server_selection_timeout_ms=200),
-    )
-
-
-async def test_alive_but_not_ready_without_kafka_and_mongo(
-    unreachable_mongo: AsyncMongoClient[Document],
-) -> None:
-    app = create_app(_settings(), mongo=unreachable_mongo)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
-        health = await client.get("/healthz")
-        ready = await client.get("/readyz")
-        metrics = await client.get("/metrics")
-
-    assert health.status_code == 200
-    assert ready.status_code == 503
-    checks = ready.json()["checks"]
-    assert set(checks) == {"kafka", "mongo"}
-    assert checks["kafka"] != "ok"
-    assert checks["mongo"] != "ok"
-    assert metrics.status_code == 200
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,7 +42,7 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 async def test_the_webhook_route_refuses_unsigned_deliveries() -> None:
-    transport = httpx.ASGITransport(app=create_app(_settings()))
+    transport = httpx.ASGITransport(app=create_app(unreachable(Settings)))
     async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
         response = await client.post("/webhooks/tiktok", content=b"{}")
     assert response.status_code == 401

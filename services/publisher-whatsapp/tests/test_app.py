@@ -1,54 +1,22 @@
-"""The service answers its operational routes even before its dependencies do, serves its
-webhook handshake, and takes every setting from the environment."""
+"""publisher-whatsapp serves its webhook handshake without its dependencies, takes every setting
+from the environment and refuses a throughput beyond the platform's (the checks every service's
+app shares are in tests/contract/test_service_apps.py)."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
-from pymongo import AsyncMongoClient
 
-from herald.mongo import Document
-from herald.settings import ConfigurationError, KafkaSettings, MongoSettings, load_settings
+from herald.settings import ConfigurationError, load_settings
+from herald.testkit.apps import unreachable
 from publisher_whatsapp.app import create_app
 from publisher_whatsapp.settings import Settings
 
 pytestmark = pytest.mark.unit
 
 
-def _settings(**values: object) -> Settings:
-    # Nothing listens on port 9 (discard), so both dependencies are unreachable.
-    return Settings.model_validate(
-        {
-            "kafka": KafkaSettings(bootstrap_servers="127.0.0.1:9"),
-            "mongo": MongoSettings(uri="mongodb://127.0.0.1:9/", server_selection_timeout_ms=200),
-            **values,
-        }
-    )
-
-
-async def test_alive_but_not_ready_without_kafka_and_mongo(
-    unreachable_mongo: AsyncMongoClient[Document],
-) -> None:
-    app = create_app(_settings(), mongo=unreachable_mongo)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
-        health = await client.get("/healthz")
-        ready = await client.get("/readyz")
-        metrics = await client.get("/metrics")
-
-    assert health.status_code == 200
-    assert ready.status_code == 503
-    checks = ready.json()["checks"]
-    assert set(checks) == {"kafka", "mongo"}
-    assert checks["kafka"] != "ok"
-    assert checks["mongo"] != "ok"
-    assert metrics.status_code == 200
-    assert "herald_whatsapp_messages_total" in metrics.text
-    assert "herald_webhook_rejected_total" in metrics.text
-
-
 async def test_the_webhook_handshake_answers_without_dependencies() -> None:
-    app = create_app(_settings(webhook={"verify_token": "tok-1", "path": "/hooks/wa"}))
+    app = create_app(unreachable(Settings, webhook={"verify_token": "tok-1", "path": "/hooks/wa"}))
     params = {"hub.mode": "subscribe", "hub.verify_token": "tok-1", "hub.challenge": "42"}
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
@@ -94,12 +62,5 @@ def test_every_piece_is_configured_from_the_environment() -> None:
 def test_a_throughput_beyond_the_platforms_is_refused() -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HERALD_PUBLISHER_WHATSAPP_PACE__THROUGHPUT_MPS", "5000")
-        with pytest.raises(ConfigurationError):
-            load_settings(Settings)
-
-
-def test_a_misspelled_variable_stops_the_service() -> None:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HERALD_PUBLISHER_WHATSAPP_PACEE__THROUGHPUT_MPS", "80")
         with pytest.raises(ConfigurationError):
             load_settings(Settings)
