@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from herald.events import PostFailed, PostPublished, PostRequested, PostRetryScheduled
-from herald.insights import InsightsCollector, InsightsSettings, MongoSnapshots
 from herald.runtime.app import runtime_of
 from herald.testkit import Collector, producer, running, send_event
 from publisher_facebook.adapters.graph_pages import GraphPages
@@ -137,22 +136,14 @@ async def test_insights_are_collected_once_per_age_with_current_metric_names(env
     out = await publish_all(env, facebook_post("measured"))
     [published] = out.events(PostPublished)
     app_settings = env.settings()
-    ages = InsightsSettings(ages_s=[3600, 86_400])
-    store = MongoSnapshots(env.db)
-    await store.ensure_indexes()  # the job makes them when it starts; FerretDB takes them
+    an_hour_later = published.published_at + timedelta(hours=1, seconds=5)
+    store = await env.snapshots()
     async with running(env.app()) as app:
         adapter = runtime_of(app).adapter
         assert isinstance(adapter, FacebookPublisher)
         graph = adapter.pages  # the running app's own Graph adapter
         assert isinstance(graph, GraphPages)
-        collector = InsightsCollector(
-            store=store,
-            reader=PageInsights(graph),
-            tokens=env.tokens,
-            sink=store,
-            settings=ages,
-            clock=lambda: published.published_at + timedelta(hours=1, seconds=5),
-        )
+        collector = env.collector(store, PageInsights(graph), [3600, 86_400], an_hour_later)
         first = await collector.run_once()
         again = await collector.run_once()
 

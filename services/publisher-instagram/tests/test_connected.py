@@ -11,7 +11,6 @@ import pytest
 
 from herald.content import InstagramKind
 from herald.events import PostFailed, PostPublished, PostRequested, PostRetryScheduled
-from herald.insights import InsightsCollector, InsightsSettings, MongoSnapshots
 from herald.runtime.app import runtime_of
 from herald.testkit import Collector, producer, running, send_event
 from publisher_instagram.adapters.graph_instagram import GraphInstagram
@@ -148,22 +147,14 @@ async def test_insights_are_collected_with_the_metrics_of_the_product_type(env: 
         env, instagram_post("measured", InstagramKind.FEED, env.sandbox.media("a.jpg"))
     )
     [published] = out.events(PostPublished)
-    store = MongoSnapshots(env.db)
-    await store.ensure_indexes()  # the job makes them when it starts; FerretDB takes them
+    store = await env.snapshots()
     async with running(env.app()) as app:
         adapter = runtime_of(app).adapter
         assert isinstance(adapter, InstagramPublisher)
         api = adapter.api  # the running app's own Graph adapter
         assert isinstance(api, GraphInstagram)
-        collector = InsightsCollector(
-            store=store,
-            reader=MediaInsights(api),
-            tokens=env.tokens,
-            sink=store,
-            settings=InsightsSettings(ages_s=[3600]),
-            clock=lambda: published.published_at + timedelta(hours=1, seconds=5),
-        )
-        [snapshot] = await collector.run_once()
+        at = published.published_at + timedelta(hours=1, seconds=5)
+        [snapshot] = await env.collector(store, MediaInsights(api), [3600], at).run_once()
 
     assert set(snapshot.metrics) == set(METRICS["FEED"])
     [stored] = await store.get("measured")

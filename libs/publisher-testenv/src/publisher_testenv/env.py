@@ -9,6 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar, Self
 
 import pytest
@@ -17,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from herald.graph import GraphSettings
 from herald.http import HttpClientSettings
+from herald.insights import InsightsCollector, InsightsReader, InsightsSettings, MongoSnapshots
 from herald.mongo import Document
 from herald.runtime.settings import RetrySettings
 from herald.settings import KafkaSettings, MongoSettings
@@ -80,6 +82,27 @@ class PublisherEnv(ABC):
     @property
     def requested(self) -> str:
         return self.names.requested(self.PLATFORM)
+
+    async def snapshots(self) -> MongoSnapshots:
+        """Insights snapshots in this test's database, indexes made (the job makes them when it
+        starts; FerretDB takes them)."""
+        store = MongoSnapshots(self.db)
+        await store.ensure_indexes()
+        return store
+
+    def collector(
+        self, store: MongoSnapshots, reader: InsightsReader, ages_s: list[int], now: datetime
+    ) -> InsightsCollector:
+        """An insights collector reading through `reader` with this environment's tokens into
+        `store`, its clock stopped at `now`."""
+        return InsightsCollector(
+            store=store,
+            reader=reader,
+            tokens=self.tokens,
+            sink=store,
+            settings=InsightsSettings(ages_s=ages_s),
+            clock=lambda: now,
+        )
 
     @classmethod
     @asynccontextmanager
