@@ -52,7 +52,7 @@ from herald.topics import SCHEDULER, Platform, TopicNames
 from herald_localstack import stack
 from herald_localstack.config import StackConfig
 from scheduler.adapters.dispatch import MongoDispatch
-from scheduler.ports import PendingItem
+from scheduler.ports import PendingItem, Request
 
 RESULT_KEYS: tuple[str, ...] = (
     "spread_targets",
@@ -128,10 +128,7 @@ def ready(url: str) -> bool:
 
 
 def items(run: str, due: list[datetime]) -> list[PendingItem]:
-    request: dict[str, Any] = {
-        "content": {"text": "bench"},
-        "options": {"platform": "facebook"},
-    }
+    request = Request({"text": "bench"}, {"platform": "facebook"})
     return [
         PendingItem(
             target_id=f"{run}-{n}",

@@ -33,9 +33,17 @@ from scheduler.adapters.dispatch import MongoIntegrations as IntegrationView
 from scheduler.adapters.posts import MongoPosts
 from scheduler.adapters.recipients import MongoRecipients
 from scheduler.app import UNFINISHED
+from scheduler.deliveries import STATUS, Fact, RecordedFact
 from scheduler.domain import DueTime, claim_id, dispatch_id
-from scheduler.handlers.submit import _post_document, _target_documents, pending_item
-from scheduler.ports import Claim, IntegrationInfo, PendingItem, PostFilter
+from scheduler.handlers.submit import new_post, new_targets, pending_item
+from scheduler.models import (
+    DispatchFact,
+    HistoryEntry,
+    Post,
+    TargetChanges,
+    TargetState,
+)
+from scheduler.ports import Claim, IntegrationInfo, PendingItem, PostFilter, Request
 from scheduler.settings import DispatchSettings
 
 
@@ -69,23 +77,23 @@ class SchedulerLoad:
         await self.recipients.ensure_indexes()
         post = self.post(0, ["fb"], due=NOW - timedelta(days=1))
         check(await self.posts.insert_post(post) is None, "the template post was refused")
-        target = _target_documents(post)[0]
+        target = new_targets(post)[0]
         await self.posts.insert_targets([target])
         await self.posts.add_history(self.created_entry(post))
-        claim = Claim(claim_id(target["_id"], 1, 0), target["_id"], 1, 0, "bench", "dispatch", NOW)
+        claim = Claim(claim_id(target.id, 1, 0), target.id, 1, 0, "bench", "dispatch", NOW)
         await self.dispatch.claim([claim])
         await self.dispatch.record_dispatches([self.fact(pending_item(post, target))])
         info = IntegrationInfo(integration_id(0), BIG, Platform.FACEBOOK, IntegrationStatus.ACTIVE)
         await self.view.observe(info, NOW)
         queued = pending_item(post, target)
         await self.dispatch.add_pending([dataclasses.replace(queued, due_at=NOW + DAY)])
-        await self.recipients.add_facts([self.status_fact(target["_id"], 0)])
-        tid = target["_id"]
+        await self.recipients.add_facts([self.status_fact(target.id, 0)])
+        tid = target.id
         rest = range(1, self.n)
         return [
-            clone(self.db["posts"], post["_id"], rest, self._post_clone),
+            clone(self.db["posts"], post.id, rest, self._post_clone),
             clone(self.db["targets"], tid, rest, self._target_clone),
-            clone(self.db["history"], self.created_entry(post)["_id"], rest, self._history_clone),
+            clone(self.db["history"], self.created_entry(post).id, rest, self._history_clone),
             clone(self.db["claims"], claim.id, rest, self._claim_clone),
             clone(self.db["dispatches"], dispatch_id(tid, 1), rest, self._dispatch_clone),
             clone(self.db["integrations"], info.integration_id, rest, self._view_clone),
@@ -136,12 +144,18 @@ class SchedulerLoad:
         }
 
     def _fact_clone(self, template: Document, i: int) -> Document:
-        fact = self.status_fact(f"{post_id(i // 3 + 1)}-0", i)
-        return {k: fact[k] for k in ("_id", "key", "post_id", "target_id", "recipient_id")}
+        recorded = self.status_fact(f"{post_id(i // 3 + 1)}-0", i)
+        return {
+            "_id": recorded.fact.id,
+            "key": recorded.fact.key,
+            "post_id": recorded.post_id,
+            "target_id": recorded.target_id,
+            "recipient_id": recorded.recipient_id,
+        }
 
-    # -- documents as the handlers make them
+    # -- records as the handlers make them
 
-    def post(self, i: int, platforms: list[str], *, due: datetime) -> Document:
+    def post(self, i: int, platforms: list[str], *, due: datetime) -> Post:
         names = {"fb": Platform.FACEBOOK, "ig": Platform.INSTAGRAM}
         submission = PostSubmitted.model_validate(
             {
@@ -155,54 +169,46 @@ class SchedulerLoad:
             }
         )
         due_time = DueTime(due, None, None)
-        return _post_document(submission, due_time, "bench", source="api", draft=False, now=NOW)
+        return new_post(submission, due_time, "bench", source="api", draft=False, now=NOW)
 
     @staticmethod
-    def created_entry(post: Document) -> Document:
+    def created_entry(post: Post) -> HistoryEntry:
         """The history entry a submission ends with (handlers/submit.py `_finish`)."""
-        return {
-            "_id": f"created:{post['_id']}",
-            "post_id": post["_id"],
-            "target_id": None,
-            "kind": "post.scheduled",
-            "at": post["created_at"],
-            "detail": {"due_at": post["due_at"], "source": post["source"]},
-        }
+        return HistoryEntry(
+            id=f"created:{post.id}",
+            post_id=post.id,
+            target_id=None,
+            kind="post.scheduled",
+            at=post.created_at,
+            detail={"due_at": post.due_at, "source": post.source},
+        )
 
     @staticmethod
-    def fact(item: PendingItem) -> Document:
+    def fact(item: PendingItem) -> DispatchFact:
         """A dispatch fact as handlers/dispatch.py `_fact` records it."""
-        return {
-            "_id": dispatch_id(item.target_id, item.epoch),
-            "target_id": item.target_id,
-            "post_id": item.post_id,
-            "epoch": item.epoch,
-            "due_at": item.due_at,
-            "dispatched_at": NOW,
-            "claim": claim_id(item.target_id, item.epoch, 0),
-            "owner": "bench",
-            "topic": "herald.post.requested.facebook",
-        }
+        return DispatchFact(
+            target_id=item.target_id,
+            post_id=item.post_id,
+            epoch=item.epoch,
+            due_at=item.due_at,
+            dispatched_at=NOW,
+            claim=claim_id(item.target_id, item.epoch, 0),
+            owner="bench",
+            topic="herald.post.requested.facebook",
+        )
 
     @staticmethod
-    def status_fact(target: str, i: int) -> Document:
+    def status_fact(target: str, i: int) -> RecordedFact:
         """A delivery status as handlers/recipients.py `record_status` stores it."""
-        key = f"{target}/r{i}"
-        return {
-            "key": key,
-            "post_id": target.rsplit("-", 1)[0],
-            "business_id": BIG,
-            "target_id": target,
-            "recipient_id": f"r{i}",
-            "_id": f"{key}/status:sent",
-            "kind": "status",
-            "status": "sent",
-            "epoch": None,
-            "message_id": f"wamid.{i:08d}",
-            "error": None,
-            "at": NOW,
-            "recorded_at": NOW,
-        }
+        fact = Fact(f"{target}/r{i}", STATUS, "sent", NOW, message_id=f"wamid.{i:08d}")
+        return RecordedFact(
+            fact=fact,
+            post_id=target.rsplit("-", 1)[0],
+            business_id=BIG,
+            target_id=target,
+            recipient_id=f"r{i}",
+            recorded_at=NOW,
+        )
 
     # -- scenarios
 
@@ -228,13 +234,13 @@ class SchedulerLoad:
         post = self.post(i, ["fb", "ig"], due=NOW + DAY)
         raced = await timed(took, "scheduler.insert_post", self.posts.insert_post(post))
         check(raced is None, "insert_post")
-        targets = _target_documents(post)
+        targets = new_targets(post)
         await timed(took, "scheduler.insert_targets", self.posts.insert_targets(targets))
         items = [pending_item(post, t) for t in targets]
         await timed(took, "scheduler.add_pending", self.dispatch.add_pending(items))
         entry = self.created_entry(post)
         await timed(took, "scheduler.add_history[created]", self.posts.add_history(entry))
-        self.submitted.append((post["business_id"], post["_id"]))
+        self.submitted.append((post.business_id, post.id))
         # Untimed: the dispatcher takes these a day later; the queue stays at its bounded size.
         await self.dispatch.remove_pending(dispatch_id(t.target_id, t.epoch) for t in items)
         return took
@@ -245,17 +251,17 @@ class SchedulerLoad:
         found = await timed(
             took, "scheduler.find_by_key[big]", self.posts.find_by_key(BIG, f"key-{big:07d}")
         )
-        check(found is not None and found["_id"] == post_id(big), "find_by_key[big]")
+        check(found is not None and found.id == post_id(big), "find_by_key[big]")
         business = self.spread.business(small)
         found = await timed(
             took,
             "scheduler.find_by_key[small]",
             self.posts.find_by_key(business, f"key-{small:07d}"),
         )
-        check(found is not None and found["_id"] == post_id(small), "find_by_key[small]")
+        check(found is not None and found.id == post_id(small), "find_by_key[small]")
         again = self.post(big, ["fb"], due=NOW + DAY)  # the same business and key, a new id
         winner = await timed(took, "scheduler.insert_post[replay]", self.posts.insert_post(again))
-        check(winner is not None and winner["_id"] == post_id(big), "insert_post[replay]")
+        check(winner is not None and winner.id == post_id(big), "insert_post[replay]")
         return took
 
     async def dispatch_batch(self, k: int) -> Took:
@@ -269,7 +275,7 @@ class SchedulerLoad:
                 business_id=BIG,
                 integration_id=integration_id(self.spread.pick(self.rng)),
                 platform=Platform.FACEBOOK,
-                request={"content": {"text": "due"}, "options": {"platform": "facebook"}},
+                request=Request({"text": "due"}, {"platform": "facebook"}),
             )
             for j in range(DISPATCH_BATCH)
         ]
@@ -304,7 +310,7 @@ class SchedulerLoad:
         targets = await timed(took, "scheduler.targets_of", self.posts.targets_of([post]))
         check(len(targets) == 2, "targets_of")
         # As handlers/base.py `with_states` asks: which scheduled targets were dispatched.
-        keys = [dispatch_id(t["_id"], t["epoch"]) for t in targets if t["state"] == "scheduled"]
+        keys = [dispatch_id(t.id, t.epoch) for t in targets if t.state is TargetState.SCHEDULED]
         done = await timed(took, "scheduler.dispatched", self.dispatch.dispatched(keys))
         check(not done and len(keys) == 2, "dispatched")
         return took
@@ -314,19 +320,21 @@ class SchedulerLoad:
         tid = f"{post_id(self.spread.pick(self.rng))}-0"
         target = await timed(took, "scheduler.get_target", self.posts.get_target(tid))
         check(target is not None, "get_target")
-        entry = {
-            "_id": f"event:{k}:{tid}",
-            "post_id": tid.rsplit("-", 1)[0],
-            "target_id": tid,
-            "kind": "post.published",
-            "at": NOW,
-            "recorded_at": NOW,
-            "epoch": 1,
-            "detail": {"platform_post_id": f"fb_{k}", "attempt": 1},
-        }
+        entry = HistoryEntry(
+            id=f"event:{k}:{tid}",
+            post_id=tid.rsplit("-", 1)[0],
+            target_id=tid,
+            kind="post.published",
+            at=NOW,
+            recorded_at=NOW,
+            epoch=1,
+            detail={"platform_post_id": f"fb_{k}", "attempt": 1},
+        )
         added = await timed(took, "scheduler.add_history[result]", self.posts.add_history(entry))
         check(added, "add_history[result]")
-        changes = {"state": "published", "platform_post_id": f"fb_{k}", "updated_at": NOW}
+        changes = TargetChanges(
+            state=TargetState.PUBLISHED, platform_post_id=f"fb_{k}", updated_at=NOW
+        )
         await timed(took, "scheduler.update_target", self.posts.update_target(tid, changes))
         return took
 

@@ -5,22 +5,30 @@ recipient's furthest state whatever order its facts arrive in."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from herald.content import PostContent, TemplateComponent, WhatsAppTemplate
+from herald.errors import ErrorCategory
+from herald.events import FailureDetail
+from herald.topics import Platform
 from scheduler.broadcast import batch_options, plan_broadcast
+from scheduler.contacts import Contact
 from scheduler.deliveries import (
     OUTCOME,
     STATUS,
+    Fact,
+    Recipient,
     RecipientState,
     count,
     mask,
     parent_of,
     view,
 )
+from scheduler.models import Target, TargetState
 from scheduler.personalize import check_placeholders, render, split_template
 
 pytestmark = pytest.mark.unit
@@ -49,15 +57,18 @@ def template(*body: str, header: str | None = None, payload: str | None = None) 
     )
 
 
-def contact(n: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "_id": f"ct_{n:04d}",
-        "phone": f"+3519{n:08d}",
-        "name": f"Ana{n} Lima",
-        "opted_in": True,
-        "fields": {"city": f"City{n}"},
-        **extra,
-    }
+def contact(n: int, name: str | None = None) -> Contact:
+    return Contact(
+        id=f"ct_{n:04d}",
+        audience_id="au_1",
+        business_id="b1",
+        phone=f"+3519{n:08d}",
+        name=name or f"Ana{n} Lima",
+        opted_in=True,
+        source="import",
+        created_at=T0,
+        fields={"city": f"City{n}"},
+    )
 
 
 def test_placeholders_are_checked_against_the_audience_fields() -> None:
@@ -86,9 +97,9 @@ def test_each_contact_gets_its_own_parameters_and_shared_components_stay_shared(
 
 def test_batches_hold_at_most_n_each_sendable_contact_once() -> None:
     contacts = [contact(n) for n in range(1, 251)]
-    contacts[10]["opted_in"] = False
-    flags = {contacts[20]["phone"]: {"opted_out"}, contacts[30]["phone"]: {"undeliverable"}}
-    contacts[40]["name"] = None  # first_name has no fallback: skipped, not half-filled
+    contacts[10] = replace(contacts[10], opted_in=False)
+    flags = {contacts[20].phone: {"opted_out"}, contacts[30].phone: {"undeliverable"}}
+    contacts[40] = replace(contacts[40], name=None)  # first_name has no fallback: skipped
     tpl = template("Hi {{contact.first_name}} of {{contact.city}}")
     plan = plan_broadcast(
         contacts, flags, {"ct_0050"}, template=tpl, content=CONTENT, batch_size=100
@@ -141,11 +152,39 @@ def test_a_contact_whose_parameter_breaks_the_limits_is_skipped_with_the_reason(
     assert options["recipients"][0]["components"][0]["parameters"][0]["text"] == "Ana1 Lima"
 
 
-def fact(kind: str, status: str, minute: int, **extra: Any) -> dict[str, Any]:
-    return {"kind": kind, "status": status, "at": T0 + timedelta(minutes=minute), **extra}
+def fact(kind: str, status: str, minute: int, **extra: Any) -> Fact:
+    return Fact("t/ct_1", kind, status, T0 + timedelta(minutes=minute), **extra)
 
 
-RECIPIENT = {"recipient_id": "ct_1", "contact_id": "ct_1", "to": "+351912345678", "target_id": "t"}
+RECIPIENT = Recipient(
+    parent_target_id="t",
+    recipient_id="ct_1",
+    post_id="p",
+    business_id="b1",
+    target_id="t",
+    contact_id="ct_1",
+    to="+351912345678",
+    batch=None,
+    state="queued",
+    created_at=T0,
+)
+
+
+def batch(state: TargetState, last_error: FailureDetail | None = None) -> Target:
+    return Target(
+        id="t",
+        post_id="p",
+        business_id="b1",
+        index=0,
+        integration_id="wa-1",
+        platform=Platform.WHATSAPP,
+        due_at=T0,
+        epoch=1,
+        epoch_started_at=T0,
+        state=state,
+        updated_at=T0,
+        last_error=last_error,
+    )
 
 
 @pytest.mark.parametrize(
@@ -163,23 +202,21 @@ RECIPIENT = {"recipient_id": "ct_1", "contact_id": "ct_1", "to": "+351912345678"
         ([fact(OUTCOME, "skipped", 0)], RecipientState.SKIPPED),
     ],
 )
-def test_the_furthest_fact_decides_in_any_order(
-    facts: list[dict[str, Any]], state: RecipientState
-) -> None:
+def test_the_furthest_fact_decides_in_any_order(facts: list[Fact], state: RecipientState) -> None:
     for order in itertools.permutations(facts):
         assert view(RECIPIENT, list(order) * 2, None).state is state  # duplicated too
 
 
 def test_without_facts_the_batch_decides_and_errors_carry_codes() -> None:
-    failed_batch = {
-        "state": "failed",
-        "last_error": {"code": "integration_expired", "message": "m"},
-    }
-    shown = view(RECIPIENT, [], failed_batch)
+    expired = FailureDetail(
+        category=ErrorCategory.NEEDS_REAUTH, code="integration_expired", message="m"
+    )
+    shown = view(RECIPIENT, [], batch(TargetState.FAILED, expired))
     assert (shown.state, shown.error_code) == (RecipientState.FAILED, "integration_expired")
-    assert view(RECIPIENT, [], {"state": "dispatched"}).state is RecipientState.PENDING
-    assert view(RECIPIENT, [], {"state": "cancelled"}).state is RecipientState.CANCELLED
-    skipped = {**RECIPIENT, "state": "skipped", "error": {"code": "missing_field", "message": "m"}}
+    assert view(RECIPIENT, [], batch(TargetState.DISPATCHED)).state is RecipientState.PENDING
+    assert view(RECIPIENT, [], batch(TargetState.CANCELLED)).state is RecipientState.CANCELLED
+    error = {"code": "missing_field", "message": "m"}
+    skipped = replace(RECIPIENT, state="skipped", error=error)
     assert view(skipped, [], None).error_code == "missing_field"
     error = {"code": "131026", "message": "Message undeliverable"}
     failure = view(

@@ -16,7 +16,8 @@ from herald.topics import Platform
 from scheduler.dispatcher import Dispatcher
 from scheduler.handlers.dispatch import Claimed, DispatchReport, Owned
 from scheduler.metrics import SchedulerMetrics
-from scheduler.ports import Claim, Doc, PendingItem
+from scheduler.models import DispatchFact
+from scheduler.ports import Claim, PendingItem, Request
 from scheduler.settings import DispatchSettings
 from scheduler.testing import eventually
 
@@ -24,7 +25,8 @@ pytestmark = pytest.mark.unit
 
 
 def item(n: int, due_at: datetime) -> PendingItem:
-    return PendingItem(f"t{n}", 1, due_at, f"p{n}", "biz", "fb-1", Platform.FACEBOOK, {})
+    request = Request({"text": "hello"}, {"platform": "facebook"})
+    return PendingItem(f"t{n}", 1, due_at, f"p{n}", "biz", "fb-1", Platform.FACEBOOK, request)
 
 
 @dataclass
@@ -52,13 +54,13 @@ class FakeQueue:
     async def release(self, claim_ids: Iterable[str]) -> None:
         return None
 
-    async def record_dispatches(self, dispatches: Sequence[Doc]) -> None:
+    async def record_dispatches(self, dispatches: Sequence[DispatchFact]) -> None:
         return None
 
     async def dispatched(self, keys: Iterable[str]) -> set[str]:
         return set()
 
-    async def dispatch_facts(self, target_ids: Sequence[str]) -> list[Doc]:
+    async def dispatch_facts(self, target_ids: Sequence[str]) -> list[DispatchFact]:
         return []
 
 
@@ -69,7 +71,7 @@ class FakeHandler:
 
     batches: list[tuple[float, list[str]]] = field(default_factory=list)
     claimed: list[str] = field(default_factory=list)
-    recorded: list[Doc] = field(default_factory=list)
+    recorded: list[DispatchFact] = field(default_factory=list)
     fail_next: bool = False
     hang: bool = False
 
@@ -86,13 +88,17 @@ class FakeHandler:
             self.fail_next = False
             msg = "MongoDB went away"
             raise ConnectionError(msg)
-        facts: list[Doc] = [{"_id": f"{i.target_id}:1"} for i in items]
-        return DispatchReport(sent=[(i, datetime.now(UTC)) for i in items], facts=facts)
+        now = datetime.now(UTC)
+        facts = [
+            DispatchFact(i.target_id, i.post_id, i.epoch, i.due_at, now, "c", "me", "topic")
+            for i in items
+        ]
+        return DispatchReport(sent=[(i, now) for i in items], facts=facts)
 
     async def dispatch(self, items: Sequence[PendingItem]) -> DispatchReport:
         return await self.send((await self.claim(items)).owned)
 
-    async def record(self, facts: Sequence[Doc]) -> None:
+    async def record(self, facts: Sequence[DispatchFact]) -> None:
         self.recorded.extend(facts)
 
 
@@ -118,7 +124,7 @@ async def test_wakes_at_the_due_time_not_at_the_poll_interval() -> None:
     assert 0 <= at - due.timestamp() < 0.1  # the poll interval is 5 s
     assert queue.removed == ["t1:1"]
     assert handler.claimed == ["t1"]  # claimed ahead, once
-    assert handler.recorded == [{"_id": "t1:1"}]
+    assert [(f.target_id, f.epoch) for f in handler.recorded] == [("t1", 1)]
 
 
 async def test_due_targets_go_in_batches_and_a_failed_batch_comes_back() -> None:

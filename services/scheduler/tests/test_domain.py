@@ -8,17 +8,19 @@ from typing import Any
 import pytest
 
 from herald.events import Schedule
+from herald.topics import Platform
 from scheduler.domain import (
     DueTime,
     Observation,
     PostStatus,
-    TargetState,
+    Reported,
     advance,
     effective_state,
     post_status,
     request_fingerprint,
     resolve_schedule,
 )
+from scheduler.models import Batch, Target, TargetChanges, TargetState
 
 pytestmark = pytest.mark.unit
 
@@ -29,38 +31,58 @@ def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> da
 
 
 S = TargetState
+C = TargetChanges
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
+LATER = NOW + timedelta(minutes=5)
+
+
+def target(state: TargetState, attempts: int = 0, **recorded: Any) -> Target:
+    return Target(
+        id="p-0",
+        post_id="p",
+        business_id="b",
+        index=0,
+        integration_id="fb-1",
+        platform=Platform.FACEBOOK,
+        due_at=NOW,
+        epoch=1,
+        epoch_started_at=NOW,
+        state=state,
+        updated_at=NOW,
+        attempts=attempts,
+        **recorded,
+    )
 
 
 @pytest.mark.parametrize(
     ("current", "attempts", "seen", "state", "changes"),
     [
-        (S.SCHEDULED, 0, Observation(S.DISPATCHED), S.DISPATCHED, {"state": "dispatched"}),
+        (S.SCHEDULED, 0, Observation(S.DISPATCHED), S.DISPATCHED, C(state=S.DISPATCHED)),
+        (S.DISPATCHED, 0, Observation(S.RETRYING, 1), S.RETRYING, C(state=S.RETRYING, attempts=1)),
         (
-            S.DISPATCHED,
-            0,
-            Observation(S.RETRYING, 1),
             S.RETRYING,
-            {"state": "retrying", "attempts": 1},
+            1,
+            Observation(S.RETRYING, 2, Reported(next_attempt_at=LATER)),
+            S.RETRYING,
+            C(next_attempt_at=LATER, attempts=2),
         ),
-        (S.RETRYING, 1, Observation(S.RETRYING, 2, {"e": 1}), S.RETRYING, {"e": 1, "attempts": 2}),
-        (S.RETRYING, 2, Observation(S.RETRYING, 1), S.RETRYING, {}),
-        (S.RETRYING, 2, Observation(S.RETRYING, 2), S.RETRYING, {}),
-        (S.RETRYING, 2, Observation(S.DISPATCHED), S.RETRYING, {}),
+        (S.RETRYING, 2, Observation(S.RETRYING, 1), S.RETRYING, C()),
+        (S.RETRYING, 2, Observation(S.RETRYING, 2), S.RETRYING, C()),
+        (S.RETRYING, 2, Observation(S.DISPATCHED), S.RETRYING, C()),
         (
             S.SCHEDULED,
             0,
-            Observation(S.PUBLISHED, 1, {"id": "x"}),
+            Observation(S.PUBLISHED, 1, Reported(platform_post_id="x")),
             S.PUBLISHED,
-            {"state": "published", "id": "x", "attempts": 1},
+            C(state=S.PUBLISHED, platform_post_id="x", attempts=1),
         ),
-        (S.PUBLISHED, 1, Observation(S.RETRYING, 2), S.PUBLISHED, {}),
-        (S.PUBLISHED, 1, Observation(S.FAILED, 2), S.PUBLISHED, {}),
-        (S.PUBLISHED, 1, Observation(S.DISPATCHED), S.PUBLISHED, {}),
-        (S.FAILED, 3, Observation(S.RETRYING, 4), S.FAILED, {}),
-        (S.FAILED, 3, Observation(S.PUBLISHED, 3), S.PUBLISHED, {"state": "published"}),
-        (S.CANCELLED, 0, Observation(S.FAILED, 1), S.CANCELLED, {}),
-        (S.DRAFT, 0, Observation(S.PUBLISHED, 1), S.DRAFT, {}),
+        (S.PUBLISHED, 1, Observation(S.RETRYING, 2), S.PUBLISHED, C()),
+        (S.PUBLISHED, 1, Observation(S.FAILED, 2), S.PUBLISHED, C()),
+        (S.PUBLISHED, 1, Observation(S.DISPATCHED), S.PUBLISHED, C()),
+        (S.FAILED, 3, Observation(S.RETRYING, 4), S.FAILED, C()),
+        (S.FAILED, 3, Observation(S.PUBLISHED, 3), S.PUBLISHED, C(state=S.PUBLISHED)),
+        (S.CANCELLED, 0, Observation(S.FAILED, 1), S.CANCELLED, C()),
+        (S.DRAFT, 0, Observation(S.PUBLISHED, 1), S.DRAFT, C()),
     ],
 )
 def test_targets_only_move_forward(
@@ -68,20 +90,33 @@ def test_targets_only_move_forward(
     attempts: int,
     seen: Observation,
     state: TargetState,
-    changes: dict[str, Any],
+    changes: TargetChanges,
 ) -> None:
-    transition = advance(current, attempts, {}, seen)
+    transition = advance(target(current, attempts), seen)
     assert transition.state is state
     assert transition.changes == changes
+    assert transition.changed is (changes != C())
 
 
 def test_a_repeated_publication_fills_in_only_what_is_missing() -> None:
-    recorded = {"platform_post_id": "v1", "permalink": None}
-    seen = Observation(S.PUBLISHED, 1, {"platform_post_id": "other", "permalink": "https://x/1"})
-    transition = advance(S.PUBLISHED, 1, recorded, seen)
+    recorded = target(S.PUBLISHED, 1, platform_post_id="v1")
+    seen = Observation(S.PUBLISHED, 1, Reported(platform_post_id="other", permalink="https://x/1"))
+    transition = advance(recorded, seen)
     assert transition.state is S.PUBLISHED
-    assert transition.changes == {"permalink": "https://x/1"}
-    assert advance(S.PUBLISHED, 1, {**recorded, "permalink": "p"}, seen).changed is False
+    assert transition.changes == C(permalink="https://x/1")
+    known = target(S.PUBLISHED, 1, platform_post_id="v1", permalink="p")
+    assert advance(known, seen).changed is False
+
+
+def test_a_batch_keeps_its_recipient_count_when_a_publication_repeats() -> None:
+    outcomes = ({"recipient_id": "ct_1", "status": "accepted"},)
+    seen = Observation(S.PUBLISHED, 1, Reported(outcomes=outcomes))
+    batch = target(S.PUBLISHED, 1, batch=Batch("p-0", 1, 3))
+    assert advance(batch, seen).changed is False
+    assert advance(target(S.PUBLISHED, 1), seen).changes == C(outcomes=outcomes)
+    assert advance(target(S.DISPATCHED, 0, batch=Batch("p-0", 1, 3)), seen).changes == C(
+        state=S.PUBLISHED, outcomes=outcomes, attempts=1
+    )
 
 
 @pytest.mark.parametrize(

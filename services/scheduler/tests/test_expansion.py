@@ -25,7 +25,7 @@ from scheduler.handlers.base import Deps
 from scheduler.handlers.lifecycle import record_result
 from scheduler.handlers.submit import submit
 from scheduler.metrics import SchedulerMetrics
-from scheduler.ports import Doc
+from scheduler.models import Target
 from scheduler.settings import BroadcastSettings
 from scheduler.testing import SchedulerEnv
 
@@ -37,7 +37,7 @@ class CrashingPosts(MongoPosts):
 
     calls = 0
 
-    async def insert_targets(self, targets: Sequence[Doc]) -> None:
+    async def insert_targets(self, targets: Sequence[Target]) -> None:
         self.calls += 1
         if self.calls == 2:
             msg = "connection lost"
@@ -45,13 +45,14 @@ class CrashingPosts(MongoPosts):
         await super().insert_targets(targets)
 
 
-async def broadcast_to(deps: Deps, contacts: int) -> Doc:
-    """A broadcast to an audience of `contacts` opted-in contacts, submitted (not expanded)."""
-    audience = await audiences.create_audience(deps, "biz-a", "a", None, [])
+async def broadcast_to(deps: Deps, contacts: int) -> str:
+    """A broadcast to an audience of `contacts` opted-in contacts, submitted (not expanded);
+    the post's id."""
+    audience = (await audiences.create_audience(deps, "biz-a", "a", None, [])).audience
     rows = "".join(f"+3519{n:08d},yes\n" for n in range(contacts))
     data = f"phone,opted_in\n{rows}".encode()
-    await audiences.import_contacts(deps, "biz-a", audience["_id"], data, "text/csv", max_rows=999)
-    options = {"platform": "whatsapp", "audience_id": audience["_id"], "template": TEMPLATE}
+    await audiences.import_contacts(deps, "biz-a", audience.id, data, "text/csv", max_rows=999)
+    options = {"platform": "whatsapp", "audience_id": audience.id, "template": TEMPLATE}
     submission = PostSubmitted.model_validate(
         {
             "business_id": "biz-a",
@@ -60,7 +61,7 @@ async def broadcast_to(deps: Deps, contacts: int) -> Doc:
             "targets": [{"integration_id": "wa-1", "platform": "whatsapp", "options": options}],
         }
     )
-    return (await submit(deps, submission, source="api")).post
+    return (await submit(deps, submission, source="api")).post.id
 
 
 def deps_for(env: SchedulerEnv, posts: MongoPosts, batch_size: int) -> Deps:
@@ -88,7 +89,7 @@ async def test_an_interrupted_expansion_goes_on_without_losing_or_repeating_anyo
     await stores.ensure_indexes()
     crashing = CrashingPosts(env.db)
     deps = deps_for(env, crashing, batch_size=2)  # 95 contacts: 48 batches, 20 per write
-    post = await broadcast_to(deps, 95)
+    post_id = await broadcast_to(deps, 95)
     crashing.calls = 0  # the broadcast target itself went in; now its batches
     metrics = SchedulerMetrics.create(CollectorRegistry())
     expander = Expander(deps, metrics, BroadcastSettings(), owner="test")
@@ -99,8 +100,8 @@ async def test_an_interrupted_expansion_goes_on_without_losing_or_repeating_anyo
     deps.posts = stores.posts
     assert await expander.run_once() == 1
     batches = await env.db["targets"].find({"role": "batch"}).to_list()
-    queued = await env.db["pending"].find({"post_id": post["_id"]}).to_list()
-    fact = await env.db["dispatches"].find_one({"target_id": f"{post['_id']}-0"})
+    queued = await env.db["pending"].find({"post_id": post_id}).to_list()
+    fact = await env.db["dispatches"].find_one({"target_id": f"{post_id}-0"})
     assert written == 80  # two writes of 20 batches of 2; the second lost its targets
     sent = [q["request"]["options"]["recipients"] for q in queued]
     numbers = Counter(r["to"] for recipients in sent for r in recipients)
@@ -126,17 +127,17 @@ async def test_a_failed_batch_is_retried_with_the_same_recipients(
     stores = build_stores(env.db.client, env.db.name)
     await stores.ensure_indexes()
     deps = deps_for(env, stores.posts, batch_size=3)
-    post = await broadcast_to(deps, 7)
+    post_id = await broadcast_to(deps, 7)
     expander = Expander(
         deps, SchedulerMetrics.create(CollectorRegistry()), BroadcastSettings(), owner="t"
     )
     await expander.run_once()
-    first = await env.db["pending"].find_one({"target_id": f"{post['_id']}-0.2"})
+    first = await env.db["pending"].find_one({"target_id": f"{post_id}-0.2"})
     assert first is not None
     error = FailureDetail(category=ErrorCategory.PERMANENT, code="131000", message="down")
     failure = PostFailed(
-        post_id=post["_id"],
-        target_id=f"{post['_id']}-0.2",
+        post_id=post_id,
+        target_id=f"{post_id}-0.2",
         business_id="biz-a",
         integration_id="wa-1",
         platform=Platform.WHATSAPP,
@@ -146,9 +147,9 @@ async def test_a_failed_batch_is_retried_with_the_same_recipients(
         failed_at=datetime.now(UTC),
     )
     await record_result(deps, failure, event_id="e1", occurred_at=datetime.now(UTC))
-    changed = await manage.retry(deps, "biz-a", post["_id"])
-    again = await env.db["pending"].find_one({"_id": f"{post['_id']}-0.2:2"})
-    assert changed.target_ids == [f"{post['_id']}-0.2"]
+    changed = await manage.retry(deps, "biz-a", post_id)
+    again = await env.db["pending"].find_one({"_id": f"{post_id}-0.2:2"})
+    assert changed.target_ids == [f"{post_id}-0.2"]
     assert again is not None
     recipients = again["request"]["options"]["recipients"]
     assert recipients == first["request"]["options"]["recipients"]

@@ -1,5 +1,5 @@
-"""Dependencies point inward: domain and handlers import no framework or driver; modules stay
-small."""
+"""Dependencies point inward: domain, handlers and the dispatcher import no framework or driver,
+nor `herald.mongo` (stored documents are the adapters' business); modules stay small."""
 
 from __future__ import annotations
 
@@ -7,14 +7,24 @@ from pathlib import Path
 
 import pytest
 
-from herald.testkit.layering import Layering
+from herald.testkit.layering import DRIVERS, Layering
 
 pytestmark = pytest.mark.unit
 
-PURE = ("domain", "recurrence", "contacts", "imports", "personalize", "broadcast", "deliveries")
+PURE = (
+    "domain",
+    "models",
+    "recurrence",
+    "contacts",
+    "imports",
+    "personalize",
+    "broadcast",
+    "deliveries",
+)
 LAYERING = Layering(
     Path(__file__).parents[1] / "src" / "scheduler",
-    inner=(*(f"{name}.py" for name in PURE), "handlers/*.py"),
+    inner=(*(f"{name}.py" for name in PURE), "dispatcher.py", "expander.py", "handlers/*.py"),
+    forbidden=(*DRIVERS, "herald.mongo"),
     max_lines=330,
 )
 

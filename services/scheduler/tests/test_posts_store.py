@@ -3,13 +3,21 @@ keys (one equality each), the idempotency key held by the unique index."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
+from herald.events import Schedule
 from herald.mongo import Document
+from herald.topics import Platform
 from scheduler.adapters.posts import MongoPosts, find_each
+from scheduler.models import Post, TargetSpec
 
 pytestmark = pytest.mark.connected
+
+NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 
 
 async def test_counts_only_the_states_asked_for(mongo_db: AsyncDatabase[Document]) -> None:
@@ -35,8 +43,21 @@ async def test_a_taken_key_answers_with_the_post_holding_it(
 ) -> None:
     posts = MongoPosts(mongo_db)
     await posts.ensure_indexes()
-    first = {"_id": "p1", "business_id": "b", "idempotency_key": "k"}
+    first = Post(
+        id="p1",
+        business_id="b",
+        idempotency_key="k",
+        fingerprint="f",
+        source="api",
+        content={"text": "hello"},
+        targets=(TargetSpec("fb-1", Platform.FACEBOOK, {"platform": "facebook"}),),
+        schedule=Schedule(),
+        due_at=NOW,
+        draft=False,
+        target_ids=("p1-0",),
+        created_at=NOW,
+    )
     assert await posts.insert_post(first) is None
-    assert await posts.insert_post({**first, "_id": "p2"}) == first
+    assert await posts.insert_post(replace(first, id="p2")) == first
     assert await posts.find_by_key("b", "k") == first
     assert await posts.find_by_key("other", "k") is None

@@ -37,12 +37,12 @@ from scheduler.adapters.recipients import MongoRecipients
 from scheduler.api import audiences, campaigns, posts
 from scheduler.api.common import install_error_handlers, install_request_metrics
 from scheduler.dispatcher import Dispatcher
-from scheduler.domain import TargetState
 from scheduler.expander import Expander
 from scheduler.handlers.base import Deps, utcnow
 from scheduler.handlers.campaigns import run_pass
 from scheduler.handlers.dispatch import DispatchHandler
 from scheduler.metrics import SchedulerMetrics
+from scheduler.models import TargetState
 from scheduler.ports import ApiKeys, Integrations
 from scheduler.settings import SchedulerRetentionSettings, Settings
 from scheduler.subscribers import Subscribers

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from herald.content import (
@@ -27,7 +27,7 @@ from herald.events import Violation
 from herald.rules import check_target
 from herald.rules.limits import WHATSAPP
 from herald.topics import Platform
-from scheduler.contacts import ContactStatus, contact_status, template_values
+from scheduler.contacts import Contact, ContactStatus, contact_status, template_values
 from scheduler.personalize import MissingField, render, split_template
 
 SHORTEST = min(
@@ -58,7 +58,7 @@ class Plan:
 
 
 def plan_broadcast(
-    contacts: Sequence[Mapping[str, Any]],
+    contacts: Sequence[Contact],
     flags: Mapping[str, Collection[str]],
     taken: Collection[str],
     *,
@@ -71,10 +71,10 @@ def plan_broadcast(
     plan = Plan()
     shared, personal = split_template(template)
     sendable: list[Planned] = []
-    for contact in sorted(contacts, key=lambda c: str(c["phone"])):
-        if contact["_id"] in taken:
+    for contact in sorted(contacts, key=lambda c: c.phone):
+        if contact.id in taken:
             continue
-        status = contact_status(bool(contact["opted_in"]), flags.get(contact["phone"], ()))
+        status = contact_status(contact.opted_in, flags.get(contact.phone, ()))
         if status is not ContactStatus.SUBSCRIBED:
             plan.excluded[status.value] += 1
             continue
@@ -85,25 +85,25 @@ def plan_broadcast(
 
 
 def personalized(
-    contact: Mapping[str, Any],
+    contact: Contact,
     shared: WhatsAppTemplate,
     personal: Sequence[TemplateComponent],
     content: PostContent,
 ) -> Planned:
-    identity = {"recipient_id": contact["_id"], "to": contact["phone"], "name": contact.get("name")}
+    identity = Planned(recipient_id=contact.id, to=contact.phone, name=contact.name)
     if not personal:
-        return Planned(**identity)
+        return identity
     try:
         components = render(personal, template_values(contact))
     except MissingField as missing:
         message = f"The contact has no {missing.key} for the template, and it has no fallback."
-        return Planned(**identity, error={"code": "missing_field", "message": message})
+        return replace(identity, error={"code": "missing_field", "message": message})
     problems = [] if _short(components) else _problems(contact, components, shared, content)
     if problems:
         first = problems[0]
         message = f"{first.message} ({first.path.removeprefix('options.recipients[0].')})"
-        return Planned(**identity, error={"code": first.code, "message": message})
-    return Planned(**identity, components=[c.model_dump(mode="json") for c in components])
+        return replace(identity, error={"code": first.code, "message": message})
+    return replace(identity, components=[c.model_dump(mode="json") for c in components])
 
 
 def _short(components: Sequence[TemplateComponent]) -> bool:
@@ -118,15 +118,13 @@ def _short(components: Sequence[TemplateComponent]) -> bool:
 
 
 def _problems(
-    contact: Mapping[str, Any],
+    contact: Contact,
     components: list[TemplateComponent],
     shared: WhatsAppTemplate,
     content: PostContent,
 ) -> list[Violation]:
     """What WhatsApp's rules (`herald.rules`) say about this recipient's own components."""
-    recipient = WhatsAppRecipient(
-        recipient_id=contact["_id"], to=contact["phone"], components=components
-    )
+    recipient = WhatsAppRecipient(recipient_id=contact.id, to=contact.phone, components=components)
     options = WhatsAppOptions(template=shared, recipients=[recipient])
     return [
         v
@@ -158,7 +156,11 @@ def batch_options(
     return options.model_dump(mode="json")
 
 
+def broadcast_template(spec_options: Mapping[str, Any]) -> WhatsAppTemplate:
+    """The template of a broadcast target's options (JSON, as submitted)."""
+    return WhatsAppTemplate.model_validate(spec_options["template"])
+
+
 def shared_template(spec_options: Mapping[str, Any]) -> WhatsAppTemplate:
     """The broadcast's template with only the components every recipient shares."""
-    template = WhatsAppTemplate.model_validate(spec_options["template"])
-    return split_template(template)[0]
+    return split_template(broadcast_template(spec_options))[0]

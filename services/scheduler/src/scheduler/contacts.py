@@ -53,6 +53,46 @@ class ContactData:
     fields: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Audience:
+    id: str
+    business_id: str
+    name: str
+    description: str | None
+    fields: tuple[str, ...]  # custom contact fields, usable in templates
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: str
+    audience_id: str
+    business_id: str
+    phone: str  # E.164
+    opted_in: bool
+    source: str  # api or import
+    created_at: datetime
+    name: str | None = None
+    opted_in_at: datetime | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """A number the business must not message again, and why (one per reason)."""
+
+    business_id: str
+    phone: str
+    reason: str  # opted_out or undeliverable
+    source: str  # api or whatsapp
+    at: datetime
+    detail: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return f"{self.business_id}:{self.phone}:{self.reason}"
+
+
 def normalize_phone(raw: str) -> str | None:
     """`raw` in E.164 (`+` and 7 to 15 digits, separators allowed), or None."""
     compact = _SEPARATORS.sub("", raw)
@@ -110,11 +150,11 @@ def contact_status(opted_in: bool, flags: Collection[str]) -> ContactStatus:
     return ContactStatus.SUBSCRIBED if opted_in else ContactStatus.NOT_OPTED_IN
 
 
-def template_values(contact: Mapping[str, Any]) -> dict[str, str]:
+def template_values(contact: Contact) -> dict[str, str]:
     """What a template placeholder `{{contact.<key>}}` may use for this stored contact."""
-    values = {k: str(v) for k, v in (contact.get("fields") or {}).items() if v}
-    values["phone"] = contact["phone"]
-    name = (contact.get("name") or "").strip()
+    values = {k: str(v) for k, v in contact.fields.items() if v}
+    values["phone"] = contact.phone
+    name = (contact.name or "").strip()
     if name:
         values["name"] = name
         values["first_name"] = name.split()[0]

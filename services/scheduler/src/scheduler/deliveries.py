@@ -16,11 +16,12 @@ active, failed (with the batch's error) or cancelled when it ended without per-r
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+
+from scheduler.models import JsonObject, Target, TargetState
 
 
 class RecipientState(StrEnum):
@@ -58,6 +59,64 @@ REACHED = {
     "delivered": (RecipientState.DELIVERED, RecipientState.READ),
     "read": (RecipientState.READ,),
 }
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One person a WhatsApp target sends to: a contact of a broadcast's audience, or one the
+    target lists itself."""
+
+    parent_target_id: str  # the broadcast, or the target that lists it
+    recipient_id: str
+    post_id: str
+    business_id: str
+    target_id: str | None  # the batch that carries it; None while skipped
+    contact_id: str | None  # None for one the target lists itself
+    to: str
+    batch: int | None
+    state: str  # queued or skipped
+    created_at: datetime
+    name: str | None = None
+    components: list[JsonObject] | None = None  # its own template components
+    error: dict[str, str] | None = None  # why it was skipped: code and message
+    epoch: int | None = None  # of the broadcast, when it was planned
+
+    @property
+    def key(self) -> str:
+        return recipient_key(self.parent_target_id, self.recipient_id)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """Something that happened to a recipient: an outcome of its batch, or a status."""
+
+    key: str  # the recipient's
+    kind: str  # OUTCOME or STATUS
+    status: str
+    at: datetime
+    epoch: int | None = None  # outcomes: the dispatch epoch they answer
+    message_id: str | None = None
+    error: JsonObject | None = None
+
+    @property
+    def id(self) -> str:
+        return fact_id(self.key, self.kind, self.status, self.epoch)
+
+    @property
+    def rank(self) -> int | None:
+        return RANK.get((self.kind, self.status))
+
+
+@dataclass(frozen=True)
+class RecordedFact:
+    """A fact as it is recorded: with the post, target and recipient it is about."""
+
+    fact: Fact
+    post_id: str
+    business_id: str
+    target_id: str
+    recipient_id: str
+    recorded_at: datetime
 
 
 @dataclass(frozen=True)
@@ -103,64 +162,61 @@ def batch_target_id(parent_target_id: str, batch: int) -> str:
     return f"{parent_target_id}.{batch}"
 
 
-def furthest(facts: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+def furthest(facts: Iterable[Fact]) -> Fact | None:
     """The fact that decides a recipient's state: highest rank, then latest epoch and time."""
-    ranked = [f for f in facts if (f["kind"], f["status"]) in RANK]
+    ranked = [f for f in facts if f.rank is not None]
     if not ranked:
         return None
-    return max(ranked, key=lambda f: (RANK[(f["kind"], f["status"])], f.get("epoch") or 0, f["at"]))
+    return max(ranked, key=lambda f: (f.rank or 0, f.epoch or 0, f.at))
 
 
-def view(
-    recipient: Mapping[str, Any],
-    facts: Sequence[Mapping[str, Any]],
-    batch: Mapping[str, Any] | None,
-) -> RecipientView:
+def view(recipient: Recipient, facts: Sequence[Fact], batch: Target | None) -> RecipientView:
     """A recipient as a reader sees it: its furthest fact, else what its batch says."""
-    base = {
-        "recipient_id": recipient["recipient_id"],
-        "contact_id": recipient.get("contact_id"),
-        "to": recipient["to"],
-        "target_id": recipient.get("target_id"),
-    }
+    pending = RecipientView(
+        recipient_id=recipient.recipient_id,
+        contact_id=recipient.contact_id,
+        to=recipient.to,
+        target_id=recipient.target_id,
+        state=RecipientState.PENDING,
+    )
     best = furthest(facts)
     if best is not None:
-        error = best.get("error") or {}
-        message_id = best.get("message_id") or next(
-            (f["message_id"] for f in facts if f.get("message_id")), None
-        )
-        return RecipientView(
-            **base,
-            state=STATES[(best["kind"], best["status"])],
+        error = best.error or {}
+        message_id = best.message_id or next((f.message_id for f in facts if f.message_id), None)
+        return replace(
+            pending,
+            state=STATES[(best.kind, best.status)],
             message_id=message_id,
             error_code=error.get("code"),
             error_message=error.get("message"),
-            updated_at=best["at"],
+            updated_at=best.at,
         )
-    return RecipientView(**base, **_without_facts(recipient, batch))
+    if recipient.state == RecipientState.SKIPPED.value:
+        skipped = recipient.error or {}
+        return replace(
+            pending,
+            state=RecipientState.SKIPPED,
+            error_code=skipped.get("code"),
+            error_message=skipped.get("message"),
+            updated_at=recipient.created_at,
+        )
+    return _as_batch_ended(pending, batch)
 
 
-def _without_facts(recipient: Mapping[str, Any], batch: Mapping[str, Any] | None) -> dict[str, Any]:
-    if recipient.get("state") == RecipientState.SKIPPED.value:
-        error = recipient.get("error") or {}
-        return {
-            "state": RecipientState.SKIPPED,
-            "error_code": error.get("code"),
-            "error_message": error.get("message"),
-            "updated_at": recipient.get("created_at"),
-        }
-    state = (batch or {}).get("state")
-    if state == "failed":
-        error = (batch or {}).get("last_error") or {}
-        return {
-            "state": RecipientState.FAILED,
-            "error_code": error.get("code"),
-            "error_message": error.get("message"),
-            "updated_at": (batch or {}).get("updated_at"),
-        }
-    if state == "cancelled":
-        return {"state": RecipientState.CANCELLED, "updated_at": (batch or {}).get("updated_at")}
-    return {"state": RecipientState.PENDING}
+def _as_batch_ended(pending: RecipientView, batch: Target | None) -> RecipientView:
+    """Without news of its own, a recipient of a failed or cancelled batch shares its end."""
+    if batch is not None and batch.state is TargetState.FAILED:
+        failure = batch.last_error
+        return replace(
+            pending,
+            state=RecipientState.FAILED,
+            error_code=failure.code if failure else None,
+            error_message=failure.message if failure else None,
+            updated_at=batch.updated_at,
+        )
+    if batch is not None and batch.state is TargetState.CANCELLED:
+        return replace(pending, state=RecipientState.CANCELLED, updated_at=batch.updated_at)
+    return pending
 
 
 def count(states: Iterable[RecipientState]) -> Counts:

@@ -26,7 +26,8 @@ import structlog
 from scheduler.domain import dispatch_id
 from scheduler.handlers.dispatch import Claimed, DispatchReport, Owned
 from scheduler.metrics import SchedulerMetrics
-from scheduler.ports import DispatchStore, Doc, PendingItem
+from scheduler.models import DispatchFact
+from scheduler.ports import DispatchStore, PendingItem
 from scheduler.settings import DispatchSettings
 
 log = structlog.get_logger(__name__)
@@ -46,7 +47,7 @@ class Dispatches(Protocol):
     async def claim(self, items: Sequence[PendingItem]) -> Claimed: ...
     async def send(self, owned: Sequence[Owned]) -> DispatchReport: ...
     async def dispatch(self, items: Sequence[PendingItem]) -> DispatchReport: ...
-    async def record(self, facts: Sequence[Doc]) -> None: ...
+    async def record(self, facts: Sequence[DispatchFact]) -> None: ...
 
 
 class Dispatcher:
@@ -71,7 +72,7 @@ class Dispatcher:
         self._heap: list[tuple[float, str]] = []
         self._done: dict[str, float] = {}
         self._to_remove: list[str] = []
-        self._to_record: list[Doc] = []
+        self._to_record: list[DispatchFact] = []
         self._inflight: set[str] = set()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -313,7 +314,7 @@ class Dispatcher:
         except Exception:
             self._to_record.extend(facts)
             raise
-        self._to_remove.extend(str(f["_id"]) for f in facts)
+        self._to_remove.extend(dispatch_id(f.target_id, f.epoch) for f in facts)
 
     async def _flush_removals(self) -> None:
         """Delete queue rows of finished targets (a scan on FerretDB, so less often)."""

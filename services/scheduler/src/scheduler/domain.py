@@ -11,24 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from herald.events import Schedule, Violation
+from herald.events import FailureDetail, Schedule, Violation
+from scheduler.models import KEEP, JsonObject, Keep, Target, TargetChanges, TargetState
 
-
-class TargetState(StrEnum):
-    DRAFT = "draft"
-    SCHEDULED = "scheduled"
-    DISPATCHED = "dispatched"
-    RETRYING = "retrying"
-    PUBLISHED = "published"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
+T = TypeVar("T")
 
 
 class PostStatus(StrEnum):
@@ -58,12 +50,25 @@ ACTIVE = frozenset({TargetState.SCHEDULED, TargetState.DISPATCHED, TargetState.R
 
 
 @dataclass(frozen=True)
+class Reported:
+    """What a result says about a target besides its state; None where it says nothing."""
+
+    platform_post_id: str | None = None
+    permalink: str | None = None
+    published_at: datetime | None = None
+    outcomes: tuple[JsonObject, ...] | None = None
+    last_error: FailureDetail | None = None
+    failed_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Observation:
     """What an event says about a target: its state, attempt and any data to record."""
 
     state: TargetState
     attempt: int = 0
-    data: dict[str, Any] = field(default_factory=dict)
+    data: Reported = Reported()
 
 
 @dataclass(frozen=True)
@@ -72,35 +77,54 @@ class Transition:
     to write; `changed` is False for a duplicate or an older event."""
 
     state: TargetState
-    changes: dict[str, Any]
+    changes: TargetChanges
 
     @property
     def changed(self) -> bool:
-        return bool(self.changes)
+        return self.changes.changed
 
 
-def advance(
-    current: TargetState, attempts: int, recorded: Mapping[str, Any], seen: Observation
-) -> Transition:
-    """Apply `seen` to a target in `current` state with `attempts` attempts and `recorded` data.
+def advance(target: Target, seen: Observation) -> Transition:
+    """Apply `seen` to `target` (its state, attempts and what it has recorded).
 
     Moves forward only. A repeated `published` fills in data the target lacks (TikTok's public
     id arrives late) without changing state or rewriting what is known; a `retrying` with a
     later attempt raises the attempt count; anything older or repeated changes nothing.
     """
-    data = {k: v for k, v in seen.data.items() if v is not None}
-    changes: dict[str, Any] = {}
+    current = target.state
     if current is TargetState.DRAFT:
-        return Transition(current, {})
+        return Transition(current, TargetChanges())
     if RANK[seen.state] > RANK[current]:
-        changes = {"state": seen.state.value, **data}
-    elif seen.state is current is TargetState.RETRYING and seen.attempt > attempts:
-        changes = dict(data)
+        changes = replace(_said(seen.data, target), state=seen.state)
+    elif seen.state is current is TargetState.RETRYING and seen.attempt > target.attempts:
+        changes = _said(seen.data, target)
     elif seen.state is current is TargetState.PUBLISHED:
-        changes = {k: v for k, v in data.items() if recorded.get(k) is None}
-    if changes and seen.attempt > attempts:
-        changes["attempts"] = seen.attempt
-    return Transition(TargetState(changes.get("state", current)), changes)
+        changes = _said(seen.data, target, only_missing=True)
+    else:
+        return Transition(current, TargetChanges())
+    if changes.changed and seen.attempt > target.attempts:
+        changes = replace(changes, attempts=seen.attempt)
+    return Transition(current if changes.state is KEEP else changes.state, changes)
+
+
+def _said(data: Reported, target: Target, *, only_missing: bool = False) -> TargetChanges:
+    """The fields `data` gives a value; with `only_missing`, those `target` has none of."""
+
+    def write(value: T | None, recorded: object) -> T | Keep:
+        if value is None or (only_missing and recorded is not None):
+            return KEEP
+        return value
+
+    return TargetChanges(
+        platform_post_id=write(data.platform_post_id, target.platform_post_id),
+        permalink=write(data.permalink, target.permalink),
+        published_at=write(data.published_at, target.published_at),
+        # A batch's recipient count is stored where its outcomes go: it counts as recorded.
+        outcomes=write(data.outcomes, target.outcomes or target.batch),
+        last_error=write(data.last_error, target.last_error),
+        failed_at=write(data.failed_at, target.failed_at),
+        next_attempt_at=write(data.next_attempt_at, target.next_attempt_at),
+    )
 
 
 def post_status(states: list[TargetState]) -> PostStatus:
@@ -177,12 +201,6 @@ def request_fingerprint(payload: dict[str, Any]) -> str:
 
 def target_id(post_id: str, index: int) -> str:
     return f"{post_id}-{index}"
-
-
-def has_broadcast(post: dict[str, Any]) -> bool:
-    """Whether a target of `post` goes to an audience: its batch targets are added at its due
-    time, so `post["target_ids"]` does not name every target it will have."""
-    return any((spec.get("options") or {}).get("audience_id") for spec in post["targets"])
 
 
 def claim_id(target: str, epoch: int, generation: int) -> str:

@@ -9,7 +9,6 @@ briefly, and it runs again. A message that cannot be decoded is kept and answere
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,6 +45,7 @@ from scheduler.handlers.lifecycle import record_integration, record_result
 from scheduler.handlers.recipients import record_flag, record_outcomes, record_status
 from scheduler.handlers.submit import submit
 from scheduler.metrics import SchedulerMetrics
+from scheduler.models import Rejection
 
 log = structlog.get_logger(__name__)
 
@@ -151,7 +151,7 @@ class Subscribers:
         else:
             outcome = "accepted" if result.created else "replayed"
             self._metrics.ingestion.labels(outcome, "").inc()
-            log.info("post.submitted", outcome=outcome, post_id=result.post["_id"])
+            log.info("post.submitted", outcome=outcome, post_id=result.post.id)
         await commit(msg, record)
 
     async def _reject(
@@ -168,16 +168,16 @@ class Subscribers:
         key = getattr(submission, "idempotency_key", None)
         now = self._deps.clock()
         await self._deps.posts.add_rejection(
-            {
-                "_id": f"{record.topic}:{record.partition}:{record.offset}",
-                "business_id": business,
-                "idempotency_key": key,
-                "source_event_id": envelope.id if envelope else headers.get("ce_id"),
-                "violations": [v.model_dump() for v in violations],
-                "body_base64": base64.b64encode(record.value or b"").decode(),
-                "headers": headers,
-                "rejected_at": now,
-            }
+            Rejection(
+                id=f"{record.topic}:{record.partition}:{record.offset}",
+                business_id=business,
+                idempotency_key=key,
+                source_event_id=envelope.id if envelope else headers.get("ce_id"),
+                violations=violations,
+                body=record.value or b"",
+                headers=headers,
+                rejected_at=now,
+            )
         )
         event = PostRejected(
             business_id=business,
@@ -263,13 +263,14 @@ class Subscribers:
 
     async def _keep(self, record: Any, headers: dict[str, str], violation: Violation) -> None:
         await self._deps.posts.add_rejection(
-            {
-                "_id": f"{record.topic}:{record.partition}:{record.offset}",
-                "business_id": headers.get("ce_businessid"),
-                "source_event_id": headers.get("ce_id"),
-                "violations": [violation.model_dump()],
-                "body_base64": base64.b64encode(record.value or b"").decode(),
-                "headers": headers,
-                "rejected_at": self._deps.clock(),
-            }
+            Rejection(
+                id=f"{record.topic}:{record.partition}:{record.offset}",
+                business_id=headers.get("ce_businessid"),
+                source_event_id=headers.get("ce_id"),
+                violations=[violation],
+                body=record.value or b"",
+                headers=headers,
+                rejected_at=self._deps.clock(),
+                submission=False,
+            )
         )

@@ -270,5 +270,5 @@ async def seed(
             }
         )
         result = await submit(deps, submission, source="api")
-        targets.extend(result.post["target_ids"])
+        targets.extend(result.post.target_ids)
     return targets

@@ -19,9 +19,11 @@ from herald.batching import InsertBatcher
 from herald.events import IntegrationStatus
 from herald.mongo import Document
 from herald.topics import Platform
+from scheduler.adapters.documents import fact_document, fact_of
 from scheduler.adapters.posts import find_each, insert_ignoring_duplicates
 from scheduler.domain import dispatch_id
-from scheduler.ports import Claim, Doc, IntegrationInfo, PendingItem
+from scheduler.models import DispatchFact
+from scheduler.ports import Claim, IntegrationInfo, PendingItem, Request
 
 DELETE_CHUNK = 500
 
@@ -98,16 +100,16 @@ class MongoDispatch:
         for claim in claim_ids:
             await self._claims.delete_one({"_id": claim})
 
-    async def record_dispatches(self, dispatches: Sequence[Doc]) -> None:
-        await insert_ignoring_duplicates(self._dispatches, dispatches)
+    async def record_dispatches(self, dispatches: Sequence[DispatchFact]) -> None:
+        await insert_ignoring_duplicates(self._dispatches, [fact_document(f) for f in dispatches])
 
     async def dispatched(self, keys: Iterable[str]) -> set[str]:
         found = await find_each(self._dispatches, "_id", list(keys), {"_id": 1})
         return {d["_id"] for d in found}
 
-    async def dispatch_facts(self, target_ids: Sequence[str]) -> list[Doc]:
+    async def dispatch_facts(self, target_ids: Sequence[str]) -> list[DispatchFact]:
         """Every recorded dispatch of these targets (for reading state and history)."""
-        return await find_each(self._dispatches, "target_id", target_ids)
+        return [fact_of(d) for d in await find_each(self._dispatches, "target_id", target_ids)]
 
 
 class MongoIntegrations:
@@ -176,7 +178,7 @@ class MongoIntegrations:
         return True
 
 
-def _pending_doc(item: PendingItem) -> Doc:
+def _pending_doc(item: PendingItem) -> Document:
     return {
         "_id": dispatch_id(item.target_id, item.epoch),
         "target_id": item.target_id,
@@ -186,11 +188,11 @@ def _pending_doc(item: PendingItem) -> Doc:
         "business_id": item.business_id,
         "integration_id": item.integration_id,
         "platform": item.platform.value,
-        "request": item.request,
+        "request": {"content": item.request.content, "options": item.request.options},
     }
 
 
-def _pending_item(doc: Doc) -> PendingItem:
+def _pending_item(doc: Document) -> PendingItem:
     return PendingItem(
         target_id=doc["target_id"],
         epoch=doc["epoch"],
@@ -199,5 +201,5 @@ def _pending_item(doc: Doc) -> PendingItem:
         business_id=doc["business_id"],
         integration_id=doc["integration_id"],
         platform=Platform(doc["platform"]),
-        request=doc["request"],
+        request=Request(doc["request"]["content"], doc["request"]["options"]),
     )

@@ -25,8 +25,18 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from herald.batching import InsertBatcher
 from herald.mongo import Document
-from scheduler.domain import has_broadcast
-from scheduler.ports import Doc, PostFilter
+from scheduler.adapters.documents import (
+    changes_document,
+    history_document,
+    history_of,
+    post_document,
+    post_of,
+    rejection_document,
+    target_document,
+    target_of,
+)
+from scheduler.models import HistoryEntry, Post, Rejection, Target, TargetChanges
+from scheduler.ports import PostFilter
 
 DUPLICATE_KEY = 11000
 # Equality reads that `find_each` keeps in flight at once.
@@ -60,49 +70,50 @@ class MongoPosts:
             [("post_id", ASCENDING), ("at", ASCENDING)], name="by_post"
         )
 
-    async def insert_post(self, post: Doc) -> Doc | None:
+    async def insert_post(self, post: Post) -> Post | None:
         """Insert `post`; None if it went in, else the post already holding its key."""
-        if not await self._post_inserts.insert_one(post):
-            winner = await self.find_by_key(post["business_id"], post["idempotency_key"])
+        if not await self._post_inserts.insert_one(post_document(post)):
+            winner = await self.find_by_key(post.business_id, post.idempotency_key)
             if winner is None:  # the holder was deleted (a draft) in between: try again
                 return await self.insert_post(post)
             return winner
         return None
 
-    async def find_by_key(self, business_id: str, idempotency_key: str) -> Doc | None:
-        return await self._posts.find_one(
+    async def find_by_key(self, business_id: str, idempotency_key: str) -> Post | None:
+        doc = await self._posts.find_one(
             {"business_id": business_id, "idempotency_key": idempotency_key}
         )
+        return None if doc is None else post_of(doc)
 
-    async def update_post(self, post_id: str, changes: Doc) -> None:
-        await self._posts.update_one({"_id": post_id}, {"$set": changes})
+    async def schedule_post(self, post_id: str, due_at: datetime) -> None:
+        await self._posts.update_one({"_id": post_id}, {"$set": {"draft": False, "due_at": due_at}})
 
-    async def insert_targets(self, targets: Sequence[Doc]) -> None:
-        await self._target_inserts.insert_many(targets)
+    async def insert_targets(self, targets: Sequence[Target]) -> None:
+        await self._target_inserts.insert_many([target_document(t) for t in targets])
 
-    async def get_post(self, business_id: str, post_id: str) -> Doc | None:
-        post = await self._posts.find_one({"_id": post_id})
-        if post is None or post["business_id"] != business_id:
+    async def get_post(self, business_id: str, post_id: str) -> Post | None:
+        doc = await self._posts.find_one({"_id": post_id})
+        if doc is None or doc["business_id"] != business_id:
             return None
-        return post
+        return post_of(doc)
 
-    async def delete_post(self, post: Doc) -> None:
+    async def delete_post(self, post: Post) -> None:
         # Targets first: a post left without targets after a crash is still deletable.
-        for target in post["target_ids"]:
+        for target in post.target_ids:
             await self._targets.delete_one({"_id": target})
-        await self._posts.delete_one({"_id": post["_id"]})
+        await self._posts.delete_one({"_id": post.id})
 
     async def list_posts(
         self, where: PostFilter, after: tuple[datetime, str] | None, limit: int
-    ) -> list[Doc]:
-        query: Doc = {"business_id": where.business_id}
+    ) -> list[Post]:
+        query: Document = {"business_id": where.business_id}
         if where.platform:
             query["platforms"] = where.platform
         if where.integration_id:
             query["integration_ids"] = where.integration_id
         if where.campaign_id:
             query["campaign_id"] = where.campaign_id
-        due: Doc = {}
+        due: Document = {}
         if where.due_from:
             due["$gte"] = where.due_from
         if where.due_to:
@@ -116,31 +127,32 @@ class MongoPosts:
                 {"created_at": created, "_id": {"$lt": post_id}},
             ]
         cursor = self._posts.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)])
-        return await cursor.limit(limit).to_list()
+        return [post_of(d) for d in await cursor.limit(limit).to_list()]
 
-    async def targets_of(self, posts: Sequence[Doc]) -> list[Doc]:
+    async def targets_of(self, posts: Sequence[Post]) -> list[Target]:
         """Every target of these posts, ordered by index (a broadcast's batches included)."""
-        ids = [t for p in posts if not has_broadcast(p) for t in p["target_ids"]]
+        ids = [t for p in posts if not p.has_broadcast for t in p.target_ids]
         found = await find_each(self._targets, "_id", ids)
-        with_batches = [p["_id"] for p in posts if has_broadcast(p)]
+        with_batches = [p.id for p in posts if p.has_broadcast]
         found.extend(await find_each(self._targets, "post_id", with_batches))
-        return sorted(found, key=lambda t: (t["index"], t.get("batch") or 0))
+        return sorted((target_of(d) for d in found), key=lambda t: t.order)
 
-    async def get_target(self, target_id: str) -> Doc | None:
-        return await self._targets.find_one({"_id": target_id})
+    async def get_target(self, target_id: str) -> Target | None:
+        doc = await self._targets.find_one({"_id": target_id})
+        return None if doc is None else target_of(doc)
 
-    async def update_target(self, target_id: str, changes: Doc) -> None:
-        await self._targets.update_one({"_id": target_id}, {"$set": changes})
+    async def update_target(self, target_id: str, changes: TargetChanges) -> None:
+        await self._targets.update_one({"_id": target_id}, {"$set": changes_document(changes)})
 
-    async def add_history(self, entry: Doc) -> bool:
-        return await self._history_inserts.insert_one(entry)
+    async def add_history(self, entry: HistoryEntry) -> bool:
+        return await self._history_inserts.insert_one(history_document(entry))
 
     async def has_history(self, entry_id: str) -> bool:
         return await self._history.find_one({"_id": entry_id}, {"_id": 1}) is not None
 
-    async def history_of(self, post_id: str, limit: int) -> list[Doc]:
+    async def history_of(self, post_id: str, limit: int) -> list[HistoryEntry]:
         cursor = self._history.find({"post_id": post_id}).sort("at", ASCENDING)
-        return await cursor.limit(limit).to_list()
+        return [history_of(d) for d in await cursor.limit(limit).to_list()]
 
     async def count_by_state(self, states: Sequence[str]) -> dict[str, int]:
         """Targets in each of `states` (stored state), one indexed equality count each: the
@@ -150,9 +162,9 @@ class MongoPosts:
         )
         return dict(zip(states, counts, strict=True))
 
-    async def add_rejection(self, rejection: Doc) -> None:
+    async def add_rejection(self, rejection: Rejection) -> None:
         try:
-            await self._rejections.insert_one(rejection)
+            await self._rejections.insert_one(rejection_document(rejection))
         except DuplicateKeyError:
             return  # the same message, redelivered: already kept
 
@@ -161,15 +173,15 @@ async def find_each(
     collection: AsyncCollection[Document],
     field: str,
     values: Sequence[object],
-    projection: Doc | None = None,
-) -> list[Doc]:
+    projection: Document | None = None,
+) -> list[Document]:
     """Every document whose `field` equals one of `values`, by one equality query per value
     (a few in flight at once) rather than one `$in`: the local store serves an equality from an
     index but applies `$in` after reading the whole collection (ADR 0010). On MongoDB both are
     index lookups."""
     limit = asyncio.Semaphore(PARALLEL_READS)
 
-    async def one(value: object) -> list[Doc]:
+    async def one(value: object) -> list[Document]:
         async with limit:
             return await collection.find({field: value}, projection).to_list()
 
@@ -178,7 +190,7 @@ async def find_each(
 
 
 async def insert_ignoring_duplicates(
-    collection: AsyncCollection[Document], docs: Sequence[Doc]
+    collection: AsyncCollection[Document], docs: Sequence[Document]
 ) -> set[int]:
     """Insert all; return the indexes of documents that already existed."""
     if not docs:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
@@ -23,7 +23,7 @@ from scheduler.api.common import DepsDep, Reader, Writer, error_responses
 from scheduler.api.views import decode_key, encode_key
 from scheduler.errors import TooLarge, UnsupportedMediaType
 from scheduler.handlers import audiences
-from scheduler.ports import Doc
+from scheduler.handlers.audiences import AudienceWithCount, ContactWithStatus
 from scheduler.settings import AudienceSettings
 
 router = APIRouter(prefix="/v1/audiences", tags=["audiences"])
@@ -170,11 +170,14 @@ async def import_contacts(
 async def opt_out(body: OptOutCreate, deps: DepsDep, key: Writer, response: Response) -> OptOutView:
     """Never message this number again from this business: every audience's contact with it
     is left out of later broadcasts."""
-    doc, created = await audiences.opt_out(deps, key.business_id, body.phone)
+    opted_out, created = await audiences.opt_out(deps, key.business_id, body.phone)
     if not created:
         response.status_code = 200
     return OptOutView(
-        phone=doc["phone"], reason=doc["reason"], source=doc["source"], opted_out_at=doc["at"]
+        phone=opted_out.phone,
+        reason=opted_out.reason,
+        source=opted_out.source,
+        opted_out_at=opted_out.at,
     )
 
 
@@ -193,10 +196,28 @@ async def _read(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def audience_view(audience: Doc) -> AudienceView:
-    return AudienceView.model_validate({**audience, "audience_id": audience["_id"]})
+def audience_view(counted: AudienceWithCount) -> AudienceView:
+    audience = counted.audience
+    return AudienceView(
+        audience_id=audience.id,
+        name=audience.name,
+        description=audience.description,
+        fields=list(audience.fields),
+        contacts=counted.contacts,
+        created_at=audience.created_at,
+    )
 
 
-def contact_view(contact: Doc) -> ContactView:
-    data: dict[str, Any] = {**contact, "contact_id": contact["_id"]}
-    return ContactView.model_validate(data)
+def contact_view(shown: ContactWithStatus) -> ContactView:
+    contact = shown.contact
+    return ContactView(
+        contact_id=contact.id,
+        phone=contact.phone,
+        name=contact.name,
+        opted_in=contact.opted_in,
+        opted_in_at=contact.opted_in_at,
+        fields=contact.fields,
+        status=shown.status,
+        source=contact.source,
+        created_at=contact.created_at,
+    )

@@ -10,6 +10,7 @@ from scheduler.api.common import DepsDep, Reader, Writer, error_responses
 from scheduler.api.schemas import CampaignCreate, CampaignList, CampaignView
 from scheduler.api.views import campaign_view
 from scheduler.handlers import campaigns
+from scheduler.recurrence import Recurrence
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
@@ -22,10 +23,15 @@ CampaignId = Annotated[str, Path(min_length=1, max_length=64)]
 async def create_campaign(body: CampaignCreate, deps: DepsDep, key: Writer) -> CampaignView:
     """Create a campaign; with a recurrence and a template, its posts are created ahead of time
     by the campaign pass (`python -m scheduler process-campaigns --once` runs one)."""
-    spec = body.model_dump(mode="python")
-    if body.template is not None:
-        spec["template"] = body.template.model_dump(mode="json")
-    campaign = await campaigns.create_campaign(deps, key.business_id, spec)
+    rule = body.recurrence
+    campaign = await campaigns.create_campaign(
+        deps,
+        key.business_id,
+        name=body.name,
+        description=body.description,
+        recurrence=None if rule is None else Recurrence(rule.rule, rule.timezone, rule.starts_at),
+        template=None if body.template is None else body.template.model_dump(mode="json"),
+    )
     return campaign_view(campaign)
 
 

@@ -57,13 +57,14 @@ async def create_post(
     idempotency_key: IdempotencyKey = None,
 ) -> PostView:
     """Submit a post to publish now or at a time (with a time zone) on connected accounts."""
-    submission = PostSubmitted.model_validate(
-        {
-            **body.model_dump(exclude={"draft", "schedule"}),
-            "schedule": body.schedule.to_schedule(),
-            "business_id": key.business_id,
-            "idempotency_key": idempotency_key or f"auto:{uuid.uuid4().hex}",
-        }
+    submission = PostSubmitted(
+        business_id=key.business_id,
+        idempotency_key=idempotency_key or f"auto:{uuid.uuid4().hex}",
+        content=body.content,
+        targets=body.targets,
+        schedule=body.schedule.to_schedule(),
+        campaign_id=body.campaign_id,
+        external_ref=body.external_ref,
     )
     result = await submit(deps, submission, source="api", draft=body.draft)
     if not result.created:
@@ -112,7 +113,13 @@ async def get_history(
 ) -> History:
     """Everything that happened to the post, oldest first."""
     entries = await queries.history(deps, key.business_id, post_id, limit=limit)
-    return History(post_id=post_id, entries=[HistoryEntry.model_validate(e) for e in entries])
+    return History(
+        post_id=post_id,
+        entries=[
+            HistoryEntry(at=e.at, kind=e.kind, target_id=e.target_id, detail=e.detail)
+            for e in entries
+        ],
+    )
 
 
 @router.get(

@@ -11,7 +11,8 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from herald.content import PostContent
 from herald.events import FailureDetail, Schedule, SubmittedTarget, Violation
 from herald.topics import Platform
-from scheduler.domain import PostStatus, TargetState
+from scheduler.domain import PostStatus
+from scheduler.models import TargetState
 
 
 class _Body(BaseModel):

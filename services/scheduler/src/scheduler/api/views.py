@@ -7,6 +7,7 @@ import binascii
 import json
 from datetime import datetime
 
+from herald.content import PostContent
 from herald.events import Violation
 from scheduler.api.schemas import (
     BroadcastSummary,
@@ -17,55 +18,51 @@ from scheduler.api.schemas import (
     TargetView,
 )
 from scheduler.deliveries import Counts
+from scheduler.domain import PostStatus
 from scheduler.errors import Rejected
 from scheduler.handlers.delivery_reads import Deliveries
 from scheduler.handlers.queries import PostWithTargets
-from scheduler.ports import Doc
+from scheduler.models import Campaign, Post, Role, Target, TargetState
 
 
 def post_view(item: PostWithTargets) -> PostView:
     post = item.post
     total = item.deliveries.total
-    return PostView.model_validate(
-        {
-            "post_id": post["_id"],
-            "status": item.status,
-            "idempotency_key": post["idempotency_key"],
-            "source": post["source"],
-            "created_at": post["created_at"],
-            "due_at": post["due_at"],
-            "schedule": ScheduleView.model_validate(post["schedule"]),
-            "content": post["content"],
-            "campaign_id": post.get("campaign_id"),
-            "external_ref": post.get("external_ref"),
-            "targets": [target_view(t, post, item.deliveries) for t in item.targets],
-            "recipients": None if total is None else counts_view(total),
-        }
+    return PostView(
+        post_id=post.id,
+        status=PostStatus(item.status),
+        idempotency_key=post.idempotency_key,
+        source=post.source,
+        created_at=post.created_at,
+        due_at=post.due_at,
+        schedule=ScheduleView(publish_at=post.schedule.publish_at, timezone=post.schedule.timezone),
+        content=PostContent.model_validate(post.content),
+        campaign_id=post.campaign_id,
+        external_ref=post.external_ref,
+        targets=[target_view(t, post, item.deliveries) for t in item.targets],
+        recipients=None if total is None else counts_view(total),
     )
 
 
-def target_view(target: Doc, post: Doc, deliveries: Deliveries) -> TargetView:
-    counts = deliveries.by_target.get(target["_id"])
-    return TargetView.model_validate(
-        {
-            "target_id": target["_id"],
-            "integration_id": target["integration_id"],
-            "platform": target["platform"],
-            "state": target["state"],
-            "attempts": target.get("attempts", 0),
-            "due_at": target["due_at"],
-            "last_error": target.get("last_error"),
-            "next_attempt_at": target.get("next_attempt_at")
-            if target["state"] == "retrying"
-            else None,
-            "platform_post_id": target.get("platform_post_id"),
-            "permalink": target.get("permalink"),
-            "published_at": target.get("published_at"),
-            "role": target.get("role", "target"),
-            "broadcast_target_id": target.get("parent_target_id"),
-            "broadcast": _broadcast(target, post, deliveries),
-            "recipients": None if counts is None else counts_view(counts),
-        }
+def target_view(target: Target, post: Post, deliveries: Deliveries) -> TargetView:
+    counts = deliveries.by_target.get(target.id)
+    retrying = target.state is TargetState.RETRYING
+    return TargetView(
+        target_id=target.id,
+        integration_id=target.integration_id,
+        platform=target.platform,
+        state=target.state,
+        attempts=target.attempts,
+        due_at=target.due_at,
+        last_error=target.last_error,
+        next_attempt_at=target.next_attempt_at if retrying else None,
+        platform_post_id=target.platform_post_id,
+        permalink=target.permalink,
+        published_at=target.published_at,
+        role=target.role.value,
+        broadcast_target_id=target.batch.parent_target_id if target.batch else None,
+        broadcast=_broadcast(target, post, deliveries),
+        recipients=None if counts is None else counts_view(counts),
     )
 
 
@@ -73,19 +70,36 @@ def counts_view(counts: Counts) -> RecipientCounts:
     return RecipientCounts.model_validate(counts, from_attributes=True)
 
 
-def _broadcast(target: Doc, post: Doc, deliveries: Deliveries) -> BroadcastSummary | None:
-    if target.get("role") != "broadcast":
+def _broadcast(target: Target, post: Post, deliveries: Deliveries) -> BroadcastSummary | None:
+    if target.role is not Role.BROADCAST:
         return None
-    summary = deliveries.broadcasts.get(target["_id"]) or {}
+    summary = deliveries.broadcasts.get(target.id)
     return BroadcastSummary(
-        audience_id=post["targets"][target["index"]]["options"].get("audience_id"),
-        batches=summary.get("batches"),
-        excluded=summary.get("excluded") or {},
+        audience_id=post.targets[target.index].audience_id,
+        batches=None if summary is None else summary.batches,
+        excluded={} if summary is None else summary.excluded,
     )
 
 
-def campaign_view(campaign: Doc) -> CampaignView:
-    return CampaignView.model_validate({**campaign, "campaign_id": campaign["_id"]})
+def campaign_view(campaign: Campaign) -> CampaignView:
+    recurrence = campaign.recurrence
+    return CampaignView(
+        campaign_id=campaign.id,
+        name=campaign.name,
+        description=campaign.description,
+        status=campaign.status,
+        recurrence=None
+        if recurrence is None
+        else {
+            "rule": recurrence.rule,
+            "timezone": recurrence.timezone,
+            "starts_at": recurrence.starts_at.isoformat(),
+        },
+        template=campaign.template,
+        created_at=campaign.created_at,
+        planned_until=campaign.planned_until,
+        last_problems=list(campaign.last_problems),
+    )
 
 
 def encode_cursor(after: tuple[datetime, str] | None) -> str | None:

@@ -17,7 +17,11 @@ from typing import Any
 from herald.events import Violation
 from scheduler.contacts import (
     STANDARD,
+    Audience,
+    Contact,
     ContactData,
+    ContactStatus,
+    Suppression,
     check_field_names,
     contact_status,
     normalize_phone,
@@ -25,7 +29,6 @@ from scheduler.contacts import (
 )
 from scheduler.errors import Conflict, NotFound, Rejected
 from scheduler.handlers.base import Deps
-from scheduler.handlers.recipients import suppression
 from scheduler.imports import (
     Accepted,
     RowProblem,
@@ -33,9 +36,20 @@ from scheduler.imports import (
     check_rows,
     parse,
 )
-from scheduler.ports import Doc
 
 INSERT_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class AudienceWithCount:
+    audience: Audience
+    contacts: int
+
+
+@dataclass(frozen=True)
+class ContactWithStatus:
+    contact: Contact
+    status: ContactStatus
 
 
 @dataclass
@@ -48,39 +62,39 @@ class ImportReport:
 
 async def create_audience(
     deps: Deps, business_id: str, name: str, description: str | None, fields: Sequence[str]
-) -> Doc:
+) -> AudienceWithCount:
     problems = check_field_names(list(fields))
     if problems:
         raise Rejected([Violation(path=p.field, message=p.message, code=p.code) for p in problems])
-    audience = {
-        "_id": f"au_{uuid.uuid4().hex[:24]}",
-        "business_id": business_id,
-        "name": name,
-        "description": description,
-        "fields": list(fields),
-        "created_at": deps.clock(),
-    }
+    audience = Audience(
+        id=f"au_{uuid.uuid4().hex[:24]}",
+        business_id=business_id,
+        name=name,
+        description=description,
+        fields=tuple(fields),
+        created_at=deps.clock(),
+    )
     await deps.audiences.insert_audience(audience)
-    return {**audience, "contacts": 0}
+    return AudienceWithCount(audience, 0)
 
 
-async def owned_audience(deps: Deps, business_id: str, audience_id: str) -> Doc:
+async def owned_audience(deps: Deps, business_id: str, audience_id: str) -> AudienceWithCount:
     audience = await deps.audiences.get_audience(business_id, audience_id)
     if audience is None:
         msg = f"no audience {audience_id} in this business"
         raise NotFound(msg)
     counts = await deps.audiences.count_contacts([audience_id])
-    return {**audience, "contacts": counts.get(audience_id, 0)}
+    return AudienceWithCount(audience, counts.get(audience_id, 0))
 
 
 async def list_audiences(
     deps: Deps, business_id: str, after: str | None, limit: int
-) -> tuple[list[Doc], str | None]:
+) -> tuple[list[AudienceWithCount], str | None]:
     found = await deps.audiences.list_audiences(business_id, after, limit + 1)
     page = found[:limit]
-    counts = await deps.audiences.count_contacts([a["_id"] for a in page])
-    items = [{**a, "contacts": counts.get(a["_id"], 0)} for a in page]
-    return items, (page[-1]["_id"] if len(found) > limit else None)
+    counts = await deps.audiences.count_contacts([a.id for a in page])
+    items = [AudienceWithCount(a, counts.get(a.id, 0)) for a in page]
+    return items, (page[-1].id if len(found) > limit else None)
 
 
 async def delete_audience(deps: Deps, business_id: str, audience_id: str) -> None:
@@ -95,15 +109,15 @@ async def add_contact(
     audience_id: str,
     standard: Mapping[str, Any],
     fields: Mapping[str, Any],
-) -> Doc:
+) -> ContactWithStatus:
     """One contact from the API: the standard fields, and custom ones under `fields`."""
-    audience = await owned_audience(deps, business_id, audience_id)
+    audience = (await owned_audience(deps, business_id, audience_id)).audience
     violations = [
         Violation(path=f"fields.{k}", message=f"{k} is a built-in field.", code="reserved")
         for k in fields
         if k in STANDARD
     ]
-    read = read_contact({**fields, **standard}, audience["fields"])
+    read = read_contact({**fields, **standard}, audience.fields)
     if isinstance(read, list):
         violations += [
             Violation(
@@ -115,29 +129,29 @@ async def add_contact(
         ]
     if violations or isinstance(read, list):
         raise Rejected(violations)
-    doc = _contact(deps, audience, read, source="api")
-    if await deps.audiences.insert_contacts([doc]):
+    contact = _contact(deps, audience, read, source="api")
+    if await deps.audiences.insert_contacts([contact]):
         msg = f"{read.phone} is already in this audience"
         raise Conflict(msg)
-    return await _with_status(deps, business_id, doc)
+    return await _with_status(deps, business_id, contact)
 
 
 async def import_contacts(
     deps: Deps, business_id: str, audience_id: str, data: bytes, media_type: str, *, max_rows: int
 ) -> ImportReport:
-    audience = await owned_audience(deps, business_id, audience_id)
+    audience = (await owned_audience(deps, business_id, audience_id)).audience
     try:
         rows = parse(data, media_type, max_rows=max_rows)
     except UnreadableFile as bad:
         message = f"Line {bad.line}: {bad.message}"
         raise Rejected([Violation(path="(body)", message=message, code=bad.code)]) from bad
-    plan = check_rows(rows, audience["fields"])
+    plan = check_rows(rows, audience.fields)
     problems = list(plan.problems)
     imported = 0
     for start in range(0, len(plan.accepted), INSERT_CHUNK):
         chunk = plan.accepted[start : start + INSERT_CHUNK]
-        docs = [_contact(deps, audience, a.contact, source="import") for a in chunk]
-        existed = await deps.audiences.insert_contacts(docs)
+        contacts = [_contact(deps, audience, a.contact, source="import") for a in chunk]
+        existed = await deps.audiences.insert_contacts(contacts)
         imported += len(chunk) - len(existed)
         problems.extend(_already_there(chunk[i]) for i in sorted(existed))
     problems.sort(key=lambda p: (p.line, p.row))
@@ -146,18 +160,17 @@ async def import_contacts(
 
 async def contacts_page(
     deps: Deps, business_id: str, audience_id: str, after: str | None, limit: int
-) -> tuple[list[Doc], str | None]:
+) -> tuple[list[ContactWithStatus], str | None]:
     """Contacts in phone order, each with its status (opted out and undeliverable numbers of
     the business included)."""
     await owned_audience(deps, business_id, audience_id)
     found = await deps.audiences.contacts_page(audience_id, after, limit + 1)
     page = found[:limit]
-    flags = await deps.audiences.flags(business_id, [c["phone"] for c in page])
+    flags = await deps.audiences.flags(business_id, [c.phone for c in page])
     items = [
-        {**c, "status": contact_status(c["opted_in"], flags.get(c["phone"], set())).value}
-        for c in page
+        ContactWithStatus(c, contact_status(c.opted_in, flags.get(c.phone, set()))) for c in page
     ]
-    return items, (page[-1]["phone"] if len(found) > limit else None)
+    return items, (page[-1].phone if len(found) > limit else None)
 
 
 async def delete_contact(deps: Deps, business_id: str, audience_id: str, contact_id: str) -> None:
@@ -168,36 +181,37 @@ async def delete_contact(deps: Deps, business_id: str, audience_id: str, contact
     await deps.audiences.delete_contact(contact_id)
 
 
-async def opt_out(deps: Deps, business_id: str, raw_phone: str) -> tuple[Doc, bool]:
+async def opt_out(deps: Deps, business_id: str, raw_phone: str) -> tuple[Suppression, bool]:
     """Suppress a number for every audience and broadcast of the business; (it, whether new)."""
     phone = normalize_phone(raw_phone)
     if phone is None:
         message = "A phone number in E.164: + then the country code and number."
         raise Rejected([Violation(path="phone", message=message, code="invalid_phone")])
-    doc = suppression(business_id, phone, "opted_out", source="api", at=deps.clock(), detail={})
-    created = await deps.audiences.add_suppression(doc)
-    return doc, created
+    opted_out = Suppression(business_id, phone, "opted_out", "api", deps.clock(), detail={})
+    created = await deps.audiences.add_suppression(opted_out)
+    return opted_out, created
 
 
-def _contact(deps: Deps, audience: Doc, data: ContactData, *, source: str) -> Doc:
-    return {
-        "_id": f"ct_{uuid.uuid4().hex[:24]}",
-        "audience_id": audience["_id"],
-        "business_id": audience["business_id"],
-        "phone": data.phone,
-        "name": data.name,
-        "opted_in": data.opted_in,
-        "opted_in_at": data.opted_in_at,
-        "fields": data.fields,
-        "source": source,
-        "created_at": deps.clock(),
-    }
+def _contact(deps: Deps, audience: Audience, data: ContactData, *, source: str) -> Contact:
+    return Contact(
+        id=f"ct_{uuid.uuid4().hex[:24]}",
+        audience_id=audience.id,
+        business_id=audience.business_id,
+        phone=data.phone,
+        name=data.name,
+        opted_in=data.opted_in,
+        opted_in_at=data.opted_in_at,
+        fields=data.fields,
+        source=source,
+        created_at=deps.clock(),
+    )
 
 
-async def _with_status(deps: Deps, business_id: str, contact: Doc) -> Doc:
-    flags = await deps.audiences.flags(business_id, [contact["phone"]])
-    status = contact_status(contact["opted_in"], flags.get(contact["phone"], set()))
-    return {**contact, "status": status.value}
+async def _with_status(deps: Deps, business_id: str, contact: Contact) -> ContactWithStatus:
+    flags = await deps.audiences.flags(business_id, [contact.phone])
+    return ContactWithStatus(
+        contact, contact_status(contact.opted_in, flags.get(contact.phone, set()))
+    )
 
 
 def _already_there(accepted: Accepted) -> RowProblem:

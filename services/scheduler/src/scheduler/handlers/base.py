@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from herald.emitter import EventEmitter
 from herald.rules import DEFAULT_LIMITS, Limits
 from herald.topics import TopicNames
-from scheduler.domain import TargetState, dispatch_id, effective_state, post_status
+from scheduler.domain import dispatch_id, effective_state, post_status
 from scheduler.errors import NotFound
+from scheduler.models import Post, Role, Target, TargetState
 from scheduler.ports import (
     AudienceStore,
     CampaignStore,
     DispatchStore,
-    Doc,
     Integrations,
     IntegrationView,
     PendingItem,
@@ -59,7 +59,7 @@ class Deps:
     notify_broadcast: Callable[[], None] = field(default=_nothing)
 
 
-async def owned_post(deps: Deps, business_id: str, post_id: str) -> Doc:
+async def owned_post(deps: Deps, business_id: str, post_id: str) -> Post:
     post = await deps.posts.get_post(business_id, post_id)
     if post is None:
         msg = f"no post {post_id} in this business"
@@ -67,23 +67,21 @@ async def owned_post(deps: Deps, business_id: str, post_id: str) -> Doc:
     return post
 
 
-async def with_states(deps: Deps, targets: list[Doc]) -> list[Doc]:
+async def with_states(deps: Deps, targets: list[Target]) -> list[Target]:
     """Targets with `state` as a reader should see it: a stored `scheduled` with a recorded
     dispatch reads `dispatched` (the dispatcher records dispatches as separate facts)."""
-    keys = [dispatch_id(t["_id"], t["epoch"]) for t in targets if t["state"] == "scheduled"]
+    keys = [dispatch_id(t.id, t.epoch) for t in targets if t.state is TargetState.SCHEDULED]
     done = await deps.dispatch.dispatched(keys)
-    shown = []
-    for target in targets:
-        stored = TargetState(target["state"])
-        dispatched = dispatch_id(target["_id"], target["epoch"]) in done
-        shown.append({**target, "state": effective_state(stored, dispatched).value})
-    return shown
+    return [
+        replace(t, state=effective_state(t.state, dispatch_id(t.id, t.epoch) in done))
+        for t in targets
+    ]
 
 
-def status_of(targets: list[Doc]) -> str:
+def status_of(targets: list[Target]) -> str:
     """The post's status over the targets that carry it: once a broadcast target is expanded
     (it reads `dispatched`), its batches stand for it."""
     counted = [
-        t for t in targets if not (t.get("role") == "broadcast" and t["state"] == "dispatched")
+        t for t in targets if not (t.role is Role.BROADCAST and t.state is TargetState.DISPATCHED)
     ]
-    return post_status([TargetState(t["state"]) for t in counted]).value
+    return post_status([t.state for t in counted]).value

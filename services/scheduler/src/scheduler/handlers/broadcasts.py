@@ -11,17 +11,18 @@ deliveries can be followed like a broadcast's.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from herald.content import WhatsAppOptions
+from herald.content import WhatsAppOptions, WhatsAppRecipient
 from herald.events import PostSubmitted, Violation
+from herald.topics import Platform
 from scheduler.broadcast import Planned, batch_options, shared_template
 from scheduler.contacts import DERIVED
-from scheduler.deliveries import recipient_key
+from scheduler.deliveries import Recipient
 from scheduler.handlers.base import Deps
+from scheduler.models import JsonObject, Post, Role, Target
 from scheduler.personalize import check_placeholders
-from scheduler.ports import BroadcastItem, Doc, PendingItem
-
-BROADCAST, BATCH, SINGLE = "broadcast", "batch", "target"
+from scheduler.ports import BroadcastItem, PendingItem
 
 
 async def check_broadcasts(deps: Deps, submission: PostSubmitted) -> list[Violation]:
@@ -44,7 +45,7 @@ async def check_broadcasts(deps: Deps, submission: PostSubmitted) -> list[Violat
                     Violation(path=f"{base}.audience_id", message=message, code="not_found")
                 )
                 continue
-            available = {"phone", "name", *DERIVED, *audience["fields"]}
+            available = {"phone", "name", *DERIVED, *audience.fields}
             if options.recipients:
                 message = "A broadcast goes to its audience; leave recipients out."
                 found.append(
@@ -54,50 +55,42 @@ async def check_broadcasts(deps: Deps, submission: PostSubmitted) -> list[Violat
     return found
 
 
-def role_of(spec: Doc) -> str:
-    options = spec.get("options") or {}
-    return BROADCAST if options.get("audience_id") else SINGLE
-
-
-async def with_requests(deps: Deps, post: Doc, targets: Sequence[Doc]) -> list[Doc]:
+async def with_requests(deps: Deps, post: Post, targets: Sequence[Target]) -> list[Target]:
     """Targets ready for `pending_item`: a batch target is stored without what it sends (its
     recipients live in their own documents, which stay small to read); it is rebuilt here."""
-    batches = [t["_id"] for t in targets if t.get("role") == BATCH and "options" not in t]
+    batches = [t.id for t in targets if t.role is Role.BATCH and t.options is None]
     members: dict[str, list[Planned]] = {}
-    for doc in await deps.recipients.recipients_of_targets(batches):
-        members.setdefault(doc["target_id"], []).append(planned_from(doc))
+    for recipient in await deps.recipients.recipients_of_targets(batches):
+        if recipient.target_id is not None:
+            members.setdefault(recipient.target_id, []).append(planned_from(recipient))
     ready = []
     for target in targets:
-        options: Doc = {}
-        if target["_id"] in batches:
-            spec = post["targets"][target["index"]]["options"]
-            chosen = sorted(members.get(target["_id"], []), key=lambda m: m.to)
-            options = {"options": batch_options(spec, shared_template(spec), chosen)}
-        ready.append({**target, **options})
+        if target.id not in batches:
+            ready.append(target)
+            continue
+        spec = post.targets[target.index].options
+        chosen = sorted(members.get(target.id, []), key=lambda m: m.to)
+        ready.append(replace(target, options=batch_options(spec, shared_template(spec), chosen)))
     return ready
 
 
-def planned_from(doc: Doc) -> Planned:
+def planned_from(recipient: Recipient) -> Planned:
     """A recipient document as the batch that sends it needs it."""
-    return Planned(doc["recipient_id"], doc["to"], doc.get("components"), None, doc.get("name"))
+    return Planned(recipient.recipient_id, recipient.to, recipient.components, None, recipient.name)
 
 
-async def queue(deps: Deps, post: Doc, targets: Sequence[Doc], items: list[PendingItem]) -> None:
+async def queue(
+    deps: Deps, post: Post, targets: Sequence[Target], items: list[PendingItem]
+) -> None:
     """Queue `targets` (with their dispatch `items`): broadcasts for expansion, the rest for
     dispatch."""
-    broadcasts = [t for t in targets if t.get("role") == BROADCAST]
-    ids = {t["_id"] for t in broadcasts}
+    broadcasts = [t for t in targets if t.role is Role.BROADCAST]
+    ids = {t.id for t in broadcasts}
     if broadcasts:
         await deps.recipients.enqueue(
             [
                 BroadcastItem(
-                    t["_id"],
-                    t["epoch"],
-                    t["due_at"],
-                    post["_id"],
-                    post["business_id"],
-                    t["integration_id"],
-                    t["index"],
+                    t.id, t.epoch, t.due_at, post.id, post.business_id, t.integration_id, t.index
                 )
                 for t in broadcasts
             ]
@@ -109,24 +102,27 @@ async def queue(deps: Deps, post: Doc, targets: Sequence[Doc], items: list[Pendi
         deps.notify(direct)
 
 
-async def record_direct_recipients(deps: Deps, post: Doc, targets: Sequence[Doc]) -> None:
+async def record_direct_recipients(deps: Deps, post: Post, targets: Sequence[Target]) -> None:
     """Recipients a WhatsApp target lists itself (no audience), one document each."""
-    docs = [
-        {
-            "_id": recipient_key(target["_id"], recipient["recipient_id"]),
-            "post_id": post["_id"],
-            "business_id": post["business_id"],
-            "parent_target_id": target["_id"],
-            "target_id": target["_id"],
-            "recipient_id": recipient["recipient_id"],
-            "contact_id": None,
-            "to": recipient["to"],
-            "batch": None,
-            "state": "queued",
-            "created_at": post["created_at"],
-        }
+    recipients = [
+        Recipient(
+            parent_target_id=target.id,
+            recipient_id=listed.recipient_id,
+            post_id=post.id,
+            business_id=post.business_id,
+            target_id=target.id,
+            contact_id=None,
+            to=listed.to,
+            batch=None,
+            state="queued",
+            created_at=post.created_at,
+        )
         for target in targets
-        if target["platform"] == "whatsapp" and target.get("role") != BROADCAST
-        for recipient in post["targets"][target["index"]]["options"].get("recipients") or []
+        if target.platform is Platform.WHATSAPP and target.role is not Role.BROADCAST
+        for listed in _listed(post.targets[target.index].options)
     ]
-    await deps.recipients.add_recipients(docs)
+    await deps.recipients.add_recipients(recipients)
+
+
+def _listed(options: JsonObject) -> list[WhatsAppRecipient]:
+    return WhatsAppOptions.model_validate(options).recipients

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from herald.topics import Platform
 from scheduler.deliveries import Counts, RecipientState, RecipientView, count, view
 from scheduler.handlers.base import Deps, owned_post, with_states
 from scheduler.handlers.recipients import group_facts
-from scheduler.ports import Doc
+from scheduler.models import BroadcastSummary, Post, Role, Target
 
 SCAN_FACTOR = 4
 
@@ -22,7 +23,7 @@ SCAN_FACTOR = 4
 class Deliveries:
     total: Counts | None = None
     by_target: dict[str, Counts] = field(default_factory=dict)
-    broadcasts: dict[str, Doc] = field(default_factory=dict)  # expansion summary by target
+    broadcasts: dict[str, BroadcastSummary] = field(default_factory=dict)  # by target
 
 
 @dataclass(frozen=True)
@@ -31,23 +32,24 @@ class RecipientPage:
     next_after: str | None
 
 
-async def deliveries(deps: Deps, post: Doc, targets: Sequence[Doc]) -> Deliveries:
+async def deliveries(deps: Deps, post: Post, targets: Sequence[Target]) -> Deliveries:
     """Counts for a post with WhatsApp targets (none for other posts)."""
-    whatsapp = [t for t in targets if t["platform"] == "whatsapp" and t.get("role") != "batch"]
+    whatsapp = [t for t in targets if t.platform is Platform.WHATSAPP and t.role is not Role.BATCH]
     if not whatsapp:
         return Deliveries()
-    recipients = await deps.recipients.recipients_of_post(post["_id"])
-    facts = group_facts(await deps.recipients.facts_of_post(post["_id"]))
-    by_id = {t["_id"]: t for t in targets}
-    states: dict[str, list[RecipientState]] = {t["_id"]: [] for t in whatsapp}
+    recipients = await deps.recipients.recipients_of_post(post.id)
+    facts = group_facts(await deps.recipients.facts_of_post(post.id))
+    by_id = {t.id: t for t in targets}
+    states: dict[str, list[RecipientState]] = {t.id: [] for t in whatsapp}
     for recipient in recipients:
-        shown = view(recipient, facts.get(recipient["_id"], []), by_id.get(recipient["target_id"]))
-        states.setdefault(recipient["parent_target_id"], []).append(shown.state)
-    broadcasts = [t["_id"] for t in whatsapp if t.get("role") == "broadcast"]
+        batch = None if recipient.target_id is None else by_id.get(recipient.target_id)
+        shown = view(recipient, facts.get(recipient.key, []), batch)
+        states.setdefault(recipient.parent_target_id, []).append(shown.state)
+    broadcasts = [t.id for t in whatsapp if t.role is Role.BROADCAST]
     summaries = {
-        f["target_id"]: f["broadcast"]
+        f.target_id: f.broadcast
         for f in await deps.dispatch.dispatch_facts(broadcasts)
-        if f.get("broadcast")
+        if f.broadcast is not None
     }
     return Deliveries(
         total=count(s for found in states.values() for s in found),
@@ -69,19 +71,20 @@ async def recipients_page(
     fewer than `limit` while `next_after` still points further, as the posts list does)."""
     post = await owned_post(deps, business_id, post_id)
     scan = limit if state is None else limit * SCAN_FACTOR
-    docs = await deps.recipients.recipients_page(post_id, after, scan + 1)
-    more = len(docs) > scan
-    docs = docs[:scan]
-    facts = group_facts(await deps.recipients.facts_for([d["_id"] for d in docs]))
-    targets = {t["_id"]: t for t in await with_states(deps, await deps.posts.targets_of([post]))}
+    found = await deps.recipients.recipients_page(post_id, after, scan + 1)
+    more = len(found) > scan
+    found = found[:scan]
+    facts = group_facts(await deps.recipients.facts_for([r.key for r in found]))
+    targets = {t.id: t for t in await with_states(deps, await deps.posts.targets_of([post]))}
     items: list[RecipientView] = []
-    last: Doc | None = None
-    for doc in docs:
-        last = doc
-        shown = view(doc, facts.get(doc["_id"], []), targets.get(doc["target_id"]))
+    last: str | None = None
+    for recipient in found:
+        last = recipient.key
+        batch = None if recipient.target_id is None else targets.get(recipient.target_id)
+        shown = view(recipient, facts.get(recipient.key, []), batch)
         if state is None or shown.state is state:
             items.append(shown)
         if len(items) == limit:
-            more = more or doc is not docs[-1]
+            more = more or recipient is not found[-1]
             break
-    return RecipientPage(items, last["_id"] if more and last is not None else None)
+    return RecipientPage(items, last if more and last is not None else None)

@@ -17,20 +17,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
+from pydantic import TypeAdapter
 
+from herald.content import PostContent, TargetOptions
 from herald.delivery import REPLAY_ID
 from herald.errors import ErrorCategory
 from herald.events import FailureDetail, IntegrationStatus, PostRequested
 from scheduler.domain import claim_id, dispatch_id, is_stale
 from scheduler.handlers.base import Deps
 from scheduler.handlers.lifecycle import fail_target
-from scheduler.ports import Claim, Doc, PendingItem
+from scheduler.models import DispatchFact
+from scheduler.ports import Claim, PendingItem
 
 log = structlog.get_logger(__name__)
 
 UNUSABLE = {IntegrationStatus.EXPIRED, IntegrationStatus.DISCONNECTED}
 # Concurrent produces per round: the client batches them; far larger rounds measured slower.
 PRODUCE_CHUNK = 500
+OPTIONS: TypeAdapter[TargetOptions] = TypeAdapter(TargetOptions)
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ class DispatchReport:
     busy_elsewhere: list[PendingItem] = field(default_factory=list)
     failed: list[PendingItem] = field(default_factory=list)
     takeovers: int = 0
-    facts: list[Doc] = field(default_factory=list)  # to record once the broker acknowledged
+    facts: list[DispatchFact] = field(default_factory=list)  # to record once acknowledged
 
     @property
     def done(self) -> list[PendingItem]:
@@ -113,7 +117,7 @@ class DispatchHandler:
         await self._send(sendable, report)
         return report
 
-    async def record(self, facts: Sequence[Doc]) -> None:
+    async def record(self, facts: Sequence[DispatchFact]) -> None:
         """Record acknowledged dispatches (in a batch, after the fact: see the dispatcher)."""
         await self._deps.dispatch.record_dispatches(facts)
 
@@ -208,19 +212,17 @@ class DispatchHandler:
         await self._deps.dispatch.release(release)
 
     async def _produce(self, item: PendingItem) -> datetime:
-        now = self._deps.clock()
-        event = PostRequested.model_validate(
-            {
-                "post_id": item.post_id,
-                "target_id": item.target_id,
-                "business_id": item.business_id,
-                "integration_id": item.integration_id,
-                "platform": item.platform,
-                "content": item.request["content"],
-                "options": item.request["options"],
-                "due_at": item.due_at,
-                "requested_at": now,
-            }
+        event = PostRequested(
+            post_id=item.post_id,
+            target_id=item.target_id,
+            business_id=item.business_id,
+            integration_id=item.integration_id,
+            platform=item.platform,
+            # Carried as JSON since the submission; read into the contract's models here.
+            content=PostContent.model_validate(item.request.content),
+            options=OPTIONS.validate_python(item.request.options),
+            due_at=item.due_at,
+            requested_at=self._deps.clock(),
         )
         # A retried target opens a new ledger run in the publisher (herald.delivery.REPLAY_ID).
         headers = {REPLAY_ID: f"retry:{item.target_id}:{item.epoch}"} if item.epoch > 1 else None
@@ -228,18 +230,17 @@ class DispatchHandler:
         await self._deps.emitter.emit(event, topic=topic, key=item.integration_id, headers=headers)
         return self._deps.clock()
 
-    def _fact(self, item: PendingItem, claim: str, acked_at: datetime) -> Doc:
-        return {
-            "_id": dispatch_id(item.target_id, item.epoch),
-            "target_id": item.target_id,
-            "post_id": item.post_id,
-            "epoch": item.epoch,
-            "due_at": item.due_at,
-            "dispatched_at": acked_at,
-            "claim": claim,
-            "owner": self._owner,
-            "topic": self._deps.names.requested(item.platform),
-        }
+    def _fact(self, item: PendingItem, claim: str, acked_at: datetime) -> DispatchFact:
+        return DispatchFact(
+            target_id=item.target_id,
+            post_id=item.post_id,
+            epoch=item.epoch,
+            due_at=item.due_at,
+            dispatched_at=acked_at,
+            claim=claim,
+            owner=self._owner,
+            topic=self._deps.names.requested(item.platform),
+        )
 
     async def _needs_reauth(self, item: PendingItem, status: IntegrationStatus) -> None:
         error = FailureDetail(

@@ -8,8 +8,8 @@ older or repeated result changes nothing.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 import structlog
 
@@ -20,9 +20,10 @@ from herald.events import (
     PostPublished,
     PostRetryScheduled,
 )
-from scheduler.domain import Observation, TargetState, advance
+from scheduler.domain import Observation, Reported, advance
 from scheduler.handlers.base import Deps
-from scheduler.ports import Doc, IntegrationInfo
+from scheduler.models import HistoryEntry, TargetChanges, TargetState
+from scheduler.ports import IntegrationInfo
 
 log = structlog.get_logger(__name__)
 
@@ -30,21 +31,20 @@ Result = PostPublished | PostFailed | PostRetryScheduled
 
 
 def observe(result: Result) -> Observation:
-    data: dict[str, Any]
     if isinstance(result, PostPublished):
-        data = {
-            "platform_post_id": result.platform_post_id,
-            "permalink": result.permalink,
-            "published_at": result.published_at,
-            "recipients": [r.model_dump(mode="json") for r in result.recipients] or None,
-        }
+        outcomes = tuple(r.model_dump(mode="json") for r in result.recipients)
+        data = Reported(
+            platform_post_id=result.platform_post_id,
+            permalink=result.permalink,
+            published_at=result.published_at,
+            outcomes=outcomes or None,
+        )
         return Observation(TargetState.PUBLISHED, result.attempt, data)
     if isinstance(result, PostFailed):
         state = TargetState.FAILED if result.final else TargetState.RETRYING
-        data = {"last_error": result.error.model_dump(mode="json"), "failed_at": result.failed_at}
+        data = Reported(last_error=result.error, failed_at=result.failed_at)
         return Observation(state, result.attempt, data)
-    error = result.error.model_dump(mode="json") if result.error else None
-    data = {"last_error": error, "next_attempt_at": result.next_attempt_at}
+    data = Reported(last_error=result.error, next_attempt_at=result.next_attempt_at)
     # A target counts the attempts used up: those before the one that runs next.
     return Observation(TargetState.RETRYING, result.next_attempt - 1, data)
 
@@ -52,32 +52,29 @@ def observe(result: Result) -> Observation:
 async def record_result(deps: Deps, result: Result, *, event_id: str, occurred_at: datetime) -> str:
     """Record one result; returns what happened (for the log line and metrics)."""
     target = await deps.posts.get_target(result.target_id)
-    if target is None or target["business_id"] != result.business_id:
+    if target is None or target.business_id != result.business_id:
         log.warning("result.unknown_target", target_id=result.target_id)
         return "unknown_target"
     seen = observe(result)
-    stale = occurred_at < target["epoch_started_at"]
+    stale = occurred_at < target.epoch_started_at
     await deps.posts.add_history(
-        {
-            "_id": f"event:{event_id}",
-            "post_id": target["post_id"],
-            "target_id": target["_id"],
-            "kind": result.event_type.removeprefix("herald.").rsplit(".", 1)[0],
-            "at": occurred_at,
-            "recorded_at": deps.clock(),
-            "epoch": target["epoch"],
-            "detail": result.model_dump(mode="json", exclude={"content"}),
-        }
+        HistoryEntry(
+            id=f"event:{event_id}",
+            post_id=target.post_id,
+            target_id=target.id,
+            kind=result.event_type.removeprefix("herald.").rsplit(".", 1)[0],
+            at=occurred_at,
+            recorded_at=deps.clock(),
+            epoch=target.epoch,
+            detail=result.model_dump(mode="json", exclude={"content"}),
+        )
     )
     if stale:
         return "stale"  # a result of an earlier epoch, before a person asked for a retry
-    current = TargetState(target["state"])
-    transition = advance(current, target.get("attempts", 0), target, seen)
+    transition = advance(target, seen)
     if not transition.changed:
         return "unchanged"
-    await deps.posts.update_target(
-        target["_id"], {**transition.changes, "updated_at": deps.clock()}
-    )
+    await deps.posts.update_target(target.id, replace(transition.changes, updated_at=deps.clock()))
     return transition.state.value
 
 
@@ -86,21 +83,23 @@ async def fail_target(
 ) -> None:
     """The scheduler itself ends a target as failed (it never reached a publisher)."""
     now = deps.clock()
-    detail = error.model_dump(mode="json")
     await deps.posts.add_history(
-        {
-            "_id": f"{kind}:failed:{target_id}:{now.isoformat()}",
-            "post_id": post_id,
-            "target_id": target_id,
-            "kind": "post.failed",
-            "at": now,
-            "recorded_at": now,
-            "detail": {"error": detail, "final": True, "decided_by": "scheduler"},
-        }
+        HistoryEntry(
+            id=f"{kind}:failed:{target_id}:{now.isoformat()}",
+            post_id=post_id,
+            target_id=target_id,
+            kind="post.failed",
+            at=now,
+            recorded_at=now,
+            detail={
+                "error": error.model_dump(mode="json"),
+                "final": True,
+                "decided_by": "scheduler",
+            },
+        )
     )
-    await deps.posts.update_target(
-        target_id, {"state": TargetState.FAILED.value, "last_error": detail, "updated_at": now}
-    )
+    changes = TargetChanges(state=TargetState.FAILED, last_error=error, updated_at=now)
+    await deps.posts.update_target(target_id, changes)
 
 
 async def record_integration(deps: Deps, event: IntegrationEvent) -> bool:
@@ -112,13 +111,3 @@ async def record_integration(deps: Deps, event: IntegrationEvent) -> bool:
         status=event.status,
     )
     return await deps.view.observe(info, event.occurred_at)
-
-
-def history_entry(post_id: str, entry: Doc) -> Doc:
-    return {
-        "at": entry["at"],
-        "kind": entry["kind"],
-        "target_id": entry.get("target_id"),
-        "detail": entry.get("detail") or {},
-        "post_id": post_id,
-    }

@@ -7,23 +7,24 @@ posts than asked while `next_cursor` still points further.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
+from herald.topics import Platform
 from scheduler.domain import dispatch_id
 from scheduler.handlers.base import Deps, owned_post, status_of, with_states
 from scheduler.handlers.delivery_reads import Deliveries, deliveries
-from scheduler.handlers.lifecycle import history_entry
 from scheduler.handlers.submit import Submitted
-from scheduler.ports import Doc, PostFilter
+from scheduler.models import DispatchFact, HistoryEntry, JsonObject, Post, Target
+from scheduler.ports import PostFilter
 
 SCAN_FACTOR = 4
 
 
 @dataclass(frozen=True)
 class PostWithTargets:
-    post: Doc
-    targets: list[Doc]
+    post: Post
+    targets: list[Target]
     deliveries: Deliveries = field(default_factory=Deliveries)
 
     @property
@@ -40,7 +41,7 @@ class Page:
 async def read_post(deps: Deps, business_id: str, post_id: str) -> PostWithTargets:
     post = await owned_post(deps, business_id, post_id)
     targets = await with_states(deps, await deps.posts.targets_of([post]))
-    targets.sort(key=_order)
+    targets.sort(key=lambda t: t.order)
     return PostWithTargets(post, targets, await deliveries(deps, post, targets))
 
 
@@ -48,9 +49,9 @@ async def created_post(deps: Deps, submitted: Submitted) -> PostWithTargets:
     """The post a submission just created, from what it wrote (no read back), unless it has
     WhatsApp targets, whose deliveries are read."""
     targets = submitted.targets
-    if targets is None or any(t["platform"] == "whatsapp" for t in targets):
-        return await read_post(deps, submitted.post["business_id"], submitted.post["_id"])
-    return PostWithTargets(submitted.post, sorted(targets, key=_order))
+    if targets is None or any(t.platform is Platform.WHATSAPP for t in targets):
+        return await read_post(deps, submitted.post.business_id, submitted.post.id)
+    return PostWithTargets(submitted.post, sorted(targets, key=lambda t: t.order))
 
 
 async def list_posts(
@@ -66,51 +67,51 @@ async def list_posts(
     more = len(posts) > scan
     posts = posts[:scan]
     targets = await with_states(deps, await deps.posts.targets_of(posts))
-    by_post: dict[str, list[Doc]] = {}
+    by_post: dict[str, list[Target]] = {}
     for target in targets:
-        by_post.setdefault(target["post_id"], []).append(target)
+        by_post.setdefault(target.post_id, []).append(target)
     items: list[PostWithTargets] = []
-    last: Doc | None = None
+    last: Post | None = None
     for post in posts:
         last = post
-        item = PostWithTargets(post, sorted(by_post.get(post["_id"], []), key=_order))
+        item = PostWithTargets(post, sorted(by_post.get(post.id, []), key=lambda t: t.order))
         if status is None or item.status == status:
             items.append(item)
         if len(items) == limit:
             more = more or post is not posts[-1]
             break
-    next_after = (last["created_at"], last["_id"]) if more and last is not None else None
+    next_after = (last.created_at, last.id) if more and last is not None else None
     return Page(items, next_after)
 
 
-def _order(target: Doc) -> tuple[int, int]:
-    """Submission order; a broadcast's batches after it, by number."""
-    return int(target["index"]), int(target.get("batch") or 0)
-
-
-async def history(deps: Deps, business_id: str, post_id: str, *, limit: int) -> list[Doc]:
+async def history(deps: Deps, business_id: str, post_id: str, *, limit: int) -> list[HistoryEntry]:
     """Everything that happened to the post, oldest first: submission, each dispatch, every
     result a publisher reported, cancels and retries."""
     post = await owned_post(deps, business_id, post_id)
-    entries = [history_entry(post_id, e) for e in await deps.posts.history_of(post_id, limit)]
-    targets = [t["_id"] for t in await deps.posts.targets_of([post])]
-    facts = await deps.dispatch.dispatch_facts(targets or post["target_ids"])
-    for fact in facts:
-        detail = {
-            "epoch": fact["epoch"],
-            "due_at": fact["due_at"],
-            "topic": fact["topic"],
-            "id": dispatch_id(fact["target_id"], fact["epoch"]),
-            **({"broadcast": fact["broadcast"]} if fact.get("broadcast") else {}),
-        }
-        entries.append(
-            {
-                "at": fact["dispatched_at"],
-                "kind": "post.expanded" if fact.get("broadcast") else "post.dispatched",
-                "target_id": fact["target_id"],
-                "detail": detail,
-                "post_id": post_id,
-            }
-        )
-    entries.sort(key=lambda e: e["at"])
+    entries = await deps.posts.history_of(post_id, limit)
+    targets = [t.id for t in await deps.posts.targets_of([post])]
+    facts = await deps.dispatch.dispatch_facts(targets or list(post.target_ids))
+    entries.extend(_dispatched(fact) for fact in facts)
+    entries.sort(key=lambda e: e.at)
     return entries[:limit]
+
+
+def _dispatched(fact: DispatchFact) -> HistoryEntry:
+    """A dispatch fact as an entry of its post's history."""
+    key = dispatch_id(fact.target_id, fact.epoch)
+    detail: JsonObject = {
+        "epoch": fact.epoch,
+        "due_at": fact.due_at,
+        "topic": fact.topic,
+        "id": key,
+    }
+    if fact.broadcast is not None:
+        detail["broadcast"] = asdict(fact.broadcast)
+    return HistoryEntry(
+        id=key,
+        post_id=fact.post_id,
+        target_id=fact.target_id,
+        kind="post.expanded" if fact.broadcast is not None else "post.dispatched",
+        at=fact.dispatched_at,
+        detail=detail,
+    )

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import structlog
 from pydantic import ValidationError
@@ -30,12 +29,21 @@ from herald.events import (
     PostPublished,
     RecipientFlagged,
     RecipientOutcome,
+    TargetRef,
 )
 from herald.topics import Platform
-from scheduler.contacts import normalize_phone
-from scheduler.deliveries import OUTCOME, RANK, STATUS, fact_id, parent_of, recipient_key
+from scheduler.contacts import Suppression, normalize_phone
+from scheduler.deliveries import (
+    OUTCOME,
+    RANK,
+    STATUS,
+    Fact,
+    RecordedFact,
+    parent_of,
+    recipient_key,
+)
 from scheduler.handlers.base import Deps
-from scheduler.ports import Doc
+from scheduler.models import JsonObject
 
 log = structlog.get_logger(__name__)
 
@@ -57,32 +65,32 @@ async def record_outcomes(
     if isinstance(result, PostFailed) and not result.final:
         return []  # provisional: the batch will be tried again
     target = await deps.posts.get_target(result.target_id)
-    if target is None or target["business_id"] != result.business_id:
+    if target is None or target.business_id != result.business_id:
         return []
-    if occurred_at < target["epoch_started_at"]:
+    if occurred_at < target.epoch_started_at:
         return []  # an answer to a run before a person's retry
-    outcomes = _outcomes(result)
     parent = parent_of(result.target_id)
     now = deps.clock()
     facts = [
-        {
-            **_fact_refs(result, parent, o.recipient_id),
-            "_id": fact_id(
-                recipient_key(parent, o.recipient_id), OUTCOME, o.status, target["epoch"]
+        _recorded(
+            result,
+            Fact(
+                key=recipient_key(parent, o.recipient_id),
+                kind=OUTCOME,
+                status=o.status,
+                at=occurred_at,
+                epoch=target.epoch,
+                message_id=o.message_id,
+                error=_error(o.error_code, o.error_message),
             ),
-            "kind": OUTCOME,
-            "status": o.status,
-            "epoch": target["epoch"],
-            "message_id": o.message_id,
-            "error": _error(o.error_code, o.error_message),
-            "at": occurred_at,
-            "recorded_at": now,
-        }
-        for o in outcomes
+            o.recipient_id,
+            now,
+        )
+        for o in _outcomes(result)
         if (OUTCOME, o.status) in RANK
     ]
     existed = await deps.recipients.add_facts(facts)
-    return [f["status"] for i, f in enumerate(facts) if i not in existed]
+    return [f.fact.status for i, f in enumerate(facts) if i not in existed]
 
 
 def _outcomes(result: PostPublished | PostFailed) -> list[RecipientOutcome]:
@@ -102,20 +110,18 @@ def _outcomes(result: PostPublished | PostFailed) -> list[RecipientOutcome]:
 async def record_status(deps: Deps, event: MessageStatusEvent) -> tuple[str, bool]:
     """Store one delivery status; (status, whether it was new)."""
     status = STATUS_NAMES[type(event)]
-    parent = parent_of(event.target_id)
     error = event.error if isinstance(event, MessageFailed) else None
-    fact = {
-        **_fact_refs(event, parent, event.recipient_id),
-        "_id": fact_id(recipient_key(parent, event.recipient_id), STATUS, status),
-        "kind": STATUS,
-        "status": status,
-        "epoch": None,
-        "message_id": event.message_id,
-        "error": None if error is None else error.model_dump(mode="json"),
-        "at": event.status_at,
-        "recorded_at": deps.clock(),
-    }
-    existed = await deps.recipients.add_facts([fact])
+    fact = Fact(
+        key=recipient_key(parent_of(event.target_id), event.recipient_id),
+        kind=STATUS,
+        status=status,
+        at=event.status_at,
+        message_id=event.message_id,
+        error=None if error is None else error.model_dump(mode="json"),
+    )
+    existed = await deps.recipients.add_facts(
+        [_recorded(event, fact, event.recipient_id, deps.clock())]
+    )
     return status, not existed
 
 
@@ -127,15 +133,15 @@ async def record_flag(deps: Deps, event: RecipientFlagged) -> str:
     if phone is None:
         key = recipient_key(parent_of(event.target_id), event.recipient_id)
         recipient = await deps.recipients.get_recipient(key)
-        phone = None if recipient is None else recipient["to"]
+        phone = None if recipient is None else recipient.to
     if phone is None:
         log.warning("recipient_flagged.no_number", recipient_id=event.recipient_id)
         return "no_number"
     added = await deps.audiences.add_suppression(
-        suppression(
-            event.business_id,
-            phone,
-            event.reason,
+        Suppression(
+            business_id=event.business_id,
+            phone=phone,
+            reason=event.reason,
             source="whatsapp",
             at=event.flagged_at,
             detail={
@@ -149,36 +155,23 @@ async def record_flag(deps: Deps, event: RecipientFlagged) -> str:
     return "flagged" if added else "known"
 
 
-def suppression(
-    business_id: str, phone: str, reason: str, *, source: str, at: datetime, detail: Doc
-) -> Doc:
-    return {
-        "_id": f"{business_id}:{phone}:{reason}",
-        "business_id": business_id,
-        "phone": phone,
-        "reason": reason,
-        "source": source,
-        "at": at,
-        "detail": detail,
-    }
+def _recorded(event: TargetRef, fact: Fact, recipient_id: str, now: datetime) -> RecordedFact:
+    return RecordedFact(
+        fact=fact,
+        post_id=event.post_id,
+        business_id=event.business_id,
+        target_id=event.target_id,
+        recipient_id=recipient_id,
+        recorded_at=now,
+    )
 
 
-def _fact_refs(event: Any, parent: str, recipient_id: str) -> Doc:
-    return {
-        "key": recipient_key(parent, recipient_id),
-        "post_id": event.post_id,
-        "business_id": event.business_id,
-        "target_id": event.target_id,
-        "recipient_id": recipient_id,
-    }
-
-
-def _error(code: str | None, message: str | None) -> Doc | None:
+def _error(code: str | None, message: str | None) -> JsonObject | None:
     return None if code is None and message is None else {"code": code, "message": message}
 
 
-def group_facts(facts: Sequence[Doc]) -> dict[str, list[Doc]]:
-    grouped: dict[str, list[Doc]] = {}
+def group_facts(facts: Sequence[Fact]) -> dict[str, list[Fact]]:
+    grouped: dict[str, list[Fact]] = {}
     for fact in facts:
-        grouped.setdefault(fact["key"], []).append(fact)
+        grouped.setdefault(fact.key, []).append(fact)
     return grouped

@@ -18,28 +18,24 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from herald.content import default_options
-from herald.events import IntegrationStatus, PostSubmitted, Violation
+from herald.events import IntegrationStatus, PostSubmitted, Schedule, Violation
 from herald.rules import check_submission
 from herald.topics import Platform
-from scheduler.domain import DueTime, TargetState, request_fingerprint, resolve_schedule, target_id
+from scheduler.domain import DueTime, request_fingerprint, resolve_schedule, target_id
 from scheduler.errors import Conflict, Rejected, Unavailable
 from scheduler.handlers.base import Deps
-from scheduler.handlers.broadcasts import (
-    check_broadcasts,
-    queue,
-    record_direct_recipients,
-    role_of,
-)
-from scheduler.ports import Doc, IntegrationInfo, PendingItem
+from scheduler.handlers.broadcasts import check_broadcasts, queue, record_direct_recipients
+from scheduler.models import HistoryEntry, Post, Target, TargetSpec, TargetState
+from scheduler.ports import IntegrationInfo, PendingItem, Request
 
 UNUSABLE = {IntegrationStatus.EXPIRED, IntegrationStatus.DISCONNECTED}
 
 
 @dataclass(frozen=True)
 class Submitted:
-    post: Doc
+    post: Post
     created: bool
-    targets: list[Doc] | None = None  # as stored, when this call created them
+    targets: list[Target] | None = None  # as stored, when this call created them
 
 
 async def submit(
@@ -57,7 +53,7 @@ async def submit(
         if known is None:
             raise
         return await _replay(deps, known, fingerprint)
-    post = _post_document(submission, due, fingerprint, source=source, draft=draft, now=now)
+    post = new_post(submission, due, fingerprint, source=source, draft=draft, now=now)
     raced = await deps.posts.insert_post(post)
     if raced is not None:
         return await _replay(deps, raced, fingerprint)
@@ -127,11 +123,11 @@ def _check_one(path: str, platform: Platform, info: IntegrationInfo) -> list[Vio
     return []
 
 
-async def _replay(deps: Deps, post: Doc, fingerprint: str) -> Submitted:
-    if post["fingerprint"] != fingerprint:
+async def _replay(deps: Deps, post: Post, fingerprint: str) -> Submitted:
+    if post.fingerprint != fingerprint:
         msg = (
-            f"idempotency key {post['idempotency_key']!r} was used for a different post "
-            f"({post['_id']}); use a new key for new content"
+            f"idempotency key {post.idempotency_key!r} was used for a different post "
+            f"({post.id}); use a new key for new content"
         )
         raise Conflict(msg)
     if not await deps.posts.has_history(_created_entry(post)):
@@ -139,30 +135,30 @@ async def _replay(deps: Deps, post: Doc, fingerprint: str) -> Submitted:
     return Submitted(post, created=False)
 
 
-async def _finish(deps: Deps, post: Doc) -> list[Doc]:
-    targets = _target_documents(post)
+async def _finish(deps: Deps, post: Post) -> list[Target]:
+    targets = new_targets(post)
     await deps.posts.insert_targets(targets)
     await record_direct_recipients(deps, post, targets)
-    if not post["draft"]:
-        await queue(deps, post, targets, [pending_item(post, t) for t in targets])
+    if not post.draft:
+        await queue(deps, post, targets, pending_items(post, targets))
     await deps.posts.add_history(  # last: its presence says the post is complete
-        {
-            "_id": _created_entry(post),
-            "post_id": post["_id"],
-            "target_id": None,
-            "kind": "post.draft_saved" if post["draft"] else "post.scheduled",
-            "at": post["created_at"],
-            "detail": {"due_at": post["due_at"], "source": post["source"]},
-        }
+        HistoryEntry(
+            id=_created_entry(post),
+            post_id=post.id,
+            target_id=None,
+            kind="post.draft_saved" if post.draft else "post.scheduled",
+            at=post.created_at,
+            detail={"due_at": post.due_at, "source": post.source},
+        )
     )
     return targets
 
 
-def _created_entry(post: Doc) -> str:
-    return f"created:{post['_id']}"
+def _created_entry(post: Post) -> str:
+    return f"created:{post.id}"
 
 
-def _post_document(
+def new_post(
     submission: PostSubmitted,
     due: DueTime,
     fingerprint: str,
@@ -170,76 +166,68 @@ def _post_document(
     source: str,
     draft: bool,
     now: datetime,
-) -> Doc:
+) -> Post:
     post_id = f"p_{uuid.uuid4().hex}"
-    targets = [
-        {
-            "integration_id": t.integration_id,
-            "platform": t.platform.value,
-            "options": (t.options or default_options(t.platform)).model_dump(mode="json"),
-        }
+    targets = tuple(
+        TargetSpec(
+            integration_id=t.integration_id,
+            platform=t.platform,
+            options=(t.options or default_options(t.platform)).model_dump(mode="json"),
+        )
         for t in submission.targets
-    ]
-    return {
-        "_id": post_id,
-        "business_id": submission.business_id,
-        "idempotency_key": submission.idempotency_key,
-        "fingerprint": fingerprint,
-        "source": source,
-        "content": submission.content.model_dump(mode="json"),
-        "targets": targets,
-        "schedule": {"publish_at": due.requested_at, "timezone": due.timezone},
-        "due_at": due.due_at,
-        "campaign_id": submission.campaign_id,
-        "external_ref": submission.external_ref,
-        "draft": draft,
-        "platforms": sorted({t["platform"] for t in targets}),
-        "integration_ids": [t["integration_id"] for t in targets],
-        "target_ids": [target_id(post_id, i) for i in range(len(targets))],
-        "created_at": now,
-    }
-
-
-def _target_documents(post: Doc) -> list[Doc]:
-    state = TargetState.DRAFT if post["draft"] else TargetState.SCHEDULED
-    return [
-        {
-            "_id": target_id(post["_id"], index),
-            "post_id": post["_id"],
-            "business_id": post["business_id"],
-            "index": index,
-            "role": role_of(spec),
-            "integration_id": spec["integration_id"],
-            "platform": spec["platform"],
-            "due_at": post["due_at"],
-            "epoch": 1,
-            "epoch_started_at": post["created_at"],
-            "state": state.value,
-            "attempts": 0,
-            "last_error": None,
-            "platform_post_id": None,
-            "permalink": None,
-            "published_at": None,
-            "updated_at": post["created_at"],
-        }
-        for index, spec in enumerate(post["targets"])
-    ]
-
-
-def pending_item(post: Doc, target: Doc) -> PendingItem:
-    spec = post["targets"][target["index"]]
-    options = target.get("options") or spec["options"]  # a batch carries its own recipients
-    return PendingItem(
-        target_id=target["_id"],
-        epoch=target["epoch"],
-        due_at=target["due_at"],
-        post_id=post["_id"],
-        business_id=post["business_id"],
-        integration_id=target["integration_id"],
-        platform=Platform(target["platform"]),
-        request={"content": post["content"], "options": options},
+    )
+    return Post(
+        id=post_id,
+        business_id=submission.business_id,
+        idempotency_key=submission.idempotency_key,
+        fingerprint=fingerprint,
+        source=source,
+        content=submission.content.model_dump(mode="json"),
+        targets=targets,
+        schedule=Schedule(publish_at=due.requested_at, timezone=due.timezone),
+        due_at=due.due_at,
+        draft=draft,
+        target_ids=tuple(target_id(post_id, i) for i in range(len(targets))),
+        created_at=now,
+        campaign_id=submission.campaign_id,
+        external_ref=submission.external_ref,
     )
 
 
-def pending_items(post: Doc, targets: Sequence[Doc]) -> list[PendingItem]:
+def new_targets(post: Post) -> list[Target]:
+    state = TargetState.DRAFT if post.draft else TargetState.SCHEDULED
+    return [
+        Target(
+            id=target_id(post.id, index),
+            post_id=post.id,
+            business_id=post.business_id,
+            index=index,
+            role=spec.role,
+            integration_id=spec.integration_id,
+            platform=spec.platform,
+            due_at=post.due_at,
+            epoch=1,
+            epoch_started_at=post.created_at,
+            state=state,
+            updated_at=post.created_at,
+        )
+        for index, spec in enumerate(post.targets)
+    ]
+
+
+def pending_item(post: Post, target: Target) -> PendingItem:
+    options = target.options or post.targets[target.index].options  # a batch: its recipients
+    return PendingItem(
+        target_id=target.id,
+        epoch=target.epoch,
+        due_at=target.due_at,
+        post_id=post.id,
+        business_id=post.business_id,
+        integration_id=target.integration_id,
+        platform=target.platform,
+        request=Request(content=post.content, options=options),
+    )
+
+
+def pending_items(post: Post, targets: Sequence[Target]) -> list[PendingItem]:
     return [pending_item(post, t) for t in targets]
