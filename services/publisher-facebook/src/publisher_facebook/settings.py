@@ -1,9 +1,9 @@
 """Settings of publisher-facebook: environment variables prefixed `HERALD_PUBLISHER_FACEBOOK_`.
 
 `GraphPublisherSettings` (`herald.publishers`) brings the runtime's pieces (Kafka, MongoDB and
-logging read their shared prefixes), Graph (`…_GRAPH__BASE_URL`, `…_GRAPH__APP_SECRET`) and
-insights collection (`…_INSIGHTS__AGES_S='[3600, 86400, 604800]'`); this service adds
-auth-service (`…_AUTH__BASE_URL`, `…_AUTH__SERVICE_TOKEN`) and the flow's timings.
+logging read their shared prefixes; auth-service is `…_AUTH__BASE_URL`, `…_AUTH__SERVICE_TOKEN`),
+Graph (`…_GRAPH__BASE_URL`, `…_GRAPH__APP_SECRET`) and insights collection
+(`…_INSIGHTS__AGES_S='[3600, 86400, 604800]'`); this service adds the flow's timings.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from pydantic import Field
 
 from herald.publishers import GraphPublisherSettings
-from herald.runtime.tokens import AuthServiceSettings
 from herald.settings import HttpServerSettings, service_config
 
 
@@ -22,7 +21,6 @@ class Settings(GraphPublisherSettings):
     database: str = Field(
         default="herald_publisher_facebook", description="The MongoDB database this service owns."
     )
-    auth: AuthServiceSettings = Field(default_factory=AuthServiceSettings)
     video_poll_s: float = Field(
         default=10.0, gt=0, description="How often a processing video's status is read."
     )

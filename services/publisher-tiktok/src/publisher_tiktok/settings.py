@@ -7,10 +7,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from herald.http import HttpClientSettings
-from herald.insights import InsightsSettings
 from herald.media import FetchSettings
-from herald.runtime.settings import PublisherSettings
-from herald.runtime.tokens import AuthServiceSettings
+from herald.publishers import InsightsPublisherSettings
 from herald.settings import HttpServerSettings, service_config
 
 MIB = 1024 * 1024
@@ -96,7 +94,7 @@ class TikTokSettings(BaseModel):
         )
 
 
-class Settings(PublisherSettings):
+class Settings(InsightsPublisherSettings):
     model_config = service_config("HERALD_PUBLISHER_TIKTOK_")
 
     http: HttpServerSettings = Field(default_factory=lambda: HttpServerSettings(port=8114))
@@ -105,7 +103,6 @@ class Settings(PublisherSettings):
     )
     tiktok: TikTokSettings = Field(default_factory=TikTokSettings)
     fetcher: FetchSettings = Field(default_factory=FetchSettings)
-    auth: AuthServiceSettings = Field(default_factory=AuthServiceSettings)
     auth_webhook_path: str = Field(
         default="/v1/webhooks/tiktok",
         description="auth-service's TikTok webhook, where authorization.removed is forwarded.",
@@ -113,7 +110,6 @@ class Settings(PublisherSettings):
     http_client: HttpClientSettings = Field(
         default_factory=HttpClientSettings, description="Calls to TikTok (uploads included)."
     )
-    insights: InsightsSettings = Field(default_factory=InsightsSettings)
 
     @property
     def auth_webhook_url(self) -> str:
