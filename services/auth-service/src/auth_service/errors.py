@@ -1,58 +1,46 @@
 """What a handler refuses with. The API layer maps each to one HTTP status and JSON body
-`{"error": <code>, "message": <text>}`; the codes are part of the documented contract."""
+`{"error": <code>, "message": <text>}`; the codes are part of the documented contract.
+The refusals every Herald API shares come from `herald.apierrors`; these are auth-service's own."""
 
 from __future__ import annotations
 
+from herald.apierrors import ApiError, Forbidden, NotFound, Unauthorized
 
-class AuthServiceError(Exception):
-    status = 400
-    code = "bad_request"
+__all__ = [
+    "AuthServiceError",
+    "Busy",
+    "Forbidden",
+    "NeedsReauthorization",
+    "NotFound",
+    "OAuthRejected",
+    "ProviderUnavailable",
+    "Unauthorized",
+]
 
-    def __init__(self, message: str, *, code: str | None = None, **details: str | None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-        self.details = {k: v for k, v in details.items() if v is not None}
-
-
-class Unauthorized(AuthServiceError):
-    status = 401
-    code = "unauthorized"
+AuthServiceError = ApiError  # every refusal: this service's below and the shared ones
 
 
-class Forbidden(AuthServiceError):
-    status = 403
-    code = "forbidden"
-
-
-class NotFound(AuthServiceError):
-    status = 404
-    code = "not_found"
-
-
-class NeedsReauthorization(AuthServiceError):
+class NeedsReauthorization(ApiError):
     """The integration is expired or disconnected: a person must connect it again."""
 
     status = 409
     code = "needs_reauth"
 
 
-class OAuthRejected(AuthServiceError):
+class OAuthRejected(ApiError):
     """A callback refused before any token call (state, code) or a provider's error redirect."""
 
-    status = 400
     code = "oauth_rejected"
 
 
-class ProviderUnavailable(AuthServiceError):
+class ProviderUnavailable(ApiError):
     """The platform did not answer usefully (network, 5xx, throttled); try again later."""
 
     status = 503
     code = "provider_unavailable"
 
 
-class Busy(AuthServiceError):
+class Busy(ApiError):
     """Another replica holds the refresh lock for longer than a caller waits."""
 
     status = 503

@@ -1,37 +1,32 @@
-"""What the scheduler's use cases raise on purpose; the API maps each to a status code."""
+"""What the scheduler's use cases raise on purpose; the API maps each to a status code. The
+refusals every Herald API shares come from `herald.apierrors`; `Rejected` is the scheduler's."""
 
 from __future__ import annotations
 
+from herald.apierrors import (
+    ApiError,
+    Conflict,
+    NotFound,
+    TooLarge,
+    Unavailable,
+    UnsupportedMediaType,
+)
 from herald.events import Violation
 
+__all__ = [
+    "Conflict",
+    "NotFound",
+    "Rejected",
+    "SchedulerError",
+    "TooLarge",
+    "Unavailable",
+    "UnsupportedMediaType",
+]
 
-class SchedulerError(Exception):
-    status = 400
-    code = "bad_request"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class NotFound(SchedulerError):
-    status = 404
-    code = "not_found"
+SchedulerError = ApiError  # every refusal: `Rejected` and the shared ones
 
 
-class Conflict(SchedulerError):
-    status = 409
-    code = "conflict"
-
-
-class Unavailable(SchedulerError):
-    """A dependency (auth-service) did not answer; the caller may try again."""
-
-    status = 503
-    code = "unavailable"
-
-
-class Rejected(SchedulerError):
+class Rejected(ApiError):
     """The input breaks rules; every violation names its field path."""
 
     status = 422
@@ -40,13 +35,3 @@ class Rejected(SchedulerError):
     def __init__(self, violations: list[Violation], message: str | None = None) -> None:
         super().__init__(message or f"{len(violations)} problem(s) with the request")
         self.violations = violations
-
-
-class TooLarge(SchedulerError):
-    status = 413
-    code = "too_large"
-
-
-class UnsupportedMediaType(SchedulerError):
-    status = 415
-    code = "unsupported_media_type"

@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from herald.apierrors import Forbidden, Unauthorized
 from herald.events import Violation
 from herald.topics import Platform
 from scheduler.api.schemas import ErrorBody
@@ -40,16 +41,6 @@ DESCRIBED = {
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorBody, "description": DESCRIBED[s]} for s in statuses}
-
-
-class Unauthorized(SchedulerError):
-    status = 401
-    code = "unauthorized"
-
-
-class Forbidden(SchedulerError):
-    status = 403
-    code = "forbidden"
 
 
 def deps_of(request: Request) -> Deps:
