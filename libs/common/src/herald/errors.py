@@ -1,4 +1,5 @@
-"""The error taxonomy every platform adapter classifies into, once (docs/architecture.md §5).
+"""The error taxonomy every platform adapter classifies into, once (docs/architecture.md,
+"Failures and retries").
 
     HeraldError
     ├── InvalidEvent          a message that cannot be decoded or validated → dead-letter topic

@@ -1,8 +1,8 @@
 """Kafka factories: the FastStream broker every service uses, and topic provisioning.
 
-The broker produces with `acks=all` and the idempotent producer (docs/architecture.md §4:
-"waits for the broker's acknowledgement (acks=all, idempotent producer)"). Topics are never
-auto-created by clients; `provision_topics` creates them with their partition counts.
+The broker produces with `acks=all` and the idempotent producer, and a send returns once the
+broker acknowledged it (docs/architecture.md, "Process shape"). Topics are never auto-created
+by clients; `provision_topics` creates them with their partition counts.
 """
 
 from __future__ import annotations

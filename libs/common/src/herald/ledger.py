@@ -4,12 +4,12 @@
 holds the platform flow's checkpoint (container id, publish id, uploaded photo ids), so a
 redelivered request resumes instead of repeating a visible step.
 
-Exclusivity works on FerretDB, whose updates are not atomic (docs/architecture.md §7): a handler
-takes a **lease** by inserting `{_id: "<target>:<epoch>"}` into `ledger_leases` with a unique `_id`.
-The newest epoch is the lease; an expired one is taken over by inserting the next epoch, and only
-one contender's insert can succeed. Releasing inserts the next epoch already expired. Lease
-documents are never updated, and neither the newest epoch nor the first is ever deleted, so no
-read-modify-write race can hand a lease to two holders.
+Exclusivity works on FerretDB, whose updates are not atomic (docs/architecture.md, "Store rules"): a
+handler takes a **lease** by inserting `{_id: "<target>:<epoch>"}` into `ledger_leases` with a
+unique `_id`. The newest epoch is the lease; an expired one is taken over by inserting the next
+epoch, and only one contender's insert can succeed. Releasing inserts the next epoch already
+expired. Lease documents are never updated, and neither the newest epoch nor the first is ever
+deleted, so no read-modify-write race can hand a lease to two holders.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The MongoDB client factory: PyMongo's native async API (Motor is deprecated; not used).
 
 The client is created in a service's lifespan and closed there; constructing it does no I/O.
-Code that uses it follows docs/architecture.md §7 so it is correct on MongoDB and on FerretDB:
+Code that uses it follows docs/architecture.md, "Store rules", so it is correct on MongoDB and
+on FerretDB:
 unique-index inserts for exclusivity, no transactions, no TTL indexes, simple aggregations.
 """
 

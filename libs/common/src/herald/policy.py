@@ -3,7 +3,7 @@
 Default (the ancestor's "3 attempts with exponential backoff", made explicit): 4 attempts in all,
 backoff 10 s, 1 min, 10 min with ±20 % jitter, then the dead-letter topic and a final
 `post.failed`. Throttling defers without using up attempts, bounded by `max_deferral_s` since the
-first failure. Delays travel through fixed delay tiers (docs/architecture.md §5); `tier_for`
+first failure. Delays travel through fixed delay tiers (ADR 0004); `tier_for`
 picks the tier for a wait so that a tier's messages stay due in the order they arrive.
 """
 

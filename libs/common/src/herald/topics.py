@@ -1,6 +1,6 @@
 """Topic names, the provisioning plan, and which service uses which topic.
 
-Names follow docs/architecture.md §"The event contract": one request topic per platform, its
+Names follow docs/architecture.md, "Topics": one request topic per platform, its
 delay tiers and its dead-letter topic, plus the shared result, status and integration topics.
 Topics are created by provisioning with explicit partition counts, never by auto-creation
 (which gives one partition and caps how far a consumer group can scale).
@@ -35,7 +35,7 @@ INTEGRATION_EVENTS = "integration.events"
 _REQUESTED_PREFIX = "post.requested"
 
 # Delay tiers in seconds by name, shortest first. Each tier has one fixed delay, so the head of a
-# partition is always the next message due (docs/architecture.md §5).
+# partition is always the next message due (docs/architecture.md, "Failures and retries").
 DELAY_TIERS: dict[str, int] = {"10s": 10, "1m": 60, "10m": 600, "1h": 3600}
 
 DEFAULT_PARTITIONS = 12

@@ -3,7 +3,7 @@ due for one (docs/adr/0003-insights-collection.md).
 
 `insights` holds one document per (target, age), `_id` `<target>:<age>`: `collecting` while a
 job holds it, then `collected` (with the metrics), `retry` (a transient failure; `next_at`) or
-`failed`. Claims follow the FerretDB rules of docs/architecture.md §7: the first claim is an
+`failed`. Claims follow docs/architecture.md, "Store rules": the first claim is an
 insert into the unique `_id`; a claim on an existing document is taken only when its lease or
 retry time has passed.
 """

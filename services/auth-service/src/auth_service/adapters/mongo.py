@@ -1,4 +1,5 @@
-"""MongoDB repositories of auth-service, correct on MongoDB and on FerretDB (ARCHITECTURE §7).
+"""MongoDB repositories of auth-service, correct on MongoDB and on FerretDB (docs/architecture.md,
+"Store rules").
 
 Exclusivity comes only from inserts into unique indexes (a used state, a used code, a refresh
 lock, one integration per business and account); no transactions, no TTL indexes (the refresh

@@ -1,6 +1,6 @@
 """MongoDB repositories for the short-lived records of auth-service: OAuth states and their
 use marks, refresh locks, data-deletion requests. Exclusivity only by unique inserts
-(ARCHITECTURE §7); cleanup by the refresh loop, not TTL indexes."""
+(docs/architecture.md, "Store rules"); cleanup by the refresh loop, not TTL indexes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""OAuth connect and callback (ARCHITECTURE §6, security-reliability.md §1).
+"""OAuth connect and callback (auth-service README, "How it works"; security-reliability.md §1).
 
 `state` is 256 random bits, stored only as its SHA-256, bound to the business, the provider and
 the authorization server it was sent to, single use (a unique insert marks it used), and valid

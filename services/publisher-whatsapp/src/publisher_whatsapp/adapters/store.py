@@ -1,5 +1,5 @@
-"""This publisher's own MongoDB collections beside the runtime's ledger (docs/architecture.md §7:
-unique-index inserts for de-duplication, single-document writes, no transactions).
+"""This publisher's own MongoDB collections beside the runtime's ledger (docs/architecture.md,
+"Store rules": unique-index inserts for de-duplication, single-document writes, no transactions).
 
 - `wa_messages`: one document per accepted message (`_id` = message id): what its status
   webhooks are about. Indexed by target, for resuming a batch.

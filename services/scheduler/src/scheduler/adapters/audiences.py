@@ -1,8 +1,8 @@
 """Audiences, their contacts and the business's suppressed numbers in MongoDB.
 
 A phone number is in an audience at most once: a unique index on (audience_id, phone) decides,
-so two imports racing over one number import it once, on MongoDB and FerretDB alike
-(architecture §7). Suppressions (opted out, undeliverable) are per business and number, one
+so two imports racing over one number import it once, on MongoDB and FerretDB alike (store rules
+of docs/architecture.md). Suppressions (opted out, undeliverable) are per business and number, one
 document per reason under a deterministic `_id`, inserted and never updated.
 """
 

@@ -1,4 +1,4 @@
-"""Posts, targets, history and rejections in MongoDB (docs/architecture.md §7 rules).
+"""Posts, targets, history and rejections in MongoDB (docs/architecture.md, "Store rules").
 
 Idempotency is a unique index on (business_id, idempotency_key): a new submission is inserted
 without reading first, and the insert that finds the key taken gets `DuplicateKeyError` and reads

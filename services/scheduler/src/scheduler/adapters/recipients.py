@@ -4,7 +4,7 @@ Every write is an insert under a deterministic `_id` (or a delete by `_id`): a r
 `<broadcast target>/<recipient id>`, so two expansions of one broadcast cannot both take a
 contact; a fact is one per (recipient, status) or (recipient, outcome, epoch), so a duplicate
 or redelivered event is stored once. Nothing is ever updated, which is what keeps it correct on
-FerretDB, whose concurrent updates of one document lose writes (architecture §7).
+FerretDB, whose concurrent updates of one document lose writes (architecture.md, "Store rules").
 """
 
 from __future__ import annotations
