@@ -1,13 +1,13 @@
 """Post insights at fixed ages after publishing (docs/adr/0003-insights-collection.md).
 
 A periodic job in each publisher reads its own publication ledger for posts published between
-`min(ages)` and `max(ages) + grace` ago, and for every age a post has reached takes one
-snapshot of its metrics through the platform's `InsightsReader`. Snapshots go to a
-`SnapshotSink`: `PublishingSink` emits each as `herald.post.insights_collected.v1` on
-`post.insights` (the scheduler stores them and serves them) and then marks it collected in the
-publisher's own `insights` collection (`MongoSnapshots`). A snapshot's id is `<target>:<age>`,
-so repeated or concurrent runs write the same snapshot, and a claim (an insert into a unique id)
-keeps replicas from collecting the same one at once.
+`min(ages)` and `max(ages) + grace` ago, and for every age a post has reached takes one snapshot
+of its metrics through the platform's `InsightsReader`. Snapshots go to a `SnapshotSink`:
+`PublishingSink` emits each as `herald.post.insights_collected.v1` on `post.insights` (for other
+systems: no Herald service consumes it yet) and then marks it collected in the publisher's own
+`insights` collection (`MongoSnapshots`). A snapshot's id is `<target>:<age>`, so repeated or
+concurrent runs write the same snapshot, and a claim (an insert into a unique id) keeps replicas
+from collecting the same one at once.
 """
 
 from __future__ import annotations
