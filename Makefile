@@ -8,7 +8,7 @@ RUN := $(UV) run --frozen
 # mypy runs once per workspace member, so each member's tests form their own namespace.
 MEMBERS := libs/common libs/publisher-testenv deploy/local $(wildcard services/*) tests
 
-.PHONY: help sync up demo down status logs test test-unit test-connected test-e2e chaos lint typecheck fmt contract bench
+.PHONY: help sync up demo down status logs test test-unit test-connected test-e2e chaos lint typecheck fmt contract bench check-deploy secrets
 
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -31,8 +31,15 @@ status: ## what runs, where
 logs: ## the services' log (make logs C=kafka|ferretdb|postgres|services)
 	$(RUN) herald-stack logs $(or $(C),services) -n 100
 
-test: sync lint typecheck ## lint, type check, then every test tier (unit, connected, e2e)
-	scripts/test-tiers $(RUN) pytest
+test: sync lint typecheck check-deploy ## lint, type check, deploy checks, then every test tier (unit, connected, e2e)
+	scripts/test-tiers $(RUN) pytest --ignore=tests/deploy  # check-deploy ran those
+
+check-deploy: sync ## the chart and compose checked offline: helm lint, renders, kubeconform strict, policies, promtool
+	scripts/ensure-deploy-tools >/dev/null  # helm, kubeconform, compose v2, promtool, schemas: once, in .cache
+	HERALD_TEST_TIMINGS_NAME=deploy $(RUN) pytest -m unit tests/deploy
+
+secrets: sync ## generate deploy secrets once: deploy/compose/secrets/*.env (git-ignored)
+	$(RUN) python scripts/generate_secrets.py
 
 test-unit: sync ## unit tests only (seconds, no infrastructure)
 	$(RUN) pytest -m unit
