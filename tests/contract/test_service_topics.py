@@ -92,10 +92,10 @@ def test_the_list_names_exactly_what_the_contract_says_the_service_sends(service
 @pytest.mark.parametrize("service", SERVICES)
 def test_the_service_waits_for_every_topic_of_its_list(service: str) -> None:
     if service == "auth-service":
-        from auth_service.runtime import build_runtime
+        from auth_service.composition import build_components
         from auth_service.settings import Settings as AuthSettings
 
-        waits_for = build_runtime(AuthSettings(topic_prefix=PREFIX)).infra.topics
+        waits_for = build_components(AuthSettings(topic_prefix=PREFIX)).infra.topics
     elif service.startswith("publisher-"):
         app, _ = _built(service)
         waits_for = runtime_of(app).infra.topics

@@ -2,7 +2,7 @@
 
 - `sandbox`: the platform sandbox under uvicorn on a loopback port (real HTTP), once per
   session, approving authorize pages at once and requiring `appsecret_proof` on Graph calls.
-- `make_runtime` / `make_app`: auth-service wired to FerretDB (a fresh database per test), the
+- `make_components` / `make_app`: auth-service wired to FerretDB (a fresh database per test), the
   sandbox (through a `Recorder` that counts every outbound call) and a `RecordingEmitter`.
 - `world`: a business with a key, plus helpers that walk a browser through an OAuth flow.
 """
@@ -20,8 +20,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from auth_service.adapters.mongo import ensure_indexes
 from auth_service.app import create_app, mount
+from auth_service.composition import Components, build_components
 from auth_service.handlers.keys import create_api_key, create_business
-from auth_service.runtime import Runtime, build_runtime
 from auth_service.testing import (
     Live,
     Recorder,
@@ -54,49 +54,51 @@ async def sandbox(sandbox_server: ServerThread) -> AsyncIterator[Sandbox]:
         yield Sandbox(sandbox_server.url, http)
 
 
-RuntimeFactory = Callable[..., Runtime]
+ComponentsFactory = Callable[..., Components]
 
 
 @dataclass
 class Built:
-    runtimes: list[Runtime] = field(default_factory=list)
+    built_components: list[Components] = field(default_factory=list)
 
 
 @pytest.fixture
-async def make_runtime(
+async def make_components(
     infra: InfraEndpoints,
     mongo_db: AsyncDatabase[Document],
     mongo_client: AsyncMongoClient[Document],
     sandbox: Sandbox,
-) -> AsyncIterator[RuntimeFactory]:
+) -> AsyncIterator[ComponentsFactory]:
     """auth-service's handlers and adapters on this test's database (one per call: a replica)."""
     built = Built()
     await ensure_indexes(mongo_db)
 
-    def make(**overrides: Any) -> Runtime:
+    def make(**overrides: Any) -> Components:
         settings = auth_settings(
             infra.kafka_bootstrap, infra.mongo_uri, mongo_db.name, sandbox.url, **overrides
         )
-        runtime = build_runtime(
+        components = build_components(
             settings,
             mongo=mongo_client,
             http_client=httpx.AsyncClient(transport=Recorder(), timeout=30),
             emitter=RecordingEmitter(),
         )
-        built.runtimes.append(runtime)
-        return runtime
+        built.built_components.append(components)
+        return components
 
     yield make
-    for runtime in built.runtimes:
-        await runtime.http.aclose()
+    for components in built.built_components:
+        await components.http.aclose()
 
 
 @pytest.fixture
-async def make_world(make_runtime: RuntimeFactory, sandbox: Sandbox) -> AsyncIterator[WorldFactory]:
+async def make_world(
+    make_components: ComponentsFactory, sandbox: Sandbox
+) -> AsyncIterator[WorldFactory]:
     clients: list[httpx.AsyncClient] = []
 
-    async def make(runtime: Runtime | None = None, **overrides: Any) -> World:
-        rt = runtime or make_runtime(**overrides)
+    async def make(components: Components | None = None, **overrides: Any) -> World:
+        rt = components or make_components(**overrides)
         app = mount(rt)
         client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://auth.test"

@@ -21,9 +21,9 @@ pytestmark = pytest.mark.connected
 
 async def test_uses_never_undo_a_revocation(make_world: WorldFactory) -> None:
     world = await make_world()
-    keys = world.runtime.deps.keys
+    keys = world.components.deps.keys
     for _ in range(5):
-        issued = await create_api_key(world.runtime.deps, world.business_id, "racy")
+        issued = await create_api_key(world.components.deps, world.business_id, "racy")
         key_id = issued.record.key_id
         now = datetime.now(UTC)
         await asyncio.gather(
@@ -39,10 +39,10 @@ async def test_uses_never_undo_a_token_write(make_world: WorldFactory, sandbox: 
     world = await make_world()
     creator = await sandbox.admin("POST", "/tiktok/users", json={"username": "racy.writes"})
     (connected,) = await world.connect("tiktok", sandbox_user=creator["open_id"])
-    repo = world.runtime.deps.integrations
+    repo = world.components.deps.integrations
     iid = connected["integration_id"]
     for n in range(5):
-        async with integration_lock(world.runtime.deps, iid):
+        async with integration_lock(world.components.deps, iid):
             current = await repo.get(iid)
             assert current is not None
             changed = replace(current, reason=f"write {n}", status=IntegrationStatus.ACTIVE)

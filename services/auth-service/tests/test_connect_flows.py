@@ -65,10 +65,10 @@ async def test_four_providers_connect_and_no_token_is_stored_in_the_clear(
             assert set(envelope) == {"v", "kid", "nonce", "ct"}
             assert envelope["kid"] == "k1"
 
-    events = emitted(world.runtime).of_type(IntegrationConnected)
+    events = emitted(world.components).of_type(IntegrationConnected)
     assert {e.subject for e in events} == {d["_id"] for d in stored}
 
-    issued = recorder(world.runtime).issued_tokens()
+    issued = recorder(world.components).issued_tokens()
     assert len(issued) >= 6  # user, page, business, TikTok access and refresh tokens at least
     dump = await _dump(mongo_db)
     leaks = [t[:8] for t in issued for form in _encodings(t) if form in dump]
@@ -89,7 +89,7 @@ async def test_instagram_login_connects_the_professional_account(
     assert doc is not None
     assert doc["auth_server"] == "instagram"
     assert doc["mode"] == "exchange"
-    calls = recorder(world.runtime).calls
+    calls = recorder(world.components).calls
     assert all("access_token=" not in c.url for c in calls)
 
 
@@ -100,8 +100,8 @@ async def test_every_graph_call_is_signed_and_tokens_stay_out_of_urls(
     await world.connect("facebook")
     await world.connect("whatsapp")
 
-    calls = recorder(world.runtime).calls
-    issued = recorder(world.runtime).issued_tokens()
+    calls = recorder(world.components).calls
+    issued = recorder(world.components).issued_tokens()
     graph = [c for c in calls if "/graph.facebook.com/" in c.url and "oauth" not in c.url]
     assert graph, "expected Graph calls"
     # The sandbox requires appsecret_proof; every call it accepted carried a valid one.

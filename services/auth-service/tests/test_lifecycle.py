@@ -79,13 +79,13 @@ async def test_refresh_pass_renews_a_tiktok_token_before_it_expires(
     old = (await _token(world, integration)).json()["access_token"]
     await _due_now(mongo_db, integration["integration_id"], expires_at=None)
 
-    report = await maintenance_pass(world.runtime.deps)
+    report = await maintenance_pass(world.components.deps)
 
     assert report.refreshed == 1
     new = (await _token(world, integration)).json()
     assert new["access_token"] != old
     assert await _tiktok_works(sandbox, new["access_token"])
-    events = emitted(world.runtime).of_type(IntegrationRefreshed)
+    events = emitted(world.components).of_type(IntegrationRefreshed)
     assert [e.subject for e in events] == [integration["integration_id"]]
     doc = await mongo_db["integrations"].find_one({"_id": integration["integration_id"]})
     assert doc is not None
@@ -102,10 +102,10 @@ async def test_invalid_grant_expires_the_integration_with_an_event(
     await sandbox.admin("POST", "/tokens/revoke", json={"subject": open_id})
     await _due_now(mongo_db, integration["integration_id"], expires_at=None)
 
-    report = await refresh_pass(world.runtime.deps)
+    report = await refresh_pass(world.components.deps)
 
     assert report.expired == 1
-    (event,) = emitted(world.runtime).of_type(IntegrationExpired)
+    (event,) = emitted(world.components).of_type(IntegrationExpired)
     assert event.subject == integration["integration_id"]
     answer = await _token(world, integration)
     assert answer.status_code == 409
@@ -124,7 +124,7 @@ async def test_network_failure_leaves_the_integration_for_a_retry(
     await _due_now(mongo_db, iid, expires_at=None)
     unreachable = await make_world(hosts={"open_tiktokapis": "http://127.0.0.1:9"})
 
-    report = await refresh_pass(unreachable.runtime.deps)
+    report = await refresh_pass(unreachable.components.deps)
 
     assert report.failed == 1
     doc = await mongo_db["integrations"].find_one({"_id": iid})
@@ -132,7 +132,7 @@ async def test_network_failure_leaves_the_integration_for_a_retry(
     assert doc["status"] == "active"
     assert doc["refresh_failures"] == 1
     assert doc["next_attempt_at"] > datetime.now(UTC)
-    assert emitted(unreachable.runtime).of_type(IntegrationExpired) == []
+    assert emitted(unreachable.components).of_type(IntegrationExpired) == []
     # The stored refresh token was not touched: a reachable replica can still refresh.
     forced = await world.client.post(
         f"/internal/v1/integrations/{iid}/refresh",
@@ -151,7 +151,7 @@ async def test_facebook_refresh_renews_the_user_token_and_derives_the_page_token
     iid = integration["integration_id"]
     await _due_now(mongo_db, iid, user_expires_at=None)
 
-    report = await refresh_pass(world.runtime.deps)
+    report = await refresh_pass(world.components.deps)
 
     assert report.refreshed == 1
     token = (await _token(world, integration)).json()
@@ -172,13 +172,13 @@ async def test_whatsapp_business_token_is_checked_and_expires_when_revoked(
     stale = {"last_checked_at": datetime.now(UTC) - timedelta(days=2)}
     await mongo_db["integrations"].update_one({"_id": iid}, {"$set": stale})
 
-    assert (await refresh_pass(world.runtime.deps)).checked == 1
+    assert (await refresh_pass(world.components.deps)).checked == 1
 
     doc = await mongo_db["integrations"].find_one({"_id": iid})
     assert doc is not None
     await sandbox.admin("POST", "/tokens/revoke", json={"subject": doc["provider_user_id"]})
     await mongo_db["integrations"].update_one({"_id": iid}, {"$set": stale})
-    assert (await refresh_pass(world.runtime.deps)).expired == 1
+    assert (await refresh_pass(world.components.deps)).expired == 1
     assert (await _token(world, integration)).status_code == 409
 
 
@@ -200,11 +200,11 @@ async def test_disconnect_tiktok_revokes_at_the_platform(
     assert doc is not None
     assert doc["secrets"] == {}
     assert doc["reason"] == "disconnected_by_business"
-    (event,) = emitted(world.runtime).of_type(IntegrationDisconnected)
+    (event,) = emitted(world.components).of_type(IntegrationDisconnected)
     assert event.subject == iid
     again = await world.client.delete(f"/v1/integrations/{iid}", headers=world.auth)
     assert again.json()["provider_revoked"] is False
-    assert len(emitted(world.runtime).of_type(IntegrationDisconnected)) == 1
+    assert len(emitted(world.components).of_type(IntegrationDisconnected)) == 1
 
 
 async def test_a_tiktok_webhook_signed_by_the_previous_client_secret_is_accepted(

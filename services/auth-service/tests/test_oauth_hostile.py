@@ -31,11 +31,11 @@ async def _callback(
 async def _refused(
     world: World, provider: str, query: dict[str, str], code: str, **kw: Any
 ) -> None:
-    before = len(recorder(world.runtime).token_calls())
+    before = len(recorder(world.components).token_calls())
     response = await _callback(world, provider, query, **kw)
     assert response.status_code == 400, response.text
     assert response.json()["error"] == code
-    assert len(recorder(world.runtime).token_calls()) == before, "a token endpoint was called"
+    assert len(recorder(world.components).token_calls()) == before, "a token endpoint was called"
 
 
 async def test_missing_state(make_world: WorldFactory) -> None:
@@ -80,7 +80,7 @@ async def test_state_reused_after_an_error_callback(make_world: WorldFactory) ->
 async def test_expired_state(make_world: WorldFactory, mongo_db: AsyncDatabase[Document]) -> None:
     world = await make_world()
     query = await world.authorize("tiktok")
-    record = await world.runtime.deps.states.get(digest(query["state"]))
+    record = await world.components.deps.states.get(digest(query["state"]))
     assert record is not None
     assert record.expires_at - record.created_at == timedelta(minutes=10)
     # Eleven minutes later, as far as the stored state is concerned.
@@ -92,8 +92,8 @@ async def test_expired_state(make_world: WorldFactory, mongo_db: AsyncDatabase[D
 
 async def test_state_of_another_business(make_world: WorldFactory) -> None:
     world = await make_world()
-    other = await create_business(world.runtime.deps, "Other")
-    other_key = (await create_api_key(world.runtime.deps, other.id, "k")).key
+    other = await create_business(world.components.deps, "Other")
+    other_key = (await create_api_key(world.components.deps, other.id, "k")).key
     query = await world.authorize("tiktok")
     headers = {"Authorization": f"Bearer {other_key}"}
     await _refused(world, "tiktok", query, "state_business_mismatch", headers=headers)

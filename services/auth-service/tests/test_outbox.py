@@ -20,7 +20,7 @@ async def test_an_event_the_broker_refused_is_kept_and_sent_again_with_its_id(
     world = await make_world()
     [integration] = await world.connect("facebook")
     iid = integration["integration_id"]
-    recording = emitted(world.runtime)
+    recording = emitted(world.components)
     [connected] = recording.emitted
     assert isinstance(connected.event, IntegrationConnected)
     assert await mongo_db["event_outbox"].count_documents({}) == 0  # produced: not kept
@@ -32,7 +32,7 @@ async def test_an_event_the_broker_refused_is_kept_and_sent_again_with_its_id(
     assert kept["event_type"] == IntegrationDisconnected.event_type
     assert kept["key"] == iid
 
-    deps = world.runtime.deps
+    deps = world.components.deps
     assert await drain_outbox(deps, min_age_s=0) == 0  # broker still away: nothing lost
     assert await mongo_db["event_outbox"].count_documents({}) == 1
     recording.fail_with = None

@@ -27,14 +27,14 @@ async def test_fifty_concurrent_refreshes_make_one_call(
     path = f"/internal/v1/integrations/{integration['integration_id']}/refresh"
     params = {"business_id": first.business_id}
     replicas = [first, second]
-    before = [len(recorder(w.runtime).token_calls()) for w in replicas]
+    before = [len(recorder(w.components).token_calls()) for w in replicas]
 
     responses = await asyncio.gather(
         *(replicas[n % 2].client.post(path, params=params, headers=PUBLISHER) for n in range(50))
     )
 
     assert [r.status_code for r in responses] == [200] * 50, {r.text for r in responses}
-    after = [len(recorder(w.runtime).token_calls()) for w in replicas]
+    after = [len(recorder(w.components).token_calls()) for w in replicas]
     assert sum(after) - sum(before) == 1
     tokens = {r.json()["access_token"] for r in responses}
     assert len(tokens) == 1
@@ -50,7 +50,7 @@ async def test_fifty_concurrent_refreshes_make_one_call(
         f"/v1/integrations/{integration['integration_id']}", headers=first.auth
     )
     assert state.json()["status"] == "active"
-    refreshed = [e for w in replicas for e in emitted(w.runtime).of_type(IntegrationRefreshed)]
+    refreshed = [e for w in replicas for e in emitted(w.components).of_type(IntegrationRefreshed)]
     assert len(refreshed) == 1
 
 
@@ -71,6 +71,8 @@ async def test_rotated_refresh_token_is_used_next_time(
         assert response.status_code == 200, response.text
         seen.add(response.json()["access_token"])
     assert len(seen) == 3
-    calls = [c for c in recorder(world.runtime).token_calls() if b"refresh_token" in c.request_body]
+    calls = [
+        c for c in recorder(world.components).token_calls() if b"refresh_token" in c.request_body
+    ]
     assert [c.status for c in calls] == [200, 200, 200]
     assert isinstance(world.client, httpx.AsyncClient)

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from auth_service.composition import Components
 from auth_service.domain import AuthServer, Integration, RefreshMode, SecretField
 from auth_service.handlers.base import open_tokens, seal_tokens
 from auth_service.handlers.lifecycle import new_integration_id
 from auth_service.handlers.maintenance import rotate_keys
 from auth_service.handlers.tokens import force_refresh
-from auth_service.runtime import Runtime
 from auth_service.testing import KEY_1, KEY_2, Sandbox, WorldFactory, recorder
 from herald.events import IntegrationStatus
 from herald.topics import Platform
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.connected
 NEW_KEYRING = {"keys": {"k1": KEY_1, "k2": KEY_2}, "primary_kid": "k2"}
 
 
-def _synthetic(runtime: Runtime, business_id: str, n: int) -> Integration:
+def _synthetic(components: Components, business_id: str, n: int) -> Integration:
     integration_id = new_integration_id()
     tokens = {SecretField.ACCESS: f"EAAS-synthetic-{n}-access"}
     return Integration(
@@ -37,18 +37,18 @@ def _synthetic(runtime: Runtime, business_id: str, n: int) -> Integration:
         mode=RefreshMode.CHECK,
         auth_server=AuthServer.FACEBOOK,
         provider_user_id=None,
-        secrets=seal_tokens(runtime.deps.vault, business_id, integration_id, tokens),
+        secrets=seal_tokens(components.deps.vault, business_id, integration_id, tokens),
         connected_at=datetime.now(UTC),
     )
 
 
 async def _refresh_until(
-    stop: asyncio.Event, runtime: Runtime, business_id: str, ids: list[str]
+    stop: asyncio.Event, components: Components, business_id: str, ids: list[str]
 ) -> int:
     done = 0
     while not stop.is_set():
         for integration_id in ids:
-            await force_refresh(runtime.deps, business_id, integration_id)
+            await force_refresh(components.deps, business_id, integration_id)
             done += 1
         await asyncio.sleep(1.0)  # a steady trickle, as the refresh loop would make
     return done
@@ -70,18 +70,22 @@ async def test_rotation_while_refreshing(make_world: WorldFactory, sandbox: Sand
 
     async def insert(n: int) -> None:
         async with gate:
-            await old.runtime.deps.integrations.insert(_synthetic(old.runtime, old.business_id, n))
+            await old.components.deps.integrations.insert(
+                _synthetic(old.components, old.business_id, n)
+            )
 
     await asyncio.gather(*(insert(n) for n in range(997)))
     # Records per key id: TikTok integrations hold an access and a refresh token.
-    assert (await old.runtime.deps.integrations.count_by_kid()) == {"k1": 997 + 3 * 2}
+    assert (await old.components.deps.integrations.count_by_kid()) == {"k1": 997 + 3 * 2}
 
     rotating = await make_world(refresh={"enabled": False, "coalesce_s": 0}, vault=NEW_KEYRING)
     refresher = await make_world(refresh={"enabled": False, "coalesce_s": 0}, vault=NEW_KEYRING)
     stop = asyncio.Event()
-    refreshing = asyncio.create_task(_refresh_until(stop, refresher.runtime, old.business_id, real))
+    refreshing = asyncio.create_task(
+        _refresh_until(stop, refresher.components, old.business_id, real)
+    )
     try:
-        report = await rotate_keys(rotating.runtime.deps)
+        report = await rotate_keys(rotating.components.deps)
     finally:
         stop.set()
         refreshes = await refreshing
@@ -90,7 +94,7 @@ async def test_rotation_while_refreshing(make_world: WorldFactory, sandbox: Sand
     assert report.failed == []
     assert "k1" not in report.by_kid
     assert report.rewrapped >= 997  # the synthetic ones are never refreshed: all rewrapped
-    deps = rotating.runtime.deps
+    deps = rotating.components.deps
     ids = await deps.integrations.all_ids()
     assert len(ids) == 1000
     for integration_id in ids:
@@ -102,5 +106,5 @@ async def test_rotation_while_refreshing(make_world: WorldFactory, sandbox: Sand
         integration = await deps.integrations.get(integration_id)
         assert integration is not None
         assert integration.status is IntegrationStatus.ACTIVE
-        calls = recorder(refresher.runtime).token_calls()
+        calls = recorder(refresher.components).token_calls()
         assert all(c.status == 200 for c in calls)

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from auth_service.runtime import check_settings
+from auth_service.composition import check_settings
 from auth_service.settings import DEV_VAULT_KEY, Settings
 from herald.settings import ConfigurationError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from auth_service.runtime import policy_of
+from auth_service.composition import policy_of
 from auth_service.settings import Settings
 from auth_service.signatures import SignatureError, sign_request, verify_signed_request
 from herald.signatures import sign_tiktok, verify_tiktok

@@ -23,7 +23,7 @@ PUBLISHER = {"Authorization": "Bearer pubtt-" + "e5f6a7b8" * 5}
 
 async def _two_businesses(make_world: WorldFactory) -> tuple[World, World, str]:
     owner = await make_world()
-    intruder = await make_world(owner.runtime)
+    intruder = await make_world(owner.components)
     integration = (await owner.connect("tiktok"))[0]["integration_id"]
     return owner, intruder, integration
 
@@ -69,8 +69,8 @@ async def _all_public(world: World, integration: str, headers: dict[str, str]) -
 
 async def test_401_without_a_key_or_with_a_revoked_one(make_world: WorldFactory) -> None:
     world, _, integration = await _two_businesses(make_world)
-    revoked = await create_api_key(world.runtime.deps, world.business_id, "soon revoked")
-    await revoke_api_key(world.runtime.deps, revoked.record.key_id)
+    revoked = await create_api_key(world.components.deps, world.business_id, "soon revoked")
+    await revoke_api_key(world.components.deps, revoked.record.key_id)
     for headers in (
         {},
         {"Authorization": f"Bearer {revoked.key}"},
@@ -85,7 +85,7 @@ async def test_401_without_a_key_or_with_a_revoked_one(make_world: WorldFactory)
 async def test_scopes_are_enforced(make_world: WorldFactory) -> None:
     world = await make_world()
     reader = await create_api_key(
-        world.runtime.deps, world.business_id, "reader", ["integrations:read"]
+        world.components.deps, world.business_id, "reader", ["integrations:read"]
     )
     headers = {"Authorization": f"Bearer {reader.key}"}
     assert (await world.client.get("/v1/integrations", headers=headers)).status_code == 200

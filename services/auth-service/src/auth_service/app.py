@@ -1,6 +1,7 @@
 """Composition root of auth-service.
 
-`create_app` builds every adapter (through `runtime.build_runtime`); nothing else wires things.
+`create_app` builds every adapter (through `composition.build_components`); nothing else wires
+things.
 The lifespan connects to MongoDB and Kafka, creates the indexes and runs the refresh and outbox
 loops.
 """
@@ -21,10 +22,10 @@ from pymongo import AsyncMongoClient
 from auth_service.adapters.mongo import ensure_indexes
 from auth_service.api import admin, integrations, internal, oauth, webhooks
 from auth_service.api.common import install_error_handler, no_unknown_query
+from auth_service.composition import SERVICE, Components, build_components
 from auth_service.handlers.base import Deps, drain_outbox
 from auth_service.handlers.maintenance import maintenance_pass
 from auth_service.ports import Clock, EventEmitter
-from auth_service.runtime import SERVICE, Runtime, build_runtime
 from auth_service.settings import Settings
 from herald.mongo import Document
 from herald.service import add_operational_routes
@@ -64,24 +65,24 @@ def create_app(
     emitter: EventEmitter | None = None,
     clock: Clock | None = None,
 ) -> FastAPI:
-    runtime = build_runtime(
+    components = build_components(
         settings, broker=broker, mongo=mongo, http_client=http_client, emitter=emitter, clock=clock
     )
-    db = runtime.infra.mongo[settings.database]
+    db = components.infra.mongo[settings.database]
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await runtime.infra.start()
+        await components.infra.start()
         await ensure_indexes(db)
         events = settings.events
         loops = [
             asyncio.create_task(
-                outbox_loop(runtime.deps, events.outbox_interval_s, events.outbox_min_age_s)
+                outbox_loop(components.deps, events.outbox_interval_s, events.outbox_min_age_s)
             )
         ]
         if settings.refresh.enabled:
             loops.append(
-                asyncio.create_task(refresh_loop(runtime.deps, settings.refresh.interval_s))
+                asyncio.create_task(refresh_loop(components.deps, settings.refresh.interval_s))
             )
         try:
             yield
@@ -90,15 +91,15 @@ def create_app(
                 loop.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await loop
-            await runtime.close_http()
-            await runtime.infra.stop()
+            await components.close_http()
+            await components.infra.stop()
 
-    return mount(runtime, lifespan)
+    return mount(components, lifespan)
 
 
-def mount(runtime: Runtime, lifespan: Lifespan | None = None) -> FastAPI:
-    """The HTTP app over a built runtime: routes, error mapping, operational endpoints."""
-    settings = runtime.settings
+def mount(components: Components, lifespan: Lifespan | None = None) -> FastAPI:
+    """The HTTP app over a built components: routes, error mapping, operational endpoints."""
+    settings = components.settings
     app = FastAPI(
         title="Herald auth-service",
         version="0.1.0",
@@ -106,13 +107,13 @@ def mount(runtime: Runtime, lifespan: Lifespan | None = None) -> FastAPI:
         lifespan=lifespan,
         dependencies=[Depends(no_unknown_query)],
     )
-    app.state.deps = runtime.deps
+    app.state.deps = components.deps
     app.state.service_tokens = dict(settings.service_tokens)
     app.state.admin_token = settings.admin_token
     install_error_handler(app)
     for module in (oauth, integrations, internal, admin, webhooks):
         app.include_router(module.router)
     add_operational_routes(
-        app, service=SERVICE, checks=runtime.infra.checks(), registry=runtime.registry
+        app, service=SERVICE, checks=components.infra.checks(), registry=components.registry
     )
     return app

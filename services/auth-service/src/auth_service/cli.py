@@ -22,11 +22,11 @@ from typing import Any
 
 from auth_service.adapters.mongo import ensure_indexes
 from auth_service.api.views import business_view, key_view
+from auth_service.composition import SERVICE, Components, build_components
 from auth_service.errors import AuthServiceError
 from auth_service.handlers import keys
 from auth_service.handlers.base import Deps
 from auth_service.handlers.maintenance import refresh_pass, rotate_keys
-from auth_service.runtime import SERVICE, Runtime, build_runtime
 from auth_service.settings import Settings
 from herald.kafka import start_broker
 from herald.logging import configure_logging
@@ -98,17 +98,17 @@ COMMANDS: dict[str, tuple[Command, bool]] = {  # command -> (handler, needs Kafk
 }
 
 
-async def run(runtime: Runtime, settings: Settings, args: argparse.Namespace) -> Any:
+async def run(components: Components, settings: Settings, args: argparse.Namespace) -> Any:
     handler, needs_kafka = COMMANDS[args.command]
-    await wait_for_mongo(runtime.infra.mongo, settings.mongo)
-    await ensure_indexes(runtime.infra.mongo[settings.database])
+    await wait_for_mongo(components.infra.mongo, settings.mongo)
+    await ensure_indexes(components.infra.mongo[settings.database])
     if needs_kafka:
-        await start_broker(runtime.infra.broker, settings.kafka)
+        await start_broker(components.infra.broker, settings.kafka)
     try:
-        return await handler(runtime.deps, args)
+        return await handler(components.deps, args)
     finally:
-        await runtime.close_http()
-        await runtime.infra.stop()
+        await components.close_http()
+        await components.infra.stop()
 
 
 def _logs_to_stderr() -> None:
@@ -123,12 +123,12 @@ def main(argv: Sequence[str]) -> int:
         settings = load_settings(Settings)
         configure_logging(settings.log, service=f"{SERVICE}-admin")
         _logs_to_stderr()  # stdout carries the command's JSON answer only
-        runtime = build_runtime(settings)
+        components = build_components(settings)
     except ConfigurationError as exc:
         print(f"{SERVICE}: refusing to run: {exc}", file=sys.stderr)  # noqa: T201 - a CLI speaks
         return 2
     try:
-        result = asyncio.run(run(runtime, settings, args))
+        result = asyncio.run(run(components, settings, args))
     except AuthServiceError as exc:
         print(json.dumps({"error": exc.code, "message": exc.message}), file=sys.stderr)  # noqa: T201 - a CLI speaks
         return 1

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from fastapi import FastAPI
 
-from auth_service.runtime import Runtime
+from auth_service.composition import Components
 from auth_service.settings import Settings
 from herald.testing import RecordingEmitter
 from herald.testkit.servers import ServerThread
@@ -124,7 +124,7 @@ class Sandbox:
 class World:
     """One auth-service (in process, ASGI), its business and key, and a browser."""
 
-    runtime: Runtime
+    components: Components
     app: FastAPI
     client: httpx.AsyncClient
     sandbox: Sandbox
@@ -164,14 +164,14 @@ class World:
 WorldFactory = Callable[..., Awaitable[World]]
 
 
-def recorder(runtime: Runtime) -> Recorder:
-    transport = runtime.http._transport
+def recorder(components: Components) -> Recorder:
+    transport = components.http._transport
     assert isinstance(transport, Recorder)
     return transport
 
 
-def emitted(runtime: Runtime) -> RecordingEmitter:
-    emitter = runtime.deps.emitter
+def emitted(components: Components) -> RecordingEmitter:
+    emitter = components.deps.emitter
     assert isinstance(emitter, RecordingEmitter)
     return emitter
 

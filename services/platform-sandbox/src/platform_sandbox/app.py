@@ -27,7 +27,7 @@ from platform_sandbox.media import routes as media_routes
 from platform_sandbox.oauth import facebook as facebook_oauth
 from platform_sandbox.oauth import instagram as instagram_oauth
 from platform_sandbox.oauth import routes as oauth_routes
-from platform_sandbox.runtime import Sandbox, build_sandbox
+from platform_sandbox.sandbox import Sandbox, build_sandbox
 from platform_sandbox.settings import Settings
 from platform_sandbox.steady import keep_collections_short
 from platform_sandbox.tiktok import routes as tiktok_routes

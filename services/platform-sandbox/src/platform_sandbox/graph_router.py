@@ -30,7 +30,7 @@ from platform_sandbox.graph_errors import (
     unsupported,
 )
 from platform_sandbox.ids import trace_id
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 from platform_sandbox.tokens import INSTAGRAM_KINDS, Token, TokenKind
 from platform_sandbox.usage import Usage
 

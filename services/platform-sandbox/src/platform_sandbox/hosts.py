@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from platform_sandbox.graph_errors import GraphError
 from platform_sandbox.graph_router import GraphRouter
 from platform_sandbox.ids import trace_id
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 
 log = structlog.get_logger(__name__)
 GRAPH_HOSTS = {

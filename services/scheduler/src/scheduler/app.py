@@ -93,7 +93,7 @@ def auth_ports(settings: Settings) -> tuple[ApiKeys, Integrations, httpx.AsyncCl
 
 
 @dataclass
-class Runtime:
+class Workers:
     """What runs between startup and shutdown: clients, dispatcher, consumers, loops."""
 
     infra: Infra
@@ -173,7 +173,7 @@ def create_app(
         batch_size=settings.broadcasts.batch_size,
         limits=settings.rules.limits(),
     )
-    runtime = _runtime(
+    workers = _workers(
         settings,
         infra=infra,
         stores=stores,
@@ -185,11 +185,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
+        await workers.start()
         try:
             yield
         finally:
-            await runtime.stop()
+            await workers.stop()
 
     app = FastAPI(
         title="Herald scheduler",
@@ -199,7 +199,7 @@ def create_app(
     )
     checks = dict(infra.checks())
     if settings.dispatch.enabled:
-        checks["dispatcher"] = _dispatcher_check(runtime.dispatcher)
+        checks["dispatcher"] = _dispatcher_check(workers.dispatcher)
     add_operational_routes(app, service=SERVICE, checks=checks, registry=registry)
     install_error_handlers(app)
     install_request_metrics(app, metrics)
@@ -211,12 +211,12 @@ def create_app(
     app.state.infra = infra
     app.state.audience_settings = settings.audiences
     app.state.api_keys = api_keys
-    app.state.dispatcher = runtime.dispatcher
+    app.state.dispatcher = workers.dispatcher
     app.state.metrics = metrics
     return app
 
 
-def _runtime(
+def _workers(
     settings: Settings,
     *,
     infra: Infra,
@@ -225,7 +225,7 @@ def _runtime(
     metrics: SchedulerMetrics,
     http: httpx.AsyncClient | None,
     registry: CollectorRegistry,
-) -> Runtime:
+) -> Workers:
     handler = DispatchHandler(
         deps, owner=settings.instance_id, lease_s=settings.dispatch.claim_lease_s
     )
@@ -245,7 +245,7 @@ def _runtime(
         loops.append(retention(db, settings.retention, registry).run_forever)
     if settings.campaigns.enabled:
         loops.append(lambda: _campaign_loop(deps, settings, metrics))
-    return Runtime(
+    return Workers(
         infra,
         stores,
         dispatcher,

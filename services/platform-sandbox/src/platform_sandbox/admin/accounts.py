@@ -15,7 +15,7 @@ from platform_sandbox.media.fetch import is_loopback_url
 from platform_sandbox.oauth.codes import CodeFlow
 from platform_sandbox.oauth.facebook import BUSINESS_SCOPES
 from platform_sandbox.provisioning import PAGE_TASKS, Provisioner
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 from platform_sandbox.whatsapp.statuses import envelope
 
 

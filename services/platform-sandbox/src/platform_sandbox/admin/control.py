@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from platform_sandbox.clock import iso
 from platform_sandbox.faults import FaultRule
 from platform_sandbox.ledger import LedgerQuery
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 
 
 class Advance(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from platform_sandbox.admin import accounts, control, tokens
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 
 
 def router(sandbox: Sandbox) -> APIRouter:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from platform_sandbox.oauth.facebook import BUSINESS_SCOPES
 from platform_sandbox.oauth.tiktok import PROFILES
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 from platform_sandbox.tokens import TokenKind
 
 _DEFAULT_SCOPES = {

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from starlette.responses import Response, StreamingResponse
 
 from platform_sandbox.media.synthetic import KINDS, generate, minimum_size
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 
 
 def router(sandbox: Sandbox) -> APIRouter:

@@ -29,7 +29,7 @@ from platform_sandbox.oauth.consent import (
     scope_list,
     valid_redirect,
 )
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 from platform_sandbox.tokens import META_USER_KINDS, Token, TokenKind
 
 BUSINESS_SCOPES = [

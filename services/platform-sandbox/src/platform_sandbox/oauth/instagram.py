@@ -29,7 +29,7 @@ from platform_sandbox.oauth.consent import (
     scope_list,
     valid_redirect,
 )
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 from platform_sandbox.tokens import Token, TokenKind
 
 DEFAULT_SCOPES = ["instagram_business_basic"]

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from platform_sandbox.oauth import facebook, instagram, tiktok
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 
 Endpoint = Callable[[Request, Sandbox], Awaitable[Response]]
 _PAGES: list[tuple[str, Endpoint, list[str]]] = [

@@ -32,7 +32,7 @@ from platform_sandbox.oauth.consent import (
     redirect,
     scope_list,
 )
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 from platform_sandbox.tokens import Token, TokenKind
 
 PROFILES = {"legacy": (86_400, 365 * 86_400, False), "rotating": (7_200, 180 * 86_400, True)}

@@ -19,7 +19,7 @@ import httpx
 
 from platform_sandbox.app import create_app
 from platform_sandbox.provisioning import DemoWorld
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 from platform_sandbox.settings import Settings
 
 BASE_URL = "http://127.0.0.1:8120"

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from platform_sandbox.accounts import TikTokUser
 from platform_sandbox.faults import FaultError, Target, run_with_fault
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 from platform_sandbox.tiktok.envelope import (
     TikTokError,
     internal,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 from platform_sandbox.tiktok.model import Publish, TikTokPost
 
 _KINDS = {"VIDEO": frozenset({"mp4", "mov", "webm"}), "PHOTO": frozenset({"jpeg", "webp"})}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from platform_sandbox.media.fetch import FetchError
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 from platform_sandbox.tiktok.calls import TikTokCall
 from platform_sandbox.tiktok.chunks import plan_problem
 from platform_sandbox.tiktok.envelope import TikTokError, invalid_param

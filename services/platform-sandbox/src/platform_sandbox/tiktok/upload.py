@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from platform_sandbox.faults import Target, run_with_fault
 from platform_sandbox.media.synthetic import sniff
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 from platform_sandbox.tiktok.calls import fault_error
 from platform_sandbox.tiktok.chunks import parse_range, put_problem
 from platform_sandbox.tiktok.envelope import TikTokError

@@ -21,7 +21,7 @@ from platform_sandbox.graph_errors import GraphError, missing_param
 from platform_sandbox.graph_router import GraphCall
 from platform_sandbox.ids import trace_id
 from platform_sandbox.media.synthetic import sniff
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 from platform_sandbox.whatsapp.model import WaMedia
 
 _TYPES = {

@@ -17,7 +17,7 @@ from platform_sandbox.graph_errors import GraphError
 from platform_sandbox.graph_router import GraphCall
 from platform_sandbox.media.fetch import FetchError
 from platform_sandbox.ratelimit import take
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 from platform_sandbox.whatsapp.model import SentMessage
 from platform_sandbox.whatsapp.statuses import ERRORS, schedule_statuses
 from platform_sandbox.whatsapp.templates import check_parameters, find_template

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from platform_sandbox.accounts import PhoneNumber
-from platform_sandbox.runtime import Sandbox
+from platform_sandbox.sandbox import Sandbox
 from platform_sandbox.whatsapp.model import SentMessage
 
 ERRORS = {

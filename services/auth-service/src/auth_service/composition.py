@@ -41,7 +41,7 @@ SERVICE = "auth-service"
 
 
 @dataclass
-class Runtime:
+class Components:
     deps: Deps
     infra: Infra
     http: httpx.AsyncClient
@@ -132,7 +132,7 @@ def policy_of(settings: Settings) -> Policy:
     )
 
 
-def build_runtime(
+def build_components(
     settings: Settings,
     *,
     broker: KafkaBroker | None = None,
@@ -140,7 +140,7 @@ def build_runtime(
     http_client: httpx.AsyncClient | None = None,
     emitter: EventEmitter | None = None,
     clock: Clock | None = None,
-) -> Runtime:
+) -> Components:
     """Everything, built without I/O; `ConfigurationError` names each unfit setting."""
     check_settings(settings)
     registry = CollectorRegistry()
@@ -175,4 +175,4 @@ def build_runtime(
         events_topic=names.integration_events,
         outbox=MongoOutbox(db),
     )
-    return Runtime(deps, infra, http, http_client is None, registry, settings)
+    return Components(deps, infra, http, http_client is None, registry, settings)
