@@ -24,7 +24,7 @@ from publisher_testenv.tiktok_flow import (
     run_to_end,
     video_request,
 )
-from publisher_tiktok.handlers import TikTokPlatform
+from publisher_tiktok.handlers import TikTokPublisher
 
 pytestmark = pytest.mark.unit
 
@@ -250,7 +250,7 @@ async def test_a_file_that_is_not_a_video_fails_for_good(sandbox: SandboxHarness
     assert caught.value.code == "file_format_check_failed"
 
 
-async def _pull_platform(sandbox: SandboxHarness) -> TikTokPlatform:
+async def _pull_platform(sandbox: SandboxHarness) -> TikTokPublisher:
     prefix = sandbox.media_url("")
     await sandbox.client.post("/_sandbox/tiktok/verified_prefixes", json={"prefix": prefix})
     return platform_on(sandbox, verified_url_prefixes=[prefix])

@@ -19,7 +19,7 @@ from herald.topics import Platform
 from platform_sandbox.testing import SandboxHarness
 from publisher_tiktok.adapters.api import HttpTikTokApi
 from publisher_tiktok.adapters.limiter import SlidingWindowLimiter
-from publisher_tiktok.handlers import TikTokPlatform
+from publisher_tiktok.handlers import TikTokPublisher
 from publisher_tiktok.ports import PublishStatus
 from publisher_tiktok.settings import ChunkRules, TikTokSettings
 
@@ -110,9 +110,9 @@ def tiktok_settings(**overrides: Any) -> TikTokSettings:
 
 def platform_on(
     h: SandboxHarness, media: HarnessMedia | None = None, **overrides: Any
-) -> TikTokPlatform:
+) -> TikTokPublisher:
     settings = tiktok_settings(**overrides)
-    return TikTokPlatform(
+    return TikTokPublisher(
         HttpTikTokApi(h.client, settings),
         media or HarnessMedia(h.client),
         SlidingWindowLimiter(settings.limits),
@@ -174,7 +174,7 @@ async def credentials(h: SandboxHarness, **account: str) -> Credentials:
 
 async def run_to_end(
     h: SandboxHarness,
-    platform: TikTokPlatform,
+    platform: TikTokPublisher,
     request: PostRequested,
     creds: Credentials,
     saved: SavedCheckpoint | None = None,

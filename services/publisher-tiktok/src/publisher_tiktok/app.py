@@ -1,4 +1,4 @@
-"""Composition root of publisher-tiktok: the shared runtime around `TikTokPlatform`, plus the
+"""Composition root of publisher-tiktok: the shared runtime around `TikTokPublisher`, plus the
 webhook route, the public post id job (ADR 0005) and the insights job (ADR 0003)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from publisher_tiktok.adapters.forwarder import AuthServiceForwarder
 from publisher_tiktok.adapters.limiter import SlidingWindowLimiter
 from publisher_tiktok.adapters.store import MongoOutcomes
 from publisher_tiktok.api import webhooks
-from publisher_tiktok.handlers import TikTokPlatform
+from publisher_tiktok.handlers import TikTokPublisher
 from publisher_tiktok.insights import VideoInsights
 from publisher_tiktok.ports import TikTokApi
 from publisher_tiktok.postids import PostIdWatcher
@@ -55,4 +55,4 @@ def create_app(
     )
     runtime.run_alongside(watcher.run_forever)
     runtime.collect_insights(VideoInsights(tiktok, limiter), settings.insights)
-    return runtime.app(TikTokPlatform(tiktok, fetcher, limiter, outcomes, settings.tiktok))
+    return runtime.app(TikTokPublisher(tiktok, fetcher, limiter, outcomes, settings.tiktok))

@@ -47,7 +47,7 @@ PROCESSING, UPLOADING, START, PULL_SENT = "processing", "uploading", "start", "p
 
 
 @dataclass
-class TikTokPlatform:
+class TikTokPublisher:
     api: TikTokApi
     media: MediaSource
     limiter: Limiter
@@ -84,7 +84,7 @@ class TikTokPlatform:
 class Flow:
     """One run of the flow for one request."""
 
-    platform: TikTokPlatform
+    platform: TikTokPublisher
     request: PostRequested
     credentials: Credentials
     checkpoint: Checkpoint
