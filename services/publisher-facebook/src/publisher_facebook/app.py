@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
-from pymongo import AsyncMongoClient
 
 from herald.graph import GraphClient
-from herald.mongo import Document
-from herald.runtime.app import build_publisher
-from herald.runtime.ports import TokenSource
-from herald.topics import Platform, TopicNames
+from herald.runtime.app import Overrides, build_publisher
+from herald.topics import Platform
 from publisher_facebook.adapters.graph_pages import GraphPages
 from publisher_facebook.handlers import FacebookPublisher, FlowSettings
 from publisher_facebook.insights import PageInsights
@@ -22,15 +20,10 @@ def create_app(
     settings: Settings,
     *,
     graph: GraphClient | None = None,
-    tokens: TokenSource | None = None,
-    broker: KafkaBroker | None = None,
-    mongo: AsyncMongoClient[Document] | None = None,
-    names: TopicNames | None = None,
+    **overrides: Unpack[Overrides],
 ) -> FastAPI:
-    """`graph`, `tokens`, `broker`, `mongo` and `names` replace what settings would build."""
-    runtime = build_publisher(
-        Platform.FACEBOOK, settings, tokens=tokens, broker=broker, mongo=mongo, names=names
-    )
+    """`graph` and `overrides` (herald.runtime.app.Overrides) replace what settings build."""
+    runtime = build_publisher(Platform.FACEBOOK, settings, **overrides)
     graph = graph or GraphClient.for_publisher(runtime, settings.graph)
     pages = GraphPages(graph)
     runtime.collect_insights(PageInsights(pages), settings.insights)

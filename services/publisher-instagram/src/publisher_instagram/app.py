@@ -4,15 +4,13 @@ the insights job (docs/adr/0003-insights-collection.md)."""
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
-from pymongo import AsyncMongoClient
 
 from herald.graph import GraphClient
-from herald.mongo import Document
-from herald.runtime.app import build_publisher
-from herald.runtime.ports import TokenSource
-from herald.topics import Platform, TopicNames
+from herald.runtime.app import Overrides, build_publisher
+from herald.topics import Platform
 from publisher_instagram.adapters.graph_instagram import GraphInstagram
 from publisher_instagram.handlers import FlowSettings, InstagramPublisher
 from publisher_instagram.insights import MediaInsights
@@ -23,15 +21,10 @@ def create_app(
     settings: Settings,
     *,
     graph: GraphClient | None = None,
-    tokens: TokenSource | None = None,
-    broker: KafkaBroker | None = None,
-    mongo: AsyncMongoClient[Document] | None = None,
-    names: TopicNames | None = None,
+    **overrides: Unpack[Overrides],
 ) -> FastAPI:
-    """`graph`, `tokens`, `broker`, `mongo` and `names` replace what settings would build."""
-    runtime = build_publisher(
-        Platform.INSTAGRAM, settings, tokens=tokens, broker=broker, mongo=mongo, names=names
-    )
+    """`graph` and `overrides` (herald.runtime.app.Overrides) replace what settings build."""
+    runtime = build_publisher(Platform.INSTAGRAM, settings, **overrides)
     graph = graph or GraphClient.for_publisher(runtime, settings.graph)
     api = GraphInstagram(graph)
     by_login = {"facebook": api, "instagram": GraphInstagram(graph, host="instagram")}

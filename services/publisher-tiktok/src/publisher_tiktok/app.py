@@ -3,14 +3,12 @@ webhook route, the public post id job (ADR 0005) and the insights job (ADR 0003)
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
-from pymongo import AsyncMongoClient
+from typing import Unpack
 
-from herald.mongo import Document
-from herald.runtime.app import build_publisher
-from herald.runtime.ports import TokenSource
-from herald.topics import Platform, TopicNames
+from fastapi import FastAPI
+
+from herald.runtime.app import Overrides, build_publisher
+from herald.topics import Platform
 from publisher_tiktok.adapters.api import HttpTikTokApi
 from publisher_tiktok.adapters.forwarder import AuthServiceForwarder
 from publisher_tiktok.adapters.limiter import SlidingWindowLimiter
@@ -27,15 +25,10 @@ def create_app(
     settings: Settings,
     *,
     tiktok: TikTokApi | None = None,
-    tokens: TokenSource | None = None,
-    broker: KafkaBroker | None = None,
-    mongo: AsyncMongoClient[Document] | None = None,
-    names: TopicNames | None = None,
+    **overrides: Unpack[Overrides],
 ) -> FastAPI:
-    """`tiktok`, `tokens`, `broker`, `mongo` and `names` replace what settings would build."""
-    runtime = build_publisher(
-        Platform.TIKTOK, settings, tokens=tokens, broker=broker, mongo=mongo, names=names
-    )
+    """`tiktok` and `overrides` (herald.runtime.app.Overrides) replace what settings build."""
+    runtime = build_publisher(Platform.TIKTOK, settings, **overrides)
     http = runtime.http_client(settings.http_client)
     tiktok = tiktok or HttpTikTokApi(http, settings.tiktok)
     fetcher = runtime.media_fetcher(settings.fetcher)

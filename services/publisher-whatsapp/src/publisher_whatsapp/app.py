@@ -3,15 +3,13 @@ status webhook and the numbers it accepts (docs/adr/0007-whatsapp-batches-and-pa
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
-from pymongo import AsyncMongoClient
 
 from herald.graph import GraphClient
-from herald.mongo import Document
-from herald.runtime.app import build_publisher
-from herald.runtime.ports import TokenSource
-from herald.topics import Platform, TopicNames
+from herald.runtime.app import Overrides, build_publisher
+from herald.topics import Platform
 from publisher_whatsapp.adapters.cloud_api import GraphCloudApi
 from publisher_whatsapp.adapters.events import KafkaStatusSink, RelayedContactFlags
 from publisher_whatsapp.adapters.media import FetcherMedia
@@ -28,16 +26,12 @@ def create_app(
     settings: Settings,
     *,
     graph: GraphClient | None = None,
-    tokens: TokenSource | None = None,
-    broker: KafkaBroker | None = None,
-    mongo: AsyncMongoClient[Document] | None = None,
-    names: TopicNames | None = None,
     media: MediaSource | None = None,
+    **overrides: Unpack[Overrides],
 ) -> FastAPI:
-    """`graph`, `tokens`, `broker`, `mongo`, `names` and `media` replace what settings build."""
-    runtime = build_publisher(
-        Platform.WHATSAPP, settings, tokens=tokens, broker=broker, mongo=mongo, names=names
-    )
+    """`graph`, `media` and `overrides` (herald.runtime.app.Overrides) replace what settings
+    build."""
+    runtime = build_publisher(Platform.WHATSAPP, settings, **overrides)
     graph = graph or GraphClient.for_publisher(runtime, settings.graph)
     media = media or FetcherMedia(runtime.media_fetcher(settings.fetcher))
     messages = MongoMessages(runtime.db)

@@ -22,7 +22,7 @@ import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import httpx
 from fastapi import APIRouter, FastAPI
@@ -235,18 +235,24 @@ class PublisherRuntime:
         return lifespan
 
 
+class Overrides(TypedDict, total=False):
+    """What a test may pass instead of what the settings would build; a publisher's
+    `create_app(settings, **overrides)` hands them to `build_publisher` untouched."""
+
+    tokens: TokenSource
+    broker: KafkaBroker
+    mongo: AsyncMongoClient[Document]
+    names: TopicNames
+    emitter: EventEmitter
+
+
 def build_publisher(
-    platform: Platform,
-    settings: PublisherSettings,
-    *,
-    tokens: TokenSource | None = None,
-    broker: KafkaBroker | None = None,
-    mongo: AsyncMongoClient[Document] | None = None,
-    names: TopicNames | None = None,
-    emitter: EventEmitter | None = None,
+    platform: Platform, settings: PublisherSettings, **overrides: Unpack[Overrides]
 ) -> PublisherRuntime:
-    """The runtime of `publisher-<platform>`; `tokens`, `broker`, `mongo`, `names` and `emitter`
-    replace what the settings would build (tests)."""
+    """The runtime of `publisher-<platform>`, with `overrides` in place of what the settings
+    would build (tests)."""
+    tokens, broker, mongo = overrides.get("tokens"), overrides.get("broker"), overrides.get("mongo")
+    names, emitter = overrides.get("names"), overrides.get("emitter")
     service = f"publisher-{platform.value}"
     names = names or TopicNames(prefix=settings.topic_prefix)
     registry = CollectorRegistry()
