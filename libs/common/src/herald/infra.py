@@ -6,10 +6,12 @@ lifespan; its readiness checks come from here, so `/readyz` means the same thing
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 
+import structlog
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
@@ -18,6 +20,10 @@ from herald.kafka import check_broker, new_broker, start_broker
 from herald.mongo import Document, check_mongo, new_mongo_client, wait_for_mongo
 from herald.service import ReadinessCheck
 from herald.settings import KafkaSettings, MongoSettings
+
+log = structlog.get_logger(__name__)
+# Beyond the handlers' graceful timeout: leaving the consumer groups and flushing the producer.
+LEAVE_GROUPS_S = 15.0
 
 
 @dataclass
@@ -64,9 +70,21 @@ class Infra:
     async def start_broker(self) -> None:
         await start_broker(self.broker, self.kafka_settings, self.topics)
 
+    async def stop_broker(self, leave_groups_s: float = LEAVE_GROUPS_S) -> None:
+        """Stop consuming and producing, within a bound. A consumer caught in a group rebalance
+        waits for the group's other members (a member that died without leaving stays until its
+        session times out) before it can leave; shutdown does not wait for that: past the
+        bound the service stops anyway and the broker drops the member when its session ends.
+        Offsets not committed are delivered again (the handlers are idempotent)."""
+        bound = self.kafka_settings.graceful_timeout_s + leave_groups_s
+        try:
+            await asyncio.wait_for(self.broker.stop(), timeout=bound)
+        except TimeoutError:
+            log.warning("kafka.stop_timed_out", after_s=bound)
+
     async def stop(self) -> None:
         """Stop consuming and producing first, then close the database client."""
-        await self.broker.stop()
+        await self.stop_broker()
         await self.mongo.close()
 
     def checks(self) -> dict[str, ReadinessCheck]:

@@ -124,7 +124,7 @@ class Workers:
         await self.expander.stop()
         await self.dispatcher.stop()
         self.subscribers.close()
-        await self.infra.broker.stop()
+        await self.infra.stop_broker()
         if self.http is not None:
             await self.http.aclose()
         await self.infra.mongo.close()

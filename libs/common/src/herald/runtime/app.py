@@ -227,7 +227,7 @@ class PublisherRuntime:
                         await stopped
                 await consumer.drain()  # results of requests settling behind go out and commit
                 consumer.close()
-                await self.broker.stop()
+                await self.infra.stop_broker()
                 for close in self._closers:
                     await close()
                 await self.mongo.close()
