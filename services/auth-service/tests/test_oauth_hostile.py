@@ -154,3 +154,20 @@ async def test_state_has_256_bits_and_tiktok_gets_pkce(make_world: WorldFactory)
     assert len(params["state"]) >= 43  # 32 random bytes, base64url
     assert params["code_challenge_method"] == "S256"
     assert len(params["code_challenge"]) == 43
+
+
+async def test_herald_passes_the_sandboxs_strict_pkce_and_would_fail_without_it(
+    make_world: WorldFactory,
+) -> None:
+    """The sandbox refuses a TikTok authorize request without an S256 challenge, as TikTok does
+    for these apps; Herald's flow sends one (the connect above succeeds), and with PKCE turned
+    off it would come back refused before any token call."""
+    world = await make_world()
+    assert len(await world.connect("tiktok")) == 1
+    lax = await make_world(tiktok={"pkce": False})
+    query = await lax.authorize("tiktok")
+    assert (query["error"], query["error_description"]) == (
+        "invalid_request",
+        "code_challenge is required.",
+    )
+    await _refused(lax, "tiktok", query, "provider_error")

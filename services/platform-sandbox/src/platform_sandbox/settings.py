@@ -127,6 +127,11 @@ class TikTokSettings(_Section):
     )
     redirect_uris: list[str] = Field(default_factory=list)
     code_ttl_s: int = 600
+    require_pkce: bool = Field(
+        default=True,
+        description="Refuse an authorize request without an S256 code_challenge (TikTok "
+        "requires PKCE of these apps); off models a web app that TikTok lets skip it.",
+    )
     audited: bool = True
     upload_url_ttl_s: int = 3_600
     chunk_min_bytes: int = 5 * MIB

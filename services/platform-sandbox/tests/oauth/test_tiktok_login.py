@@ -1,4 +1,5 @@
-"""TikTok Login Kit v2 (platform-apis.md §4.1): authorize with PKCE, token, refresh with
+"""TikTok Login Kit v2 (platform-apis.md §4.1): authorize with PKCE (required: a request
+without it, or a verifier for a code issued without it, is refused), token, refresh with
 rotation (the old refresh token dies) or the legacy profile, revoke, OAuth error shape."""
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ def challenge(encoding: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+PKCE = {"code_challenge": challenge("base64url"), "code_challenge_method": "S256"}
+
+
 async def authorize(h: SandboxHarness, decision: str = "approve", **extra: str) -> httpx.URL:
+    """The redirect an authorize request ends in; with PKCE unless `extra` says otherwise (an
+    empty value leaves the parameter out)."""
     params = {
         "client_key": KEY,
         "scope": "user.info.basic,video.publish,video.upload",
@@ -34,9 +40,11 @@ async def authorize(h: SandboxHarness, decision: str = "approve", **extra: str) 
         "redirect_uri": REDIRECT,
         "state": "tt",
         "sandbox_decision": decision,
+        **PKCE,
         **extra,
     }
-    response = await h.client.get("/www.tiktok.com/v2/auth/authorize/", params=params)
+    sent = {k: v for k, v in params.items() if v}
+    response = await h.client.get("/www.tiktok.com/v2/auth/authorize/", params=sent)
     assert response.status_code == 302
     return httpx.URL(response.headers["location"])
 
@@ -45,9 +53,12 @@ async def token(h: SandboxHarness, **form: str) -> httpx.Response:
     return await h.client.post(TOKEN, data={"client_key": KEY, "client_secret": SECRET, **form})
 
 
-async def code_exchange(h: SandboxHarness, code: str, **extra: str) -> httpx.Response:
+async def code_exchange(
+    h: SandboxHarness, code: str, verifier: str | None = VERIFIER, **extra: str
+) -> httpx.Response:
+    pkce = {"code_verifier": verifier} if verifier else {}
     return await token(
-        h, code=code, grant_type="authorization_code", redirect_uri=REDIRECT, **extra
+        h, code=code, grant_type="authorization_code", redirect_uri=REDIRECT, **pkce, **extra
     )
 
 
@@ -114,13 +125,49 @@ async def test_legacy_profile_keeps_the_refresh_token(
 async def test_pkce(harness: SandboxHarness, encoding: str) -> None:
     extra = {"code_challenge": challenge(encoding), "code_challenge_method": "S256"}
     code = (await authorize(harness, **extra)).params["code"]
-    missing = await code_exchange(harness, code)
+    missing = await code_exchange(harness, code, verifier=None)
     assert missing.json()["error"] == "invalid_request"
-    wrong = await code_exchange(harness, code, code_verifier="b" * 64)
+    wrong = await code_exchange(harness, code, verifier="b" * 64)
     assert wrong.json()["error"] == "invalid_grant"
     code = (await authorize(harness, **extra)).params["code"]
-    right = await code_exchange(harness, code, code_verifier=VERIFIER)
+    right = await code_exchange(harness, code, verifier=VERIFIER)
     assert right.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("pkce", "description"),
+    [
+        ({"code_challenge": "", "code_challenge_method": ""}, "code_challenge is required."),
+        ({"code_challenge_method": ""}, "code_challenge_method must be S256."),
+        ({"code_challenge": VERIFIER, "code_challenge_method": "plain"}, "must be S256."),
+    ],
+    ids=["no-challenge", "no-method", "plain"],
+)
+async def test_an_authorize_request_without_s256_pkce_is_refused(
+    harness: SandboxHarness, pkce: dict[str, str], description: str
+) -> None:
+    """A downgrade: the challenge stripped from (or weakened in) the authorize URL. TikTok
+    answers on the redirect, as OAuth does once the redirect URI is known good."""
+    url = await authorize(harness, **pkce)
+    assert url.params["error"] == "invalid_request"
+    assert url.params["error_description"].endswith(description)
+    assert url.params["state"] == "tt"
+    assert "code" not in url.params
+
+
+async def test_a_verifier_for_a_code_issued_without_a_challenge_is_refused(
+    make_harness: Callable[..., SandboxHarness],
+) -> None:
+    """Where PKCE is optional (`require_pkce` off), a code issued without a challenge still
+    refuses a verifier: the client meant PKCE, so someone removed the challenge on the way."""
+    h = make_harness(tiktok={"require_pkce": False})
+    plain = {"code_challenge": "", "code_challenge_method": ""}
+    downgraded = (await authorize(h, **plain)).params["code"]
+    refused = await code_exchange(h, downgraded, verifier=VERIFIER)
+    assert (refused.status_code, refused.json()["error"]) == (400, "invalid_request")
+    assert "no code_challenge" in refused.json()["error_description"]
+    without = (await authorize(h, **plain)).params["code"]
+    assert (await code_exchange(h, without, verifier=None)).status_code == 200
 
 
 async def test_codes_are_single_use_and_expire(harness: SandboxHarness) -> None:

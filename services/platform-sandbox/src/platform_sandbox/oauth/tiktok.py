@@ -4,9 +4,13 @@ rotation, revoke.
 - Token lifetimes follow `tiktok.token_profile`: `legacy` (access 24 h, refresh 365 d, the
   refresh token is kept) or `rotating` (access 2 h, refresh 180 d, and every refresh issues a new
   refresh token and kills the old one: reusing it is `invalid_grant`).
-- PKCE: when the authorize request had a `code_challenge`, the token request needs the
-  `code_verifier`. S256 is checked against both base64url (RFC 7636) and hex (what TikTok's
-  desktop guide shows) encodings of the SHA-256.
+- PKCE: an authorize request without `code_challenge` (or with a method other than S256) is
+  refused with `invalid_request` on the redirect, as TikTok does for apps it requires PKCE of
+  (`tiktok.require_pkce`, on by default). A code issued with a challenge needs the
+  `code_verifier`; a verifier sent for a code issued without one is refused too (RFC 9700
+  §4.8.2: otherwise a challenge stripped from the authorize URL would go unnoticed). S256 is
+  checked against both base64url (RFC 7636) and hex (what TikTok's desktop guide shows)
+  encodings of the SHA-256.
 - Errors use the OAuth shape `{"error", "error_description", "log_id"}`.
 """
 
@@ -80,6 +84,9 @@ async def authorize(request: Request, sandbox: Sandbox) -> Response:
         return error_page("TikTok", "No sandbox TikTok creator to log in as (sandbox_user).")
     scopes = scope_list(params.get("scope")) or ["user.info.basic"]
     state = {"state": params["state"]} if "state" in params else {}
+    downgrade = _pkce_problem(params, settings.require_pkce)
+    if downgrade is not None:
+        return redirect(uri, {"error": "invalid_request", "error_description": downgrade} | state)
     chosen = decision(params, sandbox.settings.oauth)
     if chosen is None:
         consent = Consent("TikTok", "Herald", creator.display_name, scopes)
@@ -99,10 +106,19 @@ async def authorize(request: Request, sandbox: Sandbox) -> Response:
     return redirect(uri, {"code": code.code, "scopes": ",".join(scopes)} | state)
 
 
+def _pkce_problem(params: dict[str, str], required: bool) -> str | None:
+    challenge = params.get("code_challenge")
+    if not challenge:
+        return "code_challenge is required." if required else None
+    if params.get("code_challenge_method") != "S256":
+        return "code_challenge_method must be S256."
+    return None
+
+
 def _verifier_matches(challenge: str, verifier: str) -> bool:
     digest = hashlib.sha256(verifier.encode()).digest()
     encoded = base64.urlsafe_b64encode(digest).decode().rstrip("=")
-    return challenge in (encoded, digest.hex(), verifier)
+    return challenge in (encoded, digest.hex())
 
 
 async def token(request: Request, sandbox: Sandbox) -> Response:
@@ -137,6 +153,9 @@ def _take_code(sandbox: Sandbox, form: dict[str, str]) -> AuthCode:
             raise OAuthError("invalid_request", "code_verifier is required.")
         if not _verifier_matches(code.code_challenge, verifier):
             raise OAuthError("invalid_grant", "Code verifier does not match the challenge.")
+    elif form.get("code_verifier"):
+        msg = "code_verifier was sent, but the authorization request had no code_challenge."
+        raise OAuthError("invalid_request", msg)
     code.used = True
     return code
 
