@@ -27,7 +27,7 @@ def body_of(size: int, start: int = 0) -> bytes:
 @dataclass
 class LoopbackServer:
     """Answers `/file?bytes=N` (Range honoured unless `&range=no`; `&length=no` for chunked),
-    `/redirect?to=URL`, `/status?code=N`, `/slow?bytes=N&every=S` and `/hang`."""
+    `[/prefix]/redirect?to=URL`, `/status?code=N`, `/slow?bytes=N&every=S` and `/hang`."""
 
     connections: int = 0
     requests: list[str] = field(default_factory=list)
@@ -74,7 +74,7 @@ class LoopbackServer:
     ) -> None:
         parts = urlsplit(target)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        if parts.path == "/redirect":
+        if parts.path.endswith("/redirect"):  # under any prefix: `/media/redirect` too
             await _send(writer, 302, [("Location", query["to"])], b"")
         elif parts.path == "/status":
             await _send(writer, int(query["code"]), [], b"nope")

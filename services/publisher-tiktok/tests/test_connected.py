@@ -157,3 +157,21 @@ async def test_an_invalid_token_is_refreshed_once_then_published(env: Env) -> No
     assert [e.target_id for e in out.events(PostPublished)][:1] == ["refreshed"]
     assert env.tokens.refreshes == {"i1": 1}
     assert len(await s.ledger(marker="refreshed")) == 1
+
+
+async def test_a_video_url_into_the_sandboxs_admin_api_is_refused_not_uploaded(env: Env) -> None:
+    """The fetcher trusts the sandbox's media path only (ADR 0002): a "video" at the sandbox's
+    admin API is refused with a reason naming that path, and nothing reaches TikTok."""
+    s = env.sandbox
+    admin = [f"{s.url}/_sandbox/accounts?as=clip.mp4", f"{s.url}/_sandbox/ledger?v=.mp4"]
+    requests = [tiktok_post(f"admin{i}", url) for i, url in enumerate(admin)]
+
+    out = await publish(env, *requests)
+
+    failed = {e.target_id: e.error for e in out.events(PostFailed)}
+    assert set(failed) == {"admin0", "admin1"}
+    for error in failed.values():
+        assert error.code == "media_url_outside_prefix"
+        assert f"trusted only under {s.url}/_sandbox/media/" in error.message
+    assert not out.events(PostPublished)
+    assert await s.ledger(marker="admin0") == await s.ledger(marker="admin1") == []

@@ -147,6 +147,24 @@ async def test_image_video_and_document_by_link_and_by_uploaded_id(env: Env, upl
     assert entries["document"]["document"]["filename"] == "menu.pdf"
 
 
+async def test_an_upload_from_the_sandboxs_admin_api_is_refused_not_sent(env: Env) -> None:
+    """Herald uploads files WhatsApp cannot fetch; the fetcher trusts the sandbox's media path
+    only (ADR 0002), so an "image" at the sandbox's admin API is refused with a reason naming
+    that path, and no message goes out."""
+    sb = env.sandbox
+    await sb.inbound(wa(7))
+    item = {"kind": "image", "url": f"{sb.url}/_sandbox/accounts?as=a.jpg"}
+    request = whatsapp_request("admin", [person(7)], text="An image", media=[item])
+
+    out = await run(env, request, media={"upload": "always"})
+
+    [failed] = out.events(PostFailed)
+    assert failed.error.code == "media_url_outside_prefix"
+    assert f"trusted only under {sb.url}/_sandbox/media/" in failed.error.message
+    assert not out.events(PostPublished)
+    assert await sb.accepted() == []
+
+
 def texts(*values: str) -> list[dict[str, str]]:
     return [{"type": "text", "text": v} for v in values]
 

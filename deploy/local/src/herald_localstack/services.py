@@ -89,6 +89,8 @@ def wiring(cfg: StackConfig, keys: StackSecrets) -> dict[str, str]:
     sandbox, auth = url(cfg, "platform-sandbox"), url(cfg, "auth-service")
     graph = f"{sandbox}/graph.facebook.com"
     whatsapp_hook = f"{url(cfg, 'publisher-whatsapp')}/webhooks/whatsapp"
+    # The fetcher trusts the sandbox's media path only: its admin API (/_sandbox/...) is refused.
+    media_only = json.dumps([f"{sandbox}/_sandbox/media/"])
     env = {
         "HERALD_AUTH_HOSTS__SANDBOX_URL": sandbox,
         "HERALD_AUTH_PUBLIC_BASE_URL": auth,
@@ -102,8 +104,8 @@ def wiring(cfg: StackConfig, keys: StackSecrets) -> dict[str, str]:
         "HERALD_SANDBOX_WEBHOOKS__TIKTOK_URL": f"{url(cfg, 'publisher-tiktok')}/webhooks/tiktok",
         "HERALD_PUBLISHER_TIKTOK_TIKTOK__BASE_URL": f"{sandbox}/open.tiktokapis.com",
         "HERALD_PUBLISHER_TIKTOK_TIKTOK__CLIENT_SECRET": SANDBOX_TIKTOK_CLIENT_SECRET,
-        "HERALD_PUBLISHER_TIKTOK_FETCHER__ALLOWED_ORIGINS": json.dumps([sandbox]),
-        "HERALD_PUBLISHER_WHATSAPP_FETCHER__ALLOWED_ORIGINS": json.dumps([sandbox]),
+        "HERALD_PUBLISHER_TIKTOK_FETCHER__ALLOWED_ORIGINS": media_only,
+        "HERALD_PUBLISHER_WHATSAPP_FETCHER__ALLOWED_ORIGINS": media_only,
         "HERALD_PUBLISHER_WHATSAPP_WEBHOOK__VERIFY_TOKEN": keys.whatsapp_verify_token,
         "HERALD_PUBLISHER_WHATSAPP_WEBHOOK__APP_SECRET": SANDBOX_META_APP_SECRET,
     }

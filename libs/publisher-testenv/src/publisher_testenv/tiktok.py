@@ -55,7 +55,7 @@ class Env(PublisherEnv):
                 "status_poll_s": 1.0,
                 "post_id_poll_s": 1.0,
             },
-            "fetcher": {"allowed_origins": [base]},
+            "fetcher": {"allowed_origins": [f"{base}/_sandbox/media/"]},
             "insights": InsightsSettings(enabled=False),
         }
         return Settings.model_validate(values | overrides)

@@ -40,7 +40,7 @@ class Env(PublisherEnv):
         url = self.sandbox.url
         values = self.common_settings(lease_s=10.0) | {
             "graph": graph_settings(url, read_timeout_s=5.0, app_secret=SecretStr(APP_SECRET)),
-            "fetcher": {"allowed_origins": [url]},
+            "fetcher": {"allowed_origins": [f"{url}/_sandbox/media/"]},
             "webhook": {"verify_token": VERIFY_TOKEN},
             "send": {"retry_backoff_s": [1.0], "pair_backoff_s": 2.0},
         }

@@ -1,6 +1,6 @@
 """`MediaFetcher`: download a user's media safely, as a stream (ADR 0002).
 
-    fetcher = MediaFetcher(FetchSettings(allowed_origins=["http://127.0.0.1:8120"]))
+    fetcher = MediaFetcher(FetchSettings(allowed_origins=["http://127.0.0.1:8120/_sandbox/media/"]))
     async with fetcher.open(url, max_bytes=50 * MB, offset=0) as media:
         media.size, media.content_type          # from the headers, when the server says
         async for chunk in media.iter_bytes():  # never the whole file at once

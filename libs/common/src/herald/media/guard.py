@@ -65,31 +65,90 @@ class Origin:
         return cls(url.scheme, url.host.lower().rstrip("."), port)
 
 
+# Encoded slash, backslash, dot and NUL: a server may decode them into another path.
+_ENCODED_SEPARATORS = ("%2f", "%5c", "%2e", "%00")
+
+
+@dataclass(frozen=True)
+class Trusted:
+    """One allow-list entry: an origin and the path prefix trusted on it (ADR 0002). An entry
+    without a path (`http://127.0.0.1:8120`) trusts the whole origin, as entries always did;
+    `http://127.0.0.1:8120/_sandbox/media/` trusts only what lies under that path."""
+
+    origin: Origin
+    prefix: str = "/"
+
+    @classmethod
+    def parse(cls, entry: str) -> Trusted:
+        """The entry, or `ValueError` saying what is wrong with it."""
+        try:
+            url = httpx.URL(entry)
+        except httpx.InvalidURL as exc:
+            msg = f"{entry!r} is not a URL ({exc})"
+            raise ValueError(msg) from None
+        if url.scheme not in ("http", "https") or not url.host:
+            msg = f"{entry!r} must be an http(s) origin, optionally with a path prefix"
+            raise ValueError(msg)
+        if url.userinfo or url.query or url.fragment or "%" in url.raw_path.decode("ascii"):
+            msg = f"{entry!r} must be an origin and a plain path, without credentials or query"
+            raise ValueError(msg)
+        path = url.path or "/"
+        return cls(Origin.of(url), path if path.endswith("/") else f"{path}/")
+
+    @property
+    def whole_origin(self) -> bool:
+        return self.prefix == "/"
+
+    def __str__(self) -> str:
+        port = f":{self.origin.port}"
+        return f"{self.origin.scheme}://{self.origin.host}{port}{self.prefix}"
+
+
 @dataclass(frozen=True)
 class Policy:
-    """What the guard allows. `allowed_origins` (e.g. `http://127.0.0.1:8120`) are trusted as
-    they are, whatever they resolve to: the sandbox and the demo serve media from loopback."""
+    """What the guard allows. URLs under a `trusted` entry (e.g.
+    `http://127.0.0.1:8120/_sandbox/media/`) are fetched whatever address their host has: the
+    sandbox and the demo serve media from loopback. Anything else on a trusted origin is
+    refused, so a URL into the sandbox's admin API is never fetched."""
 
     schemes: frozenset[str] = frozenset({"http", "https"})
     ports: frozenset[int] | None = frozenset({80, 443})
-    allowed_origins: frozenset[Origin] = frozenset()
+    trusted: frozenset[Trusted] = frozenset()
 
     @classmethod
     def build(
-        cls, schemes: Iterable[str], ports: Iterable[int] | None, origins: Iterable[str]
+        cls, schemes: Iterable[str], ports: Iterable[int] | None, entries: Iterable[str]
     ) -> Policy:
         return cls(
             frozenset(s.lower() for s in schemes),
             None if ports is None else frozenset(ports),
-            frozenset(Origin.of(httpx.URL(o)) for o in origins),
+            frozenset(Trusted.parse(e) for e in entries),
         )
 
-    def trusts(self, origin: Origin) -> bool:
-        return origin in self.allowed_origins
+    def trusts(self, url: httpx.URL) -> bool:
+        """Whether `url` lies under a trusted entry; `Refused` when its origin is trusted only
+        under other paths (or it spells its path so that a server could read another one)."""
+        origin = Origin.of(url)
+        entries = [t for t in self.trusted if t.origin == origin]
+        if not entries:
+            return False
+        if any(t.whole_origin for t in entries):
+            return True
+        path, raw = url.path, url.raw_path.decode("ascii").partition("?")[0].lower()
+        plain = not any(s in raw for s in _ENCODED_SEPARATORS) and "\\" not in path
+        segments = path.split("/")[1:]
+        plain = plain and not any(s in (".", "..") for s in segments) and "//" not in path
+        if plain and any(path.startswith(t.prefix) for t in entries):
+            return True
+        allowed = ", ".join(sorted(str(t) for t in entries))
+        msg = f"{origin.scheme}://{origin.host}:{origin.port} is trusted only under {allowed}"
+        raise Refused("media_url_outside_prefix", f"{msg}; {path!r} is not")
 
     def trusts_endpoint(self, host: str, port: int) -> bool:
+        """Whether a socket may open to `host:port` without the address checks: the origin of
+        some entry (the path was checked by `check_url` before this request was sent)."""
         bare = host.lower().rstrip(".")
-        return any(o.host == bare and o.port == port for o in self.allowed_origins)
+        return any(t.origin.host == bare and t.origin.port == port for t in self.trusted)
 
 
 def check_url(raw: str, policy: Policy) -> httpx.URL:
@@ -108,9 +167,9 @@ def check_url(raw: str, policy: Policy) -> httpx.URL:
         raise Refused("media_url_invalid", "the URL has no host")
     if url.userinfo:
         raise Refused("media_url_credentials", "URLs with a user name or password are refused")
-    origin = Origin.of(url)
-    if policy.trusts(origin):
+    if policy.trusts(url):
         return url
+    origin = Origin.of(url)
     if policy.ports is not None and origin.port not in policy.ports:
         ports = ", ".join(str(p) for p in sorted(policy.ports))
         raise Refused("media_url_port", f"port {origin.port} is not allowed (only {ports})")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from herald.media.guard import Trusted
 
 GIB = 1024**3
 
@@ -12,7 +14,9 @@ class FetchSettings(BaseModel):
 
     allowed_origins: list[str] = Field(
         default_factory=list,
-        description="Origins trusted as they are, e.g. http://127.0.0.1:8120 (sandbox, demo).",
+        description="Origins with a path prefix, fetched whatever address they have, e.g. "
+        "http://127.0.0.1:8120/_sandbox/media/ (sandbox, demo); other paths of that origin are "
+        "refused. An origin without a path trusts all of it.",
     )
     allowed_schemes: list[str] = Field(default_factory=lambda: ["http", "https"])
     allowed_ports: list[int] | None = Field(
@@ -25,3 +29,10 @@ class FetchSettings(BaseModel):
     max_redirects: int = Field(default=3, ge=0, le=10)
     max_connections: int = Field(default=20, ge=1)
     user_agent: str = "herald-media-fetcher/0.1"
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _entries_parse(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            Trusted.parse(entry)  # a ValueError names the entry and what is wrong
+        return entries
