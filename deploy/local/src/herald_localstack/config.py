@@ -46,6 +46,20 @@ def _port(name: str, default: int) -> int:
     return _number(name, default, 1, 65535)
 
 
+REPLICAS_PREFIX = "HERALD_STACK_REPLICAS_"
+MAX_REPLICAS = 12  # the request topics' default partitions: more consumers would sit idle
+
+
+def _replicas(environ: dict[str, str]) -> tuple[tuple[str, int], ...]:
+    """`HERALD_STACK_REPLICAS_PUBLISHER_FACEBOOK=3`: (("publisher-facebook", 3),)."""
+    found = []
+    for name in sorted(environ):
+        if name.startswith(REPLICAS_PREFIX) and name != REPLICAS_PREFIX:
+            service = name.removeprefix(REPLICAS_PREFIX).lower().replace("_", "-")
+            found.append((service, _number(name, 1, 1, MAX_REPLICAS)))
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class StackConfig:
     root: Path
@@ -59,6 +73,8 @@ class StackConfig:
     postgres_port: int
     service_port_offset: int
     namespace: str = ""  # isolates a second stack's databases and topics on the same infra
+    # Processes per service beyond one, by service name (services.replicas checks the names).
+    replicas: tuple[tuple[str, int], ...] = ()
 
     @property
     def topic_prefix(self) -> str:
@@ -82,6 +98,7 @@ class StackConfig:
             postgres_port=_port("HERALD_STACK_POSTGRES_PORT", 15432),
             service_port_offset=_number("HERALD_STACK_SERVICE_PORT_OFFSET", 0, 0, 50_000),
             namespace=_namespace(os.environ.get("HERALD_STACK_NAMESPACE", "")),
+            replicas=_replicas(dict(os.environ)),
         )
 
     @property

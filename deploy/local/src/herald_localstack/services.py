@@ -1,4 +1,11 @@
-"""Herald's seven services as processes, run together by honcho from `deploy/local/Procfile`."""
+"""Herald's seven services as processes, run together by honcho from `deploy/local/Procfile`.
+
+`HERALD_STACK_REPLICAS_<SERVICE>=N` (e.g. `HERALD_STACK_REPLICAS_PUBLISHER_FACEBOOK=3`) runs N
+processes of one service, as a cluster runs N pods: a publisher's replicas join its consumer
+group and share its partitions. Replica k (from 0) listens on the service's port + 100 k, so
+honcho runs a Procfile written into the run folder: `deploy/local/Procfile` and one line per
+extra replica with its own port.
+"""
 
 from __future__ import annotations
 
@@ -49,8 +56,59 @@ SERVICES = (
 )
 
 
+REPLICA_PORT_STEP = 100  # replica k of a service listens on its port + k * 100
+
+
 def port(cfg: StackConfig, service: Service) -> int:
     return service.port + cfg.service_port_offset
+
+
+def replicas(cfg: StackConfig, service: Service) -> int:
+    """How many processes of `service` the stack runs (HERALD_STACK_REPLICAS_<SERVICE>)."""
+    return dict(cfg.replicas).get(service.name, 1)
+
+
+def replica_port(cfg: StackConfig, service: Service, index: int) -> int:
+    return port(cfg, service) + index * REPLICA_PORT_STEP
+
+
+def ports(cfg: StackConfig) -> dict[int, str]:
+    """Every port the services listen on, with the process's name (`publisher-facebook#2`)."""
+    found = {}
+    for service in SERVICES:
+        for index in range(replicas(cfg, service)):
+            label = service.name if index == 0 else f"{service.name}#{index + 1}"
+            found[replica_port(cfg, service, index)] = label
+    return found
+
+
+def check_replicas(cfg: StackConfig) -> None:
+    known = {s.name for s in SERVICES}
+    for name, count in cfg.replicas:
+        if name not in known:
+            msg = f"HERALD_STACK_REPLICAS_{name.upper().replace('-', '_')}: no service {name!r}"
+            raise StackError(msg)
+        if name == "platform-sandbox" and count > 1:
+            msg = "the sandbox keeps the platforms' state in memory: it runs as one process"
+            raise StackError(msg)
+
+
+def procfile(cfg: StackConfig) -> Path:
+    """`deploy/local/Procfile` plus, per extra replica, a line that sets its own HTTP port."""
+    lines = (cfg.root / "deploy" / "local" / "Procfile").read_text().splitlines()
+    extra = []
+    for line in lines:
+        name, _, command = line.partition(":")
+        service = next((s for s in SERVICES if command.split()[-1:] == [s.package]), None)
+        if service is None:
+            continue
+        for index in range(1, replicas(cfg, service)):
+            variable = f"{service.port_variable}={replica_port(cfg, service, index)}"
+            extra.append(f"{name}{index + 1}: exec env {variable} python -m {service.package}")
+    path = cfg.run_dir / "services" / "Procfile"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([*lines, *extra]) + "\n")
+    return path
 
 
 def managed(cfg: StackConfig) -> Managed:
@@ -58,7 +116,7 @@ def managed(cfg: StackConfig) -> Managed:
         name="services",
         pidfile=cfg.run_dir / "services" / "honcho.pid",
         logfile=cfg.run_dir / "services" / "services.log",
-        marker=str(cfg.root / "deploy" / "local" / "Procfile"),
+        marker=str(cfg.run_dir / "services" / "Procfile"),
     )
 
 
@@ -133,32 +191,33 @@ def wiring(cfg: StackConfig, keys: StackSecrets) -> dict[str, str]:
 
 
 def start(cfg: StackConfig, timeout_s: float = 120.0) -> Managed:
-    for service in SERVICES:
-        if port_taken(port(cfg, service)):
+    check_replicas(cfg)
+    every = ports(cfg)
+    for taken, label in every.items():
+        if port_taken(taken):
             msg = (
-                f"port {port(cfg, service)} ({service.name}) is already taken by another process: "
+                f"port {taken} ({label}) is already taken by another process: "
                 "stop it, or move the services with HERALD_STACK_SERVICE_PORT_OFFSET"
             )
             raise StackError(msg)
     proc = managed(cfg)
     honcho = Path(sys.executable).parent / "honcho"
-    procfile = cfg.root / "deploy" / "local" / "Procfile"
     proc.spawn(
-        [str(honcho), "-f", str(procfile), "-d", str(cfg.root), "--no-prefix", "start"],
+        [str(honcho), "-f", str(procfile(cfg)), "-d", str(cfg.root), "--no-prefix", "start"],
         env=environment(cfg),
         cwd=cfg.root,
     )
     deadline = time.monotonic() + timeout_s
-    pending = list(SERVICES)
+    pending = dict(every)
     while pending and time.monotonic() < deadline:
         if proc.pid() is None:
             msg = f"the services exited during start-up; last log lines:\n{proc.tail(30)}"
             raise StackError(msg)
-        pending = [s for s in pending if not ready(port(cfg, s))]
+        pending = {p: label for p, label in pending.items() if not ready(p)}
         if pending:
             time.sleep(0.3)
     if pending:
-        names = ", ".join(s.name for s in pending)
+        names = ", ".join(pending.values())
         msg = f"not ready within {timeout_s:.0f}s: {names}; see {proc.logfile}"
         raise StackError(msg)
     return proc

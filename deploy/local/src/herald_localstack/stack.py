@@ -151,8 +151,7 @@ def up(cfg: StackConfig, say: Say, *, with_services: bool = True) -> Report:
     if with_services:
         with locked(cfg):
             proc = services.managed(cfg)
-            ports = {services.port(cfg, s): s.name for s in services.SERVICES}
-            _ensure(report, say, proc, ports=ports, start=lambda: services.start(cfg))
+            _ensure(report, say, proc, ports=services.ports(cfg), start=lambda: services.start(cfg))
     return report
 
 
@@ -193,8 +192,7 @@ def status(cfg: StackConfig) -> list[tuple[str, str, str]]:
     where = postgres.url(cfg)
     rows.append(("postgres", pstate, f"pid {ppid} {where}" if ppid else where))
     running = services.managed(cfg).pid() is not None
-    for svc in services.SERVICES:
-        port = services.port(cfg, svc)
+    for port, label in services.ports(cfg).items():
         state = "down" if not running else ("ready" if services.ready(port) else "not ready")
-        rows.append((svc.name, state, f"http://127.0.0.1:{port}"))
+        rows.append((label, state, f"http://127.0.0.1:{port}"))
     return rows

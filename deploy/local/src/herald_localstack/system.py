@@ -31,32 +31,43 @@ class System:
         return services.url(self.cfg, name)
 
     def start(
-        self, name: str, *, timeout_s: float = 90.0, extra_env: dict[str, str] | None = None
-    ) -> None:
+        self,
+        name: str,
+        *,
+        timeout_s: float = 90.0,
+        extra_env: dict[str, str] | None = None,
+        replica: int = 0,
+    ) -> str:
+        """Start `name` (replica k > 0: another process of it, on its port + 100 k, under the
+        key `name#<k + 1>`); returns the key that `kill` and `stop` take."""
         service = _service(name)
+        key = name if replica == 0 else f"{name}#{replica + 1}"
+        port = services.replica_port(self.cfg, service, replica)
         log_dir = self.cfg.run_dir / "system"
         log_dir.mkdir(parents=True, exist_ok=True)
-        if name not in self._logs:
-            self._logs[name] = (log_dir / f"{name}.log").open("ab")
+        if key not in self._logs:
+            self._logs[key] = (log_dir / f"{key}.log").open("ab")
         env = {**services.environment(self.cfg), **(extra_env or {})}
-        self.processes[name] = subprocess.Popen(
+        env[service.port_variable] = str(port)
+        self.processes[key] = subprocess.Popen(
             [sys.executable, "-m", service.package],
             env=env,
             stdin=subprocess.DEVNULL,
-            stdout=self._logs[name],
+            stdout=self._logs[key],
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout_s
-        while not services.ready(services.port(self.cfg, service)):
-            if self.processes[name].poll() is not None:
-                status = self.processes[name].returncode
-                msg = f"{name} exited with {status}; see {log_dir}/{name}.log"
+        while not services.ready(port):
+            if self.processes[key].poll() is not None:
+                status = self.processes[key].returncode
+                msg = f"{key} exited with {status}; see {log_dir}/{key}.log"
                 raise StackError(msg)
             if time.monotonic() > deadline:
-                msg = f"{name} was not ready within {timeout_s:.0f}s; see {log_dir}/{name}.log"
+                msg = f"{key} was not ready within {timeout_s:.0f}s; see {log_dir}/{key}.log"
                 raise StackError(msg)
             time.sleep(0.2)
+        return key
 
     def kill(self, name: str) -> None:
         """SIGKILL: no shutdown hook, no commit, no lease release."""
