@@ -345,3 +345,28 @@ def test_values_schema_refuses_an_unknown_value(typo: str) -> None:
     result = chart.template(settings={typo: 1})
     assert result.returncode != 0
     assert "additional properties" in result.stderr
+
+
+def test_scaling_one_publisher_changes_only_that_publishers_objects() -> None:
+    """What docs/deploy-kubernetes.md promises a platform team: its values block touches its
+    own Deployment, ConfigMap and ScaledObject and nothing else, so no other pod rolls."""
+    before = {(d["kind"], d["metadata"]["name"]): d for d in chart.render()}
+    changed = {
+        "services.publisher-facebook.concurrency": 3,
+        "services.publisher-facebook.scaling.maxReplicas": 4,
+        "services.publisher-facebook.scaling.lagThreshold": 100,
+    }
+    after = {(d["kind"], d["metadata"]["name"]): d for d in chart.render(settings=changed)}
+    assert set(after) == set(before)
+    differing = {key for key in before if before[key] != after[key]}
+    assert differing == {
+        ("Deployment", "herald-publisher-facebook"),
+        ("ConfigMap", "herald-publisher-facebook"),
+        ("ScaledObject", "herald-publisher-facebook"),
+    }
+    # Scaling alone (no setting changed) does not even roll the publisher's own pods.
+    only_scaling = {"services.publisher-facebook.scaling.maxReplicas": 4}
+    scaled = {(d["kind"], d["metadata"]["name"]): d for d in chart.render(settings=only_scaling)}
+    assert {key for key in before if before[key] != scaled[key]} == {
+        ("ScaledObject", "herald-publisher-facebook")
+    }
