@@ -136,10 +136,68 @@ async def test_introspection_is_cached_briefly() -> None:
     await client.introspect("hk_good")
     await client.introspect("hk_bad")
     assert len(seen) == 2
-    clock.now = NOW + 6  # inactive answers are kept 5 s, active ones 30 s
+    clock.now = NOW + 0.4  # active answers are kept 0.5 s (a revocation shows that soon)
+    await client.introspect("hk_good")
+    assert len(seen) == 2
+    clock.now = NOW + 0.6
     await client.introspect("hk_good")
     await client.introspect("hk_bad")
     assert len(seen) == 3
+    clock.now = NOW + 6  # inactive answers are kept 5 s
+    await client.introspect("hk_bad")
+    assert len(seen) == 4
+
+
+async def test_concurrent_questions_about_one_key_share_one_call() -> None:
+    seen: list[httpx.Request] = []
+    release = asyncio.Event()
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        await release.wait()
+        return httpx.Response(200, json={"active": True, "business_id": "biz_1", "key_id": "k"})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    client = AuthClient(http, BASE, "svc-token", clock=Clock())
+    waiting = [asyncio.create_task(client.introspect("hk_same")) for _ in range(20)]
+    waiting.append(asyncio.create_task(client.introspect("hk_other")))
+    await asyncio.sleep(0.05)
+    release.set()
+    answers = await asyncio.gather(*waiting)
+    assert len(seen) == 2
+    assert {a.business_id for a in answers} == {"biz_1"}
+
+
+async def test_a_key_is_looked_up_by_id_with_its_event_key() -> None:
+    clock = Clock()
+    seen: list[httpx.Request] = []
+    body = {
+        "active": True,
+        "business_id": "biz_1",
+        "key_id": "0123456789abcdef",
+        "scopes": ["posts:write"],
+        "event_key": "pub",
+    }
+    client = _client(lambda r: httpx.Response(200, json=body), seen, clock)
+    found = await client.lookup_key("0123456789abcdef")
+    await client.lookup_key("0123456789abcdef")
+    assert found.event_key == "pub"
+    assert len(seen) == 1
+    assert seen[0].url.path == "/internal/v1/api-keys/lookup"
+    assert json.loads(seen[0].content) == {"key_id": "0123456789abcdef"}
+    clock.now = NOW + 0.6
+    await client.lookup_key("0123456789abcdef")
+    assert len(seen) == 2
+
+
+async def test_remembered_keys_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("herald.authclient.MAX_CACHED_KEYS", 3)
+    seen: list[httpx.Request] = []
+    client = _client(lambda r: httpx.Response(200, json={"active": False}), seen)
+    for n in range(4):  # unknown keys, kept 5 s each: the fourth makes room by forgetting
+        await client.introspect(f"hk_unknown_{n}")
+    await client.introspect("hk_unknown_0")
+    assert len(seen) == 5
 
 
 async def test_get_integration() -> None:

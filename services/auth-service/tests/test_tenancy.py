@@ -9,6 +9,7 @@ import pytest
 
 from auth_service.handlers.keys import create_api_key, revoke_api_key
 from auth_service.testing import World, WorldFactory
+from herald.producerauth import parse, sign, verifies
 
 pytestmark = pytest.mark.connected
 
@@ -135,3 +136,29 @@ async def test_connect_redirect_variant_and_login_choice(make_world: WorldFactor
     assert "/www.instagram.com/oauth/authorize?" in instagram.json()["authorize_url"]
     unknown = await world.client.get("/v1/oauth/myspace/connect", headers=world.auth)
     assert unknown.status_code == 422
+
+
+async def test_a_key_is_looked_up_by_id_with_the_public_key_that_verifies_its_events(
+    make_world: WorldFactory,
+) -> None:
+    """The scheduler verifies signed post.submitted with what this answers (herald.producerauth);
+    a revoked key answers inactive at once, as introspection does."""
+    world = await make_world()
+    issued = await create_api_key(world.components.deps, world.business_id, "producer")
+    lookup = "/internal/v1/api-keys/lookup"
+    body = {"key_id": issued.record.key_id}
+    denied = await world.client.post(lookup, json=body, headers=PUBLISHER)
+    assert denied.status_code == 403
+    found = (await world.client.post(lookup, json=body, headers=SCHEDULER)).json()
+    assert found["active"] is True
+    assert found["business_id"] == world.business_id
+    value = b'{"business_id": "' + world.business_id.encode() + b'"}'
+    assert verifies(found["event_key"], parse(sign(issued.key, value)), value)
+    assert "secret_hash" not in found
+    unknown = await world.client.post(lookup, json={"key_id": "0" * 16}, headers=SCHEDULER)
+    assert unknown.json() == {"active": False}
+    await revoke_api_key(world.components.deps, issued.record.key_id)
+    revoked = await world.client.post(lookup, json=body, headers=SCHEDULER)
+    assert revoked.json() == {"active": False}
+    empty = await world.client.post(lookup, json={"key_id": ""}, headers=SCHEDULER)
+    assert empty.status_code in (400, 422)

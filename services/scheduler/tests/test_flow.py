@@ -20,6 +20,7 @@ from scheduler.testing import (
     post_body,
     post_status,
     published,
+    signed,
 )
 
 pytestmark = pytest.mark.connected
@@ -84,14 +85,13 @@ async def test_structured_post_submitted_is_scheduled_like_an_api_post(
             "unknown_field": "ignored by a tolerant reader",
         },
     }
+    value = json.dumps(event).encode()
+    headers = signed(value, [("content-type", b"application/cloudevents+json")])
     async with FakePublisher(env.kafka_bootstrap, env.names) as publisher, running(app):
         async with producer(env.kafka_bootstrap) as out:
             for _ in range(2):  # delivered twice: still one post
                 await out.send_and_wait(
-                    env.names.post_submitted,
-                    json.dumps(event).encode(),
-                    key=b"biz-a",
-                    headers=[("content-type", b"application/cloudevents+json")],
+                    env.names.post_submitted, value, key=b"biz-a", headers=headers
                 )
         http = client(app)
 
@@ -134,9 +134,8 @@ async def test_invalid_submissions_are_rejected_with_every_reason_and_kept(
                 ("ce_type", b"herald.post.submitted.v1"),
                 ("content-type", b"application/json"),
             ]
-            await out.send_and_wait(
-                env.names.post_submitted, json.dumps(broken).encode(), headers=headers
-            )
+            value = json.dumps(broken).encode()
+            await out.send_and_wait(env.names.post_submitted, value, headers=signed(value, headers))
             await out.send_and_wait(env.names.post_submitted, b"\xff not json", headers=headers)
         await results.wait_for(lambda c: len(c.events(PostRejected)) == 2)
         kept = await env.db["rejections"].find().to_list()

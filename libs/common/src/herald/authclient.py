@@ -1,7 +1,8 @@
 """The client other services use to ask auth-service (its `/internal/v1` API).
 
     client = AuthClient(http, base_url="http://127.0.0.1:8101", service_token=token)
-    key = await client.introspect("hk_...")            # KeyIntrospection (cached briefly)
+    key = await client.introspect("hk_...")            # KeyIntrospection (cached 0.5 s)
+    key = await client.lookup_key("0123456789abcdef")  # the same by key id, with its event key
     info = await client.get_integration(iid, business)  # IntegrationInfo
     token = await client.get_token(iid, business)       # AccessToken, cached until near expiry
     token = await client.force_refresh(iid, business)   # after the platform refused the token
@@ -10,11 +11,16 @@ Errors are classified into `herald.errors`: 409 `needs_reauth` → `NeedsReauth`
 transport failures → `Transient` / `Throttled`; 404 → `IntegrationNotFound`; 401/403 →
 `AuthServiceRejected` (this service's credentials are wrong: a configuration problem).
 The access token is a `SecretStr`, so it is masked wherever a model is printed or logged.
+
+Key answers are reused for `introspection_ttl_s` (0.5 s by default), counted from the moment the
+question was asked, so a revoked key is refused at most that long after auth-service revoked it
+(ADR 0014); concurrent questions about one key share one call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +53,8 @@ class KeyIntrospection(BaseModel):
     business_id: str | None = None
     key_id: str | None = None
     scopes: list[str] = []
+    # The public half of the key's event-signing pair (herald.producerauth); lookups only.
+    event_key: str | None = None
 
 
 class IntegrationInfo(BaseModel):
@@ -76,6 +84,9 @@ class _Cached:
     until: float
 
 
+MAX_CACHED_KEYS = 10_000  # distinct keys remembered; unknown keys must not grow it without end
+
+
 class AuthClient:
     def __init__(
         self,
@@ -85,7 +96,7 @@ class AuthClient:
         *,
         token_margin_s: float = 60.0,
         max_token_cache_s: float = 300.0,
-        introspection_ttl_s: float = 30.0,
+        introspection_ttl_s: float = 0.5,
         inactive_ttl_s: float = 5.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -98,19 +109,55 @@ class AuthClient:
         self._inactive_ttl = inactive_ttl_s
         self._clock = clock
         self._tokens: dict[tuple[str, str], _Cached] = {}
-        self._keys: dict[str, _Cached] = {}
+        self._keys: dict[tuple[str, str], _Cached] = {}
+        self._asking: dict[tuple[str, str], asyncio.Future[KeyIntrospection]] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     async def introspect(self, key: str) -> KeyIntrospection:
-        cached = self._keys.get(key)
+        """What auth-service says of an API key (remembered under its digest, not itself)."""
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        return await self._key_answer(("key", digest), "introspect", {"key": key})
+
+    async def lookup_key(self, key_id: str) -> KeyIntrospection:
+        """What auth-service says of an API key known by its id alone, with the public half of
+        its event-signing pair: for verifying a signed `post.submitted`. Cached as `introspect`,
+        so a revocation stops signed events as soon as API calls."""
+        return await self._key_answer(("id", key_id), "lookup", {"key_id": key_id})
+
+    async def _key_answer(
+        self, cache_key: tuple[str, str], route: str, body: dict[str, str]
+    ) -> KeyIntrospection:
+        cached = self._keys.get(cache_key)
         if cached is not None and cached.until > self._clock():
             result: KeyIntrospection = cached.value
             return result
+        pending = self._asking.get(cache_key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._ask_key(cache_key, route, body))
+            self._asking[cache_key] = pending
+
+            def done(future: asyncio.Future[KeyIntrospection]) -> None:
+                if self._asking.get(cache_key) is future:
+                    del self._asking[cache_key]
+
+            pending.add_done_callback(done)
+        # Shielded: a caller that gives up does not cancel the call others are waiting for.
+        return await asyncio.shield(pending)
+
+    async def _ask_key(
+        self, cache_key: tuple[str, str], route: str, body: dict[str, str]
+    ) -> KeyIntrospection:
+        asked_at = self._clock()  # the answer is no older than this
         answer = await self._call(
-            "POST", "/internal/v1/api-keys/introspect", KeyIntrospection, json={"key": key}
+            "POST", f"/internal/v1/api-keys/{route}", KeyIntrospection, json=body
         )
         ttl = self._introspection_ttl if answer.active else self._inactive_ttl
-        self._keys[key] = _Cached(answer, self._clock() + ttl)
+        if len(self._keys) >= MAX_CACHED_KEYS:
+            now = self._clock()
+            self._keys = {k: c for k, c in self._keys.items() if c.until > now}
+            if len(self._keys) >= MAX_CACHED_KEYS:
+                self._keys.clear()
+        self._keys[cache_key] = _Cached(answer, asked_at + ttl)
         return answer
 
     async def get_integration(self, integration_id: str, business_id: str) -> IntegrationInfo:

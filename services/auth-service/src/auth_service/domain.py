@@ -92,6 +92,9 @@ class ApiKeyRecord:
     created_at: datetime
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    # The public half of the Ed25519 pair derived from the secret (herald.producerauth), to
+    # verify `post.submitted` events signed with this key; None for keys issued before it.
+    event_key: str | None = None
 
     @property
     def active(self) -> bool:

@@ -21,7 +21,6 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from herald.authclient import AuthClient
 from herald.emitter import EventEmitter, KafkaEmitter
 from herald.infra import Infra
 from herald.mongo import Document
@@ -29,7 +28,7 @@ from herald.retention import DAY_S, Retention, Rule
 from herald.service import add_operational_routes
 from herald.topics import TopicNames
 from scheduler.adapters.audiences import MongoAudiences
-from scheduler.adapters.auth import AuthServiceIntegrations, AuthServiceKeys
+from scheduler.adapters.auth import auth_ports
 from scheduler.adapters.campaigns import MongoCampaigns
 from scheduler.adapters.dispatch import MongoDispatch, MongoIntegrations
 from scheduler.adapters.posts import MongoPosts
@@ -78,18 +77,6 @@ def build_stores(mongo: AsyncMongoClient[Document], database: str) -> Stores:
         MongoAudiences(db),
         MongoRecipients(db),
     )
-
-
-def auth_ports(settings: Settings) -> tuple[ApiKeys, Integrations, httpx.AsyncClient]:
-    http = httpx.AsyncClient(timeout=settings.auth.timeout_s)
-    client = AuthClient(
-        http,
-        settings.auth.base_url,
-        settings.auth.service_token.get_secret_value(),
-        introspection_ttl_s=settings.auth.key_cache_s,
-    )
-    integrations = AuthServiceIntegrations(client, cache_s=settings.auth.integration_cache_s)
-    return AuthServiceKeys(client), integrations, http
 
 
 @dataclass
@@ -181,6 +168,7 @@ def create_app(
         metrics=metrics,
         http=http,
         registry=registry,
+        keys=api_keys,
     )
 
     @asynccontextmanager
@@ -225,6 +213,7 @@ def _workers(
     metrics: SchedulerMetrics,
     http: httpx.AsyncClient | None,
     registry: CollectorRegistry,
+    keys: ApiKeys,
 ) -> Workers:
     handler = DispatchHandler(
         deps, owner=settings.instance_id, lease_s=settings.dispatch.claim_lease_s
@@ -235,7 +224,7 @@ def _workers(
     expander = Expander(deps, metrics, settings.broadcasts, owner=settings.instance_id)
     if settings.broadcasts.enabled:
         deps.notify_broadcast = expander.notify
-    subscribers = Subscribers(deps, metrics)
+    subscribers = Subscribers(deps, metrics, keys, settings.ingest)
     subscribers.register(infra.broker, group=f"{settings.topic_prefix}herald-{SERVICE}")
     loops: list[Callable[[], Coroutine[Any, Any, None]]] = [
         lambda: _refresh_gauge(stores, metrics, settings.metrics_refresh_s)

@@ -18,7 +18,8 @@ from herald.logging import configure_logging
 from herald.mongo import new_mongo_client, wait_for_mongo
 from herald.settings import ConfigurationError, load_settings
 from herald.topics import TopicNames
-from scheduler.app import auth_ports, build_stores
+from scheduler.adapters.auth import auth_ports
+from scheduler.app import build_stores
 from scheduler.handlers.base import Deps
 from scheduler.handlers.campaigns import PassReport, run_pass
 from scheduler.settings import Settings

@@ -32,6 +32,8 @@ class KeyInfo:
     business_id: str
     key_id: str
     scopes: frozenset[str]
+    # The public key that verifies events signed with this API key (herald.producerauth).
+    event_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,10 @@ class IntegrationInfo:
 class ApiKeys(Protocol):
     async def introspect(self, key: str) -> KeyInfo | None:
         """The key's business and scopes, or None for an unknown or revoked key."""
+        ...
+
+    async def by_id(self, key_id: str) -> KeyInfo | None:
+        """The same by key id alone, with its `event_key`: for a signed `post.submitted`."""
         ...
 
 

@@ -59,7 +59,14 @@ class AuthServiceSettings(BaseModel):
     )
     timeout_s: float = Field(default=5.0, gt=0)
     key_cache_s: float = Field(
-        default=30.0, ge=0, description="How long an active API key's introspection is reused."
+        default=0.5,
+        ge=0,
+        le=1.0,
+        description=(
+            "How long auth-service's answer about an API key (introspection, or a look-up by id "
+            "for a signed post.submitted) is reused: a revoked key is refused at most this long "
+            "after its revocation, so at most 1 s (ADR 0014)."
+        ),
     )
     integration_cache_s: float = Field(
         default=10.0,
@@ -69,6 +76,24 @@ class AuthServiceSettings(BaseModel):
             "an integration.events message about it ends the reuse at once on the replica "
             "that consumes it."
         ),
+    )
+
+
+class IngestSettings(BaseModel):
+    """`post.submitted` from other systems: how fresh a producer's signature must be."""
+
+    model_config = {"extra": "forbid"}
+
+    signature_max_age_s: float = Field(
+        default=86_400.0,
+        gt=0,
+        description=(
+            "A signed post.submitted older than this (by its signature's t) is rejected: a "
+            "reader of the topic can replay a signed message only this long."
+        ),
+    )
+    signature_max_ahead_s: float = Field(
+        default=300.0, ge=0, description="How far ahead of this clock a signature's t may be."
     )
 
 
@@ -179,6 +204,7 @@ class Settings(BaseSettings):
     )
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     auth: AuthServiceSettings = Field(default_factory=AuthServiceSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     campaigns: CampaignSettings = Field(default_factory=CampaignSettings)
     rules: ContentRuleSettings = Field(default_factory=ContentRuleSettings)
     broadcasts: BroadcastSettings = Field(default_factory=BroadcastSettings)

@@ -1,6 +1,9 @@
 """Transport: the scheduler's Kafka subscribers (`post.submitted`, `post.results`,
 `integration.events`, `message.status`).
 
+A `post.submitted` becomes a post only when signed by an API key of the business it names
+(`handlers.producers`); otherwise it is a rejection with the reason, kept and answered.
+
 Offsets are committed per record and only after the work is durable (the post stored, the
 rejection stored and emitted, the result recorded). An unexpected error (MongoDB, auth-service or
 Kafka unreachable, a bug) never drops a message: its partition is rewound to it and paused
@@ -42,10 +45,13 @@ from herald.events import (
 from scheduler.errors import Conflict, Rejected
 from scheduler.handlers.base import Deps
 from scheduler.handlers.lifecycle import record_integration, record_result
+from scheduler.handlers.producers import Freshness, check_producer
 from scheduler.handlers.recipients import record_flag, record_outcomes, record_status
 from scheduler.handlers.submit import submit
 from scheduler.metrics import SchedulerMetrics
 from scheduler.models import Rejection
+from scheduler.ports import ApiKeys
+from scheduler.settings import IngestSettings
 
 log = structlog.get_logger(__name__)
 
@@ -71,9 +77,13 @@ async def raw_body(msg: StreamMessage[Any], original: Callable[..., Any]) -> Any
 
 
 class Subscribers:
-    def __init__(self, deps: Deps, metrics: SchedulerMetrics) -> None:
+    def __init__(
+        self, deps: Deps, metrics: SchedulerMetrics, keys: ApiKeys, ingest: IngestSettings
+    ) -> None:
         self._deps = deps
         self._metrics = metrics
+        self._keys = keys  # who signed a post.submitted (handlers.producers)
+        self._freshness = Freshness(ingest.signature_max_age_s, ingest.signature_max_ahead_s)
         self._pauser = Pauser()
 
     def register(self, broker: KafkaBroker, *, group: str) -> None:
@@ -141,6 +151,19 @@ class Subscribers:
             return
         submission = envelope.event
         assert isinstance(submission, PostSubmitted)
+        refusal = await check_producer(
+            self._keys,
+            record.value or b"",
+            headers,
+            submission.business_id,
+            stated_business=envelope.business_id,
+            now=self._deps.clock(),
+            freshness=self._freshness,
+        )
+        if refusal is not None:  # not proven to come from the business: no post, a rejection
+            await self._reject(record, headers, [refusal.violation], envelope, refusal.reason)
+            await commit(msg, record)
+            return
         try:
             result = await submit(self._deps, submission, source="event")
         except Rejected as rejected:

@@ -15,9 +15,10 @@ from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
-from herald.cloudevents import decode
+from herald.cloudevents import decode, encode
 from herald.events import Event, IntegrationStatus, PostPublished, PostRequested, PostSubmitted
 from herald.mongo import Document
+from herald.producerauth import HEADER, event_key, sign
 from herald.settings import HttpServerSettings, KafkaSettings, LogSettings, MongoSettings
 from herald.testing import RecordingEmitter
 from herald.testkit import producer, send_event
@@ -29,26 +30,38 @@ from scheduler.handlers.submit import submit
 from scheduler.ports import IntegrationInfo, KeyInfo
 from scheduler.settings import CampaignSettings, DispatchSettings, Settings
 
-KEY_A = "hk_keya_secretsecretsecret"
-KEY_B = "hk_keyb_secretsecretsecret"
+# Well-formed keys (hk_<16 hex>_<43 characters>), so that tests can sign events with them too.
+KEY_A = f"hk_00000000000000aa_{'a' * 43}"
+KEY_B = f"hk_00000000000000bb_{'b' * 43}"
 ALL_SCOPES = frozenset({"posts:read", "posts:write"})
+
+
+def key_info(key: str, business_id: str, scopes: frozenset[str] = ALL_SCOPES) -> KeyInfo:
+    """What auth-service would say of `key`, its event-signing public key included."""
+    _, key_id, secret = key.split("_", 2)
+    return KeyInfo(business_id, key_id, scopes, event_key(secret))
 
 
 @dataclass
 class FakeKeys:
-    """`ApiKeys`: keys → business; `revoke` makes a key unknown at once."""
+    """`ApiKeys`: keys → business; `add` issues one, `revoke` makes a key unknown at once."""
 
     keys: dict[str, KeyInfo] = field(
-        default_factory=lambda: {
-            KEY_A: KeyInfo("biz-a", "keya", ALL_SCOPES),
-            KEY_B: KeyInfo("biz-b", "keyb", ALL_SCOPES),
-        }
+        default_factory=lambda: {KEY_A: key_info(KEY_A, "biz-a"), KEY_B: key_info(KEY_B, "biz-b")}
     )
     calls: int = 0
 
     async def introspect(self, key: str) -> KeyInfo | None:
         self.calls += 1
         return self.keys.get(key)
+
+    async def by_id(self, key_id: str) -> KeyInfo | None:
+        self.calls += 1
+        return next((k for k in self.keys.values() if k.key_id == key_id), None)
+
+    def add(self, key: str, business_id: str, scopes: frozenset[str] = ALL_SCOPES) -> str:
+        self.keys[key] = key_info(key, business_id, scopes)
+        return key
 
     def revoke(self, key: str) -> None:
         self.keys.pop(key, None)
@@ -97,6 +110,26 @@ def post_body(*integrations: str, text: str = "hello", **extra: Any) -> dict[str
 
 def auth(key: str = KEY_A, **headers: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}", **headers}
+
+
+KafkaHeaders = list[tuple[str, bytes]]
+
+
+def signed(value: bytes, headers: KafkaHeaders, key: str = KEY_A) -> KafkaHeaders:
+    """`headers` and the producer's signature of `value` by `key` (`herald.producerauth`)."""
+    return [*headers, (HEADER, sign(key, value).encode())]
+
+
+def submission_record(
+    data: dict[str, Any], *, key: str | None = KEY_A, event_id: str | None = None
+) -> tuple[bytes, KafkaHeaders]:
+    """A binary-mode `post.submitted` record (value, headers) as a producer makes it, signed
+    by `key` (not signed when None)."""
+    value, headers = encode(
+        PostSubmitted.model_validate(data), source="crm/test", event_id=event_id
+    )
+    pairs = [(k, v.encode()) for k, v in headers.items()]
+    return value, pairs if key is None else signed(value, pairs, key)
 
 
 def make_settings(

@@ -123,6 +123,7 @@ def key_doc(key: ApiKeyRecord) -> Document:
         "secret_hash": key.secret_hash,
         "created_at": key.created_at,
         "revoked_at": key.revoked_at,
+        "event_key": key.event_key,
     }
 
 
@@ -136,6 +137,7 @@ def key_from(doc: Document) -> ApiKeyRecord:
         created_at=doc["created_at"],
         revoked_at=_time(doc, "revoked_at"),
         last_used_at=_time(doc, "last_used_at"),
+        event_key=str(doc["event_key"]) if doc.get("event_key") else None,
     )
 
 

@@ -1,6 +1,7 @@
 """`/internal/v1`: what other Herald services ask, with their service tokens.
 
-- the scheduler introspects API keys and reads integration status;
+- the scheduler introspects API keys, looks them up by id (to verify signed `post.submitted`)
+  and reads integration status;
 - publishers (`publisher-*`) read status, get tokens and force refreshes; `publisher-<platform>`
   only for its own platform.
 """
@@ -16,12 +17,14 @@ from auth_service.api.schemas import (
     IntegrationInfo,
     IntrospectRequest,
     IntrospectResponse,
+    KeyLookupRequest,
+    KeyLookupResponse,
     TokenResponse,
 )
 from auth_service.api.views import info, token
 from auth_service.domain import Integration
 from auth_service.errors import Forbidden
-from auth_service.handlers.keys import introspect
+from auth_service.handlers.keys import introspect, lookup
 from auth_service.handlers.lifecycle import owned
 from auth_service.handlers.tokens import force_refresh, usable_token
 
@@ -57,6 +60,28 @@ async def introspect_key(
             "business_id": record.business_id,
             "key_id": record.key_id,
             "scopes": list(record.scopes),
+        }
+    )
+
+
+@router.post(
+    "/api-keys/lookup",
+    response_model=KeyLookupResponse,
+    response_model_exclude_none=True,
+    responses=error_responses(400, 401, 403),
+)
+async def lookup_key(body: KeyLookupRequest, deps: DepsDep, _: Scheduler) -> KeyLookupResponse:
+    """An active key's business, scopes and event-signing public key, by its id alone."""
+    record = await lookup(deps, body.key_id)
+    if record is None:
+        return KeyLookupResponse(active=False)
+    return KeyLookupResponse.model_validate(
+        {
+            "active": True,
+            "business_id": record.business_id,
+            "key_id": record.key_id,
+            "scopes": list(record.scopes),
+            "event_key": record.event_key,
         }
     )
 

@@ -35,6 +35,20 @@ class IntrospectResponse(BaseModel):
     scopes: list[Scope] | None = None
 
 
+class KeyLookupRequest(_Body):
+    key_id: str = Field(
+        min_length=1, max_length=64, description="The id part of an API key, hk_<key_id>_..."
+    )
+
+
+class KeyLookupResponse(IntrospectResponse):
+    event_key: str | None = Field(
+        default=None,
+        description="base64url Ed25519 public key that verifies post.submitted events signed "
+        "with this key (herald.producerauth); absent for keys issued before signing existed.",
+    )
+
+
 class IntegrationInfo(BaseModel):
     integration_id: str
     business_id: str
@@ -119,6 +133,11 @@ class ApiKeyView(BaseModel):
     created_at: AwareDatetime
     revoked_at: AwareDatetime | None
     last_used_at: AwareDatetime | None
+    event_key: str | None = Field(
+        default=None,
+        description="The public key that verifies post.submitted events signed with this key "
+        "(docs/events.md); a producer can compare it with its own derivation.",
+    )
 
 
 class IssuedKey(ApiKeyView):

@@ -78,6 +78,7 @@ def key_view(record: ApiKeyRecord) -> ApiKeyView:
             "created_at": record.created_at,
             "revoked_at": record.revoked_at,
             "last_used_at": record.last_used_at,
+            "event_key": record.event_key,
         }
     )
 

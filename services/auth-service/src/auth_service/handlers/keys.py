@@ -1,7 +1,10 @@
-"""Businesses and their API keys: create, list, revoke, authenticate, introspect.
+"""Businesses and their API keys: create, list, revoke, authenticate, introspect, look up.
 
 A key is shown once; only an HMAC of its secret (keyed with the server's pepper) is stored and
-compared in constant time. A malformed key is refused without a database look-up.
+compared in constant time. A malformed key is refused without a database look-up. Next to the
+hash, a key keeps the public half of the Ed25519 pair derived from its secret
+(`herald.producerauth`): the scheduler looks it up by key id to verify signed `post.submitted`
+events; no one can sign with what is stored.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from auth_service.domain import (
 )
 from auth_service.errors import AuthServiceError, Forbidden, NotFound, Unauthorized
 from auth_service.handlers.base import Deps
+from herald.producerauth import event_key
 
 TOUCH_EVERY = timedelta(seconds=60)
 
@@ -56,6 +60,7 @@ async def create_api_key(
         scopes=tuple(chosen),
         secret_hash=hash_secret(new.secret, deps.policy.pepper),
         created_at=deps.clock.now(),
+        event_key=event_key(new.secret),
     )
     await deps.keys.insert(record)
     return IssuedKey(record, new.full)
@@ -85,6 +90,18 @@ async def introspect(deps: Deps, raw: str) -> ApiKeyRecord | None:
     if record is None or not secret_matches(secret, deps.policy.pepper, record.secret_hash):
         return None
     if not record.active:
+        return None
+    now = deps.clock.now()
+    if record.last_used_at is None or now - record.last_used_at >= TOUCH_EVERY:
+        await deps.keys.touch(key_id, now)
+    return record
+
+
+async def lookup(deps: Deps, key_id: str) -> ApiKeyRecord | None:
+    """The active key with this id, or None: for a signed event, whose signature the asker
+    verifies with the key's `event_key` (it never sees the secret or its hash)."""
+    record = await deps.keys.get(key_id)
+    if record is None or not record.active:
         return None
     now = deps.clock.now()
     if record.last_used_at is None or now - record.last_used_at >= TOUCH_EVERY:

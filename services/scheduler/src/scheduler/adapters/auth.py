@@ -1,5 +1,6 @@
-"""auth-service through `herald.authclient.AuthClient`: API-key introspection (the client caches
-answers briefly) and integration checks, as this service's `ApiKeys` and `Integrations` ports.
+"""auth-service through `herald.authclient.AuthClient`: API-key introspection and look-up by key
+id (the client reuses an answer for `auth.key_cache_s`, at most 1 s, so a revocation is seen that
+soon: ADR 0014) and integration checks, as this service's `ApiKeys` and `Integrations` ports.
 
 auth-service being unreachable, slow or refusing our service token is `Unavailable` (503 with
 Retry-After on the API; the message is put back on Kafka), never "the key is invalid".
@@ -14,13 +15,22 @@ window is caught at publish time: the publisher's token request fails with `need
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 
+import httpx
 import structlog
 
-from herald.authclient import AuthClient, AuthClientError, AuthServiceRejected, IntegrationNotFound
+from herald.authclient import (
+    AuthClient,
+    AuthClientError,
+    AuthServiceRejected,
+    IntegrationNotFound,
+    KeyIntrospection,
+)
 from herald.errors import PlatformError
 from scheduler.errors import Unavailable
-from scheduler.ports import IntegrationInfo, KeyInfo
+from scheduler.ports import ApiKeys, IntegrationInfo, Integrations, KeyInfo
+from scheduler.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -30,8 +40,16 @@ class AuthServiceKeys:
         self._client = client
 
     async def introspect(self, key: str) -> KeyInfo | None:
+        return await self._ask(self._client.introspect, key)
+
+    async def by_id(self, key_id: str) -> KeyInfo | None:
+        return await self._ask(self._client.lookup_key, key_id)
+
+    async def _ask(
+        self, question: Callable[[str], Awaitable[KeyIntrospection]], about: str
+    ) -> KeyInfo | None:
         try:
-            answer = await self._client.introspect(key)
+            answer = await question(about)
         except AuthServiceRejected as exc:
             log.error("auth_service.rejected_us", error=str(exc))
             raise Unavailable("auth-service refused the scheduler's credentials") from exc
@@ -41,7 +59,8 @@ class AuthServiceKeys:
             return None  # auth-service could not read it as a key at all
         if not answer.active or answer.business_id is None:
             return None
-        return KeyInfo(answer.business_id, answer.key_id or "", frozenset(answer.scopes))
+        scopes = frozenset(answer.scopes)
+        return KeyInfo(answer.business_id, answer.key_id or "", scopes, answer.event_key)
 
 
 class AuthServiceIntegrations:
@@ -85,3 +104,16 @@ class AuthServiceIntegrations:
             status=info.status,
             account_name=info.account_name,
         )
+
+
+def auth_ports(settings: Settings) -> tuple[ApiKeys, Integrations, httpx.AsyncClient]:
+    """The auth-service ports over one HTTP client (which the caller closes)."""
+    http = httpx.AsyncClient(timeout=settings.auth.timeout_s)
+    client = AuthClient(
+        http,
+        settings.auth.base_url,
+        settings.auth.service_token.get_secret_value(),
+        introspection_ttl_s=settings.auth.key_cache_s,
+    )
+    integrations = AuthServiceIntegrations(client, cache_s=settings.auth.integration_cache_s)
+    return AuthServiceKeys(client), integrations, http
