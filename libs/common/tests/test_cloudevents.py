@@ -20,6 +20,7 @@ from herald.events import (
     SubmittedTarget,
 )
 from herald.topics import Platform
+from herald.tracing import TraceContext
 
 pytestmark = pytest.mark.unit
 
@@ -32,10 +33,12 @@ SUBMITTED = PostSubmitted(
 )
 
 
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
 def test_binary_mode_headers_and_round_trip() -> None:
-    body, headers = encode(
-        SUBMITTED, source="herald/test", event_id="e1", time=NOW, traceparent="00-ab-cd-01"
-    )
+    trace = TraceContext(TRACEPARENT, "vendor=x")
+    body, headers = encode(SUBMITTED, source="herald/test", event_id="e1", time=NOW, trace=trace)
 
     assert headers == {
         "ce_specversion": "1.0",
@@ -46,10 +49,14 @@ def test_binary_mode_headers_and_round_trip() -> None:
         "content-type": "application/json",
         "ce_subject": "k-1",
         "ce_businessid": "b1",
-        "traceparent": "00-ab-cd-01",
+        "traceparent": TRACEPARENT,
+        "tracestate": "vendor=x",
+        "ce_traceparent": TRACEPARENT,
+        "ce_tracestate": "vendor=x",
     }
     envelope = decode(body, headers, expect=(PostSubmitted,))
     assert envelope.event == SUBMITTED
+    assert envelope.trace == trace
     assert (envelope.id, envelope.business_id, envelope.time) == ("e1", "b1", NOW)
 
 

@@ -4,7 +4,9 @@ Binary mode (the Kafka protocol binding): attributes travel as `ce_*` headers, t
 event's JSON. Structured mode (`content-type: application/cloudevents+json`): the body is one JSON
 object holding the attributes and `data`; only accepted from outside systems (`post.submitted`).
 Every header value is UTF-8 text. Decoding failures raise `InvalidEvent` with a reason that names
-the header or field, for the dead-letter topic.
+the header or field, for the dead-letter topic. Trace context (W3C `traceparent`/`tracestate`)
+travels both as those headers and as the distributed-tracing extension (`ce_traceparent`,
+`ce_tracestate`; in structured mode the `traceparent`/`tracestate` attributes): `herald.tracing`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pydantic import ValidationError
 
 from herald.errors import InvalidEvent
 from herald.events import EVENT_TYPES, Event
+from herald.tracing import TRACEPARENT, TRACESTATE, TraceContext
 
 E = TypeVar("E", bound=Event)
 
@@ -40,7 +43,7 @@ class Envelope:
     subject: str | None
     business_id: str | None
     event: Event
-    traceparent: str | None = None
+    trace: TraceContext | None = None
 
 
 def encode(
@@ -50,7 +53,7 @@ def encode(
     business_id: str | None = None,
     event_id: str | None = None,
     time: datetime | None = None,
-    traceparent: str | None = None,
+    trace: TraceContext | None = None,
     extra_headers: Mapping[str, str] | None = None,
 ) -> tuple[bytes, dict[str, str]]:
     """Body and headers for producing `event` in binary mode."""
@@ -67,8 +70,8 @@ def encode(
     business = business_id or getattr(event, "business_id", None)
     if business:
         headers["ce_businessid"] = str(business)
-    if traceparent:
-        headers["traceparent"] = traceparent
+    if trace is not None:
+        headers.update(trace.event_headers())
     if extra_headers:
         headers.update(extra_headers)
     return event.model_dump_json(exclude_none=False).encode(), headers
@@ -116,7 +119,7 @@ def _decode_binary(
         subject=headers.get("ce_subject"),
         business_id=headers.get("ce_businessid"),
         event=_validate(cls, _load_json(body)),
-        traceparent=headers.get("traceparent"),
+        trace=TraceContext.from_headers(headers),
     )
 
 
@@ -149,8 +152,13 @@ def _decode_structured(
         subject=document.get("subject"),
         business_id=document.get("businessid"),
         event=_validate(cls, document["data"]),
-        traceparent=headers.get("traceparent") or document.get("traceparent"),
+        trace=TraceContext.from_headers(headers) or _document_trace(document),
     )
+
+
+def _document_trace(document: dict[str, Any]) -> TraceContext | None:
+    carrier = {k: str(document[k]) for k in (TRACEPARENT, TRACESTATE) if document.get(k)}
+    return TraceContext.parse(carrier) if TRACEPARENT in carrier else None
 
 
 def _event_class(ce_type: str, expect: tuple[type[Event], ...]) -> type[Event]:

@@ -2,7 +2,8 @@
 
 `EventEmitter` is the port handlers see; `KafkaEmitter` is the adapter; tests use
 `herald.testing.RecordingEmitter`. A call returns only after the broker acknowledged the write
-(acks=all, idempotent producer), so a caller may then commit its own progress.
+(acks=all, idempotent producer), so a caller may then commit its own progress. An event carries
+the trace context of the span it is emitted in.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from faststream.kafka import KafkaBroker
 from herald.cloudevents import encode
 from herald.events import Event
 from herald.producing import publish
+from herald.tracing import TraceContext
 
 
 class EventEmitter(Protocol):
@@ -41,5 +43,6 @@ class KafkaEmitter:
         key: str,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        body, ce_headers = encode(event, source=self._source, extra_headers=headers)
+        trace = TraceContext.current()  # the work this event comes out of (herald.tracing)
+        body, ce_headers = encode(event, source=self._source, trace=trace, extra_headers=headers)
         await publish(self._broker, body, topic, key=key.encode(), headers=ce_headers)

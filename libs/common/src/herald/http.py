@@ -1,7 +1,8 @@
 """The outbound HTTP client every adapter is given (created in a lifespan, closed there).
 
 Adapters take an `httpx.AsyncClient`, so tests drive them through `httpx.MockTransport`; which
-transport carries real traffic is decided here, once, from settings.
+transport carries real traffic is decided here, once, from settings. Every request runs in a client
+span and carries the trace context (`herald.tracing.TracingTransport`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from httpx_aiohttp import AiohttpTransport
 from pydantic import BaseModel, Field
 
 from herald import __version__
+from herald.tracing import TracingTransport
 
 
 class HttpClientSettings(BaseModel):
@@ -39,6 +41,8 @@ def new_http_client(
     )
     if transport is None and settings.transport == "aiohttp":
         transport = AiohttpTransport(limits=limits)
+    elif transport is None:  # what httpx would make, made here to be wrapped
+        transport = httpx.AsyncHTTPTransport(limits=limits)
     return httpx.AsyncClient(
         timeout=httpx.Timeout(
             connect=settings.connect_timeout_s,
@@ -48,6 +52,6 @@ def new_http_client(
         ),
         limits=limits,
         headers={"User-Agent": f"herald-{service}/{__version__}"},
-        transport=transport,
+        transport=TracingTransport(transport),
         follow_redirects=False,
     )

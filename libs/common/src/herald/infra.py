@@ -2,13 +2,15 @@
 
 Every service that talks to both builds one `Infra` in `create_app` and drives it from its
 lifespan; its readiness checks come from here, so `/readyz` means the same thing everywhere.
+With a metrics registry it also reports its consumers' lag there (`herald.metrics.ConsumerLag`),
+refreshed while the broker runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import structlog
@@ -17,6 +19,7 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
 from herald.kafka import check_broker, new_broker, start_broker
+from herald.metrics import ConsumerLag, stop
 from herald.mongo import Document, check_mongo, new_mongo_client, wait_for_mongo
 from herald.service import ReadinessCheck
 from herald.settings import KafkaSettings, MongoSettings
@@ -33,6 +36,8 @@ class Infra:
     kafka_settings: KafkaSettings
     mongo_settings: MongoSettings
     topics: tuple[str, ...] = ()  # the service's own: waited for before consuming
+    lag: ConsumerLag | None = None
+    _lag_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def build(
@@ -51,12 +56,14 @@ class Infra:
         With a `registry`, the client exports its commands' durations there. `topics` (from
         `TopicNames.for_service`) must all exist before the broker starts.
         """
+        broker = broker or new_broker(kafka, client_id=client_id)
         return cls(
-            broker=broker or new_broker(kafka, client_id=client_id),
+            broker=broker,
             mongo=mongo_client or new_mongo_client(mongo, app_name=client_id, registry=registry),
             kafka_settings=kafka,
             mongo_settings=mongo,
             topics=tuple(topics),
+            lag=ConsumerLag(broker, registry) if registry is not None else None,
         )
 
     async def start(self) -> None:
@@ -69,6 +76,8 @@ class Infra:
 
     async def start_broker(self) -> None:
         await start_broker(self.broker, self.kafka_settings, self.topics)
+        if self.lag is not None:
+            self._lag_task = asyncio.create_task(self.lag.run(), name="consumer_lag")
 
     async def stop_broker(self, leave_groups_s: float = LEAVE_GROUPS_S) -> None:
         """Stop consuming and producing, within a bound. A consumer caught in a group rebalance
@@ -76,6 +85,8 @@ class Infra:
         session times out) before it can leave; shutdown does not wait for that: past the
         bound the service stops anyway and the broker drops the member when its session ends.
         Offsets not committed are delivered again (the handlers are idempotent)."""
+        await stop(self._lag_task)
+        self._lag_task = None
         bound = self.kafka_settings.graceful_timeout_s + leave_groups_s
         try:
             await asyncio.wait_for(self.broker.stop(), timeout=bound)

@@ -4,6 +4,7 @@ JSON lines when stdout is not a terminal, a readable console otherwise. Standard
 (uvicorn, FastStream, aiokafka, pymongo) are routed through the same processors, so one process
 writes one format. A redaction processor masks secrets by key name and by shape before anything
 is rendered (see `../shared/reference/security-reliability.md` §8 as summarised in docs/runbook.md).
+A line written inside a span carries its `trace_id` and `span_id` (`herald.tracing`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from herald.settings import LogSettings
+from herald.tracing import add_trace_ids
 
 REDACTED = "[redacted]"
 
@@ -70,6 +72,7 @@ def _shared_processors() -> list[Processor]:
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.ExtraAdder(),
+        add_trace_ids,
         redact_secrets,
     ]
 

@@ -3,7 +3,9 @@
 `/healthz` answers while the process runs. `/readyz` answers 200 only when every dependency the
 service uses (Kafka, MongoDB, auth-service, ...) answered a check just now, and 503 naming the
 ones that did not. `/metrics` serves the service's own Prometheus registry (one per app, so tests
-can build many apps in one process).
+can build many apps in one process), with the process collectors, `herald_build_info` and every
+other request counted and timed (`herald.metrics`); those requests run in a server span
+(`herald.tracing`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from pydantic_settings import BaseSettings
 
 from herald.logging import configure_logging
+from herald.metrics import RequestMetrics, install_process_metrics
 from herald.settings import ConfigurationError, HttpServerSettings, LogSettings, load_settings
+from herald.tracing import OPERATIONAL_PATHS, TracingMiddleware, configure_tracing
 
 log = structlog.get_logger(__name__)
 
@@ -57,7 +61,18 @@ def add_operational_routes(
     checks: Mapping[str, ReadinessCheck],
     registry: CollectorRegistry,
 ) -> None:
-    """Mount `/healthz`, `/readyz` and `/metrics` on `app`."""
+    """Mount `/healthz`, `/readyz` and `/metrics` on `app` (`app.state.registry` is what
+    `/metrics` serves) and trace its other requests."""
+    install_process_metrics(registry, service)
+    app.state.registry = registry
+    app.add_middleware(RequestMetrics, registry=registry, skip=OPERATIONAL_PATHS)
+    app.add_middleware(TracingMiddleware)  # outside the metrics: their logs carry the trace
+    # FastAPI's own OpenTelemetry support would add a second server span per request, spans per
+    # dependency, and the query string (OAuth codes on callbacks): Herald's middleware records
+    # neither. Its settings live on the app (what `FastAPI(telemetry=...)` sets).
+    telemetry = getattr(app, "_telemetry", None)
+    if isinstance(telemetry, dict):
+        telemetry.update(tracing=False, metrics=False, logs=False)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -125,6 +140,7 @@ def run_service(
         print(f"{name}: refusing to start: {exc}", file=sys.stderr)  # noqa: T201 - before logging exists
         return 2
     configure_logging(log_settings(settings), service=name)
+    configure_tracing(name)
     try:
         app = create_app(settings)
     except ConfigurationError as exc:

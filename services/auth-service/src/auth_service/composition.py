@@ -22,12 +22,7 @@ from auth_service.adapters.mongo import (
     MongoIntegrations,
     MongoOutbox,
 )
-from auth_service.adapters.mongo_flow import (
-    MongoDeletions,
-    MongoDeliveries,
-    MongoLocks,
-    MongoStates,
-)
+from auth_service.adapters.mongo_flow import MongoDeletions, MongoLocks, MongoStates
 from auth_service.adapters.tiktok import TikTokGateway
 from auth_service.domain import Margins
 from auth_service.handlers.base import Deps, Policy
@@ -40,6 +35,7 @@ from herald.infra import Infra
 from herald.mongo import Document
 from herald.settings import ConfigurationError
 from herald.topics import Platform, TopicNames
+from herald.tracing import traced_transport
 
 log = structlog.get_logger(__name__)
 SERVICE = "auth-service"
@@ -133,7 +129,6 @@ def policy_of(settings: Settings) -> Policy:
         instagram_app_secret=settings.instagram.app_secret.get_secret_value(),
         tiktok_client_secrets=settings.tiktok.webhook_secrets(),
         tiktok_tolerance_s=settings.tiktok.webhook_tolerance_s,
-        meta_tolerance_s=settings.meta.signed_request_tolerance_s,
         completion_url=settings.oauth.completion_url,
     )
 
@@ -162,7 +157,7 @@ def build_components(
     )
     db = infra.mongo[settings.database]
     http = http_client or httpx.AsyncClient(
-        timeout=settings.oauth.http_timeout_s, follow_redirects=False
+        timeout=settings.oauth.http_timeout_s, follow_redirects=False, transport=traced_transport()
     )
     the_clock = clock or SystemClock()
     deps = Deps(
@@ -172,7 +167,6 @@ def build_components(
         states=MongoStates(db),
         locks=MongoLocks(db),
         deletions=MongoDeletions(db),
-        deliveries=MongoDeliveries(db),
         providers=build_providers(settings, http, the_clock),
         vault=build_vault(settings),
         emitter=emitter or KafkaEmitter(infra.broker, source=f"herald/{SERVICE}"),

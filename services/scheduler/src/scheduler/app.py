@@ -34,7 +34,7 @@ from scheduler.adapters.dispatch import MongoDispatch, MongoIntegrations
 from scheduler.adapters.posts import MongoPosts
 from scheduler.adapters.recipients import MongoRecipients
 from scheduler.api import audiences, campaigns, posts
-from scheduler.api.common import install_error_handlers, install_request_metrics
+from scheduler.api.common import install_error_handlers
 from scheduler.dispatcher import Dispatcher
 from scheduler.expander import Expander
 from scheduler.handlers.base import Deps, utcnow
@@ -190,7 +190,6 @@ def create_app(
         checks["dispatcher"] = _dispatcher_check(workers.dispatcher)
     add_operational_routes(app, service=SERVICE, checks=checks, registry=registry)
     install_error_handlers(app)
-    install_request_metrics(app, metrics)
     app.include_router(posts.router)
     app.include_router(campaigns.router)
     app.include_router(audiences.router)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from herald.metrics import UnexpectedErrors
+
 DELAY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600)
 
 
@@ -20,9 +22,7 @@ class SchedulerMetrics:
     heartbeat_age: Gauge
     ingestion: Counter
     results: Counter
-    api_requests: Counter
-    api_seconds: Histogram
-    put_back: Counter
+    put_back: UnexpectedErrors
     campaign_posts: Counter
     broadcasts: BroadcastMetrics
 
@@ -78,23 +78,8 @@ class SchedulerMetrics:
                 "Results recorded from post.results, by event and effect on the target.",
                 ["event", "effect"],
             ),
-            api_requests=counter(
-                "api_requests_total",
-                "REST API requests by method, route template and status code.",
-                ["method", "route", "status"],
-            ),
-            api_seconds=Histogram(
-                "herald_scheduler_api_request_seconds",
-                "REST API request duration by route template.",
-                ["method", "route"],
-                registry=registry,
-            ),
-            put_back=counter(
-                "unexpected_errors_total",
-                "Messages put back for redelivery, or dispatch passes that failed, after an "
-                "unexpected error (nothing was lost).",
-                ["stage"],
-            ),
+            # herald_unexpected_errors_total{service="scheduler"}: one family for every service.
+            put_back=UnexpectedErrors(registry, "scheduler"),
             campaign_posts=counter(
                 "campaign_posts_total",
                 "Posts of recurring campaigns by outcome "

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from herald.events import FailureDetail, Schedule, Violation
 from herald.topics import Platform
+from herald.tracing import TraceContext
 from scheduler.recurrence import Recurrence
 
 JsonObject = dict[str, Any]  # a JSON payload carried as it came (content, options, details)
@@ -73,6 +74,7 @@ class Post:
     created_at: datetime
     campaign_id: str | None = None
     external_ref: str | None = None
+    trace: TraceContext | None = None  # of the request or event that submitted it
 
     @property
     def platforms(self) -> list[str]:

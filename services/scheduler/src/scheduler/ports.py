@@ -13,6 +13,7 @@ from typing import Protocol
 
 from herald.events import IntegrationStatus
 from herald.topics import Platform
+from herald.tracing import TraceContext
 from scheduler.contacts import Audience, Contact, Suppression
 from scheduler.deliveries import Fact, Recipient, RecordedFact
 from scheduler.models import (
@@ -85,6 +86,7 @@ class PendingItem:
     integration_id: str
     platform: Platform
     request: Request
+    trace: TraceContext | None = None  # its post's: the dispatch continues that trace
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from herald.events import (
     RecipientFlagged,
     Violation,
 )
+from herald.tracing import consuming
 from scheduler.errors import Conflict, Rejected
 from scheduler.handlers.base import Deps
 from scheduler.handlers.lifecycle import record_integration, record_result
@@ -64,6 +65,7 @@ INTEGRATIONS = (
     IntegrationDisconnected,
 )
 STATUSES = (MessageSent, MessageDelivered, MessageRead, MessageFailed, RecipientFlagged)
+SPANS = {"submitted": "ingest post.submitted", "results": "result post.results"}  # else consume
 
 Work = Callable[[KafkaMessage, Any, dict[str, str]], Awaitable[None]]
 
@@ -116,17 +118,19 @@ class Subscribers:
             structlog.contextvars.bind_contextvars(
                 topic=record.topic, partition=record.partition, offset=record.offset
             )
-            try:
-                await work(msg, record, headers)
-            except Exception:  # nothing may be lost: rewind to the message and retry it
-                log.exception("message.put_back", stage=stage, retry_in_s=RETRY_AFTER_ERROR_S)
-                self._metrics.put_back.labels(stage).inc()
-                retry_at = datetime.now(UTC) + timedelta(seconds=RETRY_AFTER_ERROR_S)
-                self._pauser.hold(msg.consumer, record, retry_at)
-            finally:
-                structlog.contextvars.unbind_contextvars(
-                    "topic", "partition", "offset", "post_id", "target_id"
-                )
+            name = SPANS.get(stage, f"consume {stage}")  # a child of the message's trace context
+            with consuming(name, headers, **{"messaging.destination.name": record.topic}):
+                try:
+                    await work(msg, record, headers)
+                except Exception:  # nothing may be lost: rewind to the message and retry it
+                    log.exception("message.put_back", stage=stage, retry_in_s=RETRY_AFTER_ERROR_S)
+                    self._metrics.put_back.labels(stage).inc()
+                    retry_at = datetime.now(UTC) + timedelta(seconds=RETRY_AFTER_ERROR_S)
+                    self._pauser.hold(msg.consumer, record, retry_at)
+                finally:
+                    structlog.contextvars.unbind_contextvars(
+                        "topic", "partition", "offset", "post_id", "target_id"
+                    )
 
         handle.__name__ = f"on_{stage}"
         return handle

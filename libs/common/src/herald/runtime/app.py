@@ -180,7 +180,7 @@ class PublisherRuntime:
             ),
             router=KafkaRouter(self.broker, self.platform, names),
             emitter=self.emitter,
-            metrics=PublisherMetrics.create(self.registry),
+            metrics=PublisherMetrics.create(self.registry, self.service),
             names=names,
             overlap=settings.settle_behind,
         )

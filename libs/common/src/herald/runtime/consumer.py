@@ -49,6 +49,7 @@ from herald.runtime.holding import Hold, Reroute, hold_decision
 from herald.runtime.metrics import PublisherMetrics
 from herald.runtime.routing import KafkaRouter
 from herald.topics import Platform, TopicNames
+from herald.tracing import consuming
 
 log = structlog.get_logger(__name__)
 
@@ -141,18 +142,26 @@ class PublisherConsumer:
             partition=record.partition,
             offset=record.offset,
         )
-        try:
-            await self._process(msg, record, headers, tier)
-        except Exception:  # nothing may be lost: rewind to the message and retry it
-            stage = "tier" if tier else "main"
-            log.exception("message.put_back", stage=stage, retry_in_s=RETRY_AFTER_ERROR_S)
-            self._metrics.redeliveries.labels(self._platform.value, stage).inc()
-            retry_at = datetime.now(UTC) + timedelta(seconds=RETRY_AFTER_ERROR_S)
-            self._pauser.hold(msg.consumer, record, retry_at)
-        finally:
-            structlog.contextvars.unbind_contextvars(
-                "platform", "topic", "partition", "offset", "post_id", "target_id", "attempt"
-            )
+        # One span per request handled, a child of the context the request carries (the
+        # scheduler's dispatch): platform calls and the results emitted are its children.
+        span = consuming(
+            f"consume post.requested.{self._platform.value}",
+            headers,
+            **{"messaging.destination.name": record.topic, "herald.tier": tier or ""},
+        )
+        with span:
+            try:
+                await self._process(msg, record, headers, tier)
+            except Exception:  # nothing may be lost: rewind to the message and retry it
+                stage = "tier" if tier else "main"
+                log.exception("message.put_back", stage=stage, retry_in_s=RETRY_AFTER_ERROR_S)
+                self._metrics.redeliveries.labels(stage).inc()
+                retry_at = datetime.now(UTC) + timedelta(seconds=RETRY_AFTER_ERROR_S)
+                self._pauser.hold(msg.consumer, record, retry_at)
+            finally:
+                structlog.contextvars.unbind_contextvars(
+                    "platform", "topic", "partition", "offset", "post_id", "target_id", "attempt"
+                )
 
     async def _process(
         self, msg: KafkaMessage, record: Any, headers: dict[str, str], tier: str | None
@@ -219,7 +228,7 @@ class PublisherConsumer:
             await self._settle(received, settle)
         except Exception:  # nothing may be lost: rewind to the message and retry it
             log.exception("message.put_back", stage="settle", retry_in_s=RETRY_AFTER_ERROR_S)
-            self._metrics.redeliveries.labels(self._platform.value, "settle").inc()
+            self._metrics.redeliveries.labels("settle").inc()
             retry_at = datetime.now(UTC) + timedelta(seconds=RETRY_AFTER_ERROR_S)
             with contextlib.suppress(IllegalStateError, KafkaError):  # revoked meanwhile
                 self._pauser.hold(received.msg.consumer, received.record, retry_at)
@@ -234,6 +243,10 @@ class PublisherConsumer:
         self._metrics.outcomes.labels(
             self._platform.value, disposition.outcome, disposition.category or ""
         ).inc()
+        for event in disposition.events:
+            if disposition.outcome == "published" and isinstance(event, PostPublished):
+                late = (event.published_at - received.request.due_at).total_seconds()
+                self._metrics.latency.labels(self._platform.value).observe(max(late, 0.0))
         _summary(disposition)
 
     def _observe(self, began: float) -> None:

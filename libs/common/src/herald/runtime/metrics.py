@@ -6,19 +6,22 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from herald.metrics import UnexpectedErrors
+
 
 @dataclass(frozen=True)
 class PublisherMetrics:
     outcomes: Counter
     handle_seconds: Histogram
+    latency: Histogram
     delayed: Counter
     dead_letters: Counter
     invalid_events: Counter
     tier_holds: Counter
-    redeliveries: Counter
+    redeliveries: UnexpectedErrors
 
     @classmethod
-    def create(cls, registry: CollectorRegistry) -> PublisherMetrics:
+    def create(cls, registry: CollectorRegistry, service: str) -> PublisherMetrics:
         return cls(
             outcomes=Counter(
                 "herald_publish_outcomes_total",
@@ -31,6 +34,14 @@ class PublisherMetrics:
                 "Time to handle one post.requested message, platform calls included.",
                 ["platform"],
                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+                registry=registry,
+            ),
+            latency=Histogram(
+                "herald_publish_latency_seconds",
+                "From a target's due time (its submission, for a post sent at once) to its "
+                "publication, retries and waits included.",
+                ["platform"],
+                buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400),
                 registry=registry,
             ),
             delayed=Counter(
@@ -57,10 +68,5 @@ class PublisherMetrics:
                 ["platform", "tier"],
                 registry=registry,
             ),
-            redeliveries=Counter(
-                "herald_unexpected_errors_total",
-                "Messages put back for redelivery after an unexpected error (nothing was lost).",
-                ["platform", "stage"],
-                registry=registry,
-            ),
+            redeliveries=UnexpectedErrors(registry, service),
         )

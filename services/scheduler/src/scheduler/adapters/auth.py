@@ -28,6 +28,7 @@ from herald.authclient import (
     KeyIntrospection,
 )
 from herald.errors import PlatformError
+from herald.tracing import traced_transport
 from scheduler.errors import Unavailable
 from scheduler.ports import ApiKeys, IntegrationInfo, Integrations, KeyInfo
 from scheduler.settings import Settings
@@ -108,7 +109,7 @@ class AuthServiceIntegrations:
 
 def auth_ports(settings: Settings) -> tuple[ApiKeys, Integrations, httpx.AsyncClient]:
     """The auth-service ports over one HTTP client (which the caller closes)."""
-    http = httpx.AsyncClient(timeout=settings.auth.timeout_s)
+    http = httpx.AsyncClient(timeout=settings.auth.timeout_s, transport=traced_transport())
     client = AuthClient(
         http,
         settings.auth.base_url,

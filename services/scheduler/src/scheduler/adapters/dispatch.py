@@ -19,6 +19,7 @@ from herald.batching import InsertBatcher
 from herald.events import IntegrationStatus
 from herald.mongo import Document
 from herald.topics import Platform
+from herald.tracing import TraceContext
 from scheduler.adapters.documents import fact_document, fact_of
 from scheduler.adapters.posts import find_each, insert_ignoring_duplicates
 from scheduler.domain import dispatch_id
@@ -189,6 +190,7 @@ def _pending_doc(item: PendingItem) -> Document:
         "integration_id": item.integration_id,
         "platform": item.platform.value,
         "request": {"content": item.request.content, "options": item.request.options},
+        "trace": item.trace.document() if item.trace else None,
     }
 
 
@@ -202,4 +204,5 @@ def _pending_item(doc: Document) -> PendingItem:
         integration_id=doc["integration_id"],
         platform=Platform(doc["platform"]),
         request=Request(doc["request"]["content"], doc["request"]["options"]),
+        trace=TraceContext.from_document(doc.get("trace")),
     )

@@ -14,6 +14,7 @@ from typing import Any
 from herald.events import FailureDetail, Schedule
 from herald.mongo import Document
 from herald.topics import Platform
+from herald.tracing import TraceContext
 from scheduler.domain import dispatch_id
 from scheduler.models import (
     Batch,
@@ -55,6 +56,7 @@ def post_document(post: Post) -> Document:
         "integration_ids": post.integration_ids,
         "target_ids": list(post.target_ids),
         "created_at": post.created_at,
+        "trace": post.trace.document() if post.trace else None,
     }
 
 
@@ -78,6 +80,7 @@ def post_of(doc: Stored) -> Post:
         created_at=doc["created_at"],
         campaign_id=doc.get("campaign_id"),
         external_ref=doc.get("external_ref"),
+        trace=TraceContext.from_document(doc.get("trace")),
     )
 
 

@@ -1,8 +1,8 @@
-"""Authentication by API key, the error mapping, documented error responses, request metrics."""
+"""Authentication by API key, the error mapping, documented error responses (requests are counted
+and timed for every service by `herald.metrics.RequestMetrics`)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from herald.apierrors import Forbidden, Unauthorized
 from herald.events import Violation
@@ -20,7 +19,6 @@ from herald.topics import Platform
 from scheduler.api.schemas import ErrorBody
 from scheduler.errors import Rejected, SchedulerError, Unavailable
 from scheduler.handlers.base import Deps
-from scheduler.metrics import SchedulerMetrics
 from scheduler.ports import ApiKeys, KeyInfo
 
 api_key_scheme = HTTPBearer(
@@ -152,41 +150,3 @@ def _allowed(app: FastAPI, path: str) -> list[str]:
         if isinstance(route, APIRoute) and route.path_regex.match(path):
             methods |= route.methods or set()
     return sorted(methods)
-
-
-def install_request_metrics(app: FastAPI, metrics: SchedulerMetrics) -> None:
-    app.add_middleware(RequestMetrics, metrics=metrics)
-
-
-class RequestMetrics:
-    """Counts and times every `/v1` request by method, route template and status.
-
-    A plain ASGI middleware: Starlette's `BaseHTTPMiddleware` (`@app.middleware("http")`) runs
-    each request through an extra task and memory streams, a cost paid on every submission."""
-
-    def __init__(self, app: ASGIApp, metrics: SchedulerMetrics) -> None:
-        self._app = app
-        self._metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        began = time.perf_counter()
-        status = 500
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self._app(scope, receive, sending)
-        finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
-            if route.startswith("/v1"):
-                method = str(scope["method"])
-                self._metrics.api_requests.labels(method, route, str(status)).inc()
-                elapsed = time.perf_counter() - began
-                self._metrics.api_seconds.labels(method, route).observe(elapsed)

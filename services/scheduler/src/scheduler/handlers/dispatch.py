@@ -23,6 +23,7 @@ from herald.content import PostContent, TargetOptions
 from herald.delivery import REPLAY_ID
 from herald.errors import ErrorCategory
 from herald.events import FailureDetail, IntegrationStatus, PostRequested
+from herald.tracing import producing
 from scheduler.domain import claim_id, dispatch_id, is_stale
 from scheduler.handlers.base import Deps
 from scheduler.handlers.lifecycle import fail_target
@@ -227,7 +228,12 @@ class DispatchHandler:
         # A retried target opens a new ledger run in the publisher (herald.delivery.REPLAY_ID).
         headers = {REPLAY_ID: f"retry:{item.target_id}:{item.epoch}"} if item.epoch > 1 else None
         topic = self._deps.names.requested(item.platform)
-        await self._deps.emitter.emit(event, topic=topic, key=item.integration_id, headers=headers)
+        # The trace of the submission goes on: the publisher's work is a child of this span.
+        name = f"dispatch post.requested.{item.platform.value}"
+        with producing(name, item.trace):
+            await self._deps.emitter.emit(
+                event, topic=topic, key=item.integration_id, headers=headers
+            )
         return self._deps.clock()
 
     def _fact(self, item: PendingItem, claim: str, acked_at: datetime) -> DispatchFact:

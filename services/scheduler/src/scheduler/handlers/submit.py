@@ -21,6 +21,7 @@ from herald.content import default_options
 from herald.events import IntegrationStatus, PostSubmitted, Schedule, Violation
 from herald.rules import check_submission
 from herald.topics import Platform
+from herald.tracing import TraceContext
 from scheduler.domain import DueTime, request_fingerprint, resolve_schedule, target_id
 from scheduler.errors import Conflict, Rejected, Unavailable
 from scheduler.handlers.base import Deps
@@ -53,7 +54,15 @@ async def submit(
         if known is None:
             raise
         return await _replay(deps, known, fingerprint)
-    post = new_post(submission, due, fingerprint, source=source, draft=draft, now=now)
+    post = new_post(
+        submission,
+        due,
+        fingerprint,
+        source=source,
+        draft=draft,
+        now=now,
+        trace=TraceContext.current(),
+    )
     raced = await deps.posts.insert_post(post)
     if raced is not None:
         return await _replay(deps, raced, fingerprint)
@@ -166,6 +175,7 @@ def new_post(
     source: str,
     draft: bool,
     now: datetime,
+    trace: TraceContext | None = None,
 ) -> Post:
     post_id = f"p_{uuid.uuid4().hex}"
     targets = tuple(
@@ -191,6 +201,7 @@ def new_post(
         created_at=now,
         campaign_id=submission.campaign_id,
         external_ref=submission.external_ref,
+        trace=trace,
     )
 
 
@@ -226,6 +237,7 @@ def pending_item(post: Post, target: Target) -> PendingItem:
         integration_id=target.integration_id,
         platform=target.platform,
         request=Request(content=post.content, options=options),
+        trace=post.trace,
     )
 
 
