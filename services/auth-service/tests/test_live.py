@@ -112,7 +112,9 @@ async def test_data_deletion_answers_what_meta_expects(
     _, key = await live.business_with_key()
     (integration,) = await _connect(live, sandbox, key, "instagram", login="facebook")
     demo = (await sandbox.admin("GET", "/accounts"))["demo"]
-    signed = sign_request({"algorithm": "HMAC-SHA256", "user_id": demo["user_id"]}, META_SECRET)
+    now = int(time.time())
+    payload = {"algorithm": "HMAC-SHA256", "issued_at": now, "user_id": demo["user_id"]}
+    signed = sign_request(payload, META_SECRET)
 
     answered = await live.client.post(
         "/v1/webhooks/meta/data-deletion", data={"signed_request": signed}

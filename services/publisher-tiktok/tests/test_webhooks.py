@@ -23,12 +23,21 @@ SECRET = "client-secret"
 @dataclass
 class FakeStore:
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deliveries: set[str] = field(default_factory=set)
 
     async def record(self, publish_id: str, event: str, content: dict[str, Any]) -> bool:
         key = f"{publish_id}:{event}"
         fresh = key not in self.events
         self.events.setdefault(key, content)
         return fresh
+
+    async def first_delivery(self, key: str) -> bool:
+        fresh = key not in self.deliveries
+        self.deliveries.add(key)
+        return fresh
+
+    async def forget_delivery(self, key: str) -> None:
+        self.deliveries.discard(key)
 
 
 @dataclass
@@ -119,10 +128,50 @@ async def test_authorization_removed_goes_to_auth_service_untouched() -> None:
 async def test_a_forward_that_fails_is_delivered_again_later() -> None:
     store, forwarder, failures = FakeStore(), FakeForwarder(accept=False), list[int]()
     body = delivery("authorization.removed", {"reason": 1})
-    response = await post(
-        app_with(store, forwarder, failures), body, sign(SECRET, body, int(time.time()))
-    )
+    app = app_with(store, forwarder, failures)
+    response = await post(app, body, sign(SECRET, body, int(time.time())))
     assert response.status_code == 503
+    forwarder.accept = True  # auth-service is back: TikTok's retry is forwarded
+    retried = await post(app, body, sign(SECRET, body, int(time.time())))
+    assert retried.json() == {"result": "forwarded"}
+    assert len(forwarder.forwarded) == 2
+
+
+async def test_a_replayed_removal_is_not_forwarded_again() -> None:
+    """Issue 19, finding 7: a captured `authorization.removed` replayed inside the signature's
+    window was forwarded again, and could disconnect an account connected again since."""
+    store, forwarder, failures = FakeStore(), FakeForwarder(), list[int]()
+    app = app_with(store, forwarder, failures)
+    body = delivery("authorization.removed", {"reason": 1})
+    signature = sign(SECRET, body, int(time.time()))
+    first = await post(app, body, signature)
+    replay = await post(app, body, signature)
+    resigned = await post(app, body, sign("old-secret", body, int(time.time())))
+    assert first.json() == {"result": "forwarded"}
+    assert replay.json() == resigned.json() == {"result": "duplicate"}
+    assert forwarder.forwarded == [(body, signature)]
+    other = delivery("authorization.removed", {"reason": 2})
+    assert (await post(app, other, sign(SECRET, other, int(time.time())))).status_code == 200
+    assert len(forwarder.forwarded) == 2
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "t=\u0661\u0667\u0669\u0660" + "\u0660" * 6 + ",s=" + "0" * 64,
+        "t=1790000000,s=" + "\u00e9" * 64,
+    ],
+    ids=["arabic-digits", "accented-signature"],
+)
+async def test_a_header_with_non_ascii_digits_or_bytes_is_401(header: str) -> None:
+    store, forwarder, failures = FakeStore(), FakeForwarder(), list[int]()
+    body = delivery("authorization.removed", {"reason": 1})
+    headers = {b"Content-Type": b"application/json", b"TikTok-Signature": header.encode()}
+    transport = httpx.ASGITransport(app=app_with(store, forwarder, failures))
+    async with httpx.AsyncClient(transport=transport, base_url="http://pub") as client:
+        response = await client.post(PATH, content=body, headers=headers)
+    assert response.status_code == 401
+    assert forwarder.forwarded == []
 
 
 @pytest.mark.parametrize(

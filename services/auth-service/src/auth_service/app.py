@@ -24,7 +24,7 @@ from auth_service.api import admin, integrations, internal, oauth, webhooks
 from auth_service.api.common import install_error_handler, no_unknown_query
 from auth_service.composition import SERVICE, Components, build_components
 from auth_service.handlers.base import Deps, drain_outbox
-from auth_service.handlers.maintenance import maintenance_pass
+from auth_service.handlers.maintenance import maintenance_pass, sweep
 from auth_service.ports import Clock, EventEmitter
 from auth_service.settings import Settings
 from herald.mongo import Document
@@ -42,6 +42,16 @@ async def outbox_loop(deps: Deps, interval_s: float, min_age_s: float) -> None:
             await drain_outbox(deps, min_age_s=min_age_s)
         except Exception:
             log.exception("outbox.pass_failed")
+        await asyncio.sleep(interval_s)
+
+
+async def sweep_loop(deps: Deps, interval_s: float) -> None:
+    """Without the refresh loop, expired states and old marks are still swept."""
+    while True:
+        try:
+            await sweep(deps)
+        except Exception:
+            log.exception("sweep.pass_failed")
         await asyncio.sleep(interval_s)
 
 
@@ -80,10 +90,9 @@ def create_app(
                 outbox_loop(components.deps, events.outbox_interval_s, events.outbox_min_age_s)
             )
         ]
-        if settings.refresh.enabled:
-            loops.append(
-                asyncio.create_task(refresh_loop(components.deps, settings.refresh.interval_s))
-            )
+        every = settings.refresh.interval_s
+        background = refresh_loop if settings.refresh.enabled else sweep_loop
+        loops.append(asyncio.create_task(background(components.deps, every)))
         try:
             yield
         finally:

@@ -22,7 +22,12 @@ from auth_service.adapters.mongo import (
     MongoIntegrations,
     MongoOutbox,
 )
-from auth_service.adapters.mongo_flow import MongoDeletions, MongoLocks, MongoStates
+from auth_service.adapters.mongo_flow import (
+    MongoDeletions,
+    MongoDeliveries,
+    MongoLocks,
+    MongoStates,
+)
 from auth_service.adapters.tiktok import TikTokGateway
 from auth_service.domain import Margins
 from auth_service.handlers.base import Deps, Policy
@@ -129,6 +134,7 @@ def policy_of(settings: Settings) -> Policy:
         instagram_app_secret=settings.instagram.app_secret.get_secret_value(),
         tiktok_client_secrets=settings.tiktok.webhook_secrets(),
         tiktok_tolerance_s=settings.tiktok.webhook_tolerance_s,
+        meta_tolerance_s=settings.meta.signed_request_tolerance_s,
         completion_url=settings.oauth.completion_url,
     )
 
@@ -167,6 +173,7 @@ def build_components(
         states=MongoStates(db),
         locks=MongoLocks(db),
         deletions=MongoDeletions(db),
+        deliveries=MongoDeliveries(db),
         providers=build_providers(settings, http, the_clock),
         vault=build_vault(settings),
         emitter=emitter or KafkaEmitter(infra.broker, source=f"herald/{SERVICE}"),

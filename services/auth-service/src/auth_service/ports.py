@@ -31,6 +31,7 @@ __all__ = [
     "BusinessRepo",
     "Clock",
     "DeletionRepo",
+    "DeliveryRepo",
     "EventEmitter",
     "IntegrationRepo",
     "LockRepo",
@@ -149,6 +150,21 @@ class DeletionRepo(Protocol):
         self, code: str, user_id: str, integration_ids: list[str], at: datetime
     ) -> None: ...
     async def get(self, code: str) -> dict[str, object] | None: ...
+
+
+class DeliveryRepo(Protocol):
+    """Webhook deliveries already acted on, by a digest of what the platform signed: a replay
+    inside the freshness window finds its mark. Marks outlive every window, then are swept."""
+
+    async def first(self, key: str, at: datetime) -> bool:
+        """True for the first delivery of `key`; False when it was seen (a unique insert)."""
+        ...
+
+    async def forget(self, key: str) -> None:
+        """Drop a mark whose delivery could not be handled, so the platform's retry is taken."""
+        ...
+
+    async def cleanup(self, before: datetime) -> int: ...
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,9 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 MIN_SECRET_CHARS = 32
+# Webhook delivery marks are kept a day (handlers/maintenance.py); a freshness window must end
+# well before its marks go, or a replay could arrive after its mark and still be fresh.
+WEBHOOK_WINDOW_MAX_S = 43_200
 
 
 class _Section(BaseModel):
@@ -105,6 +108,13 @@ class MetaAppSettings(_Section):
         description="Facebook Login for Business configuration of WhatsApp Embedded Signup.",
     )
     pkce: bool = Field(default=False, description="Meta's PKCE flow is still marked testing.")
+    signed_request_tolerance_s: int = Field(
+        default=3_600,
+        ge=1,
+        le=WEBHOOK_WINDOW_MAX_S,
+        description="A deauthorize or data-deletion signed_request whose issued_at is further "
+        "from now is refused; a replay within it is refused by its delivery mark.",
+    )
 
 
 class InstagramAppSettings(_Section):
@@ -140,7 +150,7 @@ class TikTokAppSettings(_Section):
         description="Also accepted on webhooks while the client secret is being rotated "
         "(publisher-tiktok forwards deliveries signed by either).",
     )
-    webhook_tolerance_s: int = Field(default=300, ge=1)
+    webhook_tolerance_s: int = Field(default=300, ge=1, le=WEBHOOK_WINDOW_MAX_S)
 
     def webhook_secrets(self) -> tuple[str, ...]:
         """The secrets a webhook signature may use: the current one, then the previous one."""

@@ -1,7 +1,10 @@
 """Verifying what platforms send us (security-reliability.md §3): Meta's `signed_request`
-(deauthorize and data-deletion callbacks). TikTok's `TikTok-Signature` webhook header is checked
-by `herald.signatures`, the checker publisher-tiktok uses too; both raise `SignatureError`.
-Pure functions over raw bytes; comparisons in constant time."""
+(deauthorize and data-deletion callbacks), and its freshness: `issued_at` within a tolerance of
+now (`check_fresh`), so a captured request cannot be sent again years later (a replay inside the
+window is refused by its delivery mark, handlers/webhooks.py). TikTok's `TikTok-Signature`
+webhook header is checked by `herald.signatures`, the checker publisher-tiktok uses too; both
+raise `SignatureError`. Pure functions over raw bytes; comparisons in constant time. A payload
+that verifies is read strictly (`strict_json`): what it holds must be usable (400 otherwise)."""
 
 from __future__ import annotations
 
@@ -13,9 +16,10 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from auth_service.strict_json import parse_strict
 from herald.signatures import SignatureError
 
-__all__ = ["SignatureError", "sign_request", "verify_signed_request"]
+__all__ = ["SignatureError", "check_fresh", "sign_request", "verify_signed_request"]
 
 
 def _b64url(text: str) -> bytes:
@@ -44,11 +48,7 @@ def verify_signed_request(
 
 
 def _payload(part: str) -> dict[str, Any]:
-    try:
-        payload = json.loads(_b64url(part))
-    except (UnicodeDecodeError, ValueError) as exc:
-        msg = "signed_request payload is not JSON"
-        raise SignatureError(msg) from exc
+    payload = parse_strict(_b64url(part), "the signed_request payload")
     if not isinstance(payload, dict) or str(payload.get("algorithm", "")).upper() != "HMAC-SHA256":
         msg = "signed_request payload must say algorithm HMAC-SHA256"
         raise SignatureError(msg)
@@ -56,6 +56,20 @@ def _payload(part: str) -> dict[str, Any]:
         msg = "signed_request payload has no user_id"
         raise SignatureError(msg)
     return payload
+
+
+def check_fresh(payload: dict[str, Any], now: float, tolerance_s: float) -> None:
+    """`SignatureError` unless the payload's `issued_at` (Unix seconds) is within `tolerance_s`
+    of `now`, either side (clocks differ)."""
+    issued = payload.get("issued_at")
+    if not isinstance(issued, int) or isinstance(issued, bool):
+        msg = "signed_request has no issued_at time"
+        raise SignatureError(msg)
+    age = int(now) - issued  # integers: an absurd issued_at cannot overflow a float
+    if abs(age) > tolerance_s:
+        when = f"{age} s ago" if age > 0 else f"{-age} s ahead"
+        msg = f"signed_request was issued {when}, outside the {tolerance_s:g} s tolerance"
+        raise SignatureError(msg)
 
 
 def sign_request(payload: dict[str, Any], secret: str) -> str:

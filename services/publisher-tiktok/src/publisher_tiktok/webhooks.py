@@ -5,12 +5,17 @@ signature, then:
 - `post.publish.*`: keeps the outcome per publish id, so the next status check of that publish
   needs no call to TikTok, and the public post id reaches the ledger without polling;
 - `authorization.removed`: forwards the delivery untouched (body and signature) to
-  auth-service, which verifies it itself and marks the integration disconnected.
+  auth-service, which verifies it itself and marks the integration disconnected. Once: a mark
+  keyed by a digest of the body (the event, with its own `create_time`) is taken first, so a
+  replay inside the signature's window is answered `duplicate` and not forwarded again; a
+  forward that fails drops the mark, so TikTok's retry goes through (docs/security.md,
+  "Webhooks"). auth-service keeps its own marks as well.
 A delivery that could not be handled answers 5xx, so TikTok delivers it again (up to 72 h).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +30,12 @@ log = structlog.get_logger(__name__)
 
 class WebhookStore(Protocol):
     async def record(self, publish_id: str, event: str, content: dict[str, Any]) -> bool: ...
+
+    async def first_delivery(self, key: str) -> bool:
+        """True the first time `key` is marked; False when it was before (a unique insert)."""
+        ...
+
+    async def forget_delivery(self, key: str) -> None: ...
 
 
 class Forwarder(Protocol):
@@ -65,12 +76,25 @@ class WebhookReceiver:
         event = _json(body)
         name = str(event.get("event") or "")
         if name == "authorization.removed":
-            if not await self.forwarder.forward(body, signature or ""):
-                raise WebhookNotHandled
-            return "forwarded"
+            return await self._forward_once(body, signature or "")
         if name.startswith("post.publish."):
             return await self._publish_event(name, _json(event.get("content") or "{}"))
         return "ignored"
+
+    async def _forward_once(self, body: bytes, signature: str) -> str:
+        key = f"authorization.removed:{hashlib.sha256(body).hexdigest()}"
+        if not await self.store.first_delivery(key):
+            log.info("tiktok.webhook", webhook_event="authorization.removed", duplicate=True)
+            return "duplicate"
+        try:
+            forwarded = await self.forwarder.forward(body, signature)
+        except BaseException:
+            await self.store.forget_delivery(key)
+            raise
+        if not forwarded:
+            await self.store.forget_delivery(key)
+            raise WebhookNotHandled
+        return "forwarded"
 
     async def _publish_event(self, name: str, content: dict[str, Any]) -> str:
         publish_id = content.get("publish_id")

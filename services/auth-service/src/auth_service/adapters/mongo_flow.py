@@ -1,6 +1,7 @@
 """MongoDB repositories for the short-lived records of auth-service: OAuth states and their
-use marks, refresh locks, data-deletion requests. Exclusivity only by unique inserts
-(docs/architecture.md, "Store rules"); cleanup by the refresh loop, not TTL indexes."""
+use marks, refresh locks, webhook delivery marks, data-deletion requests. Exclusivity only by
+unique inserts (docs/architecture.md, "Store rules"); cleanup by the periodic sweep
+(handlers/maintenance.py), not TTL indexes."""
 
 from __future__ import annotations
 
@@ -91,6 +92,22 @@ class MongoLocks:
     async def cleanup(self, now: datetime) -> int:
         stale = now - timedelta(hours=1)
         return (await self._c.delete_many({"lease_until": {"$lt": stale}})).deleted_count
+
+
+class MongoDeliveries:
+    """`webhook_deliveries`: `{_id: <kind>:<sha256>, at}`, one per delivery acted on."""
+
+    def __init__(self, db: Db) -> None:
+        self._c = db["webhook_deliveries"]
+
+    async def first(self, key: str, at: datetime) -> bool:
+        return await _first_insert(self._c, key, at)
+
+    async def forget(self, key: str) -> None:
+        await self._c.delete_one({"_id": key})
+
+    async def cleanup(self, before: datetime) -> int:
+        return (await self._c.delete_many({"at": {"$lt": before}})).deleted_count
 
 
 class MongoDeletions:

@@ -16,11 +16,17 @@ from auth_service.api.schemas import (
     RefreshPassView,
     RotationView,
 )
+from auth_service.api.strict import StrictRoute
 from auth_service.api.views import business_view, key_view
 from auth_service.handlers import keys
 from auth_service.handlers.maintenance import refresh_pass, rotate_keys
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/v1/admin",
+    tags=["admin"],
+    dependencies=[Depends(require_admin)],
+    route_class=StrictRoute,
+)
 
 
 @router.post(

@@ -65,7 +65,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "Missing or invalid credentials",
         403: "Credentials without the right to this",
         404: "Not found (or not this business's)",
-        409: "The integration needs to be reconnected",
+        409: "The integration needs to be reconnected, or a webhook delivery was replayed",
         503: "The platform or a lock holder did not answer in time",
     }
     # 400 everywhere: a body that does not parse, or an undeclared query parameter.

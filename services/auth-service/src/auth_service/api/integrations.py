@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from auth_service.api.common import DepsDep, error_responses, require_key
 from auth_service.api.schemas import Disconnected, IntegrationHealth, IntegrationList
+from auth_service.api.strict import StrictRoute
 from auth_service.api.views import health
 from auth_service.domain import ApiKeyRecord
 from auth_service.handlers.lifecycle import disconnect, owned
@@ -16,7 +17,7 @@ from auth_service.handlers.tokens import force_refresh
 from herald.events import IntegrationStatus
 from herald.topics import Platform
 
-router = APIRouter(prefix="/v1/integrations", tags=["integrations"])
+router = APIRouter(prefix="/v1/integrations", tags=["integrations"], route_class=StrictRoute)
 Reader = Annotated[ApiKeyRecord, Depends(require_key("integrations:read"))]
 Writer = Annotated[ApiKeyRecord, Depends(require_key("integrations:write"))]
 

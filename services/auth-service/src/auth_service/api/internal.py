@@ -21,6 +21,7 @@ from auth_service.api.schemas import (
     KeyLookupResponse,
     TokenResponse,
 )
+from auth_service.api.strict import StrictRoute
 from auth_service.api.views import info, token
 from auth_service.domain import Integration
 from auth_service.errors import Forbidden
@@ -28,7 +29,7 @@ from auth_service.handlers.keys import introspect, lookup
 from auth_service.handlers.lifecycle import owned
 from auth_service.handlers.tokens import force_refresh, usable_token
 
-router = APIRouter(prefix="/internal/v1", tags=["internal"])
+router = APIRouter(prefix="/internal/v1", tags=["internal"], route_class=StrictRoute)
 BusinessId = Annotated[str, Query(min_length=1, max_length=64, description="The business asking.")]
 Scheduler = Annotated[Caller, Depends(require_service("scheduler"))]
 Reader = Annotated[Caller, Depends(require_service("scheduler", "publisher"))]

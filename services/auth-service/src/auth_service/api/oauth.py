@@ -20,6 +20,7 @@ from auth_service.api.common import (
     require_key,
 )
 from auth_service.api.schemas import CallbackResponse, ConnectResponse, ErrorBody
+from auth_service.api.strict import StrictRoute
 from auth_service.api.views import health
 from auth_service.domain import ApiKeyRecord, AuthServer
 from auth_service.errors import AuthServiceError
@@ -28,7 +29,7 @@ from auth_service.handlers.keys import authenticate
 from auth_service.handlers.oauth import CallbackInput, complete_callback, start_connect
 from herald.topics import Platform
 
-router = APIRouter(prefix="/v1/oauth", tags=["oauth"])
+router = APIRouter(prefix="/v1/oauth", tags=["oauth"], route_class=StrictRoute)
 Writer = Annotated[ApiKeyRecord, Depends(require_key("integrations:write"))]
 
 

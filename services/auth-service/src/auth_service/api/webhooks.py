@@ -1,5 +1,6 @@
 """Platform callbacks about grants: Meta deauthorize and data deletion (`signed_request`),
-TikTok webhooks (`TikTok-Signature`). Verified before anything is read."""
+TikTok webhooks (`TikTok-Signature`). Verified before anything is read; a stale one is refused
+(401) and a replayed one answers 409 `replayed_delivery` (handlers/webhooks.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from fastapi import APIRouter, Form, Header, Request
 
 from auth_service.api.common import DepsDep, error_responses
 from auth_service.api.schemas import DeletionConfirmation, DeletionStatus, WebhookResult
+from auth_service.api.strict import StrictRoute
 from auth_service.errors import NotFound
 from auth_service.handlers.webhooks import meta_data_deletion, meta_deauthorize, tiktok_event
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], route_class=StrictRoute)
 # Optional in the schema so that an empty or missing field is a refused signature (401), the
 # same answer as a wrong one, rather than a validation error.
 SignedRequest = Annotated[str | None, Form(max_length=8192, description="Meta's signed_request")]
@@ -37,7 +39,9 @@ _TIKTOK_BODY = {
 }
 
 
-@router.post("/meta/deauthorize", response_model=WebhookResult, responses=error_responses(400, 401))
+@router.post(
+    "/meta/deauthorize", response_model=WebhookResult, responses=error_responses(400, 401, 409)
+)
 async def deauthorize(deps: DepsDep, signed_request: SignedRequest = None) -> WebhookResult:
     return WebhookResult(disconnected=len(await meta_deauthorize(deps, signed_request or "")))
 
@@ -45,7 +49,7 @@ async def deauthorize(deps: DepsDep, signed_request: SignedRequest = None) -> We
 @router.post(
     "/meta/data-deletion",
     response_model=DeletionConfirmation,
-    responses=error_responses(400, 401),
+    responses=error_responses(400, 401, 409),
 )
 async def data_deletion(
     deps: DepsDep, signed_request: SignedRequest = None
@@ -77,7 +81,7 @@ async def deletion_status(confirmation_code: str, deps: DepsDep) -> DeletionStat
 @router.post(
     "/tiktok",
     response_model=WebhookResult,
-    responses=error_responses(400, 401),
+    responses=error_responses(400, 401, 409),
     openapi_extra=_TIKTOK_BODY,
 )
 async def tiktok(

@@ -21,6 +21,7 @@ from auth_service.ports import (
     BusinessRepo,
     Clock,
     DeletionRepo,
+    DeliveryRepo,
     EventEmitter,
     IntegrationRepo,
     LockRepo,
@@ -56,6 +57,7 @@ class Policy:
     instagram_app_secret: str = ""
     tiktok_client_secrets: tuple[str, ...] = ()  # the current one, then one being rotated out
     tiktok_tolerance_s: int = 300
+    meta_tolerance_s: int = 3_600  # a signed_request's issued_at, either side of now
     completion_url: str | None = None
 
 
@@ -67,6 +69,7 @@ class Deps:
     states: StateRepo
     locks: LockRepo
     deletions: DeletionRepo
+    deliveries: DeliveryRepo
     providers: Mapping[Platform, ProviderGateway]
     vault: Vault
     emitter: EventEmitter

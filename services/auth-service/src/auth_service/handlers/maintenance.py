@@ -1,5 +1,6 @@
-"""The background work: one refresh pass, vault key rotation, cleanup of spent OAuth states and
-stale locks, and the gauges (integrations by provider and status, vault records by key id).
+"""The background work: one refresh pass, vault key rotation, the sweep of expired OAuth states,
+spent use marks, webhook delivery marks and stale locks, and the gauges (integrations by
+provider and status, vault records by key id).
 
 `admin refresh --once` and `admin rotate-keys` run the same functions as the loop and the
 admin API, so all three behave alike.
@@ -21,6 +22,9 @@ from auth_service.handlers.tokens import refresh_locked
 from auth_service.vault import SealContext, VaultError
 
 log = structlog.get_logger(__name__)
+# State and code use marks, and webhook delivery marks, are kept a day: longer than a state
+# lives and than any webhook freshness window (settings.WEBHOOK_WINDOW_MAX_S), so a replay
+# inside its window always finds its mark.
 MARKS_KEPT_S = 86_400
 
 
@@ -149,12 +153,19 @@ async def _rewrap(
             await deps.locks.release(name, owner)
 
 
-async def maintenance_pass(deps: Deps) -> PassReport:
-    """What the loop does every interval: refresh, clean up, update the gauges."""
-    report = await refresh_pass(deps)
+async def sweep(deps: Deps) -> int:
+    """Delete what has served its time: expired OAuth states (a used one is deleted when it is
+    used), old use and delivery marks, stale locks. Runs whether or not refresh is enabled."""
     now = deps.clock.now()
-    await deps.states.cleanup(now, MARKS_KEPT_S)
-    await deps.locks.cleanup(now)
+    removed = await deps.states.cleanup(now, MARKS_KEPT_S)
+    removed += await deps.deliveries.cleanup(now - timedelta(seconds=MARKS_KEPT_S))
+    return removed + await deps.locks.cleanup(now)
+
+
+async def maintenance_pass(deps: Deps) -> PassReport:
+    """What the loop does every interval: refresh, sweep, update the gauges."""
+    report = await refresh_pass(deps)
+    await sweep(deps)
     deps.metrics.integrations(await deps.integrations.count_by_status())
     deps.metrics.vault_records(await deps.integrations.count_by_kid())
     return report

@@ -1,7 +1,9 @@
 """This publisher's own MongoDB collections beside the runtime's ledger.
 
 - `tiktok_webhooks`: what TikTok's webhooks said, one document per (publish id, event) so a
-  repeated delivery changes nothing (TikTok delivers at least once, in any order).
+  repeated delivery changes nothing (TikTok delivers at least once, in any order); and one
+  mark per `authorization.removed` forwarded (`_id` `authorization.removed:<sha256 of body>`),
+  so a replayed one is not forwarded again.
 - the ledger's published TikTok entries whose public post id is still unknown, and the one
   update that records it (`record_post_id`, won by one writer only).
 """
@@ -63,6 +65,16 @@ class MongoOutcomes:
         except DuplicateKeyError:
             return False
         return True
+
+    async def first_delivery(self, key: str) -> bool:
+        try:
+            await self._webhooks.insert_one({"_id": key, "at": datetime.now(UTC)})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def forget_delivery(self, key: str) -> None:
+        await self._webhooks.delete_one({"_id": key})
 
     async def learned(self, publish_id: str) -> PublishStatus | None:
         events = {
