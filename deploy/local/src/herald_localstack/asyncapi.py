@@ -19,7 +19,7 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
-from herald import events
+from herald import events, producerauth
 from herald.events import Event
 from herald.kafka import new_broker
 from herald.settings import KafkaSettings
@@ -139,6 +139,29 @@ def document(service: str) -> dict[str, Any]:
     return doc
 
 
+# What a producer of post.submitted must send besides the event (docs/events.md, "Signing").
+SUBMITTED_HEADERS: dict[str, Any] = {
+    "type": "object",
+    "required": [producerauth.HEADER],
+    "properties": {
+        producerauth.HEADER: {
+            "type": "string",
+            "pattern": producerauth.HEADER_PATTERN,
+            "description": (
+                "CloudEvents extension heraldsig, in binary and structured mode alike: an Ed25519 "
+                "signature of the record's value by the pair derived from an API key of the "
+                "business, with the posts:write scope (herald.producerauth). Without a valid one "
+                "the submission is rejected (post.rejected, code unauthenticated or forbidden)."
+            ),
+        },
+        "ce_businessid": {
+            "type": "string",
+            "description": "Optional; when given, the business the body names.",
+        },
+    },
+}
+
+
 def _point_payloads(doc: dict[str, Any]) -> None:
     messages = doc.get("components", {}).get("messages", {})
     for channel in doc.get("channels", {}).values():
@@ -148,6 +171,8 @@ def _point_payloads(doc: dict[str, Any]) -> None:
             if types and ref in messages:
                 schemas = [{"$ref": f"../events/{t.event_type}.schema.json"} for t in types]
                 messages[ref]["payload"] = schemas[0] if len(schemas) == 1 else {"oneOf": schemas}
+            if channel["address"] == NAMES.post_submitted and ref in messages:
+                messages[ref]["headers"] = SUBMITTED_HEADERS
     doc.get("components", {}).pop("schemas", None)  # FastStream's guesses, replaced above
 
 

@@ -39,6 +39,7 @@ EXTENSION = "heraldsig"
 KEY_CONTEXT = b"herald/producer-key/v1"
 SIGNED_CONTEXT = b"herald/post.submitted/v1"
 _API_KEY = re.compile(r"^hk_(?P<id>[a-f0-9]{16})_(?P<secret>[A-Za-z0-9_-]{43})$")
+HEADER_PATTERN = r"^t=[0-9]{1,12},keyid=[a-f0-9]{16},sig=[A-Za-z0-9_-]{86}$"
 _HEADER = re.compile(
     r"^t=(?P<t>[0-9]{1,12}),keyid=(?P<id>[a-f0-9]{16}),sig=(?P<sig>[A-Za-z0-9_-]{86})$"
 )
