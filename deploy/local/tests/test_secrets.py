@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from auth_service.settings import DEV_API_KEY_PEPPER
 from herald_localstack.secrets import CALLERS, StackSecrets
 
 pytestmark = pytest.mark.unit
@@ -36,3 +37,15 @@ def test_an_older_file_keeps_its_values_and_gains_the_missing_ones(tmp_path: Pat
     assert loaded.admin_token == "a"
     assert len(base64.b64decode(loaded.vault_key)) == 32
     assert json.loads((tmp_path / "secrets.json").read_text())["vault_key"] == loaded.vault_key
+
+
+def test_each_installation_has_its_own_api_key_pepper(tmp_path: Path) -> None:
+    """auth-service refuses its public development pepper outside local runs (issue 19,
+    finding 8); the local stack makes one per run folder and keeps it, since a new pepper
+    would make every stored key unusable."""
+    one = StackSecrets.load_or_create(tmp_path / "one")
+    other = StackSecrets.load_or_create(tmp_path / "other")
+    assert len(one.api_key_pepper) == 64
+    assert one.api_key_pepper != other.api_key_pepper
+    assert StackSecrets.load_or_create(tmp_path / "one").api_key_pepper == one.api_key_pepper
+    assert one.api_key_pepper != DEV_API_KEY_PEPPER

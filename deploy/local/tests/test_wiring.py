@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from auth_service.composition import check_settings
+from auth_service.settings import Settings as AuthSettings
 from herald_localstack import services
 from herald_localstack.config import StackConfig
 from herald_localstack.secrets import StackSecrets
@@ -49,3 +51,32 @@ def test_the_whatsapp_publisher_verifies_the_webhooks_the_sandbox_signs(
         SandboxSettings().webhooks.whatsapp_url
         == f"{services.url(cfg, 'publisher-whatsapp')}/webhooks/whatsapp"
     )
+
+
+def test_auth_service_gets_this_installations_secrets_not_the_public_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = dataclasses.replace(StackConfig.from_env(), run_dir=tmp_path)
+    keys = StackSecrets.load_or_create(tmp_path)
+    for name, value in services.wiring(cfg, keys).items():
+        monkeypatch.setenv(name, value)
+    # Even reachable from elsewhere, these would pass: nothing public is left in them.
+    monkeypatch.setenv("HERALD_AUTH_HTTP__HOST", "0.0.0.0")  # noqa: S104 - checked, not bound
+    monkeypatch.setenv("HERALD_AUTH_HTTP__PORT", "8101")
+
+    settings = AuthSettings()
+
+    assert settings.api_key_pepper.get_secret_value() == keys.api_key_pepper
+    check_settings(settings)
+
+
+def test_the_fetchers_trust_the_sandboxs_media_path_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = dataclasses.replace(StackConfig.from_env(), run_dir=tmp_path)
+    for name, value in services.wiring(cfg, StackSecrets.load_or_create(tmp_path)).items():
+        monkeypatch.setenv(name, value)
+    media = f"{services.url(cfg, 'platform-sandbox')}/_sandbox/media/"
+
+    assert TikTokPublisherSettings().fetcher.allowed_origins == [media]
+    assert WhatsAppPublisherSettings().fetcher.allowed_origins == [media]

@@ -4,14 +4,20 @@ redemption of a code, a provider's error redirect, and more."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
+from bson import json_util
 from pymongo.asynchronous.database import AsyncDatabase
 
+from auth_service.adapters.codec import sealed_from
 from auth_service.domain import digest
 from auth_service.handlers.keys import create_api_key, create_business
+from auth_service.handlers.oauth import verifier_context
 from auth_service.testing import World, WorldFactory, recorder
 from herald.mongo import Document
 
@@ -171,3 +177,40 @@ async def test_herald_passes_the_sandboxs_strict_pkce_and_would_fail_without_it(
         "code_challenge is required.",
     )
     await _refused(lax, "tiktok", query, "provider_error")
+
+
+def _challenge_of(authorize_url: str) -> str:
+    return str(httpx.URL(authorize_url).params["code_challenge"])
+
+
+async def test_the_pkce_verifier_is_sealed_bound_to_its_state_and_gone_once_used(
+    make_world: WorldFactory, mongo_db: AsyncDatabase[Document]
+) -> None:
+    """Issue 19, finding 8: the verifier was stored in plain text in `oauth_states`. It is a
+    vault envelope now, bound to its state (a copy on another state does not open), and the
+    state is deleted when its callback spends it."""
+    world = await make_world()
+    started = await world.client.get("/v1/oauth/tiktok/connect", headers=world.auth)
+    challenge = _challenge_of(started.json()["authorize_url"])
+    (doc,) = await mongo_db["oauth_states"].find({}).to_list()
+    assert set(doc["verifier"]) == {"v", "kid", "nonce", "ct"}
+    assert "code_verifier" not in doc
+    deps = world.components.deps
+    verifier = deps.vault.open(
+        sealed_from(doc["verifier"]), verifier_context(world.business_id, doc["_id"])
+    )
+    hashed = hashlib.sha256(verifier.encode()).digest()
+    assert base64.urlsafe_b64encode(hashed).decode().rstrip("=") == challenge
+    assert verifier not in json_util.dumps(doc)
+
+    # The envelope copied onto another state of the same business does not open there.
+    query = await world.authorize("tiktok")
+    other = digest(query["state"])
+    await mongo_db["oauth_states"].update_one(
+        {"_id": other}, {"$set": {"verifier": doc["verifier"]}}
+    )
+    await _refused(world, "tiktok", query, "invalid_state")
+
+    third = await world.authorize("tiktok")
+    assert (await _callback(world, "tiktok", third)).status_code == 200
+    assert await mongo_db["oauth_states"].find_one({"_id": digest(third["state"])}) is None

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from auth_service.composition import check_settings
-from auth_service.settings import DEV_VAULT_KEY, Settings
+from auth_service.settings import DEV_API_KEY_PEPPER, DEV_VAULT_KEY, Settings
 from herald.settings import ConfigurationError
 
 pytestmark = pytest.mark.unit
@@ -79,6 +79,34 @@ def test_production_refuses_weak_secrets(overrides: dict[str, object], named: st
 
 def test_development_runs_with_defaults() -> None:
     check_settings(Settings())
+
+
+def test_production_names_the_public_development_pepper() -> None:
+    with pytest.raises(ConfigurationError, match="API_KEY_PEPPER: is the public development"):
+        check_settings(_production(api_key_pepper=DEV_API_KEY_PEPPER))
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.1.2.3", "auth.internal", "192.168.0.7"])  # noqa: S104 - refused here
+def test_public_development_defaults_are_refused_outside_local_runs(host: str) -> None:
+    """Issue 19, finding 8: the pepper everyone can read here hashed the keys of any
+    development run, reachable from elsewhere or not. Now only a loopback-only run may use it,
+    and the development vault key likewise."""
+    exposed = Settings.model_validate({"http": {"host": host, "port": 8101}})
+    with pytest.raises(ConfigurationError) as caught:
+        check_settings(exposed)
+    assert "HERALD_AUTH_API_KEY_PEPPER: is the public development default" in str(caught.value)
+    assert "HERALD_AUTH_VAULT__KEYS: is missing" in str(caught.value)
+    assert f"listens on {host}" in str(caught.value)
+    own = {"api_key_pepper": STRONG, "vault": {"keys": {"k1": GOOD_KEY}, "primary_kid": "k1"}}
+    check_settings(Settings.model_validate(own | {"http": {"host": host, "port": 8101}}))
+    copied = own | {"vault": {"keys": {"k1": DEV_VAULT_KEY}, "primary_kid": "k1"}}
+    with pytest.raises(ConfigurationError, match=r"VAULT__KEYS\[k1\]: is the public"):
+        check_settings(Settings.model_validate(copied | {"http": {"host": host, "port": 8101}}))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"])
+def test_a_loopback_run_may_use_the_development_defaults(host: str) -> None:
+    check_settings(Settings.model_validate({"http": {"host": host, "port": 8101}}))
 
 
 def test_sandbox_url_fills_every_host_unless_given() -> None:

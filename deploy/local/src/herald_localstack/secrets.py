@@ -1,4 +1,6 @@
-"""The local stack's own secrets: service tokens and the admin token, made once per run folder.
+"""The local stack's own secrets: service tokens, the admin token, the vault key and the API-key
+pepper, made once per run folder (auth-service refuses its public development defaults outside
+local runs; here each installation has its own).
 
 They are random (not fixed strings in the repository) so a local stack behaves like a deployed
 one: each caller of auth-service's internal API has its own credential. Stored in
@@ -25,6 +27,7 @@ class StackSecrets:
     admin_token: str
     whatsapp_verify_token: str
     vault_key: str  # base64 of 32 random bytes: the local vault's AES-256 key
+    api_key_pepper: str  # keys API key hashes: kept, or every stored key stops working
 
     @classmethod
     def load_or_create(cls, run_dir: Path) -> StackSecrets:
@@ -36,6 +39,7 @@ class StackSecrets:
             "admin_token": secrets.token_urlsafe(32),
             "whatsapp_verify_token": secrets.token_urlsafe(16),
             "vault_key": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "api_key_pepper": secrets.token_hex(32),
         }
         if set(data.get("service_tokens", {})) != set(CALLERS):
             data.pop("service_tokens", None)

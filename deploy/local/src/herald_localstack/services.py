@@ -156,6 +156,7 @@ def wiring(cfg: StackConfig, keys: StackSecrets) -> dict[str, str]:
         "HERALD_AUTH_ADMIN_TOKEN": keys.admin_token,
         "HERALD_AUTH_VAULT__KEYS": json.dumps({"local-1": keys.vault_key}),
         "HERALD_AUTH_VAULT__PRIMARY_KID": "local-1",
+        "HERALD_AUTH_API_KEY_PEPPER": keys.api_key_pepper,
         "HERALD_SCHEDULER_AUTH__BASE_URL": auth,
         "HERALD_SCHEDULER_AUTH__SERVICE_TOKEN": keys.service_tokens["scheduler"],
         "HERALD_SANDBOX_WEBHOOKS__WHATSAPP_URL": whatsapp_hook,

@@ -41,6 +41,7 @@ class SecretField(StrEnum):
     ACCESS = "access"
     REFRESH = "refresh"
     USER = "user"  # Facebook: the long-lived user token a Page token derives from
+    PKCE_VERIFIER = "pkce_verifier"  # an OAuth state's PKCE verifier, until its callback
 
 
 # ---- API keys -------------------------------------------------------------------------------
@@ -130,7 +131,7 @@ class OAuthState:
     redirect_uri: str
     created_at: datetime
     expires_at: datetime
-    code_verifier: str | None = None
+    verifier: Sealed | None = None  # the PKCE code_verifier, sealed by the vault like tokens
 
 
 # ---- Integrations ----------------------------------------------------------------------------

@@ -3,19 +3,30 @@
 Variables are prefixed `HERALD_AUTH_` (nested with `__`, e.g. `HERALD_AUTH_VAULT__PRIMARY_KID`);
 shared pieces (Kafka, MongoDB, logging) come from herald.settings and read their own prefixes.
 Secrets are `SecretStr`. Outside `development`, `secret_problems` names every secret that is
-missing, short or a placeholder, and the service refuses to start (see `app.create_app`).
+missing, short or a placeholder, and the service refuses to start (see `app.create_app`). In
+`development` too, the public development defaults (the API-key pepper, the vault key) are
+refused unless the run is local: the server listens on a loopback address only, so nothing but
+this machine can reach it (issue 19, finding 8). The local stack generates its own.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import re
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings
 
+from auth_service.platform_settings import (
+    HostSettings,
+    InstagramAppSettings,
+    MetaAppSettings,
+    Section,
+    TikTokAppSettings,
+)
 from herald.settings import (
     HttpServerSettings,
     KafkaSettings,
@@ -25,8 +36,10 @@ from herald.settings import (
 )
 
 PREFIX = "HERALD_AUTH_"
-# A key for local development only: 32 bytes anyone can read here. Refused outside development.
+# A key for local development only: 32 bytes anyone can read here. Refused outside local runs.
 DEV_VAULT_KEY = base64.b64encode(b"herald-development-vault-key-32b").decode()
+# The pepper of local development, as public as the key above; refused outside local runs.
+DEV_API_KEY_PEPPER = "development-api-key-pepper-not-for-production"
 # Words that mark a value someone meant to replace; as whole words, so random text rarely hits.
 _PLACEHOLDER = re.compile(
     r"(?<![a-z0-9])(change|changeme|placeholder|example|sandbox|dev|development|test|secret|"
@@ -34,16 +47,9 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 MIN_SECRET_CHARS = 32
-# Webhook delivery marks are kept a day (handlers/maintenance.py); a freshness window must end
-# well before its marks go, or a replay could arrive after its mark and still be fresh.
-WEBHOOK_WINDOW_MAX_S = 43_200
 
 
-class _Section(BaseModel):
-    model_config = {"extra": "forbid"}
-
-
-class VaultSettings(_Section):
+class VaultSettings(Section):
     keys: dict[str, SecretStr] = Field(
         default_factory=dict,
         description="Keyring: key id -> base64 of a 32-byte AES-256 key. Old keys keep decrypting.",
@@ -51,115 +57,7 @@ class VaultSettings(_Section):
     primary_kid: str | None = Field(default=None, description="The key id new records use.")
 
 
-class HostSettings(_Section):
-    """Base URLs of the platform hosts. Production: the real hosts. Tests and `make up`: the
-    sandbox, which serves each host under a path prefix (`sandbox_url` fills every host)."""
-
-    sandbox_url: str | None = Field(
-        default=None, description="If set, every host below defaults to `<sandbox_url>/<host>`."
-    )
-    graph_facebook: str = "https://graph.facebook.com"
-    www_facebook: str = "https://www.facebook.com"
-    graph_instagram: str = "https://graph.instagram.com"
-    api_instagram: str = "https://api.instagram.com"
-    www_instagram: str = "https://www.instagram.com"
-    open_tiktokapis: str = "https://open.tiktokapis.com"
-    www_tiktok: str = "https://www.tiktok.com"
-
-    @model_validator(mode="after")
-    def _fill_from_sandbox(self) -> HostSettings:
-        if self.sandbox_url:
-            base = self.sandbox_url.rstrip("/")
-            for name in type(self).model_fields:
-                if name != "sandbox_url" and name not in self.model_fields_set:
-                    host = name.replace("_", ".") + ".com"  # graph_facebook: graph.facebook.com
-                    setattr(self, name, f"{base}/{host}")
-        return self
-
-
-class MetaAppSettings(_Section):
-    """The Meta app behind Facebook Login, Graph calls and WhatsApp Embedded Signup."""
-
-    app_id: str = "100000000000001"
-    app_secret: SecretStr = SecretStr("sandbox-meta-app-secret")
-    graph_version: str = "v23.0"
-    facebook_scopes: list[str] = Field(
-        default_factory=lambda: [
-            "pages_show_list",
-            "pages_manage_posts",
-            "pages_read_engagement",
-            "read_insights",
-        ]
-    )
-    instagram_scopes: list[str] = Field(
-        default_factory=lambda: [
-            "pages_show_list",
-            "pages_read_engagement",
-            "instagram_basic",
-            "instagram_content_publish",
-            "instagram_manage_insights",
-        ]
-    )
-    whatsapp_scopes: list[str] = Field(
-        default_factory=lambda: ["whatsapp_business_management", "whatsapp_business_messaging"]
-    )
-    whatsapp_config_id: str = Field(
-        default="sandbox-embedded-signup",
-        description="Facebook Login for Business configuration of WhatsApp Embedded Signup.",
-    )
-    pkce: bool = Field(default=False, description="Meta's PKCE flow is still marked testing.")
-    signed_request_tolerance_s: int = Field(
-        default=3_600,
-        ge=1,
-        le=WEBHOOK_WINDOW_MAX_S,
-        description="A deauthorize or data-deletion signed_request whose issued_at is further "
-        "from now is refused; a replay within it is refused by its delivery mark.",
-    )
-
-
-class InstagramAppSettings(_Section):
-    """The Instagram app behind Business Login for Instagram."""
-
-    app_id: str = "200000000000002"
-    app_secret: SecretStr = SecretStr("sandbox-instagram-app-secret")
-    scopes: list[str] = Field(
-        default_factory=lambda: [
-            "instagram_business_basic",
-            "instagram_business_content_publish",
-            "instagram_business_manage_insights",
-        ]
-    )
-
-
-class TikTokAppSettings(_Section):
-    client_key: str = "sbawsandboxclientkey"
-    client_secret: SecretStr = SecretStr("sandbox-tiktok-client-secret")
-    scopes: list[str] = Field(
-        default_factory=lambda: [
-            "user.info.basic",
-            "user.info.profile",
-            "user.info.stats",
-            "video.list",
-            "video.upload",
-            "video.publish",
-        ]
-    )
-    pkce: bool = True
-    previous_client_secret: SecretStr | None = Field(
-        default=None,
-        description="Also accepted on webhooks while the client secret is being rotated "
-        "(publisher-tiktok forwards deliveries signed by either).",
-    )
-    webhook_tolerance_s: int = Field(default=300, ge=1, le=WEBHOOK_WINDOW_MAX_S)
-
-    def webhook_secrets(self) -> tuple[str, ...]:
-        """The secrets a webhook signature may use: the current one, then the previous one."""
-        previous = self.previous_client_secret
-        current = self.client_secret.get_secret_value()
-        return (current,) if previous is None else (current, previous.get_secret_value())
-
-
-class OAuthSettings(_Section):
+class OAuthSettings(Section):
     state_ttl_s: int = Field(default=600, ge=60, le=3600)
     completion_url: str | None = Field(
         default=None,
@@ -168,7 +66,7 @@ class OAuthSettings(_Section):
     http_timeout_s: float = Field(default=10.0, gt=0)
 
 
-class RefreshSettings(_Section):
+class RefreshSettings(Section):
     enabled: bool = Field(default=True, description="Run the background refresh loop.")
     interval_s: float = Field(default=60.0, gt=0)
     margin_s: int = Field(default=900, ge=0, description="Short-lived tokens (TikTok access).")
@@ -192,7 +90,7 @@ class RefreshSettings(_Section):
     batch: int = Field(default=200, ge=1)
 
 
-class EventsSettings(_Section):
+class EventsSettings(Section):
     outbox_interval_s: float = Field(
         default=10.0, gt=0, description="How often the outbox loop sends events still unsent."
     )
@@ -222,7 +120,7 @@ class Settings(BaseSettings):
         description="How browsers reach this service; OAuth redirect URIs start with it.",
     )
     vault: VaultSettings = Field(default_factory=VaultSettings)
-    api_key_pepper: SecretStr = SecretStr("development-api-key-pepper-not-for-production")
+    api_key_pepper: SecretStr = SecretStr(DEV_API_KEY_PEPPER)
     service_tokens: dict[str, SecretStr] = Field(
         default_factory=dict, description="JSON {service_name: token} of callers of /internal."
     )
@@ -287,12 +185,51 @@ def keyring_problems(vault: VaultSettings) -> list[str]:
     return problems
 
 
+def is_local(settings: Settings) -> bool:
+    """Whether only this machine can reach the service: it listens on a loopback address."""
+    host = settings.http.host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def public_defaults(settings: Settings) -> list[str]:
+    """The development defaults in use that anyone can read in this repository."""
+    problems = []
+    if settings.api_key_pepper.get_secret_value() == DEV_API_KEY_PEPPER:
+        problems.append(
+            f"{PREFIX}API_KEY_PEPPER: is the public development default; set a random value of "
+            "32 characters or more (python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    if not settings.vault.keys:
+        problems.append(
+            f"{PREFIX}VAULT__KEYS: is missing, so the public development key would seal tokens"
+        )
+    for kid, key in settings.vault.keys.items():
+        if key.get_secret_value() == DEV_VAULT_KEY:
+            problems.append(f"{PREFIX}VAULT__KEYS[{kid}]: is the public development key")
+    return problems
+
+
 def secret_problems(settings: Settings) -> list[str]:
-    """Every secret that is unfit for production, named by its environment variable."""
-    problems = [] if settings.environment == "development" else _vault_problems(settings.vault)
-    problems += keyring_problems(settings.vault) if settings.environment == "development" else []
+    """Every secret that is unfit for this run, named by its environment variable: outside
+    `development` every weak secret; in `development` malformed keys, and the public defaults
+    unless the run is local."""
     if settings.environment == "development":
+        problems = keyring_problems(settings.vault)
+        if not is_local(settings):
+            host = settings.http.host
+            problems += [
+                f"{p} (the server listens on {host}, not loopback only)"
+                for p in public_defaults(settings)
+            ]
         return problems
+    problems = _vault_problems(settings.vault)
+    if settings.api_key_pepper.get_secret_value() == DEV_API_KEY_PEPPER:
+        problems.append(f"{PREFIX}API_KEY_PEPPER: is the public development default")
     checks = {
         f"{PREFIX}API_KEY_PEPPER": settings.api_key_pepper.get_secret_value(),
         f"{PREFIX}ADMIN_TOKEN": (
@@ -307,7 +244,7 @@ def secret_problems(settings: Settings) -> list[str]:
         checks[f"{PREFIX}TIKTOK__PREVIOUS_CLIENT_SECRET"] = previous
     for name, value in checks.items():
         reason = _weak(value, min_chars=32 if "APP_SECRET" not in name else 16)
-        if reason:
+        if reason and value != DEV_API_KEY_PEPPER:
             problems.append(f"{name}: {reason}")
     if not settings.service_tokens:
         problems.append(f"{PREFIX}SERVICE_TOKENS: is missing (a JSON object of name -> token)")

@@ -150,7 +150,7 @@ def state_doc(state: OAuthState) -> Document:
         "redirect_uri": state.redirect_uri,
         "created_at": state.created_at,
         "expires_at": state.expires_at,
-        "code_verifier": state.code_verifier,
+        "verifier": sealed_doc(state.verifier) if state.verifier else None,
     }
 
 
@@ -163,5 +163,5 @@ def state_from(doc: Document) -> OAuthState:
         redirect_uri=str(doc["redirect_uri"]),
         created_at=doc["created_at"],
         expires_at=doc["expires_at"],
-        code_verifier=doc.get("code_verifier"),
+        verifier=sealed_from(doc["verifier"]) if isinstance(doc.get("verifier"), dict) else None,
     )

@@ -23,7 +23,7 @@ from auth_service.vault import SealContext, VaultError
 
 log = structlog.get_logger(__name__)
 # State and code use marks, and webhook delivery marks, are kept a day: longer than a state
-# lives and than any webhook freshness window (settings.WEBHOOK_WINDOW_MAX_S), so a replay
+# lives and than any webhook freshness window (platform_settings.WEBHOOK_WINDOW_MAX_S), so a replay
 # inside its window always finds its mark.
 MARKS_KEPT_S = 86_400
 

@@ -1,9 +1,11 @@
 """OAuth connect and callback (auth-service README, "How it works"; security-reliability.md §1).
 
 `state` is 256 random bits, stored only as its SHA-256, bound to the business, the provider and
-the authorization server it was sent to, single use (a unique insert marks it used), and valid
-for `state_ttl_s`. A code is redeemed at most once (another unique insert) and only at the
-server the state names. Every refusal here happens before any call to a token endpoint.
+the authorization server it was sent to, single use (a unique insert marks it used, and the
+state is deleted), and valid for `state_ttl_s` (expired ones are swept). Its PKCE verifier is
+sealed by the vault like a token, bound to the state (issue 19, finding 8). A code is redeemed
+at most once (another unique insert) and only at the server the state names. Every refusal
+here happens before any call to a token endpoint.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from auth_service.domain import (
     AuthServer,
     Integration,
     OAuthState,
+    SecretField,
     digest,
     new_state,
     pkce_pair,
@@ -30,6 +33,7 @@ from auth_service.errors import (
 from auth_service.handlers.base import Deps
 from auth_service.handlers.lifecycle import store_connected
 from auth_service.ports import AuthorizeRequest, ProviderGateway
+from auth_service.vault import SealContext, VaultError
 from herald.errors import NeedsReauth, Permanent, Throttled, Transient
 from herald.topics import Platform
 
@@ -80,15 +84,17 @@ async def start_connect(
     state = new_state()
     verifier, challenge = pkce_pair() if gateway.uses_pkce(server) else (None, None)
     now = deps.clock.now()
+    state_hash = digest(state)
+    sealed = verifier_context(business_id, state_hash)
     record = OAuthState(
-        state_hash=digest(state),
+        state_hash=state_hash,
         business_id=business_id,
         provider=gateway.platform,
         auth_server=server,
         redirect_uri=callback_uri(deps, gateway.platform),
         created_at=now,
         expires_at=now + timedelta(seconds=deps.policy.state_ttl_s),
-        code_verifier=verifier,
+        verifier=deps.vault.seal(verifier, sealed) if verifier else None,
     )
     await deps.states.put(record)
     url = gateway.authorize_url(AuthorizeRequest(state, record.redirect_uri, challenge, server))
@@ -110,6 +116,23 @@ async def complete_callback(
     deps.metrics.callback(gateway.platform.value, "connected")
     log.info("oauth.connected", provider=gateway.platform.value, integrations=len(integrations))
     return integrations
+
+
+def verifier_context(business_id: str, state_hash: str) -> SealContext:
+    """What a sealed verifier is bound to: a copy on another state does not open."""
+    return SealContext(business_id, f"oauth-state:{state_hash}", SecretField.PKCE_VERIFIER)
+
+
+def _verifier(deps: Deps, record: OAuthState) -> str | None:
+    if record.verifier is None:
+        return None
+    try:
+        return deps.vault.open(
+            record.verifier, verifier_context(record.business_id, record.state_hash)
+        )
+    except VaultError as exc:  # its key was dropped from the keyring since, or it was moved
+        log.warning("oauth.verifier_unreadable", error=str(exc))
+        raise _reject("invalid_state", "the state can no longer be read; start again") from exc
 
 
 def _reject(code: str, message: str) -> OAuthRejected:
@@ -152,6 +175,7 @@ async def _redeem(
     code = given.code or ""
     if not code:
         raise _reject("missing_code", "the callback carries no authorization code")
+    code_verifier = _verifier(deps, record)
     if not await deps.states.mark_code_used(digest(f"{record.provider}|{code}"), deps.clock.now()):
         raise _reject("code_replayed", "this authorization code was redeemed already")
     try:
@@ -159,7 +183,7 @@ async def _redeem(
             auth_server=record.auth_server,
             code=code,
             redirect_uri=record.redirect_uri,
-            code_verifier=record.code_verifier,
+            code_verifier=code_verifier,
         )
     except (Transient, Throttled) as exc:
         raise ProviderUnavailable(f"{gateway.platform.value}: {exc.message}") from exc
