@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -54,8 +55,7 @@ def test_the_derivation_is_the_documented_one() -> None:
     ],
     ids=["appended", "another business", "emptied"],
 )
-def test_a_changed_value_does_not_verify(change: object) -> None:
-    assert callable(change)
+def test_a_changed_value_does_not_verify(change: Callable[[bytes], bytes]) -> None:
     stated = parse(sign(KEY, VALUE, now=NOW))
     assert not verifies(event_key(SECRET), stated, change(VALUE))
 
