@@ -40,9 +40,13 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def connect(http: httpx.Client, auth: str, api_key: str, provider: str) -> str:
-    """The OAuth flow a browser would follow: connect, the platform's page, the callback."""
+    """The OAuth flow a browser would follow: connect, the start link (its cookie kept in this
+    client's jar binds the flow to it), the platform's page, the callback."""
     start = ok(http.get(f"{auth}/v1/oauth/{provider}/connect", headers=bearer(api_key)))
-    authorize = httpx.URL(start["authorize_url"]).copy_merge_params({"sandbox_auto_approve": "1"})
+    link = http.get(start["authorize_url"], follow_redirects=False)
+    if link.status_code != 302:
+        raise SystemExit(f"{provider}: the start link answered {link.status_code}: {link.text}")
+    authorize = httpx.URL(link.headers["location"]).copy_merge_params({"sandbox_auto_approve": "1"})
     page = http.get(authorize, follow_redirects=False)
     if page.status_code != 302:
         msg = f"{provider}: the authorize page answered {page.status_code}: {page.text[:200]}"

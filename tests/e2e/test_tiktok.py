@@ -21,6 +21,7 @@ import httpx
 import pytest
 from tests.conftest import Connected
 
+from herald_localstack import demo
 from herald_localstack.secrets import StackSecrets
 
 pytestmark = pytest.mark.e2e
@@ -55,20 +56,9 @@ class TikTok:
         username = f"{name}.{self.run}"
         open_id = str(self.admin("POST", "/tiktok/users", {"username": username})["open_id"])
         auth, key = self.connected.system.url("auth-service"), self.connected.api_key
-        with httpx.Client(timeout=30) as http:
-            start = http.get(
-                f"{auth}/v1/oauth/tiktok/connect", headers={"Authorization": f"Bearer {key}"}
-            )
-            assert start.status_code == 200, start.text
-            authorize = httpx.URL(start.json()["authorize_url"]).copy_merge_params(
-                {"sandbox_auto_approve": "1", "sandbox_user": open_id}
-            )
-            page = http.get(authorize, follow_redirects=False)
-            assert page.status_code == 302, page.text
-            done = http.get(page.headers["location"], headers={"Accept": "application/json"})
-            assert done.status_code == 200, done.text
-        (integration,) = [i for i in done.json()["integrations"] if i["account_id"] == open_id]
-        return Creator(open_id, str(integration["integration_id"]))
+        with httpx.Client(timeout=30) as http:  # the creator's browser
+            (integration_id,) = demo.connect_all(http, auth, key, "tiktok", sandbox_user=open_id)
+        return Creator(open_id, integration_id)
 
     def uploaded(self, name: str, size: int) -> dict[str, str]:
         url = f"{self.sandbox}/_sandbox/media/{self.run}-{name}.mp4?bytes={size}"

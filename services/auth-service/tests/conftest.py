@@ -100,8 +100,10 @@ async def make_world(
     async def make(components: Components | None = None, **overrides: Any) -> World:
         rt = components or make_components(**overrides)
         app = mount(rt)
+        # The browser's address is the public one, so the cookies the start link sets (Secure
+        # over https) come back to the callback as they would in a browser.
         client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://auth.test"
+            transport=httpx.ASGITransport(app=app), base_url=rt.settings.public_base_url
         )
         clients.append(client)
         business = await create_business(rt.deps, "Bakery")

@@ -13,7 +13,15 @@ import httpx
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from auth_service.testing import KEY_1, KEY_2, SERVICE_TOKENS, Live, Sandbox, callback_query
+from auth_service.testing import (
+    KEY_1,
+    KEY_2,
+    SERVICE_TOKENS,
+    Live,
+    Sandbox,
+    callback_query,
+    through_start_link,
+)
 from herald.authclient import AuthClient, IntegrationNotFound
 from herald.errors import NeedsReauth
 from herald.mongo import Document
@@ -111,9 +119,9 @@ async def test_auth_client_against_the_running_service(live: Live, sandbox: Sand
     auth = {"Authorization": f"Bearer {key}"}
     creator = await sandbox.admin("POST", "/tiktok/users", json={"username": "client.user"})
     started = await live.client.get("/v1/oauth/tiktok/connect", headers=auth)
-    url = httpx.URL(started.json()["authorize_url"]).copy_merge_params(
-        {"sandbox_user": creator["open_id"]}
-    )
+    url = (
+        await through_start_link(live.client, started.json()["authorize_url"])
+    ).copy_merge_params({"sandbox_user": creator["open_id"]})
     page = await sandbox.http.get(url, follow_redirects=False)
     done = await live.client.get(
         "/v1/oauth/tiktok/callback", params=callback_query(page.headers["location"])

@@ -21,6 +21,7 @@ from auth_service.testing import (
     Sandbox,
     auth_settings,
     callback_query,
+    through_start_link,
 )
 from herald.cloudevents import Envelope, decode
 from herald.mongo import Document
@@ -36,7 +37,9 @@ async def _connect(live: Live, sandbox: Sandbox, key: str, provider: str, **extr
     auth = {"Authorization": f"Bearer {key}"}
     login = {"login": extra.pop("login")} if "login" in extra else None
     started = await live.client.get(f"/v1/oauth/{provider}/connect", headers=auth, params=login)
-    url = httpx.URL(started.json()["authorize_url"]).copy_merge_params(extra)
+    # live.client is the browser too: it keeps the start link's cookie for the callback.
+    url = await through_start_link(live.client, started.json()["authorize_url"])
+    url = url.copy_merge_params(extra)
     page = await sandbox.http.get(url, follow_redirects=False)
     location = page.headers["location"]
     assert location.startswith(f"{live.url}/v1/oauth/{provider}/callback")

@@ -9,7 +9,6 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 from bson import json_util
 from pymongo.asynchronous.database import AsyncDatabase
@@ -18,7 +17,7 @@ from auth_service.adapters.codec import sealed_from
 from auth_service.domain import digest
 from auth_service.handlers.keys import create_api_key, create_business
 from auth_service.handlers.oauth import verifier_context
-from auth_service.testing import World, WorldFactory, recorder
+from auth_service.testing import World, WorldFactory, recorder, through_start_link
 from herald.mongo import Document
 
 pytestmark = pytest.mark.connected
@@ -155,7 +154,7 @@ async def test_refusals_render_a_page_without_referrer(make_world: WorldFactory)
 async def test_state_has_256_bits_and_tiktok_gets_pkce(make_world: WorldFactory) -> None:
     world = await make_world()
     started = await world.client.get("/v1/oauth/tiktok/connect", headers=world.auth)
-    url = started.json()["authorize_url"]
+    url = str(await through_start_link(world.client, started.json()["authorize_url"]))
     params = dict(p.split("=", 1) for p in url.split("?", 1)[1].split("&"))
     assert len(params["state"]) >= 43  # 32 random bytes, base64url
     assert params["code_challenge_method"] == "S256"
@@ -179,8 +178,8 @@ async def test_herald_passes_the_sandboxs_strict_pkce_and_would_fail_without_it(
     await _refused(lax, "tiktok", query, "provider_error")
 
 
-def _challenge_of(authorize_url: str) -> str:
-    return str(httpx.URL(authorize_url).params["code_challenge"])
+async def _challenge_of(world: World, start_url: str) -> str:
+    return str((await through_start_link(world.client, start_url)).params["code_challenge"])
 
 
 async def test_the_pkce_verifier_is_sealed_bound_to_its_state_and_gone_once_used(
@@ -191,7 +190,7 @@ async def test_the_pkce_verifier_is_sealed_bound_to_its_state_and_gone_once_used
     state is deleted when its callback spends it."""
     world = await make_world()
     started = await world.client.get("/v1/oauth/tiktok/connect", headers=world.auth)
-    challenge = _challenge_of(started.json()["authorize_url"])
+    challenge = await _challenge_of(world, started.json()["authorize_url"])
     (doc,) = await mongo_db["oauth_states"].find({}).to_list()
     assert set(doc["verifier"]) == {"v", "kid", "nonce", "ct"}
     assert "code_verifier" not in doc

@@ -84,8 +84,8 @@ def test_the_live_app_serves_the_document_under_test(live_api: LiveApi) -> None:
     served = httpx.get(f"{live_api.url}/openapi.json", timeout=30).json()
     assert served == DOCUMENT
     operations = {(m.upper(), p) for p, item in served["paths"].items() for m in item}
-    assert len(served["paths"]) == 18
-    assert len(operations) == 20
+    assert len(served["paths"]) == 20
+    assert len(operations) == 22
     for path, item in served["paths"].items():
         for method, operation in item.items():
             documented = set(operation["responses"])
@@ -102,9 +102,10 @@ def test_the_live_app_serves_the_document_under_test(live_api: LiveApi) -> None:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 def test_api(case: schemathesis.Case[Any], live_api: LiveApi) -> None:
-    # A callback is accepted only with a state this server issued minutes ago, which no
-    # generated request can hold: its refusal (400, documented) is the right answer there.
-    excluded: list[Any] = [positive_data_acceptance] if case.path.endswith("/callback") else []
+    # A callback or start link is accepted only with a state this server issued minutes ago,
+    # which no generated request can hold: its refusal (400, documented) is the right answer.
+    stateful = case.path.endswith(("/callback", "/start"))
+    excluded: list[Any] = [positive_data_acceptance] if stateful else []
     case.call_and_validate(
         base_url=live_api.url,
         headers=live_api.headers_for(case.path),

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from auth_service.handlers.keys import create_api_key, revoke_api_key
-from auth_service.testing import World, WorldFactory
+from auth_service.testing import World, WorldFactory, through_start_link
 from herald.producerauth import parse, sign, verifies
 
 pytestmark = pytest.mark.connected
@@ -127,13 +127,15 @@ async def test_connect_redirect_variant_and_login_choice(make_world: WorldFactor
         headers=world.auth,
     )
     assert redirected.status_code == 302
-    location = redirected.headers["location"]
+    assert redirected.headers["location"].startswith("http://auth.test/v1/oauth/instagram/start?")
+    location = str(await through_start_link(world.client, redirected.headers["location"]))
     assert "/www.facebook.com/v23.0/dialog/oauth?" in location
     assert "redirect_uri=http%3A%2F%2Fauth.test%2Fv1%2Foauth%2Finstagram%2Fcallback" in location
     assert redirected.headers["referrer-policy"] == "no-referrer"
     instagram = await world.client.get("/v1/oauth/instagram/connect", headers=world.auth)
     assert instagram.json()["login"] == "instagram"
-    assert "/www.instagram.com/oauth/authorize?" in instagram.json()["authorize_url"]
+    platform = await through_start_link(world.client, instagram.json()["authorize_url"])
+    assert "/www.instagram.com/oauth/authorize?" in str(platform)
     unknown = await world.client.get("/v1/oauth/myspace/connect", headers=world.auth)
     assert unknown.status_code == 422
 

@@ -2,7 +2,8 @@
 real OAuth flows, and one post published to Facebook and Instagram, end to end.
 
 Everything goes through the public APIs a person would use: auth-service's admin API (with the
-stack's admin token) for the business and its key, `GET /v1/oauth/<provider>/connect` and the
+stack's admin token) for the business and its key, `GET /v1/oauth/<provider>/connect`, its
+start link (which binds the connection to this client's cookie jar, as to a browser) and the
 platform's authorize page (asked to approve at once) for the accounts, the scheduler's
 `POST /v1/posts` for the post. The business and key are kept in `.run/demo.json`, so running it
 again reuses them.
@@ -94,10 +95,19 @@ def connect(http: httpx.Client, auth: str, api_key: str, provider: str) -> str:
     return connect_all(http, auth, api_key, provider)[0]
 
 
-def connect_all(http: httpx.Client, auth: str, api_key: str, provider: str) -> list[str]:
-    """`connect`, returning every integration the flow made (one per Page, for Facebook)."""
+def connect_all(
+    http: httpx.Client, auth: str, api_key: str, provider: str, **sandbox: str
+) -> list[str]:
+    """`connect`, returning every integration the flow made (one per Page, for Facebook).
+    `http` plays the person's browser: it keeps the cookie the start link sets, which the
+    callback requires. `sandbox` adds parameters for the sandbox's page (`sandbox_user`)."""
     start = _ok(http.get(f"{auth}/v1/oauth/{provider}/connect", headers=_bearer(api_key)))
-    authorize = httpx.URL(start["authorize_url"]).copy_merge_params({"sandbox_auto_approve": "1"})
+    link = http.get(start["authorize_url"], follow_redirects=False)
+    if link.status_code != 302:
+        msg = f"{provider}: the start link answered {link.status_code}: {link.text[:200]}"
+        raise StackError(msg)
+    params = {"sandbox_auto_approve": "1", **sandbox}
+    authorize = httpx.URL(link.headers["location"]).copy_merge_params(params)
     page = http.get(authorize, follow_redirects=False)
     if page.status_code != 302:
         msg = f"{provider}: the authorize page answered {page.status_code}: {page.text[:200]}"

@@ -118,8 +118,19 @@ def digest(value: str) -> str:
 def pkce_pair() -> tuple[str, str]:
     """(code_verifier, S256 code_challenge) per RFC 7636."""
     verifier = secrets.token_urlsafe(64)
+    return verifier, pkce_challenge(verifier)
+
+
+def pkce_challenge(verifier: str) -> str:
+    """The S256 code_challenge of a verifier: base64url of its SHA-256, unpadded."""
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    return verifier, challenge.decode().rstrip("=")
+    return challenge.decode().rstrip("=")
+
+
+def browser_cookie_name(state_hash: str) -> str:
+    """The cookie binding one OAuth flow to the browser that started it: one per state, so a
+    browser can run several connections at once."""
+    return f"herald_oauth_{state_hash[:16]}"
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,14 @@ def callback_query(location: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
+async def through_start_link(browser: httpx.AsyncClient, start_url: str) -> httpx.URL:
+    """Open a start link as the person's browser would (`browser` keeps the cookie it sets in
+    its jar); returns the platform's authorize URL it redirects to."""
+    opened = await browser.get(start_url, follow_redirects=False)
+    assert opened.status_code == 302, opened.text
+    return httpx.URL(opened.headers["location"])
+
+
 @dataclass
 class Sandbox:
     url: str
@@ -136,15 +144,16 @@ class World:
         return {"Authorization": f"Bearer {self.key}"}
 
     async def authorize(self, provider: str, **params: str) -> dict[str, str]:
-        """connect → the platform's authorize page → the callback query it redirects to."""
+        """connect → the start link (this client is the browser: it keeps the cookie) → the
+        platform's authorize page → the callback query it redirects to."""
         query = {k: v for k, v in params.items() if k == "login"}
         started = await self.client.get(
             f"/v1/oauth/{provider}/connect", headers=self.auth, params=query
         )
         assert started.status_code == 200, started.text
-        url = started.json()["authorize_url"]
+        url = await through_start_link(self.client, started.json()["authorize_url"])
         extra = {k: v for k, v in params.items() if k != "login"}
-        target = httpx.URL(url).copy_merge_params(extra) if extra else httpx.URL(url)
+        target = url.copy_merge_params(extra) if extra else url
         page = await self.sandbox.http.get(target, follow_redirects=False)
         assert page.status_code == 302, page.text
         return callback_query(page.headers["location"])

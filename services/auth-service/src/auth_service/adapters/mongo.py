@@ -6,8 +6,8 @@ lock, one integration per business and account); no transactions, no TTL indexes
 loop runs `cleanup`), no `findAndModify`, aggregations limited to `$group` with `$sum`.
 
 Collections: businesses, api_keys, integrations, oauth_states, oauth_state_uses,
-oauth_code_uses, refresh_locks, webhook_deliveries, deletion_requests, integration_usage,
-api_key_usage.
+oauth_code_uses, oauth_browsers, refresh_locks, webhook_deliveries, deletion_requests,
+integration_usage, api_key_usage.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "oauth_states": [IndexModel([("expires_at", ASCENDING)], name="expires")],
     "oauth_state_uses": [IndexModel([("at", ASCENDING)], name="at")],
     "oauth_code_uses": [IndexModel([("at", ASCENDING)], name="at")],
+    "oauth_browsers": [IndexModel([("at", ASCENDING)], name="at")],
     "refresh_locks": [IndexModel([("lease_until", ASCENDING)], name="lease")],
     "webhook_deliveries": [IndexModel([("at", ASCENDING)], name="at")],
     "event_outbox": [IndexModel([("created_at", ASCENDING)], name="created")],

@@ -21,6 +21,7 @@ class MongoStates:
         self._states = db["oauth_states"]
         self._uses = db["oauth_state_uses"]
         self._codes = db["oauth_code_uses"]
+        self._browsers = db["oauth_browsers"]
 
     async def put(self, state: OAuthState) -> None:
         await self._states.insert_one(state_doc(state))
@@ -33,7 +34,19 @@ class MongoStates:
         if not await _first_insert(self._uses, state_hash, at):
             return False
         await self._states.delete_one({"_id": state_hash})
+        await self._browsers.delete_one({"_id": state_hash})
         return True
+
+    async def bind(self, state_hash: str, browser_hash: str, at: datetime) -> bool:
+        try:
+            await self._browsers.insert_one({"_id": state_hash, "browser": browser_hash, "at": at})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def binding(self, state_hash: str) -> str | None:
+        doc = await self._browsers.find_one({"_id": state_hash})
+        return str(doc["browser"]) if doc else None
 
     async def mark_code_used(self, code_hash: str, at: datetime) -> bool:
         return await _first_insert(self._codes, code_hash, at)
@@ -41,7 +54,7 @@ class MongoStates:
     async def cleanup(self, now: datetime, keep_marks_s: int) -> int:
         removed = (await self._states.delete_many({"expires_at": {"$lt": now}})).deleted_count
         cutoff = now - timedelta(seconds=keep_marks_s)
-        for marks in (self._uses, self._codes):
+        for marks in (self._uses, self._codes, self._browsers):
             removed += (await marks.delete_many({"at": {"$lt": cutoff}})).deleted_count
         return removed
 

@@ -1,13 +1,15 @@
-"""`/v1/oauth/{provider}`: connect (with the business's API key) and the callback (from the
-person's browser). The callback answers a plain page, JSON (`Accept: application/json`), or a
-redirect to `HERALD_AUTH_OAUTH__COMPLETION_URL`; never third-party content, never a referrer.
+"""`/v1/oauth/{provider}`: connect (with the business's API key), the start link (the person's
+browser: a cookie binds the flow to it, then on to the platform) and the callback (the same
+browser, cookie shown). The start link's and the callback's refusals, and the callback's
+success, answer a plain page, JSON (`Accept: application/json`), or a redirect to
+`HERALD_AUTH_OAUTH__COMPLETION_URL`; never third-party content, never a referrer.
 """
 
 from __future__ import annotations
 
 from html import escape
 from typing import Annotated, Literal
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -22,11 +24,16 @@ from auth_service.api.common import (
 from auth_service.api.schemas import CallbackResponse, ConnectResponse, ErrorBody
 from auth_service.api.strict import StrictRoute
 from auth_service.api.views import health
-from auth_service.domain import ApiKeyRecord, AuthServer
+from auth_service.domain import ApiKeyRecord, AuthServer, Integration, browser_cookie_name, digest
 from auth_service.errors import AuthServiceError
 from auth_service.handlers.base import Deps
 from auth_service.handlers.keys import authenticate
-from auth_service.handlers.oauth import CallbackInput, complete_callback, start_connect
+from auth_service.handlers.oauth import (
+    CallbackInput,
+    complete_callback,
+    open_in_browser,
+    start_connect,
+)
 from herald.topics import Platform
 
 router = APIRouter(prefix="/v1/oauth", tags=["oauth"], route_class=StrictRoute)
@@ -70,20 +77,63 @@ async def connect(
             "Login; other providers have one login and ignore it."
         ),
     ] = None,
-    redirect: Annotated[bool, Query(description="Answer 302 to the authorize URL.")] = False,
+    redirect: Annotated[bool, Query(description="Answer 302 to the start link.")] = False,
 ) -> Response:
     started = await start_connect(
         deps, key.business_id, provider.value, AuthServer(login) if login else None
     )
     if redirect:
-        return RedirectResponse(started.authorize_url, status_code=302, headers=_PAGE_HEADERS)
+        return RedirectResponse(started.start_url, status_code=302, headers=_PAGE_HEADERS)
     body = ConnectResponse(
         provider=started.provider,
         login=started.auth_server.value,
-        authorize_url=started.authorize_url,
+        authorize_url=started.start_url,
         state_expires_at=started.expires_at,
     )
     return JSONResponse(body.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/{provider}/start",
+    responses={
+        **error_responses(404),
+        302: {"description": "To the platform's authorize page, with the browser's cookie set"},
+        400: {"model": ErrorBody, "content": {"text/html": {}}, "description": "Refused"},
+    },
+)
+async def start(
+    provider: Platform,
+    request: Request,
+    deps: DepsDep,
+    state: Annotated[str, Query(max_length=2048, description="From the start link.")] = "",
+) -> Response:
+    """The start link `connect` answers, opened by the person's browser: binds the connection
+    to this browser (an HttpOnly, SameSite=Lax cookie scoped to this provider's OAuth paths,
+    Secure over https, living as long as the state) and redirects to the platform."""
+    wants_json = "application/json" in request.headers.get("accept", "")
+    try:
+        started = await open_in_browser(deps, provider.value, state, request.cookies)
+    except AuthServiceError as exc:
+        if exc.status != 400:
+            raise
+        return _refused(deps, provider, exc, wants_json)
+    response = RedirectResponse(started.authorize_url, status_code=302, headers=_PAGE_HEADERS)
+    if started.cookie_value is not None:
+        response.set_cookie(
+            started.cookie_name,
+            started.cookie_value,
+            max_age=started.max_age_s,
+            path=_cookie_path(deps, provider),
+            secure=deps.policy.public_base_url.startswith("https://"),
+            httponly=True,
+            samesite="lax",
+        )
+    return response
+
+
+def _cookie_path(deps: Deps, provider: Platform) -> str:
+    """This provider's OAuth paths under the public base URL (which may carry a prefix)."""
+    return f"{urlsplit(deps.policy.public_base_url).path}/v1/oauth/{provider.value}/"
 
 
 @router.get(
@@ -112,12 +162,29 @@ async def callback(
         query.state, query.code, query.error, query.error_reason, query.error_description
     )
     wants_json = "application/json" in request.headers.get("accept", "")
+    cookie = browser_cookie_name(digest(query.state)) if query.state else None
     try:
-        integrations = await complete_callback(deps, provider.value, given, caller)
+        integrations = await complete_callback(deps, provider.value, given, caller, request.cookies)
     except AuthServiceError as exc:
         if exc.status != 400:
             raise
-        return _refused(deps, provider, exc, wants_json)
+        return _forget(deps, provider, request, cookie, _refused(deps, provider, exc, wants_json))
+    answer = _connected(deps, provider, integrations, wants_json)
+    return _forget(deps, provider, request, cookie, answer)
+
+
+def _forget(
+    deps: Deps, provider: Platform, request: Request, cookie: str | None, response: Response
+) -> Response:
+    """The flow's cookie is spent with its state: the answer deletes it."""
+    if cookie is not None and cookie in request.cookies:
+        response.delete_cookie(cookie, path=_cookie_path(deps, provider), httponly=True)
+    return response
+
+
+def _connected(
+    deps: Deps, provider: Platform, integrations: list[Integration], wants_json: bool
+) -> Response:
     now = deps.clock.now()
     body = CallbackResponse(
         status="connected",

@@ -106,7 +106,11 @@ class Disconnected(BaseModel):
 class ConnectResponse(BaseModel):
     provider: Platform
     login: Literal["facebook", "instagram", "tiktok"]
-    authorize_url: str
+    authorize_url: str = Field(
+        description="Herald's start link: send the person's browser here. It binds the "
+        "connection to that browser with a cookie, then redirects to the platform's page; a "
+        "callback from any other browser is refused."
+    )
     state_expires_at: AwareDatetime
 
 
