@@ -79,22 +79,31 @@ class RequestMetrics:
     """Counts and times requests by method, route template and status. A plain ASGI
     middleware: Starlette's `BaseHTTPMiddleware` would run each request through an extra task."""
 
-    def __init__(self, app: ASGIApp, registry: CollectorRegistry, skip: frozenset[str]) -> None:
+    def __init__(
+        self, app: ASGIApp, instruments: tuple[Counter, Histogram], skip: frozenset[str]
+    ) -> None:
         self._app = app
         self._skip = skip
-        self._requests = Counter(
+        self._requests, self._seconds = instruments
+
+    @staticmethod
+    def instruments(registry: CollectorRegistry) -> tuple[Counter, Histogram]:
+        """The families, made when the app is (Starlette builds middleware at the first
+        request, and `/metrics` lists them before that)."""
+        requests = Counter(
             "herald_http_requests_total",
             "HTTP requests served, by method, route template and status code.",
             ["method", "route", "status"],
             registry=registry,
         )
-        self._seconds = Histogram(
+        seconds = Histogram(
             "herald_http_request_seconds",
             "Time to answer an HTTP request, by method and route template.",
             ["method", "route"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
             registry=registry,
         )
+        return requests, seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") in self._skip:

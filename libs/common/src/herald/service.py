@@ -65,7 +65,8 @@ def add_operational_routes(
     `/metrics` serves) and trace its other requests."""
     install_process_metrics(registry, service)
     app.state.registry = registry
-    app.add_middleware(RequestMetrics, registry=registry, skip=OPERATIONAL_PATHS)
+    instruments = RequestMetrics.instruments(registry)
+    app.add_middleware(RequestMetrics, instruments=instruments, skip=OPERATIONAL_PATHS)
     app.add_middleware(TracingMiddleware)  # outside the metrics: their logs carry the trace
     # FastAPI's own OpenTelemetry support would add a second server span per request, spans per
     # dependency, and the query string (OAuth codes on callbacks): Herald's middleware records

@@ -73,6 +73,7 @@ class PublisherConsumer:
         self._router = router
         self._emitter = emitter
         self._metrics = metrics
+        metrics.start_at_zero(platform.value)
         self._names = names
         self._tiers = dict(names.tiers)
         self._pauser = Pauser()

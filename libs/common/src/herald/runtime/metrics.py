@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from herald.errors import ErrorCategory
 from herald.metrics import UnexpectedErrors
 
 
@@ -19,6 +20,16 @@ class PublisherMetrics:
     invalid_events: Counter
     tier_holds: Counter
     redeliveries: UnexpectedErrors
+
+    def start_at_zero(self, platform: str) -> None:
+        """The finished outcomes and dead letters, at 0 from the start: a series that first
+        appears at 3 gives `rate()` nothing to compare with, so the first failures of a fresh
+        process would never move an alert."""
+        self.outcomes.labels(platform, "published", "")
+        for category in ErrorCategory:
+            for outcome in ("failed", "dead_lettered"):
+                self.outcomes.labels(platform, outcome, category.value)
+            self.dead_letters.labels(platform, category.value)
 
     @classmethod
     def create(cls, registry: CollectorRegistry, service: str) -> PublisherMetrics:
