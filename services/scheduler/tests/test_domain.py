@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -171,12 +171,22 @@ def test_schedules_resolve_in_their_zone(
     assert resolved.due_at == due
 
 
+AT = ("schedule.publish_at", "out_of_range")
+
+
 @pytest.mark.parametrize(
     ("publish_at", "zone", "path", "code"),
     [
         (local(2030, 7, 1, 9, 0), None, "schedule.timezone", "required"),
         (local(2030, 7, 1, 9, 0), "Nowhere/City", "schedule.timezone", "invalid_format"),
         (local(2030, 3, 31, 1, 30), "Europe/Lisbon", "schedule.publish_at", "out_of_range"),
+        # issue 19: each of these raised (OverflowError, IsADirectoryError) and answered 500
+        (datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5))), None, *AT),
+        (datetime(1, 1, 1, 0, 0, tzinfo=timezone(timedelta(hours=1))), None, *AT),
+        (local(9999, 12, 31, 23, 0), "America/New_York", *AT),
+        (local(1, 1, 1, 0, 0), "Asia/Tokyo", *AT),
+        (local(2030, 7, 1, 9, 0), "Europe", "schedule.timezone", "invalid_format"),
+        (local(2030, 7, 1, 9, 0), "../../../etc/passwd", "schedule.timezone", "invalid_format"),
     ],
 )
 def test_unreadable_schedules_say_why(

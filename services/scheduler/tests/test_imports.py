@@ -9,7 +9,7 @@ import json
 import pytest
 
 from scheduler.contacts import ContactStatus, check_field_names, contact_status, normalize_phone
-from scheduler.imports import UnreadableFile, check_rows, parse
+from scheduler.imports import SourceRow, UnreadableFile, check_rows, parse
 
 pytestmark = pytest.mark.unit
 
@@ -116,6 +116,9 @@ def test_json_rows_report_the_line_each_object_starts_on() -> None:
         (b'[\n{"phone": 1},\n{"phone": \n', "application/json", 4, "invalid_json"),
         (b"[1, 2] 3", "application/json", 1, "invalid_json"),
         (b"phone,opted_in\n" + b"+351912345678,yes\n" * 4, "text/csv", 5, "too_many_rows"),
+        # issue 19: a row nested 50,000 deep raised RecursionError (a 500)
+        (b'[\n{"phone": "+351912345678"},\n' + b"[" * 50_000, "application/json", 3, "too_deep"),
+        (b"[" + b'{"a":' * 50_000, "application/json", 1, "too_deep"),
     ],
 )
 def test_a_file_that_is_not_rows_is_refused_naming_the_line(
@@ -153,3 +156,35 @@ def test_field_names_and_statuses() -> None:
     assert contact_status(False, set()) is ContactStatus.NOT_OPTED_IN
     assert contact_status(True, {"undeliverable"}) is ContactStatus.UNDELIVERABLE
     assert contact_status(True, {"undeliverable", "opted_out"}) is ContactStatus.OPTED_OUT
+
+
+def test_rows_keep_their_lines_in_a_large_json_import() -> None:
+    """Lines are counted as the reading moves forward (the count from the start for every row
+    made a 20,000-row import take seconds, issue 19)."""
+    rows = [{"phone": f"+3519{n:08d}", "opted_in": True} for n in range(20_000)]
+    text = "[\n" + ",\n\n".join(json.dumps(r) for r in rows) + "\n]"
+    parsed = parse(text.encode(), "application/json", max_rows=20_000)
+    assert [r.line for r in parsed[:3]] == [2, 4, 6]
+    assert parsed[-1].line == 2 + 2 * 19_999
+
+
+def test_a_header_naming_many_columns_is_read_once() -> None:
+    header = ",".join(["phone", "opted_in", *(f"c{n}" for n in range(50_000)), "c7"])
+    with pytest.raises(UnreadableFile) as caught:
+        parse(f"{header}\n".encode(), "text/csv", max_rows=10)
+    assert caught.value.code == "duplicate_column"
+    assert "c7" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00", "0001-01-01", "1899-12-31"]
+)
+def test_an_opt_in_time_out_of_range_is_refused_naming_the_field(moment: str) -> None:
+    plan = check_rows(
+        parse_one({"phone": "+351912345678", "opted_in": True, "opted_in_at": moment}), []
+    )
+    assert [(p.field, p.code) for p in plan.problems] == [("opted_in_at", "out_of_range")]
+
+
+def parse_one(row: dict[str, object]) -> list[SourceRow]:
+    return parse(json.dumps([row]).encode(), "application/json", max_rows=1)

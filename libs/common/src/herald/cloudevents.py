@@ -178,6 +178,8 @@ def _load_json(body: bytes) -> Any:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidEvent(f"body is not JSON: {exc}", code="not_json") from exc
+    except RecursionError as exc:  # the parser recurses once per level of nesting
+        raise InvalidEvent("body is nested too deeply to be an event", code="not_json") from exc
 
 
 def _validate(cls: type[E], data: Any) -> E:

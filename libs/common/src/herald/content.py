@@ -2,8 +2,11 @@
 
 The same models serve the REST API, `post.submitted` from other systems and the
 `post.requested` events the publishers consume; `herald.rules` checks them against each
-platform's limits. Unknown fields are ignored on input (a tolerant reader), so producers may add
-fields without breaking older consumers; removing or changing one is a new event version.
+platform's limits. Unknown fields are ignored on Kafka (a tolerant reader), so producers may add
+fields without breaking older consumers; removing or changing one is a new event version. The REST
+API validates the same models with unknown fields forbidden (`herald.inputs.ApiBody`). Flags are
+JSON booleans and counts JSON integers within what JSON and BSON carry exactly, never text such as
+`"yes"`; numbers are finite.
 """
 
 from __future__ import annotations
@@ -11,13 +14,19 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from herald.inputs import MAX_INT
 from herald.topics import Platform
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", populate_by_name=True, allow_inf_nan=False
+    )
+
+
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_INT)]
 
 
 class MediaKind(StrEnum):
@@ -30,7 +39,7 @@ class Media(Model):
     kind: MediaKind
     url: AnyHttpUrl = Field(description="Where the file can be fetched (http or https).")
     mime_type: str | None = Field(default=None, examples=["image/jpeg", "video/mp4"])
-    size_bytes: int | None = Field(default=None, ge=0, description="Size if known.")
+    size_bytes: Count | None = Field(default=None, description="Size if known.")
     alt_text: str | None = Field(default=None, max_length=1000)
     duration_s: float | None = Field(default=None, ge=0, description="Videos: length if known.")
     filename: str | None = Field(default=None, description="Documents: the name shown.")
@@ -57,9 +66,11 @@ class InstagramKind(StrEnum):
 class InstagramOptions(Model):
     platform: Literal["instagram"] = "instagram"
     kind: InstagramKind = InstagramKind.FEED
-    share_to_feed: bool = Field(default=True, description="Reels: also show in the main feed.")
+    share_to_feed: StrictBool = Field(
+        default=True, description="Reels: also show in the main feed."
+    )
     cover_url: AnyHttpUrl | None = Field(default=None, description="Reels: cover image.")
-    thumb_offset_ms: int | None = Field(default=None, ge=0, description="Reels: cover frame.")
+    thumb_offset_ms: Count | None = Field(default=None, description="Reels: cover frame.")
     location_id: str | None = None
     collaborators: list[str] = Field(default_factory=list, max_length=3)
 
@@ -76,16 +87,16 @@ class TikTokOptions(Model):
     privacy_level: TikTokPrivacy = Field(
         description="Must be one of the creator's options at publish time (creator_info)."
     )
-    disable_duet: bool = False
-    disable_stitch: bool = False
-    disable_comment: bool = False
-    video_cover_timestamp_ms: int | None = Field(default=None, ge=0)
+    disable_duet: StrictBool = False
+    disable_stitch: StrictBool = False
+    disable_comment: StrictBool = False
+    video_cover_timestamp_ms: Count | None = None
     title: str | None = Field(default=None, description="Photo posts: the title.")
-    photo_cover_index: int = Field(default=0, ge=0)
-    auto_add_music: bool = False
-    brand_content_toggle: bool = False
-    brand_organic_toggle: bool = False
-    is_aigc: bool = False
+    photo_cover_index: Count = 0
+    auto_add_music: StrictBool = False
+    brand_content_toggle: StrictBool = False
+    brand_organic_toggle: StrictBool = False
+    is_aigc: StrictBool = False
     mode: Literal["direct", "inbox"] = Field(
         default="direct", description="inbox: upload to the creator's drafts instead of posting."
     )
@@ -103,7 +114,7 @@ class TemplateParameter(Model):
 class TemplateComponent(Model):
     type: Literal["header", "body", "button"]
     sub_type: Literal["quick_reply", "url", "copy_code"] | None = None
-    index: int | None = Field(default=None, ge=0, le=9)
+    index: StrictInt | None = Field(default=None, ge=0, le=9)
     parameters: list[TemplateParameter] = Field(default_factory=list)
 
 
@@ -131,7 +142,7 @@ class WhatsAppOptions(Model):
     template: WhatsAppTemplate | None = Field(
         default=None, description="Required outside a 24-hour service window (and for broadcasts)."
     )
-    preview_url: bool = False
+    preview_url: StrictBool = False
     recipients: list[WhatsAppRecipient] = Field(default_factory=list)
     audience_id: str | None = Field(default=None, description="Submit only: a contact list.")
 

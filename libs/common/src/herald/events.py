@@ -16,6 +16,7 @@ from pydantic import AliasChoices, AwareDatetime, Field, model_validator
 
 from herald.content import Model, PostContent, TargetOptions
 from herald.errors import ErrorCategory
+from herald.inputs import text_errors
 from herald.topics import Platform
 
 
@@ -66,6 +67,16 @@ class PostSubmitted(Event):
     schedule: Schedule = Field(default_factory=Schedule)
     campaign_id: str | None = None
     external_ref: str | None = Field(default=None, max_length=255)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable_text(cls, data: Any) -> Any:
+        """Text from another system that could not be stored (a lone surrogate) makes the
+        event invalid where it is read, naming the field, instead of failing at every insert."""
+        problems = text_errors(data)
+        if problems is not None:
+            raise problems
+        return data
 
 
 class TargetRef(Event):

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from herald.inputs import unstorable_text
 from publisher_tiktok.signatures import BadSignature, verify
 
 log = structlog.get_logger(__name__)
@@ -106,10 +107,12 @@ class WebhookReceiver:
 
 
 def _json(raw: bytes | str) -> dict[str, Any]:
+    """An object, or 400: not JSON, nested too deep for the parser, or holding text that cannot
+    be stored (a lone surrogate, NUL; `herald.inputs`) are refused, not failed on (issue 19)."""
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise WebhookRejected(400) from None
-    if not isinstance(value, dict):
+    if not isinstance(value, dict) or next(unstorable_text(value), None) is not None:
         raise WebhookRejected(400)
     return value

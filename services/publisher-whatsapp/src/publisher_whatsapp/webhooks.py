@@ -38,6 +38,7 @@ from herald.events import (
     MessageStatusEvent,
 )
 from herald.graph.errors import rule_for
+from herald.inputs import unstorable_text
 from herald.topics import Platform
 from publisher_whatsapp.domain import FLAG_REASONS
 from publisher_whatsapp.ports import (
@@ -58,6 +59,17 @@ _EVENTS: dict[str, type[MessageStatusEvent]] = {
     "read": MessageRead,
 }
 _AT_ONCE = 32
+# What reading a delivery can raise on input no retry changes: malformed or nested too deep for
+# the parser, a timestamp out of any date's range (issue 19).
+UNREADABLE = (
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    RecursionError,
+    OverflowError,
+    OSError,
+)
 
 
 class WebhookRejected(Exception):
@@ -128,12 +140,14 @@ class StatusReceiver:
             payload = json.loads(body)
             if payload.get("object") != "whatsapp_business_account":
                 raise ValueError("not a WhatsApp Business Account delivery")
+            if next(unstorable_text(payload), None) is not None:
+                raise ValueError("text that cannot be stored (a lone surrogate or NUL)")
             changes = [
                 c for e in payload["entry"] for c in e["changes"] if c["field"] == "messages"
             ]
             numbers = {str(c["value"]["metadata"]["phone_number_id"]) for c in changes}
             statuses = [_status(s) for c in changes for s in c["value"].get("statuses", [])]
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except UNREADABLE:
             self._reject(400, "unreadable")
         # The same (message, status) twice in one delivery is one status.
         unique = {(s.message_id, s.status): s for s in statuses if s is not None}

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from herald.inputs import is_storable, moment_problem
+
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 # Spaces, dots, dashes and parentheses people write inside numbers; nothing else is dropped.
 _SEPARATORS = re.compile(r"[\s().\-]")
@@ -206,6 +208,10 @@ def _moment(value: Any, problems: list[Problem]) -> datetime | None:
         message = "opted_in_at is an ISO 8601 date or date-time with offset, e.g. 2026-05-01."
         problems.append(Problem("opted_in_at", "invalid_opted_in_at", message))
         return None
+    problem = moment_problem(moment)  # before converting: year 1 at +01:00 is before year 1 UTC
+    if problem is not None:
+        problems.append(Problem("opted_in_at", "out_of_range", f"opted_in_at is {problem}."))
+        return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -218,6 +224,10 @@ def _text(value: Any, name: str, limit: int, problems: list[Problem]) -> str | N
         )
         return None
     text = str(value).strip()
+    if not is_storable(text):
+        message = f"{name} must be valid Unicode text without NUL characters."
+        problems.append(Problem(name, "invalid_text", message))
+        return None
     if len(text) > limit:
         problems.append(Problem(name, "too_long", f"{name} has at most {limit} characters."))
         return None

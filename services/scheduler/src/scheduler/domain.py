@@ -15,9 +15,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from herald.events import FailureDetail, Schedule, Violation
+from herald.inputs import moment_problem, zone_named
 from scheduler.models import KEEP, JsonObject, Keep, Target, TargetChanges, TargetState
 
 T = TypeVar("T")
@@ -165,18 +166,22 @@ def resolve_schedule(schedule: Schedule, now: datetime) -> DueTime | list[Violat
 
     A time without an offset is read in `timezone` (required then). A local time that does not
     exist (skipped by a daylight-saving change) is refused rather than guessed; an ambiguous one
-    (repeated) is read as its first occurrence. A time in the past means now.
+    (repeated) is read as its first occurrence. A time in the past means now. A zone is one
+    the zone database lists and a time is within the years 1900-2999 (`herald.inputs`).
     """
     zone: ZoneInfo | None = None
     if schedule.timezone is not None:
-        try:
-            zone = ZoneInfo(schedule.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        zone = zone_named(schedule.timezone)
+        if zone is None:
             message = f"{schedule.timezone!r} is not an IANA time zone (e.g. Europe/Lisbon)."
             return [Violation(path="schedule.timezone", message=message, code="invalid_format")]
     at = schedule.publish_at
     if at is None:
         return DueTime(now, None, schedule.timezone)
+    problem = moment_problem(at)
+    if problem is not None:
+        message = f"Give the publish time as {problem}."
+        return [Violation(path="schedule.publish_at", message=message, code="out_of_range")]
     if at.tzinfo is None:
         if zone is None:
             message = "A publish time without a UTC offset needs a time zone in schedule.timezone."

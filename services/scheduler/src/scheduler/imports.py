@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,7 +119,7 @@ def _header(reader: Iterator[list[str]]) -> list[str]:
         if column not in header:
             message = f"The header has no {column} column (it has: {', '.join(header)})."
             raise UnreadableFile(1, code, message)
-    repeated = sorted({c for c in header if c and header.count(c) > 1})
+    repeated = sorted(c for c, n in Counter(header).items() if c and n > 1)
     if repeated:
         message = f"The header names {', '.join(repeated)} more than once."
         raise UnreadableFile(1, "duplicate_column", message)
@@ -126,28 +127,45 @@ def _header(reader: Iterator[list[str]]) -> list[str]:
 
 
 def parse_json(text: str) -> list[SourceRow]:
-    """A JSON array of objects; each row's line is where its object starts."""
+    """A JSON array of objects; each row's line is where its object starts. Linear in the size
+    of the text: lines are counted as the reading moves forward, never again from the start."""
     decoder = json.JSONDecoder()
+    lines = _Lines(text)
     position = _skip(text, 0)
     if text[position : position + 1] != "[":
-        raise UnreadableFile(_line(text, position), "not_an_array", "Send a JSON array of rows.")
+        raise UnreadableFile(lines.at(position), "not_an_array", "Send a JSON array of rows.")
     position = _skip(text, position + 1)
     rows: list[SourceRow] = []
     while text[position : position + 1] != "]":
-        line = _line(text, position)
+        line = lines.at(position)
         try:
             value, position = decoder.raw_decode(text, position)
         except json.JSONDecodeError as exc:
             raise UnreadableFile(exc.lineno, "invalid_json", f"Invalid JSON: {exc.msg}.") from exc
+        except RecursionError as exc:  # the decoder recurses per level of nesting
+            message = "A row is nested too deeply; a row is an object of name → value."
+            raise UnreadableFile(line, "too_deep", message) from exc
         rows.append(_json_row(line, value))
         position = _skip(text, position)
         if text[position : position + 1] == ",":
             position = _skip(text, position + 1)
         elif text[position : position + 1] != "]":
-            raise UnreadableFile(_line(text, position), "invalid_json", "Expected , or ].")
+            raise UnreadableFile(lines.at(position), "invalid_json", "Expected , or ].")
     if text[_skip(text, position + 1) :]:
-        raise UnreadableFile(_line(text, position), "invalid_json", "Text after the array.")
+        raise UnreadableFile(lines.at(position), "invalid_json", "Text after the array.")
     return rows
+
+
+class _Lines:
+    """The line of a position in `text`, for positions that only move forward."""
+
+    def __init__(self, text: str) -> None:
+        self._text, self._position, self._line = text, 0, 1
+
+    def at(self, position: int) -> int:
+        self._line += self._text.count("\n", self._position, position)
+        self._position = position
+        return self._line
 
 
 def _json_row(line: int, value: Any) -> SourceRow:
@@ -189,7 +207,3 @@ def _skip(text: str, position: int) -> int:
     while position < len(text) and text[position] in _WHITESPACE:
         position += 1
     return position
-
-
-def _line(text: str, position: int) -> int:
-    return text.count("\n", 0, position) + 1

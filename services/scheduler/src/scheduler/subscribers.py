@@ -7,7 +7,9 @@ A `post.submitted` becomes a post only when signed by an API key of the business
 Offsets are committed per record and only after the work is durable (the post stored, the
 rejection stored and emitted, the result recorded). An unexpected error (MongoDB, auth-service or
 Kafka unreachable, a bug) never drops a message: its partition is rewound to it and paused
-briefly, and it runs again. A message that cannot be decoded is kept and answered, never a crash.
+briefly, and it runs again. A message that cannot be decoded is kept and answered, never a crash;
+so is one whose content fails the same way each time it is handled (`POISON`: a value that cannot
+be converted or stored), which would otherwise be retried forever.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from bson.errors import BSONError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.message import StreamMessage
@@ -42,6 +45,7 @@ from herald.events import (
     RecipientFlagged,
     Violation,
 )
+from herald.inputs import printable
 from herald.tracing import consuming
 from scheduler.errors import Conflict, Rejected
 from scheduler.handlers.base import Deps
@@ -57,6 +61,9 @@ from scheduler.settings import IngestSettings
 log = structlog.get_logger(__name__)
 
 RETRY_AFTER_ERROR_S = 2.0
+# Errors that come from the message's content, not from a dependency: handling it again fails
+# the same way, so it is answered (kept, and for post.submitted rejected) instead of put back.
+POISON: tuple[type[BaseException], ...] = (ValueError, ArithmeticError, RecursionError, BSONError)
 RESULTS = (PostPublished, PostFailed, PostRetryScheduled)
 INTEGRATIONS = (
     IntegrationConnected,
@@ -121,7 +128,7 @@ class Subscribers:
             name = SPANS.get(stage, f"consume {stage}")  # a child of the message's trace context
             with consuming(name, headers, **{"messaging.destination.name": record.topic}):
                 try:
-                    await work(msg, record, headers)
+                    await self._unless_poison(stage, work, msg, record, headers)
                 except Exception:  # nothing may be lost: rewind to the message and retry it
                     log.exception("message.put_back", stage=stage, retry_in_s=RETRY_AFTER_ERROR_S)
                     self._metrics.put_back.labels(stage).inc()
@@ -134,6 +141,25 @@ class Subscribers:
 
         handle.__name__ = f"on_{stage}"
         return handle
+
+    async def _unless_poison(
+        self, stage: str, work: Work, msg: KafkaMessage, record: Any, headers: dict[str, str]
+    ) -> None:
+        try:
+            await work(msg, record, headers)
+        except POISON as exc:
+            reason = printable(f"{type(exc).__name__}: {exc}")[:300]
+            log.error("message.unprocessable", stage=stage, reason=reason)
+            violation = Violation(
+                path="(event)",
+                message=f"This event cannot be handled: {reason}",
+                code="unprocessable",
+            )
+            if stage == "submitted":
+                await self._reject(record, headers, [violation], None, "unprocessable")
+            else:
+                await self._keep(record, headers, violation)
+            await commit(msg, record)
 
     async def _decode(self, record: Any, headers: dict[str, str], **kwargs: Any) -> Envelope:
         if INVALID_HEADERS in headers:

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from herald.settings import load_settings
 from herald.testkit.servers import free_port
+from herald.topics import Platform
 from scheduler.app import create_app
 from scheduler.settings import Settings
 from scheduler.testing import FakeIntegrations, FakeKeys, eventually
@@ -79,9 +80,13 @@ class ServiceProcess:
 
 def app_with_fake_auth() -> FastAPI:
     """The scheduler from environment settings, with auth-service faked: keys `KEY_A`/`KEY_B`
-    and one active Facebook integration `fb-1` of biz-a (for schemathesis, in its own process
-    so that its threads never touch the test process's `random` state)."""
+    and one active integration of biz-a per platform, `fb-1` and `<platform>-1` (for
+    schemathesis and the property tests, in its own process so that its threads never touch the
+    test process's `random` state)."""
     keys = FakeKeys()
     integrations = FakeIntegrations()
     integrations.add("fb-1")
+    for platform in Platform:
+        if platform is not Platform.FACEBOOK:
+            integrations.add(f"{platform.value}-1", platform=platform)
     return create_app(load_settings(Settings), api_keys=keys, integrations=integrations)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from herald.inputs import ID_PATTERN
 from scheduler.api.broadcast_schemas import (
     AudienceCreate,
     AudiencePage,
@@ -29,8 +30,12 @@ from scheduler.settings import AudienceSettings
 router = APIRouter(prefix="/v1/audiences", tags=["audiences"])
 opt_outs = APIRouter(prefix="/v1/opt-outs", tags=["audiences"])
 
-AudienceId = Annotated[str, Path(min_length=1, max_length=64, description="The audience's id.")]
-ContactId = Annotated[str, Path(min_length=1, max_length=64, description="The contact's id.")]
+AudienceId = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=ID_PATTERN, description="The audience's id.")
+]
+ContactId = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=ID_PATTERN, description="The contact's id.")
+]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=512)]
 IMPORT_TYPES = ("text/csv", "application/json")

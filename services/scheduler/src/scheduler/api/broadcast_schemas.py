@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field, StrictBool
 
+from herald.inputs import ApiBody
 from scheduler.api.schemas import Moment
 from scheduler.contacts import MAX_FIELDS, MAX_NAME, MAX_VALUE, ContactStatus
 from scheduler.deliveries import RecipientState
@@ -14,11 +15,7 @@ from scheduler.deliveries import RecipientState
 FieldName = Annotated[str, Field(min_length=1, max_length=40, examples=["city"])]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class AudienceCreate(_Body):
+class AudienceCreate(ApiBody):
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     fields: list[FieldName] = Field(
@@ -43,10 +40,10 @@ class AudiencePage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: done.")
 
 
-class ContactCreate(_Body):
+class ContactCreate(ApiBody):
     phone: str = Field(min_length=1, max_length=32, examples=["+351912345678"])
     name: str | None = Field(default=None, max_length=MAX_NAME)
-    opted_in: bool = Field(description="Whether the person agreed to WhatsApp messages.")
+    opted_in: StrictBool = Field(description="Whether the person agreed to WhatsApp messages.")
     opted_in_at: Moment | None = Field(default=None, description="When they agreed, if known.")
     fields: dict[str, Annotated[str, Field(max_length=MAX_VALUE)]] = Field(
         default_factory=dict, max_length=MAX_FIELDS, description="Values of the custom fields."
@@ -89,7 +86,7 @@ class ImportReport(BaseModel):
     problems: list[ImportProblem] = Field(description="Every problem of every rejected row.")
 
 
-class OptOutCreate(_Body):
+class OptOutCreate(ApiBody):
     phone: str = Field(min_length=1, max_length=32, examples=["+351912345678"])
 
 
@@ -117,7 +114,7 @@ class RecipientPage(BaseModel):
     next_cursor: str | None
 
 
-class RecipientQuery(_Body):
+class RecipientQuery(ApiBody):
     limit: int = Field(default=100, ge=1, le=500)
     cursor: str | None = Field(default=None, max_length=512)
     state: RecipientState | None = Field(default=None, description="Only recipients in it.")

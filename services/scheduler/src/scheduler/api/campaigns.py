@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from herald.inputs import ID_PATTERN
 from scheduler.api.common import DepsDep, Reader, Writer, error_responses
 from scheduler.api.schemas import CampaignCreate, CampaignList, CampaignView
 from scheduler.api.views import campaign_view
@@ -14,7 +15,7 @@ from scheduler.recurrence import Recurrence
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
-CampaignId = Annotated[str, Path(min_length=1, max_length=64)]
+CampaignId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 
 
 @router.post(

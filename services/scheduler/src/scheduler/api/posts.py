@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Response
 
 from herald.events import PostSubmitted
+from herald.inputs import ID_PATTERN
 from scheduler.api.broadcast_schemas import RecipientItem, RecipientPage, RecipientQuery
 from scheduler.api.common import DepsDep, Reader, Writer, error_responses
 from scheduler.api.schemas import (
@@ -28,7 +29,9 @@ from scheduler.ports import PostFilter
 
 router = APIRouter(prefix="/v1/posts", tags=["posts"])
 
-PostId = Annotated[str, Path(min_length=1, max_length=64, description="The post's id.")]
+PostId = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=ID_PATTERN, description="The post's id.")
+]
 IdempotencyKey = Annotated[
     str | None,
     Header(

@@ -6,17 +6,14 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, NaiveDatetime
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, NaiveDatetime, StrictBool
 
 from herald.content import PostContent
 from herald.events import FailureDetail, Schedule, SubmittedTarget, Violation
+from herald.inputs import ApiBody
 from herald.topics import Platform
 from scheduler.domain import PostStatus
 from scheduler.models import TargetState
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 def _rfc3339(value: Any) -> Any:
@@ -32,7 +29,7 @@ Moment = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 LocalOrAware = Annotated[datetime, BeforeValidator(_rfc3339)]
 
 
-class ScheduleIn(_Body):
+class ScheduleIn(ApiBody):
     publish_at: LocalOrAware | None = Field(
         default=None,
         description="When to publish. Absent: now. Without an offset it is read in `timezone`.",
@@ -43,7 +40,7 @@ class ScheduleIn(_Body):
         return Schedule(publish_at=self.publish_at, timezone=self.timezone)
 
 
-class PostCreate(_Body):
+class PostCreate(ApiBody):
     content: PostContent
     targets: list[SubmittedTarget] = Field(min_length=1, max_length=50)
     schedule: ScheduleIn = Field(
@@ -51,10 +48,12 @@ class PostCreate(_Body):
     )
     campaign_id: str | None = Field(default=None, max_length=64)
     external_ref: str | None = Field(default=None, max_length=255)
-    draft: bool = Field(default=False, description="Save without scheduling; schedule it later.")
+    draft: StrictBool = Field(
+        default=False, description="Save without scheduling; schedule it later."
+    )
 
 
-class ListQuery(_Body):
+class ListQuery(ApiBody):
     status: PostStatus | None = None
     platform: Platform | None = None
     integration_id: str | None = Field(default=None, max_length=64)
@@ -65,7 +64,7 @@ class ListQuery(_Body):
     cursor: str | None = Field(default=None, max_length=512)
 
 
-class ScheduleDraft(_Body):
+class ScheduleDraft(ApiBody):
     schedule: ScheduleIn | None = Field(default=None, description="Absent: the draft's own.")
 
 
@@ -166,7 +165,7 @@ class ErrorBody(BaseModel):
     )
 
 
-class RecurrenceSpec(_Body):
+class RecurrenceSpec(ApiBody):
     rule: str = Field(
         min_length=1, max_length=500, examples=["FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0"]
     )
@@ -174,12 +173,12 @@ class RecurrenceSpec(_Body):
     starts_at: NaiveDatetime = Field(description="Local time of the first occurrence, no offset.")
 
 
-class TemplateSpec(_Body):
+class TemplateSpec(ApiBody):
     content: PostContent
     targets: list[SubmittedTarget] = Field(min_length=1, max_length=50)
 
 
-class CampaignCreate(_Body):
+class CampaignCreate(ApiBody):
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     recurrence: RecurrenceSpec | None = None

@@ -8,6 +8,7 @@ than `grace` (the service was down) are skipped and named, not published late in
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from scheduler.errors import Conflict, NotFound, Rejected, Unavailable
 from scheduler.handlers.base import Deps
 from scheduler.handlers.submit import submit
 from scheduler.models import Campaign, JsonObject
-from scheduler.recurrence import Recurrence, check_recurrence
+from scheduler.recurrence import Recurrence, UnusableRecurrence, check_recurrence
 
 log = structlog.get_logger(__name__)
 
@@ -50,9 +51,11 @@ async def create_campaign(
         message = "A recurring campaign needs both a recurrence and a post template."
         path = "template" if template is None else "recurrence"
         violations.append(Violation(path=path, message=message, code="required"))
-    if recurrence is not None:
+    if recurrence is not None:  # CPU-bound (bounded): off the event loop
         violations.extend(
-            check_recurrence(recurrence.rule, recurrence.timezone, recurrence.starts_at)
+            await asyncio.to_thread(
+                check_recurrence, recurrence.rule, recurrence.timezone, recurrence.starts_at
+            )
         )
     if violations:
         raise Rejected(violations)
@@ -110,12 +113,19 @@ async def _plan(
     now = deps.clock()
     planned = campaign.planned_until or campaign.created_at
     earliest = now - grace
-    if planned < earliest:
-        report.skipped_late += len(recurrence.occurrences(planned, earliest))
-        planned = earliest
     until = now + horizon
+    try:
+        missed, moments = await asyncio.to_thread(_expand, recurrence, planned, earliest, until)
+    except UnusableRecurrence as unusable:  # a rule stored before today's checks: say why
+        problem = f"the recurrence cannot be used: {unusable}"
+        await deps.campaigns.record_pass(
+            campaign.id, planned_until=planned, at=now, problems=[problem]
+        )
+        report.errors.append(f"{campaign.id}: {problem}")
+        return
+    report.skipped_late += missed
     problems: list[str] = []
-    for moment in recurrence.occurrences(planned, until):
+    for moment in moments:
         try:
             result = await submit(deps, _submission(campaign, moment), source="campaign")
         except Rejected as rejected:
@@ -134,6 +144,16 @@ async def _plan(
     await deps.campaigns.record_pass(
         campaign.id, planned_until=until, at=now, problems=problems[-20:]
     )
+
+
+def _expand(
+    recurrence: Recurrence, planned: datetime, earliest: datetime, until: datetime
+) -> tuple[int, list[datetime]]:
+    """(occurrences missed by more than the grace, those to create now): CPU-bound, bounded."""
+    if planned >= earliest:
+        return 0, recurrence.occurrences(planned, until)
+    missed = len(recurrence.occurrences(planned, earliest))
+    return missed, recurrence.occurrences(earliest, until)
 
 
 def _submission(campaign: Campaign, moment: datetime) -> PostSubmitted:
