@@ -1,12 +1,16 @@
 """What the services' apps do alike, checked for each (each service's test_app.py held a copy,
-issue 21): an app answers its operational routes before its dependencies do, and settings come
-from the environment under the service's own prefix, where a misspelled variable stops it."""
+issue 21): an app answers its operational routes before its dependencies do, settings come
+from the environment under the service's own prefix, where a misspelled variable stops it, and
+every refusal answers the same envelope (issue 19)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic_settings import BaseSettings
@@ -18,6 +22,8 @@ from herald.mongo import Document
 from herald.publishers import GraphPublisherSettings
 from herald.settings import ConfigurationError, load_settings
 from herald.testkit.apps import probe, unreachable
+from platform_sandbox.app import create_app as sandbox_app
+from platform_sandbox.settings import Settings as SandboxSettings
 from publisher_facebook.app import create_app as facebook_app
 from publisher_facebook.settings import Settings as FacebookSettings
 from publisher_instagram.app import create_app as instagram_app
@@ -28,7 +34,7 @@ from publisher_whatsapp.app import create_app as whatsapp_app
 from publisher_whatsapp.settings import Settings as WhatsAppSettings
 from scheduler.app import create_app as scheduler_app
 from scheduler.settings import Settings as SchedulerSettings
-from scheduler.testing import FakeIntegrations, FakeKeys
+from scheduler.testing import KEY_A, FakeIntegrations, FakeKeys
 
 pytestmark = pytest.mark.unit
 
@@ -143,3 +149,100 @@ def test_a_misspelled_variable_stops_the_service(
 
     with pytest.raises(ConfigurationError):
         load_settings(settings)
+
+
+@dataclass(frozen=True)
+class BadInput:
+    """A request a service's own API must refuse, with the headers that get it past auth."""
+
+    method: str
+    path: str
+    body: object
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _sandbox(_: Mongo) -> FastAPI:
+    return sandbox_app(SandboxSettings())
+
+
+def _auth(mongo: Mongo) -> FastAPI:
+    return auth_app(unreachable(AuthSettings, admin_token="admin-token"), mongo=mongo)
+
+
+EVERY_APP: dict[str, tuple[Callable[[Mongo], FastAPI], BadInput | None]] = {
+    "platform-sandbox": (_sandbox, BadInput("POST", "/_sandbox/faults", {"evil": "\ud800"})),
+    "auth-service": (
+        _auth,
+        BadInput(
+            "POST",
+            "/v1/admin/businesses",
+            {"name": 1, "evil": True},
+            {"Authorization": "Bearer admin-token"},
+        ),
+    ),
+    "scheduler": (
+        UNREADY["scheduler"].build,
+        BadInput(
+            "POST",
+            "/v1/posts",
+            {"content": {"text": "hi", "evil": 1}, "targets": [], "draft": "yes"},
+            {"Authorization": f"Bearer {KEY_A}"},
+        ),
+    ),
+    **{name: (UNREADY[name].build, None) for name in UNREADY if name.startswith("publisher-")},
+}
+
+
+@pytest.mark.parametrize("service", EVERY_APP)
+async def test_every_refusal_answers_one_envelope_and_the_document_says_so(
+    service: str, unreachable_mongo: Mongo
+) -> None:
+    """`{"error", "message"}` from every service (issue 19, finding 10), the framework's own
+    answers included: FastAPI's `{"detail": ...}` nowhere, in the answers or the document."""
+    build, bad = EVERY_APP[service]
+    app = build(unreachable_mongo)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        answers = [await client.get("/nowhere"), await client.post("/healthz")]
+        if bad is not None:
+            content = json.dumps(bad.body).encode()
+            answers.append(
+                await client.request(bad.method, bad.path, content=content, headers=bad.headers)
+            )
+    document = app.openapi()
+
+    assert [a.status_code for a in answers[:2]] == [404, 405]
+    assert answers[1].headers["allow"] == "GET"
+    for answer in answers:
+        assert 400 <= answer.status_code < 500
+        assert {"error", "message"} <= set(answer.json()), answer.text
+        assert "detail" not in answer.json()
+    if bad is not None:
+        assert answers[2].json()["error"] in {"invalid_request", "invalid_json", "bad_request"}
+    assert "HTTPValidationError" not in document.get("components", {}).get("schemas", {})
+
+
+def test_the_scheduler_names_every_unknown_or_loose_field_by_its_path() -> None:
+    """`content.evil`, `targets[0].evil` and `draft: "yes"` were accepted on posts."""
+
+    async def answer() -> dict[str, object]:
+        app = scheduler_app(
+            unreachable(SchedulerSettings), api_keys=FakeKeys(), integrations=FakeIntegrations()
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+            body = {
+                "content": {"text": "hi", "evil": 1},
+                "targets": [{"integration_id": "fb-1", "platform": "facebook", "evil": 2}],
+                "draft": "yes",
+            }
+            found = await client.post(
+                "/v1/posts", json=body, headers={"Authorization": f"Bearer {KEY_A}"}
+            )
+        return {"status": found.status_code, **found.json()}
+
+    found = asyncio.run(answer())
+    assert found["status"] == 422
+    violations = found["violations"]
+    assert isinstance(violations, list)
+    assert sorted(v["path"] for v in violations) == ["content.evil", "draft", "targets[0].evil"]

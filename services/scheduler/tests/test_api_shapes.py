@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
+from herald.httperrors import violations_of
 from herald.settings import KafkaSettings, MongoSettings
-from scheduler.api.common import violations_of
 from scheduler.api.views import decode_cursor, encode_cursor
 from scheduler.app import create_app
 from scheduler.errors import Rejected

@@ -6,14 +6,21 @@ ones that did not. `/metrics` serves the service's own Prometheus registry (one 
 can build many apps in one process), with the process collectors, `herald_build_info` and every
 other request counted and timed (`herald.metrics`); those requests run in a server span
 (`herald.tracing`).
+
+`python -m <package>` (`run_service`) answers `--help` without starting anything; binds its port
+before the app starts (so a port in use stops it at once, exit status 4, before it joins any
+consumer group); and stops on SIGTERM or SIGINT whenever one comes, during start-up too.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import signal
+import socket
 import sys
+from argparse import ArgumentParser
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -26,7 +33,13 @@ from pydantic_settings import BaseSettings
 
 from herald.logging import configure_logging
 from herald.metrics import RequestMetrics, install_process_metrics
-from herald.settings import ConfigurationError, HttpServerSettings, LogSettings, load_settings
+from herald.settings import (
+    ConfigurationError,
+    HttpServerSettings,
+    LogSettings,
+    environment_variables,
+    load_settings,
+)
 from herald.tracing import OPERATIONAL_PATHS, TracingMiddleware, configure_tracing
 
 log = structlog.get_logger(__name__)
@@ -93,7 +106,12 @@ def add_operational_routes(
 
 class _Server(uvicorn.Server):
     """uvicorn re-raises SIGTERM after its graceful shutdown, so the process would end "killed
-    by SIGTERM" (status -15); a shutdown that completed is a clean exit, status 0."""
+    by SIGTERM" (status -15); a shutdown that completed is a clean exit, status 0. And uvicorn
+    notes a signal that comes during start-up only once start-up is over, which waiting for
+    Kafka and MongoDB can make minutes: then the start-up is cancelled at once."""
+
+    _main: asyncio.Task[None] | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -104,12 +122,30 @@ class _Server(uvicorn.Server):
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        self._main, self._loop = asyncio.current_task(), asyncio.get_running_loop()
+        await super().serve(sockets)
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        super().handle_exit(sig, frame)
+        if not self.started and self._main is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._main.cancel)
+
 
 _EXIT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+CANNOT_BIND = 4
 
 
 def serve(app: FastAPI, http: HttpServerSettings) -> None:
-    """Run `app` under uvicorn until SIGINT or SIGTERM, then shut the lifespan down cleanly."""
+    """Run `app` under uvicorn until SIGINT or SIGTERM, then shut the lifespan down cleanly.
+
+    The port is bound first: a port in use ends the process (status 4) before the app's
+    lifespan has connected to anything."""
+    try:
+        listening = bind(http)
+    except OSError as exc:
+        log.error("service.cannot_bind", host=http.host, port=http.port, error=str(exc))
+        raise SystemExit(CANNOT_BIND) from exc
     config = uvicorn.Config(
         app,
         host=http.host,
@@ -120,10 +156,43 @@ def serve(app: FastAPI, http: HttpServerSettings) -> None:
         timeout_graceful_shutdown=20,
     )
     server = _Server(config)
-    server.run()
+    try:
+        server.run(sockets=[listening])
+    except asyncio.CancelledError:
+        log.info("service.stopped_while_starting")  # asked to stop before it was up
+        return
+    finally:
+        listening.close()
     if not server.started:
         # The lifespan failed (a dependency never answered, a bad setting); uvicorn has logged why.
         raise SystemExit(3)
+
+
+def bind(http: HttpServerSettings) -> socket.socket:
+    """A socket bound to the service's address (listening begins when uvicorn serves it)."""
+    family = socket.AF_INET6 if ":" in http.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((http.host, http.port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def command_line(name: str, settings_cls: type[BaseSettings], commands: str = "") -> ArgumentParser:
+    """`python -m <package> --help`: what the process does and every variable it reads."""
+    package = name.replace("-", "_")
+    variables = "\n".join(f"  {line}" for line in environment_variables(settings_cls))
+    epilog = f"{commands}\n\n" if commands else ""
+    return argparse.ArgumentParser(
+        prog=f"python -m {package}",
+        description=f"Run {name}: serve its HTTP API and do its work until SIGTERM or SIGINT.\n"
+        "Settings come from the environment; the command takes no other argument.",
+        epilog=f"{epilog}environment variables:\n{variables}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def run_service(
@@ -133,8 +202,12 @@ def run_service(
     *,
     http: Callable[[S], HttpServerSettings],
     log_settings: Callable[[S], LogSettings],
+    argv: list[str] | None = None,
+    commands: str = "",
 ) -> int:
-    """The body of every `python -m <service>`: load settings or explain why not, then serve."""
+    """The body of every `python -m <service>`: answer `--help` (and refuse arguments: settings
+    are the environment's), load settings or explain why not, then serve."""
+    command_line(name, settings_cls, commands).parse_args(sys.argv[1:] if argv is None else argv)
     try:
         settings = load_settings(settings_cls)
     except ConfigurationError as exc:

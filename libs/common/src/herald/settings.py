@@ -91,12 +91,22 @@ class LogSettings(BaseSettings):
 
 
 class HttpServerSettings(BaseModel):
-    """Where a service listens. Not shared: every service has its own port."""
+    """Where a service listens, and how much and how long a request body may take (routes that
+    take files set their own, larger limits; `herald.bodylimits`). Not shared: every service has
+    its own port."""
 
     model_config = {"extra": "forbid"}
 
     host: str = "127.0.0.1"
     port: int = Field(ge=1, le=65535)
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1, description="The largest request body a route takes by default."
+    )
+    body_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a request's body may take to arrive, from the request's start.",
+    )
 
 
 def service_config(prefix: str) -> SettingsConfigDict:
@@ -139,6 +149,31 @@ def unknown_variables(cls: type[BaseSettings], environ: Mapping[str, str]) -> li
             if head not in fields:
                 unknown.append(name)
     return sorted(unknown)
+
+
+def environment_variables(cls: type[BaseSettings]) -> list[str]:
+    """Every variable `cls` reads (nested pieces with `__`), with its default where it has a
+    plain one; for `--help`."""
+    lines = []
+    for settings_cls in _settings_classes(cls):
+        prefix = str(settings_cls.model_config.get("env_prefix", "")).upper()
+        delimiter = str(settings_cls.model_config.get("env_nested_delimiter") or "__")
+        for name, field in settings_cls.model_fields.items():
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseSettings):
+                continue  # listed under its own prefix
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                for inner, inner_field in annotation.model_fields.items():
+                    variable = f"{prefix}{name}{delimiter}{inner}".upper()
+                    lines.append(_described(variable, inner_field.default))
+            else:
+                lines.append(_described(f"{prefix}{name}".upper(), field.default))
+    return lines
+
+
+def _described(variable: str, default: Any) -> str:
+    plain = isinstance(default, str | int | float | bool) and not _SECRET_WORDS.search(variable)
+    return f"{variable} (default {default!r})" if plain else variable
 
 
 def _settings_classes(root: type[BaseSettings]) -> list[type[BaseSettings]]:

@@ -17,7 +17,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return admin(args[1:])
     return run_service(
-        SERVICE, Settings, create_app, http=lambda s: s.http, log_settings=lambda s: s.log
+        SERVICE,
+        Settings,
+        create_app,
+        http=lambda s: s.http,
+        log_settings=lambda s: s.log,
+        argv=args,
+        commands="commands:\n  admin <command>   the operators' commands (admin --help lists them)",
     )
 
 

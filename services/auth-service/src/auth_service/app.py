@@ -27,6 +27,7 @@ from auth_service.handlers.base import Deps, drain_outbox
 from auth_service.handlers.maintenance import maintenance_pass, sweep
 from auth_service.ports import Clock, EventEmitter
 from auth_service.settings import Settings
+from herald.bodylimits import install_body_limits
 from herald.mongo import Document
 from herald.service import add_operational_routes
 
@@ -120,6 +121,7 @@ def mount(components: Components, lifespan: Lifespan | None = None) -> FastAPI:
     app.state.service_tokens = dict(settings.service_tokens)
     app.state.admin_token = settings.admin_token
     install_error_handler(app)
+    install_body_limits(app, settings.http)
     for module in (oauth, integrations, internal, admin, webhooks):
         app.include_router(module.router)
     add_operational_routes(

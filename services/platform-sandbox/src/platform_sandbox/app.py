@@ -16,6 +16,8 @@ import httpx
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from herald.bodylimits import BodyLimit, install_body_limits
+from herald.httperrors import install_error_envelope
 from herald.service import add_operational_routes
 from platform_sandbox.admin import routes as admin_routes
 from platform_sandbox.facebook import routes as facebook_routes
@@ -49,6 +51,12 @@ def create_app(
     app = SandboxApp(title="Herald platform sandbox", version="0.1.0", lifespan=lifespan)
     app.state.sandbox = sandbox
     add_operational_routes(app, service=SERVICE, checks={}, registry=CollectorRegistry())
+    # The sandbox's own API answers Herald's envelope; an imitated host (a first path segment
+    # that is a host name) keeps what the framework answers there.
+    install_error_envelope(app, owns=lambda path: "." not in path.split("/", 2)[1])
+    # A TikTok upload's last chunk may be 128 MB; the Graph hosts are answered before this.
+    upload = BodyLimit(settings.tiktok.final_chunk_max_bytes, 10 * settings.http.body_timeout_s)
+    install_body_limits(app, settings.http, {"/open-upload.tiktokapis.com/video/": upload})
     _mount_graph(app, sandbox)
     app.include_router(oauth_routes.router(sandbox))
     app.include_router(tiktok_routes.router(sandbox))

@@ -7,6 +7,7 @@ from typing import Unpack
 
 from fastapi import FastAPI
 
+from herald.bodylimits import BodyLimit
 from herald.graph import GraphClient
 from herald.runtime.app import Overrides, build_publisher
 from herald.topics import Platform
@@ -40,7 +41,9 @@ def create_app(
     observer = PrometheusObserver(WhatsAppMetrics.create(runtime.registry))
     sink = KafkaStatusSink(runtime.emitter, runtime.names)
     route = webhooks.route(settings, store=messages, sink=sink, flags=flags, observer=observer)
-    runtime.include_router(route)
+    # Meta batches statuses: a webhook may be larger than the service's default body.
+    limit = BodyLimit(settings.webhook.max_body_bytes, settings.http.body_timeout_s)
+    runtime.include_router(route, body_limits={settings.webhook.path: limit})
     NumberDirectory(messages).attach(runtime)  # the numbers the webhook accepts
     publisher = WhatsAppPublisher.from_settings(
         GraphCloudApi(graph),

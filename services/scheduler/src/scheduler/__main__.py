@@ -16,7 +16,13 @@ def main(argv: list[str]) -> int:
 
         return campaigns(argv[1:])
     return run_service(
-        SERVICE, Settings, create_app, http=lambda s: s.http, log_settings=lambda s: s.log
+        SERVICE,
+        Settings,
+        create_app,
+        http=lambda s: s.http,
+        log_settings=lambda s: s.log,
+        argv=argv,
+        commands="commands:\n  process-campaigns --once   run one campaign pass and exit",
     )
 
 

@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from herald.bodylimits import BodyLimit, install_body_limits
 from herald.emitter import EventEmitter, KafkaEmitter
 from herald.infra import Infra
 from herald.mongo import Document
@@ -190,6 +191,8 @@ def create_app(
         checks["dispatcher"] = _dispatcher_check(workers.dispatcher)
     add_operational_routes(app, service=SERVICE, checks=checks, registry=registry)
     install_error_handlers(app)
+    imports = BodyLimit(settings.audiences.import_max_bytes, settings.audiences.import_timeout_s)
+    install_body_limits(app, settings.http, {"/v1/audiences/{audience_id}/imports": imports})
     app.include_router(posts.router)
     app.include_router(campaigns.router)
     app.include_router(audiences.router)

@@ -161,6 +161,9 @@ class AudienceSettings(BaseModel):
         default=20 * 1024 * 1024, ge=1024, description="Largest import body accepted."
     )
     import_max_rows: int = Field(default=100_000, ge=1, description="Most rows in one import.")
+    import_timeout_s: float = Field(
+        default=120.0, gt=0, description="How long an import's body may take to arrive."
+    )
 
 
 class ContentRuleSettings(BaseModel):

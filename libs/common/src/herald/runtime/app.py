@@ -32,8 +32,10 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from herald.bodylimits import BodyLimit, install_body_limits
 from herald.emitter import EventEmitter, KafkaEmitter
 from herald.http import HttpClientSettings, new_http_client
+from herald.httperrors import install_error_envelope
 from herald.infra import Infra
 from herald.insights import (
     InsightsCollector,
@@ -81,6 +83,7 @@ class PublisherRuntime:
     _closers: list[Hook] = field(default_factory=list)
     _jobs: list[Job] = field(default_factory=list)
     _routers: list[APIRouter] = field(default_factory=list)
+    _body_limits: dict[str, BodyLimit] = field(default_factory=dict)
     _checks: dict[str, ReadinessCheck] = field(default_factory=dict)
 
     @property
@@ -134,8 +137,13 @@ class PublisherRuntime:
         """A task while the service runs: started after consuming began, cancelled first."""
         self._jobs.append(job)
 
-    def include_router(self, router: APIRouter) -> None:
+    def include_router(
+        self, router: APIRouter, *, body_limits: dict[str, BodyLimit] | None = None
+    ) -> None:
+        """Serve `router`'s routes; `body_limits` (route template → limit) for those that take
+        more than the service's default body (`herald.bodylimits`)."""
         self._routers.append(router)
+        self._body_limits.update(body_limits or {})
 
     def add_check(self, name: str, check: ReadinessCheck) -> None:
         """One more readiness check beside Kafka's and MongoDB's."""
@@ -200,6 +208,8 @@ class PublisherRuntime:
         )
         checks = {**self.infra.checks(), **self._checks}
         add_operational_routes(app, service=self.service, checks=checks, registry=self.registry)
+        install_error_envelope(app)
+        install_body_limits(app, settings.http, self._body_limits)
         for router in self._routers:
             app.include_router(router)
         app.state.runtime = self

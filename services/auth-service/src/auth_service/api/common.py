@@ -14,17 +14,15 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from auth_service.api.schemas import ErrorBody
 from auth_service.domain import ApiKeyRecord
 from auth_service.errors import AuthServiceError, Forbidden, Unauthorized
 from auth_service.handlers.base import Deps
 from auth_service.handlers.keys import authenticate
+from herald.httperrors import install_error_envelope
 from herald.topics import Platform
 
 api_key_scheme = HTTPBearer(
@@ -72,40 +70,12 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorBody, "description": described[s]} for s in sorted({400, *statuses})}
 
 
-_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
-
-
 def install_error_handler(app: FastAPI) -> None:
-    """Every error answers `{"error", "message"}`, ours and the framework's alike (a body that
-    cannot be parsed, an unknown path, a method the path does not have)."""
-
-    @app.exception_handler(AuthServiceError)
-    async def _handle(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, AuthServiceError)
-        body = {"error": exc.code, "message": exc.message, **exc.details}
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(body, status_code=exc.status, headers=headers)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
-        headers = dict(exc.headers or {})
-        if exc.status_code == 405:
-            headers["Allow"] = ", ".join(_allowed(app, request))
-        body = {"error": code, "message": str(exc.detail)}
-        return JSONResponse(body, status_code=exc.status_code, headers=headers)
-
-
-def _allowed(app: FastAPI, request: Request) -> list[str]:
-    """Every documented method any route serves on this path (Starlette names only the first
-    matching route's); HEAD is implied by GET and not documented, so not listed."""
-    methods: set[str] = set()
-    for route in app.router.routes:
-        route_methods = getattr(route, "methods", None)
-        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
-            methods |= set(route_methods) - {"HEAD"}
-    return sorted(methods)
+    """Every error answers `{"error", "message"}` (and a refusal's details), ours and the
+    framework's alike: a body that cannot be parsed or fails validation (with `violations`), an
+    unknown path, a method the path does not have. The envelope of every Herald API
+    (`herald.httperrors`)."""
+    install_error_envelope(app)
 
 
 def deps_of(request: Request) -> Deps:

@@ -17,7 +17,8 @@ def router(sandbox: Sandbox) -> APIRouter:
     api = APIRouter(prefix="/_sandbox/media", tags=["sandbox: media"])
     limit = sandbox.settings.media.synthetic_max_bytes
 
-    @api.api_route("/{name}", methods=["GET", "HEAD"])
+    @api.head("/{name}", include_in_schema=False)  # documented once, under GET
+    @api.get("/{name}")
     async def synthetic(
         name: str,
         size: int | None = Query(default=None, alias="bytes", ge=0),
