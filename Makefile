@@ -66,9 +66,11 @@ fmt: sync ## format and fix what ruff can
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
 
-contract: sync ## regenerate docs/events (JSON Schemas) and docs/asyncapi from the code
+contract: sync ## regenerate docs/events, docs/asyncapi, docs/metrics.md and the Grafana dashboards
 	$(RUN) python -m herald.contract write
 	$(RUN) python -m herald_localstack.asyncapi write
+	$(RUN) python -m herald_localstack.metricsdoc write
+	$(RUN) python -m herald_localstack.dashboards write
 
 bench: sync ## every benchmark in full: figures and ratios (make test runs each --quick)
 	@for bench in tests/benchmarks/bench_*.py; do echo "== $$bench"; $(RUN) python "$$bench"; done
