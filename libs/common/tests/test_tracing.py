@@ -4,6 +4,7 @@ out carries it, malformed context starts a new trace, and log lines carry the tr
 from __future__ import annotations
 
 import json
+import random
 from types import SimpleNamespace
 from typing import Any
 
@@ -160,3 +161,12 @@ def test_spans_are_exported_only_when_an_otlp_endpoint_is_set() -> None:
     assert not exporting({})
     assert exporting({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"})
     assert exporting({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/v1/traces"})
+
+
+def test_spans_leave_the_random_module_alone() -> None:
+    """Seeded code (chaos plans, Hypothesis) shares `random`'s state with the process."""
+    recorded_spans()
+    state = random.getstate()
+    with span("x"), consuming("y", {}):
+        pass
+    assert random.getstate() == state

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -48,6 +50,19 @@ EXPORT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_EN
 
 _propagator = TraceContextTextMapPropagator()
 _tracer = trace.get_tracer("herald")
+_system_random = random.SystemRandom()
+
+
+class SystemIds(IdGenerator):
+    """Trace and span ids from the operating system's randomness. The SDK's default draws from
+    the `random` module's shared state, which seeded code (the chaos plans, Hypothesis) expects
+    nobody else to move."""
+
+    def generate_span_id(self) -> int:
+        return _system_random.getrandbits(64) or 1
+
+    def generate_trace_id(self) -> int:
+        return _system_random.getrandbits(128) or 1
 
 
 def exporting(environ: Mapping[str, str] | None = None) -> bool:
@@ -64,7 +79,9 @@ def configure_tracing(service: str, environ: Mapping[str, str] | None = None) ->
         return
     if isinstance(trace.get_tracer_provider(), TracerProvider):
         return  # installed already (a test hosting services in-process)
-    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": service}), id_generator=SystemIds()
+    )
     if exporting(env):
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
             OTLPSpanExporter,  # only loaded where it is used
