@@ -28,14 +28,14 @@ from herald_localstack import dashboards, metricsdoc, services
 pytestmark = pytest.mark.e2e
 
 KINDS = ("facebook/text", "facebook/photo", "instagram/image", "tiktok/video-upload")
-WINDOW, FOR = "1m", "10s"  # the test rule's window and `for:`, in place of 10 min and 10 min
+WINDOW, FOR = "30s", "10s"  # the test rule's window and `for:`, in place of 10 min and 10 min
 FAILURE_ALERT = "HeraldPublishFailureRatioHigh"
 MAX_ATTEMPTS = "HERALD_PUBLISHER_FACEBOOK_RETRY__MAX_ATTEMPTS"
 
 
 def _shortened_failure_rule(workdir: Path) -> Path:
     """The failure-ratio recording rule and alert as herald-rules.yml has them, over `WINDOW`
-    and firing after `WINDOW`, labelled `shortened`."""
+    and firing after `FOR`, labelled `shortened`."""
     rules = yaml.safe_load(prometheus.RULES.read_text())
     every = [r for g in rules["groups"] for r in g["rules"]]
     ratio = next(r for r in every if r.get("record") == "herald:publish_failure_ratio:rate10m")
