@@ -34,6 +34,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -50,6 +51,18 @@ _propagator = TraceContextTextMapPropagator()
 _tracer = trace.get_tracer("herald")
 
 
+class SystemIdGenerator(IdGenerator):
+    """Trace and span ids from `os.urandom`. OpenTelemetry's default draws on the global `random`,
+    which a seeded test (or hypothesis, which forbids its use inside strategies: schemathesis'
+    live servers) would disturb and which seeding would make predictable."""
+
+    def generate_span_id(self) -> int:
+        return int.from_bytes(os.urandom(8), "big") or 1  # 0 is the invalid span id
+
+    def generate_trace_id(self) -> int:
+        return int.from_bytes(os.urandom(16), "big") or 1  # 0 is the invalid trace id
+
+
 def exporting(environ: Mapping[str, str] | None = None) -> bool:
     """Whether spans are exported over OTLP: an OTLP endpoint is configured."""
     env = os.environ if environ is None else environ
@@ -64,7 +77,9 @@ def configure_tracing(service: str, environ: Mapping[str, str] | None = None) ->
         return
     if isinstance(trace.get_tracer_provider(), TracerProvider):
         return  # installed already (a test hosting services in-process)
-    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": service}), id_generator=SystemIdGenerator()
+    )
     if exporting(env):
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
             OTLPSpanExporter,  # only loaded where it is used
