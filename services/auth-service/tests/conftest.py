@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -96,10 +97,13 @@ async def make_world(
     make_components: ComponentsFactory, sandbox: Sandbox
 ) -> AsyncIterator[WorldFactory]:
     clients: list[httpx.AsyncClient] = []
+    apps: dict[int, FastAPI] = {}  # one app per components: its registry takes one app's metrics
 
     async def make(components: Components | None = None, **overrides: Any) -> World:
         rt = components or make_components(**overrides)
-        app = mount(rt)
+        if id(rt) not in apps:
+            apps[id(rt)] = mount(rt)
+        app = apps[id(rt)]
         client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://auth.test"
         )
