@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -50,19 +49,18 @@ EXPORT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_EN
 
 _propagator = TraceContextTextMapPropagator()
 _tracer = trace.get_tracer("herald")
-_system_random = random.SystemRandom()
 
 
-class SystemIds(IdGenerator):
-    """Trace and span ids from the operating system's randomness. The SDK's default draws from
-    the `random` module's shared state, which seeded code (the chaos plans, Hypothesis) expects
-    nobody else to move."""
+class SystemIdGenerator(IdGenerator):
+    """Trace and span ids from `os.urandom`. OpenTelemetry's default draws on the global `random`,
+    which a seeded test (or hypothesis, which forbids its use inside strategies: schemathesis'
+    live servers) would disturb and which seeding would make predictable."""
 
     def generate_span_id(self) -> int:
-        return _system_random.getrandbits(64) or 1
+        return int.from_bytes(os.urandom(8), "big") or 1  # 0 is the invalid span id
 
     def generate_trace_id(self) -> int:
-        return _system_random.getrandbits(128) or 1
+        return int.from_bytes(os.urandom(16), "big") or 1  # 0 is the invalid trace id
 
 
 def exporting(environ: Mapping[str, str] | None = None) -> bool:
@@ -80,7 +78,7 @@ def configure_tracing(service: str, environ: Mapping[str, str] | None = None) ->
     if isinstance(trace.get_tracer_provider(), TracerProvider):
         return  # installed already (a test hosting services in-process)
     provider = TracerProvider(
-        resource=Resource.create({"service.name": service}), id_generator=SystemIds()
+        resource=Resource.create({"service.name": service}), id_generator=SystemIdGenerator()
     )
     if exporting(env):
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415

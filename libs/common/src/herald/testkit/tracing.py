@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from herald.tracing import SystemIds
+from herald.tracing import SystemIdGenerator
 
 _exporter: InMemorySpanExporter | None = None
 
@@ -24,7 +24,7 @@ def recorded_spans() -> InMemorySpanExporter:
         _exporter = InMemorySpanExporter()
         provider = trace.get_tracer_provider()
         if not isinstance(provider, TracerProvider):
-            provider = TracerProvider(id_generator=SystemIds())
+            provider = TracerProvider(id_generator=SystemIdGenerator())
             trace.set_tracer_provider(provider)
         provider.add_span_processor(SimpleSpanProcessor(_exporter))
     _exporter.clear()
