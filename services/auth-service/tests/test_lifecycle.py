@@ -256,3 +256,40 @@ async def test_disconnecting_one_page_keeps_the_shared_grant(
     )
     assert last.json()["provider_revoked"] is True
     assert not await _graph_works(sandbox, still, second["account_id"])
+
+
+async def test_a_young_instagram_login_token_is_checked_not_refreshed(
+    make_world: WorldFactory, sandbox: Sandbox, mongo_db: AsyncDatabase[Document]
+) -> None:
+    """Instagram refreshes a token only once it is 24 h old (platform-apis.md §2.1): before that
+    a refresh is a check, so the answer is the working token and nothing reads as an error;
+    a revoked young token still expires the integration."""
+    world = await make_world()
+    integration = (await world.connect("instagram"))[0]
+    iid = integration["integration_id"]
+    url = f"/v1/integrations/{iid}/refresh"
+
+    refreshed = await world.client.post(url, headers=world.auth)
+
+    assert refreshed.status_code == 200, refreshed.text
+    doc = await mongo_db["integrations"].find_one({"_id": iid})
+    assert doc is not None
+    assert doc["status"] == "active"
+    assert doc.get("last_error") is None
+    assert doc.get("refresh_failures", 0) == 0
+    token = (await _token(world, integration)).json()["access_token"]
+    assert await _graph_works_instagram(sandbox, token)
+
+    await sandbox.admin("POST", "/tokens/revoke", json={"subject": doc["provider_user_id"]})
+    revoked = await world.client.post(url, headers=world.auth)
+    assert revoked.status_code == 409, revoked.text
+    assert revoked.json()["error"] == "needs_reauth"
+
+
+async def _graph_works_instagram(sandbox: Sandbox, token: str) -> bool:
+    response = await sandbox.http.get(
+        f"{sandbox.url}/graph.instagram.com/me",
+        params={"fields": "user_id"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    return response.status_code == 200

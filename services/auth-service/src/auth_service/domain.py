@@ -268,6 +268,22 @@ def refresh_due(integration: Integration, now: datetime, margins: Margins) -> bo
     return expiry - now <= timedelta(seconds=margin)
 
 
+INSTAGRAM_MIN_REFRESH_AGE = timedelta(hours=24)
+
+
+def refreshable(integration: Integration, now: datetime) -> bool:
+    """Whether the platform will renew the token now. Instagram refreshes an Instagram-login
+    token only once it is 24 h old (platform-apis.md §2.1); a younger one is still good for
+    about 60 days, so "refresh" then means checking that it works."""
+    if integration.mode is RefreshMode.CHECK:
+        return False
+    instagram_login = integration.auth_server is AuthServer.INSTAGRAM
+    if integration.platform is Platform.INSTAGRAM and instagram_login:
+        issued = integration.last_refresh_at or integration.connected_at
+        return now - issued >= INSTAGRAM_MIN_REFRESH_AGE
+    return True
+
+
 def access_usable(integration: Integration, now: datetime, min_remaining_s: int = 120) -> bool:
     """The stored access token can be handed out without refreshing first."""
     if integration.expires_at is None:

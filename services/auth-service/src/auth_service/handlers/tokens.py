@@ -22,10 +22,10 @@ import structlog
 
 from auth_service.domain import (
     Integration,
-    RefreshMode,
     SecretField,
     TokenGrant,
     access_usable,
+    refreshable,
 )
 from auth_service.errors import Busy, NeedsReauthorization, NotFound, ProviderUnavailable
 from auth_service.handlers.base import Deps, emit, lock_name, open_tokens, seal_tokens
@@ -120,7 +120,7 @@ async def refresh_locked(
     platform = current.platform.value
     tokens = open_tokens(deps.vault, current)
     try:
-        if check_only or current.mode is RefreshMode.CHECK:
+        if check_only or not refreshable(current, deps.clock.now()):
             await provider.check(current, tokens)
             grant = None
         else:
