@@ -100,6 +100,8 @@ class PhoneNumber:
     verified_name: str
     registered: bool = True
     throughput_mps: float | None = None  # None: the configured default
+    # The two-step verification PIN, set by the first registration; `register` must repeat it.
+    pin: str | None = None
 
     @functools.cached_property
     def digits(self) -> str:

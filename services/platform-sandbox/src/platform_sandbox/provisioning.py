@@ -71,13 +71,18 @@ class Provisioner:
         display_phone_number: str,
         verified_name: str,
         throughput_mps: float | None = None,
+        *,
+        registered: bool = True,
+        pin: str | None = None,
     ) -> PhoneNumber:
         number = PhoneNumber(
             self._state.ids.graph("phone_number"),
             waba_id,
             display_phone_number,
             verified_name,
+            registered=registered,
             throughput_mps=throughput_mps,
+            pin=pin,
         )
         self._state.accounts.phone_numbers[number.id] = number
         self._state.accounts.nodes.add(NodeKind.PHONE_NUMBER, number.id)

@@ -1,7 +1,7 @@
 """Creating accounts and test situations: people, Pages, Instagram and WhatsApp accounts,
 templates, TikTok creators and verified URL prefixes; an inbound WhatsApp message (opens the
-24-hour window); an undeliverable recipient; an Embedded Signup result; a TikTok creator who
-disconnects the app (`authorization.removed`)."""
+24-hour window); an undeliverable recipient; a TikTok creator who disconnects the app
+(`authorization.removed`). Embedded Signup's popup is `admin/signup.py`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from platform_sandbox.media.fetch import is_loopback_url
-from platform_sandbox.oauth.codes import CodeFlow
-from platform_sandbox.oauth.facebook import BUSINESS_SCOPES
 from platform_sandbox.provisioning import PAGE_TASKS, Provisioner
 from platform_sandbox.sandbox import Sandbox
 from platform_sandbox.whatsapp.statuses import envelope
@@ -50,6 +48,14 @@ class NewPhoneNumber(_Body):
     display_phone_number: str
     verified_name: str = "Sandbox Business"
     throughput_mps: float | None = None
+    registered: bool = Field(
+        default=True, description="False: added in Embedded Signup, not yet registered."
+    )
+    pin: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="A two-step verification PIN set before (an earlier registration).",
+    )
 
 
 class ButtonShape(_Body):
@@ -81,11 +87,6 @@ class Undeliverable(_Body):
     code: int = 131026
 
 
-class EmbeddedSignup(_Body):
-    user_id: str | None = None
-    waba_id: str | None = None
-
-
 class NewCreator(_Body):
     username: str
     display_name: str = "Sandbox Creator"
@@ -108,7 +109,6 @@ def router(sandbox: Sandbox) -> APIRouter:
     _meta(api, sandbox)
     _whatsapp_accounts(api, sandbox)
     _whatsapp_situations(api, sandbox)
-    _embedded_signup(api, sandbox)
     _tiktok(api, sandbox)
     return api
 
@@ -179,7 +179,12 @@ def _whatsapp_accounts(api: APIRouter, sandbox: Sandbox) -> None:
         if body.waba_id not in sandbox.state.accounts.wabas:
             raise HTTPException(404, "no such WABA")
         number = make().phone_number(
-            body.waba_id, body.display_phone_number, body.verified_name, body.throughput_mps
+            body.waba_id,
+            body.display_phone_number,
+            body.verified_name,
+            body.throughput_mps,
+            registered=body.registered,
+            pin=body.pin,
         )
         return vars(number)
 
@@ -225,34 +230,6 @@ def _whatsapp_situations(api: APIRouter, sandbox: Sandbox) -> None:
     async def undeliverable(body: Undeliverable) -> dict[str, Any]:
         sandbox.state.whatsapp.undeliverable[body.wa_id] = body.code
         return {"wa_id": body.wa_id, "code": body.code}
-
-
-def _embedded_signup(api: APIRouter, sandbox: Sandbox) -> None:
-    @api.post("/whatsapp/embedded_signup")
-    async def embedded_signup(body: EmbeddedSignup) -> dict[str, Any]:
-        """What the Embedded Signup popup hands the front end: a code and the session info."""
-        accounts = sandbox.state.accounts
-        user_id = body.user_id or (sandbox.demo.user_id if sandbox.demo else "")
-        wabas = [w for w in accounts.wabas_of_user(user_id) if body.waba_id in (None, w.id)]
-        if not wabas:
-            raise HTTPException(404, "the user owns no such WhatsApp business account")
-        waba = wabas[0]
-        numbers = accounts.phone_numbers_of(waba.id)
-        code = sandbox.state.codes.issue(
-            CodeFlow.FACEBOOK_BUSINESS,
-            client_id=sandbox.settings.meta.app_id,
-            redirect_uri=None,
-            subject=user_id,
-            scopes=frozenset(BUSINESS_SCOPES),
-            expires_at=sandbox.clock.now() + sandbox.settings.meta.code_ttl_s,
-            assets=frozenset({waba.id}),
-        )
-        session = {
-            "waba_id": waba.id,
-            "phone_number_id": numbers[0].id if numbers else None,
-            "business_id": waba.business_id,
-        }
-        return {"code": code.code, "type": "WA_EMBEDDED_SIGNUP", "event": "FINISH", "data": session}
 
 
 def _tiktok(api: APIRouter, sandbox: Sandbox) -> None:

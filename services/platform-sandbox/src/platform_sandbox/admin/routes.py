@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from platform_sandbox.admin import accounts, control, tokens
+from platform_sandbox.admin import accounts, control, signup, tokens
 from platform_sandbox.sandbox import Sandbox
 
 
@@ -13,4 +13,5 @@ def router(sandbox: Sandbox) -> APIRouter:
     api.include_router(control.router(sandbox))
     api.include_router(accounts.router(sandbox))
     api.include_router(tokens.router(sandbox))
+    api.include_router(signup.router(sandbox))
     return api

@@ -1,13 +1,15 @@
 """WhatsApp business accounts on Graph (platform-apis.md §3.1): the WABA and its phone numbers,
 templates, app subscriptions (with an optional override callback, verified by Meta's handshake),
-number registration, and a business's owned and client WABAs (Embedded Signup discovery)."""
+number registration with its two-step verification PIN (`register`: 100 without a 6-digit
+`pin`, 133005 when the number already has another PIN), and a business's owned and client WABAs
+(Embedded Signup discovery)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from platform_sandbox.fields import select
-from platform_sandbox.graph_errors import GraphError, invalid_param
+from platform_sandbox.graph_errors import GraphError, invalid_param, missing_param
 from platform_sandbox.graph_router import GraphCall
 from platform_sandbox.media.fetch import is_loopback_url
 from platform_sandbox.webhooks import verify_callback
@@ -22,10 +24,11 @@ def _phone_fields(call: GraphCall, number_id: str) -> dict[str, Any]:
         "verified_name": number.verified_name,
         "quality_rating": "GREEN",
         "code_verification_status": "VERIFIED",
-        "platform_type": "CLOUD_API",
+        "platform_type": "CLOUD_API" if number.registered else "NOT_APPLICABLE",
         "status": "CONNECTED" if number.registered else "PENDING",
         "throughput": {"level": "HIGH" if rate >= 1000 else "STANDARD"},
-        "messaging_limit_tier": "TIER_1K",
+        "messaging_limit_tier": "TIER_1K",  # deprecated by Meta for the field below
+        "whatsapp_business_manager_messaging_limit": "TIER_1K",
         "name_status": "APPROVED",
     }
 
@@ -135,9 +138,18 @@ async def register_number(call: GraphCall) -> dict[str, Any]:
     number = call.sandbox.state.accounts.phone_numbers[call.need_node().id]
     if call.req.params.text("messaging_product") != "whatsapp":
         raise invalid_param("The parameter messaging_product is required.")
-    pin = call.req.params.text("pin") or ""
+    pin = call.req.params.text("pin")
+    if not pin:
+        raise missing_param("pin")
     if len(pin) != 6 or not pin.isdigit():
         raise invalid_param("Param pin must be a 6-digit number.")
+    if number.pin is not None and pin != number.pin:
+        raise GraphError(
+            133005,
+            "Two step verification PIN Mismatch",
+            details="The PIN does not match the two-step verification PIN of this number.",
+        )
+    number.pin = pin
     number.registered = True
     return {"success": True}
 
