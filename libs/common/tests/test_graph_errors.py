@@ -71,7 +71,8 @@ TABLE: list[tuple[str, int, Any, type[PlatformError]]] = [
     ("spam restriction is code 4 but not a throttle", 400, envelope(4, 2207051), Permanent),
     ("daily publishing limit", 400, envelope(9, 2207042), Throttled),
     ("container expired", 400, envelope(24, 2207008), Transient),
-    ("account restricted", 400, envelope(25, 2207050), NeedsReauth),
+    ("account restricted", 400, envelope(25, 2207050), Permanent),
+    ("account restricted under code 10", 400, envelope(10, 2207050), Permanent),
     ("unknown media type", 400, envelope(100, 2207023), Permanent),
     ("carousel item count", 400, envelope(100, 2207028), Permanent),
     ("video format", 400, envelope(352, 2207026), Permanent),
@@ -108,6 +109,22 @@ async def test_a_get_answer_is_classified_by_code_and_subcode(
     assert type(raised.value) is expected, case
     assert raised.value.remediation
     assert raised.value.http_status == status
+
+
+@pytest.mark.parametrize("code", [10, 25])
+async def test_a_restricted_instagram_account_is_not_told_to_reconnect(code: int) -> None:
+    """2207050: the account is restricted or inactive (platform-apis.md §2.4, "needs user
+    action"). A new token changes nothing, so no refresh, no reconnect: the person resolves the
+    notice in the Instagram app and retries."""
+    graph = client_answering(400, envelope(code, 2207050))
+
+    with pytest.raises(PlatformError) as raised:
+        await graph.get("tok", "{node}", ids={"node": "1"})
+
+    assert not isinstance(raised.value, NeedsReauth)
+    assert raised.value.remediation is not None
+    assert "reconnect" not in raised.value.remediation.lower()
+    assert "Instagram app" in raised.value.remediation
 
 
 async def test_code_subcode_fbtrace_and_user_message_are_kept() -> None:

@@ -36,6 +36,10 @@ class Rule:
 RETRY = "Nothing to do: Herald retries this automatically."
 WAIT = "Nothing to do: Herald waits until the platform accepts calls again."
 RECONNECT = "Reconnect the account in Herald (log in again and grant the permissions asked for)."
+RESTRICTED = (
+    "The Instagram account is restricted or inactive: open the Instagram app, resolve the notice "
+    "under Settings → Account status, then retry the post; the connection itself is fine."
+)
 FIX_MEDIA = "Replace the media file so it meets the platform's specifications, then retry."
 
 # (code, subcode) → rule. Instagram's subcodes (platform-apis.md §2.4) and the few Facebook ones
@@ -57,11 +61,10 @@ BY_SUBCODE: dict[tuple[int, int], Rule] = {
     (9, 2207042): Rule(Throttled, WAIT),
     (24, 2207006): Rule(Transient, RETRY),
     (24, 2207008): Rule(Transient, RETRY),
-    (25, 2207050): Rule(
-        NeedsReauth,
-        "The Instagram account is restricted or inactive; open the Instagram app, resolve the "
-        "notice, then reconnect the account.",
-    ),
+    # Restricted or inactive (§2.4: "needs user action"): a new token changes nothing, so it is
+    # not NeedsReauth and the integration stays connected. Instagram sends it under 25 and 10.
+    (10, 2207050): Rule(Permanent, RESTRICTED),
+    (25, 2207050): Rule(Permanent, RESTRICTED),
     (100, 2207023): Rule(Permanent, "Use an image (JPEG) or an MP4/MOV video."),
     (100, 2207028): Rule(Permanent, "A carousel needs 2 to 10 items; change the item count."),
     (100, 2207035): Rule(Permanent, "Remove or fix the product tags."),
