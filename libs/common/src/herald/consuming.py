@@ -7,6 +7,9 @@
   meet while one is in flight share one request.
 - `Pauser`: pauses a partition, rewinds it to a record and resumes it at a given time, so a
   handler never sleeps: used for delay tiers and to put a message back after an unexpected error.
+- `POISON`: the errors that come from a message's content, not from a dependency: handling it
+  again fails the same way, so a consumer answers it (a rejection, a dead letter, with the
+  reason) instead of putting it back forever.
 
 Subscribers that use these take `ack_policy=AckPolicy.MANUAL` and commit themselves.
 """
@@ -24,12 +27,16 @@ from typing import Any
 import structlog
 from aiokafka import TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaError
+from bson.errors import BSONError
 from faststream.kafka import KafkaMessage
 from faststream.message import StreamMessage
 
 log = structlog.get_logger(__name__)
 
 INVALID_HEADERS = "x-herald-invalid-headers"
+# A value that cannot be converted, computed or stored (ADR 0016). A dependency away raises
+# none of these (pymongo's and aiokafka's errors, OSError, httpx's): those are put back.
+POISON: tuple[type[BaseException], ...] = (ValueError, ArithmeticError, RecursionError, BSONError)
 
 
 async def tolerant_parser(

@@ -19,13 +19,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from bson.errors import BSONError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.message import StreamMessage
 
 from herald.cloudevents import Envelope, decode
-from herald.consuming import INVALID_HEADERS, Pauser, commit, tolerant_parser
+from herald.consuming import INVALID_HEADERS, POISON, Pauser, commit, tolerant_parser
 from herald.errors import InvalidEvent
 from herald.events import (
     IntegrationConnected,
@@ -61,9 +60,6 @@ from scheduler.settings import IngestSettings
 log = structlog.get_logger(__name__)
 
 RETRY_AFTER_ERROR_S = 2.0
-# Errors that come from the message's content, not from a dependency: handling it again fails
-# the same way, so it is answered (kept, and for post.submitted rejected) instead of put back.
-POISON: tuple[type[BaseException], ...] = (ValueError, ArithmeticError, RecursionError, BSONError)
 RESULTS = (PostPublished, PostFailed, PostRetryScheduled)
 INTEGRATIONS = (
     IntegrationConnected,

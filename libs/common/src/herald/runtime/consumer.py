@@ -2,10 +2,12 @@
 
 Offsets are committed explicitly, per record, and only after the message was published (its
 results emitted) or durably handed to a delay tier or the dead-letter topic. A message that
-cannot be decoded goes to the dead-letter topic with the reason. An unexpected error (MongoDB or
-Kafka unreachable, a bug) never drops the message: its partition is rewound to it and paused
-briefly, and it runs again. Delay tiers pause a partition whose head is not yet due and resume it
-when it is (pause, seek, resume on the underlying consumer); a handler never sleeps.
+cannot be decoded goes to the dead-letter topic with the reason, and so does one whose handling
+raises an error of `herald.consuming.POISON` (a value that cannot be converted, computed or
+stored: it would fail the same way each time), its target failed. Any other unexpected error
+(MongoDB or Kafka unreachable, a bug) never drops the message: its partition is rewound to it and
+paused briefly, and it runs again. Delay tiers pause a partition whose head is not yet due and
+resume it when it is (pause, seek, resume on the underlying consumer); a handler never sleeps.
 
 With `overlap` (the default), a request's second half (ledger writes, lease release, results,
 commit: `PublishHandler.start` returns it) runs behind the next request of the same partition,
@@ -32,19 +34,27 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 
 from herald.cloudevents import decode
-from herald.consuming import INVALID_HEADERS, Pauser, commit, tolerant_parser
+from herald.consuming import INVALID_HEADERS, POISON, Pauser, commit, tolerant_parser
 from herald.delivery import Delivery
 from herald.emitter import EventEmitter
-from herald.errors import InvalidEvent
+from herald.errors import ErrorCategory, InvalidEvent
 from herald.events import (
+    FailureDetail,
     PostFailed,
     PostPublished,
     PostRequested,
     PostRetryScheduled,
     RetryReason,
 )
+from herald.inputs import printable
 from herald.policy import tier_for
-from herald.runtime.handler import Disposition, PublishHandler, Settle, ToDeadLetter, ToTier
+from herald.runtime.handler import (
+    Disposition,
+    PublishHandler,
+    Settle,
+    ToDeadLetter,
+    ToTier,
+)
 from herald.runtime.holding import Hold, Reroute, hold_decision
 from herald.runtime.metrics import PublisherMetrics
 from herald.runtime.routing import KafkaRouter
@@ -198,7 +208,9 @@ class PublisherConsumer:
         if behind is not None and behind.target_id == request.target_id:
             await asyncio.wait([behind.task])  # its lease is still held: let it settle first
         try:
-            settle = await self._handler.start(request, delivery)
+            settle = _or_poison(await self._handler.start(request, delivery), request, delivery)
+        except POISON as poison:  # no retry helps: a dead letter with the reason, not a loop
+            settle = _poisoned(request, delivery, poison)
         except Exception:
             if not await _succeeded(behind):
                 return  # the partition is rewound to the request before, which runs first
@@ -306,6 +318,68 @@ class PublisherConsumer:
         self._metrics.invalid_events.labels(self._platform.value, invalid.code).inc()
         self._metrics.dead_letters.labels(self._platform.value, "invalid_event").inc()
         log.warning("message.dead_lettered", code=invalid.code, reason=invalid.reason)
+
+
+def _or_poison(settle: Settle, request: PostRequested, delivery: Delivery) -> Settle:
+    """`settle`, answering a `POISON` error of its own (an outcome that cannot be stored) as a
+    dead letter instead of putting the request back forever."""
+
+    async def settled() -> Disposition:
+        try:
+            return await settle()
+        except POISON as poison:
+            return await _poisoned(request, delivery, poison)()
+
+    return settled
+
+
+def _poisoned(request: PostRequested, delivery: Delivery, poison: BaseException) -> Settle:
+    log.error("message.unprocessable", error=f"{type(poison).__name__}: {poison}"[:300])
+    disposition = _unprocessable(request, delivery, poison, datetime.now(UTC))
+
+    async def settle() -> Disposition:
+        return disposition
+
+    return settle
+
+
+def _unprocessable(
+    request: PostRequested, delivery: Delivery, error: BaseException, now: datetime
+) -> Disposition:
+    """A request whose handling raised one of `herald.consuming.POISON` (a value that cannot be
+    converted, computed or stored): it would fail the same way each time, so instead of being put
+    back forever it goes to the dead-letter topic with the reason, for a replay once fixed, and
+    the target fails. Whether the platform saw it is not known (the error may come after the
+    call), hence `unknown`."""
+    reason = printable(f"{type(error).__name__}: {error}")[:300]
+    detail = FailureDetail(
+        category=ErrorCategory.UNKNOWN,
+        code="unprocessable",
+        message=f"Herald could not handle this request: {reason}",
+        remediation="Check the post on the platform; the request is kept in the dead-letter "
+        "topic for a replay.",
+    )
+    failed = PostFailed(
+        post_id=request.post_id,
+        target_id=request.target_id,
+        business_id=request.business_id,
+        integration_id=request.integration_id,
+        platform=request.platform,
+        attempt=delivery.attempt,
+        final=True,
+        error=detail,
+        failed_at=now,
+    )
+    dead = ToDeadLetter(
+        {
+            "category": "unprocessable",
+            "code": "unprocessable",
+            "message": reason,
+            "reason": "fails the same way on every attempt",
+            "attempt": str(delivery.attempt),
+        }
+    )
+    return Disposition("dead_lettered", dead, (failed,), "unprocessable")
 
 
 def _partition(record: Any) -> tuple[str, int]:
