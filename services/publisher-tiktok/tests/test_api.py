@@ -7,8 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry
 
 from herald.errors import NeedsReauth, Permanent, PlatformError, Throttled, Transient, Unknown
+from herald.metrics import PlatformCalls
 from publisher_tiktok.adapters.api import HttpTikTokApi
 from publisher_tiktok.ports import RangeRejected, UploadGone
 from publisher_tiktok.settings import TikTokSettings
@@ -138,3 +140,40 @@ async def test_chunk_answers(status: int, outcome: int | type[Exception]) -> Non
     assert seen[0].headers["Content-Range"] == "bytes 0-9/20"
     assert seen[0].headers["Content-Length"] == "10"
     assert "Transfer-Encoding" not in seen[0].headers
+
+
+async def test_calls_are_counted_by_endpoint_template_and_outcome() -> None:
+    """The TikTok dashboard's platform-call panels read these, as the Graph publishers' do."""
+    registry = CollectorRegistry()
+    answers = iter([(200, envelope("ok", {"videos": []})), (401, envelope("access_token_invalid"))])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            return httpx.Response(416)
+        status, payload = next(answers)
+        return httpx.Response(status, json=payload)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    api = HttpTikTokApi(client, TikTokSettings(), PlatformCalls.create(registry))
+    await api.video_query("tok", ["v1"])
+    with pytest.raises(NeedsReauth):
+        await api.creator_info("tok")
+    with pytest.raises(RangeRejected):
+        await api.put_chunk(
+            "https://up.example/v?upload_id=1",
+            body(),
+            first=0,
+            last=9,
+            total=20,
+            content_type="video/mp4",
+        )
+
+    def count(endpoint: str, outcome: str) -> float | None:
+        labels = {"platform": "tiktok", "endpoint": endpoint, "outcome": outcome}
+        return registry.get_sample_value("herald_platform_requests_total", labels)
+
+    assert count("/v2/video/query/", "ok") == 1  # the path without its query
+    assert count("/v2/post/publish/creator_info/query/", "needs_reauth") == 1
+    assert count("upload_url", "transient") == 1
+    timed = {"platform": "tiktok", "endpoint": "/v2/video/query/"}
+    assert registry.get_sample_value("herald_platform_request_seconds_count", timed) == 1

@@ -5,6 +5,9 @@
 - `RequestMetrics`: `herald_http_requests_total{method,route,status}` and
   `herald_http_request_seconds{method,route}` for every HTTP request but the operational routes,
   by route template (`unmatched` for a path no route took).
+- `PlatformCalls`: `herald_platform_requests_total{platform,endpoint,outcome}` and
+  `herald_platform_request_seconds{platform,endpoint}`, every publisher's calls to its platform
+  (the Graph client's and TikTok's), by endpoint template.
 - `UnexpectedErrors`: the one family for work put back after an unexpected error, whichever
   service (`herald_unexpected_errors_total{service,stage}`).
 - `ConsumerLag`: `herald_kafka_consumer_lag{group,topic,partition}`, messages not yet taken by
@@ -21,6 +24,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
@@ -125,6 +129,38 @@ class RequestMetrics:
             method = str(scope.get("method", ""))
             self._requests.labels(method, route, str(status)).inc()
             self._seconds.labels(method, route).observe(time.perf_counter() - began)
+
+
+@dataclass(frozen=True)
+class PlatformCalls:
+    """Calls to a platform's API by endpoint template (never an id or a query) and outcome: `ok`
+    or the error's category (`ambiguous` where the call may have taken effect)."""
+
+    requests: Counter
+    seconds: Histogram
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> PlatformCalls:
+        return cls(
+            requests=Counter(
+                "herald_platform_requests_total",
+                "Platform API calls by endpoint template and outcome (ok or an error category).",
+                ["platform", "endpoint", "outcome"],
+                registry=registry,
+            ),
+            seconds=Histogram(
+                "herald_platform_request_seconds",
+                "Duration of platform API calls by endpoint template.",
+                ["platform", "endpoint"],
+                buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+                registry=registry,
+            ),
+        )
+
+    def observe(self, platform: str, endpoint: str, outcome: str, began: float) -> None:
+        """One call that started at `began` (`time.perf_counter()`) ended with `outcome`."""
+        self.requests.labels(platform, endpoint, outcome).inc()
+        self.seconds.labels(platform, endpoint).observe(time.perf_counter() - began)
 
 
 class UnexpectedErrors:

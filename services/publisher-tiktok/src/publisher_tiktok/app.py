@@ -7,6 +7,7 @@ from typing import Unpack
 
 from fastapi import FastAPI
 
+from herald.metrics import PlatformCalls
 from herald.runtime.app import Overrides, build_publisher
 from herald.topics import Platform
 from publisher_tiktok.adapters.api import HttpTikTokApi
@@ -30,7 +31,8 @@ def create_app(
     """`tiktok` and `overrides` (herald.runtime.app.Overrides) replace what settings build."""
     runtime = build_publisher(Platform.TIKTOK, settings, **overrides)
     http = runtime.http_client(settings.http_client)
-    tiktok = tiktok or HttpTikTokApi(http, settings.tiktok)
+    calls = PlatformCalls.create(runtime.registry)
+    tiktok = tiktok or HttpTikTokApi(http, settings.tiktok, calls)
     fetcher = runtime.media_fetcher(settings.fetcher)
     outcomes, limiter = MongoOutcomes(runtime.db), SlidingWindowLimiter(settings.tiktok.limits)
     runtime.on_start(outcomes.ensure_indexes)

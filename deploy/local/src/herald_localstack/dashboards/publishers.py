@@ -7,10 +7,10 @@ from typing import Any
 from herald.topics import Platform
 from herald_localstack.dashboards.panels import RATE, Query, board, panel, quantiles
 
-GRAPH_PUBLISHERS = (Platform.FACEBOOK, Platform.INSTAGRAM, Platform.WHATSAPP)  # Graph-call metrics
-
 
 def publisher(platform: Platform) -> Any:
+    """Platform calls (latency, errors by category), the ledger's outcomes, retries and waits
+    by delay tier, token refreshes, and the publisher's lag."""
     name = platform.value
     on = f'platform="{name}"'
     group = f'group=~".*herald-publisher-{name}.*"'
@@ -19,6 +19,24 @@ def publisher(platform: Platform) -> Any:
             "Handle time",
             "s",
             *quantiles("herald_publish_handle_seconds", "platform", f"{{{on}}}"),
+        ),
+        panel(
+            "Platform call latency",
+            "s",
+            Query(
+                "histogram_quantile(0.95, sum by (endpoint, le) "
+                f"(rate(herald_platform_request_seconds_bucket{{{on}}}[{RATE}])))",
+                "p95 {{endpoint}}",
+            ),
+        ),
+        panel(
+            "Platform call errors",
+            "ops",
+            Query(
+                "sum by (endpoint, outcome) (rate(herald_platform_requests_total"
+                f'{{{on}, outcome!="ok"}}[{RATE}]))',
+                "{{endpoint}} {{outcome}}",
+            ),
         ),
         panel(
             "Ledger outcomes",
@@ -65,27 +83,6 @@ def publisher(platform: Platform) -> Any:
             ),
         ),
     ]
-    if platform in GRAPH_PUBLISHERS:
-        panels[1:1] = [
-            panel(
-                "Platform call latency",
-                "s",
-                Query(
-                    "histogram_quantile(0.95, sum by (endpoint, le) "
-                    f"(rate(herald_platform_request_seconds_bucket{{{on}}}[{RATE}])))",
-                    "p95 {{endpoint}}",
-                ),
-            ),
-            panel(
-                "Platform call errors",
-                "ops",
-                Query(
-                    "sum by (endpoint, outcome) (rate(herald_platform_requests_total"
-                    f'{{{on}, outcome!="ok"}}[{RATE}]))',
-                    "{{endpoint}} {{outcome}}",
-                ),
-            ),
-        ]
     return board(f"herald-publisher-{name}", f"Herald: publisher-{name}", panels)
 
 

@@ -4,12 +4,22 @@ creator_info reports some refusals with HTTP 200."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterable
 from typing import Any
 
 import httpx
 
-from herald.errors import NeedsReauth, Permanent, PlatformError, Throttled, Transient, Unknown
+from herald.errors import (
+    ErrorCategory,
+    NeedsReauth,
+    Permanent,
+    PlatformError,
+    Throttled,
+    Transient,
+    Unknown,
+)
+from herald.metrics import PlatformCalls
 from publisher_tiktok.domain import daily_cap
 from publisher_tiktok.ports import Initialised, PublishStatus, RangeRejected, UploadGone
 from publisher_tiktok.settings import TikTokSettings
@@ -19,13 +29,23 @@ VIDEO_FIELDS = "id,title,create_time,share_url,view_count,like_count,comment_cou
 _REAUTH = frozenset({"access_token_invalid", "scope_not_authorized", "scope_permission_missed"})
 _NEXT_DAY = frozenset({"spam_risk_too_many_posts", "reached_active_user_cap"})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+UPLOAD = "upload_url"  # the endpoint label of chunk uploads (the URL itself holds an id)
 
 
 class HttpTikTokApi:
-    def __init__(self, client: httpx.AsyncClient, settings: TikTokSettings) -> None:
+    """With `calls`, each call is counted and timed by endpoint template (the path without its
+    query) and outcome, as the Graph publishers' are (herald_platform_requests_total)."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        settings: TikTokSettings,
+        calls: PlatformCalls | None = None,
+    ) -> None:
         self._client = client
         self._settings = settings
         self._base = settings.base_url.rstrip("/")
+        self._calls = calls
 
     async def creator_info(self, token: str) -> dict[str, Any]:
         return await self._call("POST", f"{POST}/creator_info/query/", token, {})
@@ -89,11 +109,22 @@ class HttpTikTokApi:
             "Content-Length": str(last - first + 1),
             "Content-Range": f"bytes {first}-{last}/{total}",
         }
+        began = time.perf_counter()
         try:
-            response = await self._client.put(upload_url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise Transient(f"a chunk upload failed: {type(exc).__name__}", code="upload") from exc
-        return _chunk_outcome(response, last)
+            try:
+                response = await self._client.put(upload_url, content=body, headers=headers)
+            except httpx.HTTPError as exc:
+                reason = f"a chunk upload failed: {type(exc).__name__}"
+                raise Transient(reason, code="upload") from exc
+            held = _chunk_outcome(response, last)
+        except PlatformError as error:
+            self._observe(UPLOAD, began, error.category.value)
+            raise
+        except (UploadGone, RangeRejected):  # the upload starts again or resumes: transient
+            self._observe(UPLOAD, began, ErrorCategory.TRANSIENT.value)
+            raise
+        self._observe(UPLOAD, began, "ok")
+        return held
 
     async def _call(
         self,
@@ -103,6 +134,23 @@ class HttpTikTokApi:
         body: dict[str, Any],
         *,
         ambiguous_is_unknown: bool = False,
+    ) -> dict[str, Any]:
+        began = time.perf_counter()
+        endpoint = path.partition("?")[0]
+        try:
+            data = await self._request(method, path, token, body, ambiguous_is_unknown)
+        except PlatformError as error:
+            self._observe(endpoint, began, error.category.value)
+            raise
+        self._observe(endpoint, began, "ok")
+        return data
+
+    def _observe(self, endpoint: str, began: float, outcome: str) -> None:
+        if self._calls is not None:
+            self._calls.observe("tiktok", endpoint, outcome, began)
+
+    async def _request(
+        self, method: str, path: str, token: str, body: dict[str, Any], ambiguous_is_unknown: bool
     ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}"}
         try:
