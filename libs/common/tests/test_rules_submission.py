@@ -66,19 +66,25 @@ def test_paths_point_into_the_submission() -> None:
     )
     assert found(post) == [
         ("targets[1].options.privacy_level", "required"),
-        ("content.text", "too_long"),
-        ("content.media", "too_few"),
+        ("targets[2].content.text", "too_long"),
+        ("targets[2].content.media", "too_few"),
     ]
 
 
-def test_a_content_problem_shared_by_targets_of_one_platform_is_reported_once() -> None:
+def test_a_content_problem_shared_by_targets_names_each_target() -> None:
+    """The content is one, but whether it fits is a question per target: each violation says
+    which target it is about (issue 16), so two of them never share a path."""
     post = submission(
         PostContent(text="x" * 2201, media=[JPEG]),
+        target(Platform.FACEBOOK, integration="page"),
         target(Platform.INSTAGRAM, integration="shop"),
         target(Platform.INSTAGRAM, integration="founder"),
     )
     violations = check_submission(post)
-    assert [(v.path, v.code) for v in violations] == [("content.text", "too_long")]
+    assert [(v.path, v.code) for v in violations] == [
+        ("targets[1].content.text", "too_long"),
+        ("targets[2].content.text", "too_long"),
+    ]
     assert violations[0].message == (
         "Instagram captions can be at most 2,200 characters; this one has 2,201."
     )
@@ -121,10 +127,11 @@ def test_urls_must_be_http_or_https() -> None:
         "media": [Media.model_construct(**unchecked)],
     }
     post = submission(PostContent.model_construct(**content_fields), target(Platform.FACEBOOK))
+    # A URL's scheme is wrong whatever the target: said once, of the content itself.
     assert found(post) == [
         ("content.media[0].url", "invalid_url"),
         ("content.link", "invalid_url"),
-        ("content.link", "mixed_media"),
+        ("targets[0].content.link", "mixed_media"),
     ]
 
 
@@ -134,7 +141,7 @@ def test_other_limits_can_be_passed() -> None:
     )
     post = submission(PostContent(text="x" * 11, media=[JPEG]), target(Platform.INSTAGRAM))
     assert found(post) == []
-    assert found(post, limits=limits) == [("content.text", "too_long")]
+    assert found(post, limits=limits) == [("targets[0].content.text", "too_long")]
 
 
 def test_check_target_uses_the_paths_of_a_requested_post() -> None:

@@ -126,7 +126,7 @@ async def test_every_violation_is_reported_with_its_path(scheduler_env: Schedule
     assert ("targets[5].platform", "wrong_platform") in found
     assert ("schedule.timezone", "invalid_format") in found
     assert any(p.startswith("targets[6].options") for p, _ in found)  # TikTok privacy
-    assert any(p.startswith("content.media") for p, _ in found)  # Instagram needs media
+    assert ("targets[1].content.media", "required") in found  # Instagram needs media
     reauth = next(v for v in response.json()["violations"] if v["code"] == "needs_reauth")
     assert "reconnect" in reauth["message"].lower()
 

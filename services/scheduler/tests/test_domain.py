@@ -160,7 +160,7 @@ def test_a_recorded_dispatch_reads_as_dispatched_only_while_scheduled() -> None:
         ),
         # ambiguous: 01:30 happens twice when clocks go back; the first one is meant
         (local(2030, 10, 27, 1, 30), "Europe/Lisbon", datetime(2030, 10, 27, 0, 30, tzinfo=UTC)),
-        (NOW - timedelta(days=1), "UTC", NOW),  # in the past: now
+        (NOW - timedelta(minutes=2), "UTC", NOW),  # a moment ago (clock skew, transit): now
     ],
 )
 def test_schedules_resolve_in_their_zone(
@@ -195,6 +195,34 @@ def test_unreadable_schedules_say_why(
     resolved = resolve_schedule(Schedule(publish_at=publish_at, timezone=zone), NOW)
     assert isinstance(resolved, list)
     assert [(v.path, v.code) for v in resolved] == [(path, code)]
+
+
+@pytest.mark.parametrize(
+    ("publish_at", "zone"),
+    [
+        (datetime(2020, 3, 1, 9, 0, tzinfo=UTC), None),
+        (NOW - timedelta(minutes=6), None),
+        (local(2020, 3, 1, 9, 0), "Europe/Lisbon"),
+    ],
+)
+def test_a_publish_time_well_in_the_past_is_refused(publish_at: datetime, zone: str | None) -> None:
+    """Issue 16: 2020 was accepted and published at once; a time more than the skew ago is a
+    mistake to report, not a request to publish now."""
+    resolved = resolve_schedule(Schedule(publish_at=publish_at, timezone=zone), NOW)
+
+    assert isinstance(resolved, list)
+    [violation] = resolved
+    assert (violation.path, violation.code) == ("schedule.publish_at", "in_the_past")
+    assert "in the past" in violation.message
+    assert "omit publish_at" in violation.message
+
+
+def test_a_campaign_occurrence_may_be_late_within_its_own_grace() -> None:
+    late = NOW - timedelta(minutes=30)
+    resolved = resolve_schedule(Schedule(publish_at=late), NOW, past_skew=None)
+
+    assert isinstance(resolved, DueTime)
+    assert (resolved.due_at, resolved.requested_at) == (NOW, late)
 
 
 def test_fingerprints_ignore_key_order_but_not_content() -> None:

@@ -142,7 +142,7 @@ async def test_invalid_submissions_are_rejected_with_every_reason_and_kept(
 
     rejections = results.events(PostRejected)
     paths = {v.path for v in rejections[0].violations}
-    assert {"content.text", "targets[1].integration_id"} <= paths
+    assert {"targets[0].content.text", "targets[1].integration_id"} <= paths
     assert rejections[0].idempotency_key == "bad-1"
     assert rejections[0].source_event_id == "evt-bad-1"
     assert rejections[1].violations[0].code == "not_json"

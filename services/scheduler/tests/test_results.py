@@ -159,6 +159,7 @@ async def test_expired_integration_fails_with_needs_reauth_instead_of_dispatch(
     target = body["targets"][0]
     assert target["last_error"]["category"] == "needs_reauth"
     assert "Reconnect" in target["last_error"]["remediation"]
+    assert "integration fb-1" in target["last_error"]["remediation"]  # which one to reconnect
     assert publisher.requests == []
     assert 'herald_scheduler_targets{state="failed"}' not in metrics  # a counter's business
     assert env.integrations.forgotten == ["fb-1"]  # the submission's answer is not reused

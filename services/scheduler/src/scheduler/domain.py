@@ -161,13 +161,22 @@ class DueTime:
     timezone: str | None
 
 
-def resolve_schedule(schedule: Schedule, now: datetime) -> DueTime | list[Violation]:
+PAST_SKEW = timedelta(minutes=5)
+"""How far in the past a publish time may be and still mean "now": clocks that disagree a
+little, a request that took a while to arrive. Further back is a mistake, refused (issue 16)."""
+
+
+def resolve_schedule(
+    schedule: Schedule, now: datetime, *, past_skew: timedelta | None = PAST_SKEW
+) -> DueTime | list[Violation]:
     """When a schedule falls due, in UTC, or why it cannot be read.
 
     A time without an offset is read in `timezone` (required then). A local time that does not
     exist (skipped by a daylight-saving change) is refused rather than guessed; an ambiguous one
-    (repeated) is read as its first occurrence. A time in the past means now. A zone is one
-    the zone database lists and a time is within the years 1900-2999 (`herald.inputs`).
+    (repeated) is read as its first occurrence. A time up to `past_skew` in the past means now;
+    further back it is refused (`past_skew` None: any past time means now, for a campaign's
+    occurrences, which have their own grace). A zone is one the zone database lists and a time
+    is within the years 1900-2999 (`herald.inputs`).
     """
     zone: ZoneInfo | None = None
     if schedule.timezone is not None:
@@ -195,7 +204,20 @@ def resolve_schedule(schedule: Schedule, now: datetime) -> DueTime | list[Violat
             return [Violation(path="schedule.publish_at", message=message, code="out_of_range")]
         at = local
     requested = at.astimezone(UTC)
-    return DueTime(max(requested, now), requested, schedule.timezone)
+    past = None if past_skew is None else _too_early(requested, now, past_skew)
+    return [past] if past else DueTime(max(requested, now), requested, schedule.timezone)
+
+
+def _too_early(requested: datetime, now: datetime, past_skew: timedelta) -> Violation | None:
+    if requested >= now - past_skew:
+        return None
+    minutes = past_skew.total_seconds() / 60
+    message = (
+        f"{requested.isoformat()} is in the past (more than {minutes:g} minutes before now, "
+        f"{now.replace(microsecond=0).isoformat()}): give a future time, or omit publish_at "
+        "to publish now."
+    )
+    return Violation(path="schedule.publish_at", message=message, code="in_the_past")
 
 
 def request_fingerprint(payload: dict[str, Any]) -> str:

@@ -46,12 +46,18 @@ def check_target(
 def check_submission(
     submission: PostSubmitted, *, limits: Limits = DEFAULT_LIMITS
 ) -> list[Violation]:
-    """Every violation of every target of a submission. A content problem shared by several
-    targets of one platform is reported once; each platform names itself in its messages."""
-    found: list[Violation] = []
+    """Every violation of every target of a submission. Whether the content fits is a question
+    per target, so a platform's verdict on it is under that target (`targets[1].content.text`):
+    two targets refusing the same field never share a path. A URL's scheme is wrong whatever
+    the target, so that is said once, under `content`."""
+    found = _check_urls(submission.content, Where(content="content", options="options"))
     for index, target in enumerate(submission.targets):
-        where = Where(content="content", options=join("targets", index, "options"))
-        found.extend(_check(submission.content, target.platform, target.options, where, limits))
+        where = Where(
+            content=join("targets", index, "content"), options=join("targets", index, "options")
+        )
+        found.extend(
+            _check_platform(submission.content, target.platform, target.options, where, limits)
+        )
     return _unique(found)
 
 
@@ -62,7 +68,17 @@ def _check(
     where: Where,
     limits: Limits,
 ) -> list[Violation]:
-    found = _check_urls(content, where)
+    return _check_urls(content, where) + _check_platform(content, platform, options, where, limits)
+
+
+def _check_platform(
+    content: PostContent,
+    platform: Platform,
+    options: TargetOptions | None,
+    where: Where,
+    limits: Limits,
+) -> list[Violation]:
+    found: list[Violation] = []
     if options is not None and options.platform != platform:
         message = (
             f"These options are for {PLATFORM_NAMES[Platform(options.platform)]}, "

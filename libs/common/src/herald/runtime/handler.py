@@ -35,6 +35,7 @@ from herald.events import (
 )
 from herald.ledger import EntryState, Lease, Ledger, LedgerEntry
 from herald.policy import DeferUntil, GiveUp, RetryAt, RetryPolicy, decide, may_wait, tier_for
+from herald.remediation import final as final_remediation
 from herald.runtime.ports import Checkpoint, Outcome, PlatformAdapter, Published, TokenSource, Wait
 
 log = structlog.get_logger(__name__)
@@ -227,6 +228,15 @@ class PublishHandler:
             outcome = "retry" if reason is RetryReason.RETRY else "deferred"
             return Disposition(outcome, route, (event,), category)
         assert isinstance(decision, GiveUp)
+        # What a person can do now: no retry follows, so none may be promised (herald.remediation).
+        ending = final_remediation(
+            error,
+            integration_id=request.integration_id,
+            platform=request.platform.value,
+            attempt=delivery.attempt,
+            reason=decision.reason,
+        )
+        detail = detail.model_copy(update={"remediation": ending})
         stored = {
             **detail.model_dump(mode="json"),
             "attempt": delivery.attempt,

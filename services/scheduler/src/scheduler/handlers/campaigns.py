@@ -127,7 +127,9 @@ async def _plan(
     problems: list[str] = []
     for moment in moments:
         try:
-            result = await submit(deps, _submission(campaign, moment), source="campaign")
+            submission = _submission(campaign, moment)
+            # A late occurrence within the grace is published now, not refused as past.
+            result = await submit(deps, submission, source="campaign", allow_past=True)
         except Rejected as rejected:
             report.rejected += 1
             problems.extend(

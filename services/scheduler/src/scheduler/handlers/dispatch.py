@@ -23,6 +23,7 @@ from herald.content import PostContent, TargetOptions
 from herald.delivery import REPLAY_ID
 from herald.errors import ErrorCategory
 from herald.events import FailureDetail, IntegrationStatus, PostRequested
+from herald.remediation import reconnect
 from herald.tracing import producing
 from scheduler.domain import claim_id, dispatch_id, is_stale
 from scheduler.handlers.base import Deps
@@ -253,7 +254,6 @@ class DispatchHandler:
             category=ErrorCategory.NEEDS_REAUTH,
             code=f"integration_{status.value}",
             message=f"The connected account is {status.value}, so the post was not sent.",
-            remediation="Reconnect the account in Herald (Integrations → Reconnect), then "
-            "retry this post.",
+            remediation=reconnect(item.integration_id, item.platform.value),
         )
         await fail_target(self._deps, item.target_id, item.post_id, error, kind="dispatch")

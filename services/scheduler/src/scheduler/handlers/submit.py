@@ -22,7 +22,13 @@ from herald.events import IntegrationStatus, PostSubmitted, Schedule, Violation
 from herald.rules import check_submission
 from herald.topics import Platform
 from herald.tracing import TraceContext
-from scheduler.domain import DueTime, request_fingerprint, resolve_schedule, target_id
+from scheduler.domain import (
+    PAST_SKEW,
+    DueTime,
+    request_fingerprint,
+    resolve_schedule,
+    target_id,
+)
 from scheduler.errors import Conflict, Rejected, Unavailable
 from scheduler.handlers.base import Deps
 from scheduler.handlers.broadcasts import check_broadcasts, queue, record_direct_recipients
@@ -40,7 +46,12 @@ class Submitted:
 
 
 async def submit(
-    deps: Deps, submission: PostSubmitted, *, source: str, draft: bool = False
+    deps: Deps,
+    submission: PostSubmitted,
+    *,
+    source: str,
+    draft: bool = False,
+    allow_past: bool = False,
 ) -> Submitted:
     """Accept `submission` or raise `Rejected` (every violation) or `Conflict` (key reuse)."""
     fingerprint = request_fingerprint(
@@ -48,7 +59,7 @@ async def submit(
     )
     now = deps.clock()
     try:
-        due = await validate(deps, submission, now)
+        due = await validate(deps, submission, now, allow_past=allow_past)
     except (Rejected, Unavailable):
         known = await deps.posts.find_by_key(submission.business_id, submission.idempotency_key)
         if known is None:
@@ -70,10 +81,13 @@ async def submit(
     return Submitted(post, created=True, targets=targets)
 
 
-async def validate(deps: Deps, submission: PostSubmitted, now: datetime) -> DueTime:
-    """The due time, or `Rejected` with every content, schedule and integration violation."""
+async def validate(
+    deps: Deps, submission: PostSubmitted, now: datetime, *, allow_past: bool = False
+) -> DueTime:
+    """The due time, or `Rejected` with every content, schedule and integration violation.
+    `allow_past`: a publish time well in the past means now (a campaign's late occurrence)."""
     violations = list(check_submission(submission, limits=deps.limits))
-    due = resolve_schedule(submission.schedule, now)
+    due = resolve_schedule(submission.schedule, now, past_skew=None if allow_past else PAST_SKEW)
     if isinstance(due, list):
         violations.extend(due)
     if submission.campaign_id is not None:
