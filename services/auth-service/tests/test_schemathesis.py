@@ -84,8 +84,8 @@ def test_the_live_app_serves_the_document_under_test(live_api: LiveApi) -> None:
     served = httpx.get(f"{live_api.url}/openapi.json", timeout=30).json()
     assert served == DOCUMENT
     operations = {(m.upper(), p) for p, item in served["paths"].items() for m in item}
-    assert len(served["paths"]) == 20
-    assert len(operations) == 22
+    assert len(served["paths"]) == 21
+    assert len(operations) == 23
     for path, item in served["paths"].items():
         for method, operation in item.items():
             documented = set(operation["responses"])
@@ -103,8 +103,9 @@ def test_the_live_app_serves_the_document_under_test(live_api: LiveApi) -> None:
 )
 def test_api(case: schemathesis.Case[Any], live_api: LiveApi) -> None:
     # A callback or start link is accepted only with a state this server issued minutes ago,
-    # which no generated request can hold: its refusal (400, documented) is the right answer.
-    stateful = case.path.endswith(("/callback", "/start"))
+    # and Embedded Signup only with a code the platform issued minutes ago, which no generated
+    # request can hold: their refusal (400, documented) is the right answer.
+    stateful = case.path.endswith(("/callback", "/start", "/embedded-signup"))
     excluded: list[Any] = [positive_data_acceptance] if stateful else []
     case.call_and_validate(
         base_url=live_api.url,

@@ -20,13 +20,13 @@ from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
 from auth_service.adapters.mongo import ensure_indexes
-from auth_service.api import admin, integrations, internal, oauth, webhooks
+from auth_service.api import admin, embedded_signup, integrations, internal, oauth, webhooks
 from auth_service.api.common import install_error_handler, no_unknown_query
 from auth_service.composition import SERVICE, Components, build_components
 from auth_service.handlers.base import Deps, drain_outbox
 from auth_service.handlers.maintenance import maintenance_pass, sweep
 from auth_service.ports import Clock, EventEmitter
-from auth_service.settings import Settings
+from auth_service.settings import Settings, is_local
 from herald.bodylimits import install_body_limits
 from herald.mongo import Document
 from herald.service import add_operational_routes
@@ -107,6 +107,15 @@ def create_app(
     return mount(components, lifespan)
 
 
+def dev_page_served(settings: Settings) -> bool:
+    """`/dev/embedded-signup` only in local development runs against the sandbox."""
+    return (
+        settings.environment == "development"
+        and is_local(settings)
+        and settings.hosts.sandbox_url is not None
+    )
+
+
 def mount(components: Components, lifespan: Lifespan | None = None) -> FastAPI:
     """The HTTP app over a built components: routes, error mapping, operational endpoints."""
     settings = components.settings
@@ -120,10 +129,15 @@ def mount(components: Components, lifespan: Lifespan | None = None) -> FastAPI:
     app.state.deps = components.deps
     app.state.service_tokens = dict(settings.service_tokens)
     app.state.admin_token = settings.admin_token
+    app.state.onboarding = components.onboarding
     install_error_handler(app)
     install_body_limits(app, settings.http)
-    for module in (oauth, integrations, internal, admin, webhooks):
+    # Before `integrations`, whose `/{integration_id}` routes would otherwise be tried first.
+    for module in (oauth, embedded_signup, integrations, internal, admin, webhooks):
         app.include_router(module.router)
+    if dev_page_served(settings):
+        app.state.dev_sandbox_url = settings.hosts.sandbox_url
+        app.include_router(embedded_signup.dev_router)
     add_operational_routes(
         app, service=SERVICE, checks=components.infra.checks(), registry=components.registry
     )

@@ -28,11 +28,12 @@ from auth_service.adapters.mongo_flow import (
     MongoLocks,
     MongoStates,
 )
+from auth_service.adapters.onboarding import MetaOnboarding
 from auth_service.adapters.tiktok import TikTokGateway
 from auth_service.domain import Margins
 from auth_service.handlers.base import Deps, Policy
 from auth_service.metrics import PrometheusMetrics
-from auth_service.ports import Clock, EventEmitter, ProviderGateway
+from auth_service.ports import Clock, EventEmitter, ProviderGateway, WhatsAppOnboarding
 from auth_service.settings import DEV_VAULT_KEY, Settings, decode_key, secret_problems
 from auth_service.vault import Vault
 from herald.emitter import KafkaEmitter
@@ -54,6 +55,7 @@ class Components:
     owns_http: bool
     registry: CollectorRegistry
     settings: Settings
+    onboarding: WhatsAppOnboarding | None = None  # Embedded Signup by the JS SDK (ADR 0018)
 
     async def close_http(self) -> None:
         if self.owns_http:
@@ -77,11 +79,9 @@ def build_vault(settings: Settings) -> Vault:
     return Vault(ring, settings.vault.primary_kid or next(iter(ring)))
 
 
-def build_providers(
-    settings: Settings, http: httpx.AsyncClient, clock: Clock
-) -> dict[Platform, ProviderGateway]:
-    hosts, meta, ig, tt = settings.hosts, settings.meta, settings.instagram, settings.tiktok
-    app = MetaApp(
+def meta_app(settings: Settings, http: httpx.AsyncClient, clock: Clock) -> MetaApp:
+    hosts, meta = settings.hosts, settings.meta
+    return MetaApp(
         http=http,
         clock=clock,
         graph_url=hosts.graph_facebook,
@@ -90,6 +90,13 @@ def build_providers(
         app_id=meta.app_id,
         app_secret=meta.app_secret.get_secret_value(),
     )
+
+
+def build_providers(
+    settings: Settings, http: httpx.AsyncClient, clock: Clock
+) -> dict[Platform, ProviderGateway]:
+    hosts, meta, ig, tt = settings.hosts, settings.meta, settings.instagram, settings.tiktok
+    app = meta_app(settings, http, clock)
     instagram = InstagramApp(
         http=http,
         clock=clock,
@@ -183,4 +190,5 @@ def build_components(
         events_topic=names.integration_events,
         outbox=MongoOutbox(db),
     )
-    return Components(deps, infra, http, http_client is None, registry, settings)
+    onboarding = MetaOnboarding(meta_app(settings, http, the_clock))
+    return Components(deps, infra, http, http_client is None, registry, settings, onboarding)

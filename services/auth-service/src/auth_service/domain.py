@@ -42,6 +42,7 @@ class SecretField(StrEnum):
     REFRESH = "refresh"
     USER = "user"  # Facebook: the long-lived user token a Page token derives from
     PKCE_VERIFIER = "pkce_verifier"  # an OAuth state's PKCE verifier, until its callback
+    PIN = "pin"  # WhatsApp: the two-step verification PIN Herald registered the number with
 
 
 # ---- API keys -------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ __all__ = [
     "Metrics",
     "ProviderGateway",
     "StateRepo",
+    "WhatsAppOnboarding",
 ]
 
 
@@ -211,6 +212,49 @@ class ProviderGateway(Protocol):
     async def revoke(self, integration: Integration, tokens: Mapping[SecretField, str]) -> bool:
         """Revoke at the platform where it allows; False where it has no revoke call."""
         ...
+
+
+@dataclass(frozen=True)
+class BusinessGrant:
+    """What a WhatsApp Embedded Signup code stood for: the business token and, from
+    `debug_token`, its permissions and the asset ids each one was granted on."""
+
+    token: str
+    expires_at: datetime | None
+    valid: bool
+    scopes: tuple[str, ...]
+    targets: Mapping[str, tuple[str, ...]]  # permission -> granted asset ids
+    user_id: str | None
+
+
+@dataclass(frozen=True)
+class PhoneNumberProfile:
+    """A business phone number as Graph describes it (platform-apis.md §3.1)."""
+
+    id: str
+    display_phone_number: str
+    verified_name: str | None
+    quality_rating: str | None
+    messaging_limit: str | None
+    status: str | None  # CONNECTED once registered for Cloud API; PENDING before
+    platform_type: str | None  # CLOUD_API, ON_PREMISE, NOT_APPLICABLE
+
+
+class WhatsAppOnboarding(Protocol):
+    """Graph calls that finish Embedded Signup for one number (Meta's onboarding guide). Errors
+    are `herald.errors` classes carrying Graph's code and subcode."""
+
+    async def exchange(self, code: str) -> BusinessGrant:
+        """A JS SDK code for the business token (no redirect URI), inspected by `debug_token`."""
+        ...
+
+    async def numbers(self, waba_id: str, token: str) -> list[str]:
+        """The ids of the WABA's phone numbers."""
+        ...
+
+    async def subscribe(self, waba_id: str, token: str) -> None: ...
+    async def profile(self, phone_number_id: str, token: str) -> PhoneNumberProfile: ...
+    async def register(self, phone_number_id: str, token: str, pin: str) -> None: ...
 
 
 class Metrics(Protocol):

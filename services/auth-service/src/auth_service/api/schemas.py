@@ -22,6 +22,15 @@ class ErrorBody(BaseModel):
     integration_id: str | None = None
     status: str | None = None
     reason: str | None = None
+    remediation: str | None = Field(
+        default=None, description="What to do about it (WhatsApp Embedded Signup refusals)."
+    )
+    not_granted: str | None = Field(
+        default=None, description="assets_not_granted: the ids the token does not grant."
+    )
+    missing: str | None = Field(
+        default=None, description="missing_permission: the permissions not granted."
+    )
 
 
 class IntrospectRequest(_Body):

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import structlog
 
-from auth_service.domain import AuthServer, DiscoveredAccount, Integration
+from auth_service.domain import AuthServer, DiscoveredAccount, Integration, Sealed, SecretField
 from auth_service.errors import NotFound
 from auth_service.handlers.base import Deps, emit, integration_lock, open_tokens, seal_tokens
 from auth_service.ports import DuplicateAccount
@@ -52,8 +52,10 @@ async def store_connected(deps: Deps, business_id: str, account: DiscoveredAccou
         raise NotFound(msg)
     async with integration_lock(deps, existing.id):
         current = await deps.integrations.get(existing.id) or existing
+        fresh = _fresh(deps, business_id, account, current.id)
         renewed = replace(
-            _fresh(deps, business_id, account, current.id),
+            fresh,
+            secrets=_kept_pin(current) | fresh.secrets,
             version=current.version,
             last_used_at=current.last_used_at,
         )
@@ -63,6 +65,13 @@ async def store_connected(deps: Deps, business_id: str, account: DiscoveredAccou
     renewed = replace(renewed, version=current.version + 1)
     await emit(deps, IntegrationConnected, renewed)
     return renewed
+
+
+def _kept_pin(current: Integration) -> dict[SecretField, Sealed]:
+    """A WhatsApp number's two-step PIN outlives a reconnection that did not register it (it
+    is sealed for this integration id, which a renewal keeps)."""
+    pin = current.secrets.get(SecretField.PIN)
+    return {SecretField.PIN: pin} if pin is not None else {}
 
 
 def _fresh(
