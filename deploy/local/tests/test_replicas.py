@@ -44,12 +44,16 @@ def test_the_procfile_runs_each_extra_replica_on_its_own_port(
     base = (cfg.root / "deploy" / "local" / "Procfile").read_text().splitlines()
     assert lines[: len(base)] == base
     extra = [shlex.split(line.partition(":")[2]) for line in lines[len(base) :]]
-    port = services.port(cfg, next(s for s in services.SERVICES if s.name == "publisher-facebook"))
+    # Each starts from its own environment, which holds its port (test_environments.py).
     assert extra == [
-        ["exec", "env", f"HERALD_PUBLISHER_FACEBOOK_HTTP__PORT={port + 100 * k}", "python", "-m",
-         "publisher_facebook"]
+        ["exec", "python", "-m", "herald_localstack.launch", f"publisher-facebook#{k + 1}"]
         for k in (1, 2)
-    ]  # fmt: skip
+    ]
+    port = services.port(cfg, next(s for s in services.SERVICES if s.name == "publisher-facebook"))
+    facebook = next(s for s in services.SERVICES if s.name == "publisher-facebook")
+    assert [services.environment(cfg, facebook, k)[facebook.port_variable] for k in (1, 2)] == [
+        str(port + 100 * k) for k in (1, 2)
+    ]
     assert len({line.partition(":")[0] for line in lines}) == len(lines)  # unique process names
 
 

@@ -14,6 +14,9 @@ from herald_localstack.config import StackConfig
 from herald_localstack.errors import StackError
 from herald_localstack.process import port_taken, processes_with_env
 from herald_localstack.pytest_plugin import InfraEndpoints
+from herald_localstack.secrets import StackSecrets
+
+from .test_environments import holders, secrets_seen
 
 pytestmark = pytest.mark.e2e
 
@@ -58,8 +61,27 @@ def test_services_come_up_ready_and_down_leaves_nothing(cfg: StackConfig, tmp_pa
     try:
         assert proc.pid() is not None
         assert all(services.ready(services.port(own, s)) for s in services.SERVICES)
-        assert len(processes_with_env(services.RUN_MARKER, str(own.run_dir))) >= 7
+        running = processes_with_env(services.RUN_MARKER, str(own.run_dir))
+        assert len(running) >= 7
+        # Each process holds only the secrets it uses, honcho none (issue 19, finding 8).
+        keys = StackSecrets.load_or_create(own.run_dir)
+        seen = {_process_name(pid): secrets_seen(_environ(pid), keys) for pid in running}
+        for service in services.SERVICES:
+            uses = {secret for secret, names in holders(keys).items() if service.name in names}
+            assert seen.pop(service.package) == uses, service.name
+        assert all(not secrets for secrets in seen.values()), seen  # honcho and its shells
     finally:
         services.stop(own)
     assert processes_with_env(services.RUN_MARKER, str(own.run_dir)) == []
     assert not any(services.ready(services.port(own, s)) for s in services.SERVICES)
+
+
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+    return dict(entry.partition("=")[::2] for entry in raw.split("\0") if entry)
+
+
+def _process_name(pid: int) -> str:
+    """The package a service process runs (`-m scheduler`), else its command line."""
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    return argv[argv.index("-m") + 1] if "-m" in argv else " ".join(argv)

@@ -5,13 +5,14 @@ Everything goes through the public APIs a person would use: auth-service's admin
 stack's admin token) for the business and its key, `GET /v1/oauth/<provider>/connect`, its
 start link (which binds the connection to this client's cookie jar, as to a browser) and the
 platform's authorize page (asked to approve at once) for the accounts, the scheduler's
-`POST /v1/posts` for the post. The business and key are kept in `.run/demo.json`, so running it
-again reuses them.
+`POST /v1/posts` for the post. The business and key are kept in `.run/demo.json` (readable by
+its owner only: it holds the raw key), so running it again reuses them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -48,7 +49,7 @@ def run(cfg: StackConfig, say: Callable[[str], None], *, timeout_s: float = 120.
         for provider in PROVIDERS:
             demo.integrations[provider] = connect(http, auth, demo.api_key, provider)
             say(f"connected {provider}: integration {demo.integrations[provider]}")
-        (cfg.run_dir / "demo.json").write_text(json.dumps(demo.__dict__, indent=2))
+        save(cfg.run_dir / "demo.json", demo)
         post = _post(http, scheduler, demo, url(cfg, "platform-sandbox"))
         say(f"scheduled post {post} to Facebook and Instagram; waiting for it to publish ...")
         final = _wait(http, scheduler, demo.api_key, post, timeout_s)
@@ -61,6 +62,17 @@ def run(cfg: StackConfig, say: Callable[[str], None], *, timeout_s: float = 120.
         raise StackError(msg)
     _explain(say, scheduler, demo)
     return demo
+
+
+def save(path: Path, demo: Demo) -> None:
+    """Keep the demo for the next run: it holds a raw API key, so the owner alone may read it
+    (created so, never world-readable for an instant, and an older file tightened)."""
+    partial = path.with_name(f".{path.name}.tmp")
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(json.dumps(demo.__dict__, indent=2))
+    partial.replace(path)
 
 
 def ensure_business(

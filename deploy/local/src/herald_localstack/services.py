@@ -4,7 +4,13 @@
 processes of one service, as a cluster runs N pods: a publisher's replicas join its consumer
 group and share its partitions. Replica k (from 0) listens on the service's port + 100 k, so
 honcho runs a Procfile written into the run folder: `deploy/local/Procfile` and one line per
-extra replica with its own port.
+extra replica.
+
+Each process gets only its own settings, and so only the secrets it uses (`environment`): the
+scheduler and each publisher their own service token, auth-service the vault key, the pepper,
+the admin token and the tokens it checks. honcho itself holds none: each Procfile line starts
+`herald_localstack.launch`, which replaces itself with the service, given the environment the
+stack wrote for that process into the run folder (readable by the owner only).
 """
 
 from __future__ import annotations
@@ -94,21 +100,41 @@ def check_replicas(cfg: StackConfig) -> None:
 
 
 def procfile(cfg: StackConfig) -> Path:
-    """`deploy/local/Procfile` plus, per extra replica, a line that sets its own HTTP port."""
+    """`deploy/local/Procfile` plus a line per extra replica (`publisher-facebook#2`), each
+    process started by `herald_localstack.launch` with its own environment
+    (`write_environments`)."""
     lines = (cfg.root / "deploy" / "local" / "Procfile").read_text().splitlines()
     extra = []
     for line in lines:
         name, _, command = line.partition(":")
-        service = next((s for s in SERVICES if command.split()[-1:] == [s.package]), None)
+        service = next((s for s in SERVICES if command.split()[-1:] == [s.name]), None)
         if service is None:
             continue
         for index in range(1, replicas(cfg, service)):
-            variable = f"{service.port_variable}={replica_port(cfg, service, index)}"
-            extra.append(f"{name}{index + 1}: exec env {variable} python -m {service.package}")
+            key = f"{service.name}#{index + 1}"
+            extra.append(f"{name}{index + 1}: exec python -m herald_localstack.launch '{key}'")
     path = cfg.run_dir / "services" / "Procfile"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join([*lines, *extra]) + "\n")
     return path
+
+
+def write_environments(cfg: StackConfig) -> Path:
+    """Each process's environment (`environment`), one file per process key, in a folder only
+    the owner can read; `herald_localstack.launch <key>` starts a process with its file."""
+    folder = cfg.run_dir / "services" / "env"
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    for service in SERVICES:
+        for index in range(replicas(cfg, service)):
+            key = service.name if index == 0 else f"{service.name}#{index + 1}"
+            launch = {"module": service.package, "env": environment(cfg, service, index)}
+            partial = folder / f".{key}.tmp"
+            partial.touch(mode=0o600)
+            partial.chmod(0o600)
+            partial.write_text(json.dumps(launch))
+            partial.replace(folder / f"{key}.json")
+    return folder
 
 
 def managed(cfg: StackConfig) -> Managed:
@@ -125,20 +151,35 @@ def url(cfg: StackConfig, name: str) -> str:
     return f"http://127.0.0.1:{port(cfg, service)}"
 
 
-def environment(cfg: StackConfig) -> dict[str, str]:
-    """What every service process sees: where Kafka, MongoDB, the sandbox and auth-service are,
-    the credentials between services, and the run marker. Each service reads only its prefix."""
+PREFIXES = tuple(s.env_prefix for s in SERVICES)
+
+
+def environment(cfg: StackConfig, service: Service, replica: int = 0) -> dict[str, str]:
+    """What one process of `service` sees: where Kafka and MongoDB are, its own settings (its
+    prefix: the sandbox's and auth-service's addresses, its port, its own secrets) and the run
+    marker, and nothing addressed to another service, so a process holds only the secrets it
+    uses (a publisher no vault key, admin token or other service's token)."""
     bin_dir = str(Path(sys.executable).parent)
+    own = wiring(cfg, StackSecrets.load_or_create(cfg.run_dir))
     return {
-        **os.environ,
+        **shared_environment(),
         "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
-        "PYTHONUNBUFFERED": "1",
         "HERALD_KAFKA_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap,
         "HERALD_MONGO_URI": cfg.mongo_uri,
         "HERALD_LOG_FORMAT": "json",
         RUN_MARKER: str(cfg.run_dir),
-        **{s.port_variable: str(port(cfg, s)) for s in SERVICES},
-        **wiring(cfg, StackSecrets.load_or_create(cfg.run_dir)),
+        # What the person running the stack set for this service (HERALD_SCHEDULER_...) too.
+        **{k: v for k, v in os.environ.items() if k.startswith(service.env_prefix)},
+        **{k: v for k, v in own.items() if k.startswith(service.env_prefix)},
+        service.port_variable: str(replica_port(cfg, service, replica)),
+    }
+
+
+def shared_environment() -> dict[str, str]:
+    """This process's environment without any service's settings: what honcho runs with."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(PREFIXES)},
+        "PYTHONUNBUFFERED": "1",
     }
 
 
@@ -203,9 +244,15 @@ def start(cfg: StackConfig, timeout_s: float = 120.0) -> Managed:
             raise StackError(msg)
     proc = managed(cfg)
     honcho = Path(sys.executable).parent / "honcho"
+    write_environments(cfg)
+    bin_dir = str(Path(sys.executable).parent)
     proc.spawn(
         [str(honcho), "-f", str(procfile(cfg)), "-d", str(cfg.root), "--no-prefix", "start"],
-        env=environment(cfg),
+        env={
+            **shared_environment(),
+            "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+            RUN_MARKER: str(cfg.run_dir),
+        },
         cwd=cfg.root,
     )
     deadline = time.monotonic() + timeout_s

@@ -2,7 +2,8 @@
 
 `make up` runs the services under honcho, which stops them all when one exits; a chaos test must
 SIGKILL one publisher and restart it while the rest carry on, so here each service is a separate
-process group with the same environment `make up` gives it (`services.environment`).
+process group with the same environment `make up` gives it (`services.environment`: its own
+settings and secrets only).
 """
 
 from __future__ import annotations
@@ -47,8 +48,7 @@ class System:
         log_dir.mkdir(parents=True, exist_ok=True)
         if key not in self._logs:
             self._logs[key] = (log_dir / f"{key}.log").open("ab")
-        env = {**services.environment(self.cfg), **(extra_env or {})}
-        env[service.port_variable] = str(port)
+        env = {**services.environment(self.cfg, service, replica), **(extra_env or {})}
         self.processes[key] = subprocess.Popen(
             [sys.executable, "-m", service.package],
             env=env,
