@@ -6,8 +6,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from herald.retention import Rule
 from herald.settings import load_settings
 from herald.testkit.apps import unreachable
+from publisher_tiktok.adapters.store import WEBHOOKS
 from publisher_tiktok.app import create_app
 from publisher_tiktok.settings import Settings
 
@@ -39,6 +41,16 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.fetcher.allowed_origins == ["http://127.0.0.1:8120"]
     assert settings.fetcher.max_bytes == 1_000_000
     assert settings.insights.ages_s == [60, 3600]
+
+
+def test_webhook_outcomes_and_delivery_marks_are_swept_after_the_retention() -> None:
+    """Each TikTok delivery leaves a document (an outcome per publish id and event, a mark per
+    `authorization.removed`); they were never deleted (issue 19, finding 7)."""
+    settings = unreachable(Settings)
+    retention = create_app(settings).state.runtime.retention
+    assert Rule(WEBHOOKS, "at") in retention.rules
+    # A mark outlives the window in which its replay would still be fresh.
+    assert retention.keep_s > settings.tiktok.webhook_tolerance_s
 
 
 async def test_the_webhook_route_refuses_unsigned_deliveries() -> None:

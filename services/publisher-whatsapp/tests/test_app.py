@@ -7,8 +7,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from herald.retention import Rule
 from herald.settings import ConfigurationError, load_settings
 from herald.testkit.apps import unreachable
+from publisher_whatsapp.adapters.store import EMITTED, STATUSES
 from publisher_whatsapp.app import create_app
 from publisher_whatsapp.settings import Settings
 
@@ -25,6 +27,14 @@ async def test_the_webhook_handshake_answers_without_dependencies() -> None:
 
     assert (answer.status_code, answer.text) == (200, "42")
     assert unsigned.status_code == 401
+
+
+def test_status_claims_and_emissions_are_swept_after_the_retention() -> None:
+    """A status webhook is acted on once by a claim per (message id, status): the claims, and
+    the record of what was emitted, are swept with the message log, not kept for ever."""
+    retention = create_app(unreachable(Settings)).state.runtime.retention
+    assert Rule(STATUSES, "claimed_at") in retention.rules
+    assert Rule(EMITTED, "at") in retention.rules
 
 
 def test_every_piece_is_configured_from_the_environment() -> None:

@@ -13,7 +13,7 @@ from herald.topics import Platform
 from publisher_tiktok.adapters.api import HttpTikTokApi
 from publisher_tiktok.adapters.forwarder import AuthServiceForwarder
 from publisher_tiktok.adapters.limiter import SlidingWindowLimiter
-from publisher_tiktok.adapters.store import MongoOutcomes
+from publisher_tiktok.adapters.store import RETENTION, MongoOutcomes
 from publisher_tiktok.api import webhooks
 from publisher_tiktok.handlers import TikTokPublisher
 from publisher_tiktok.insights import VideoInsights
@@ -50,4 +50,5 @@ def create_app(
     )
     runtime.run_alongside(watcher.run_forever)
     runtime.collect_insights(VideoInsights(tiktok, limiter), settings.insights)
-    return runtime.app(TikTokPublisher(tiktok, fetcher, limiter, outcomes, settings.tiktok))
+    publisher = TikTokPublisher(tiktok, fetcher, limiter, outcomes, settings.tiktok)
+    return runtime.app(publisher, retention_rules=RETENTION)

@@ -3,7 +3,9 @@
 - `tiktok_webhooks`: what TikTok's webhooks said, one document per (publish id, event) so a
   repeated delivery changes nothing (TikTok delivers at least once, in any order); and one
   mark per `authorization.removed` forwarded (`_id` `authorization.removed:<sha256 of body>`),
-  so a replayed one is not forwarded again.
+  so a replayed one is not forwarded again. Both are swept by the runtime's retention sweep once
+  older than `retention.keep_days` (`RETENTION`), far past the signature's window (300 s) and
+  the longest wait for a publish (48 h), so the collection does not grow without bound.
 - the ledger's published TikTok entries whose public post id is still unknown, and the one
   update that records it (`record_post_id`, won by one writer only).
 """
@@ -19,9 +21,11 @@ from pymongo.errors import DuplicateKeyError
 
 from herald.ledger import LEDGER, EntryState
 from herald.mongo import Document
+from herald.retention import Rule
 from publisher_tiktok.ports import PublishStatus
 
 WEBHOOKS = "tiktok_webhooks"
+RETENTION = (Rule(WEBHOOKS, "at"),)
 _FINAL = {
     "post.publish.failed": "FAILED",
     "post.publish.complete": "PUBLISH_COMPLETE",
