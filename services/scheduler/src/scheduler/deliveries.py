@@ -140,6 +140,7 @@ class Counts:
     delivered: int
     read: int
     failed: int
+    accepted: int = 0  # given a message id by WhatsApp, whatever became of them since
 
 
 def recipient_key(parent_target_id: str, recipient_id: str) -> str:
@@ -219,8 +220,9 @@ def _as_batch_ended(pending: RecipientView, batch: Target | None) -> RecipientVi
     return pending
 
 
-def count(states: Iterable[RecipientState]) -> Counts:
-    """Each recipient once by its state, and how many reached sent, delivered, read."""
+def count(states: Iterable[RecipientState], *, accepted: int = 0) -> Counts:
+    """Each recipient once by its state, and how many reached sent, delivered, read;
+    `accepted`: how many WhatsApp gave a message id (a failed one may have had one)."""
     tally = Counter(states)
     by_state = {s.value: tally.get(s, 0) for s in RecipientState}
     reached = {name: sum(tally.get(s, 0) for s in kinds) for name, kinds in REACHED.items()}
@@ -231,6 +233,7 @@ def count(states: Iterable[RecipientState]) -> Counts:
         delivered=reached["delivered"],
         read=reached["read"],
         failed=tally.get(RecipientState.FAILED, 0),
+        accepted=accepted,
     )
 
 

@@ -71,10 +71,14 @@ class ScheduleDraft(ApiBody):
 class RecipientCounts(BaseModel):
     recipients: int = Field(description="Recipients of the post (skipped ones included).")
     by_state: dict[str, int] = Field(description="Each recipient once, by its furthest state.")
+    accepted: int = Field(
+        default=0,
+        description="Accepted by WhatsApp (given a message id), whatever became of them since.",
+    )
     sent: int = Field(description="Reached at least sent (sent, delivered or read).")
     delivered: int = Field(description="Reached delivered or read.")
     read: int
-    failed: int
+    failed: int = Field(description="Failed: refused when sent, or not delivered after.")
 
 
 class BroadcastSummary(BaseModel):
@@ -89,7 +93,13 @@ class TargetView(BaseModel):
     target_id: str
     integration_id: str
     platform: Platform
-    state: TargetState
+    state: TargetState = Field(
+        description="draft, scheduled, dispatched (with a publisher), retrying, published, "
+        "failed, cancelled. A WhatsApp target is `published` once WhatsApp accepted its "
+        "messages and until every recipient is known to have failed: then it reads `failed`, "
+        "with the recipients' common error in `last_error`; `recipients` counts how far "
+        "delivery got (ADR 0018)."
+    )
     attempts: int = Field(description="Publishing attempts reported by the publisher.")
     due_at: AwareDatetime
     last_error: FailureDetail | None = Field(

@@ -15,7 +15,15 @@ from scheduler.domain import dispatch_id
 from scheduler.handlers.base import Deps, owned_post, status_of, with_states
 from scheduler.handlers.delivery_reads import Deliveries, deliveries
 from scheduler.handlers.submit import Submitted
-from scheduler.models import DispatchFact, HistoryEntry, JsonObject, Post, Target
+from scheduler.models import (
+    DispatchFact,
+    HistoryEntry,
+    JsonObject,
+    Post,
+    Role,
+    Target,
+    TargetState,
+)
 from scheduler.ports import PostFilter
 
 SCAN_FACTOR = 4
@@ -42,7 +50,8 @@ async def read_post(deps: Deps, business_id: str, post_id: str) -> PostWithTarge
     post = await owned_post(deps, business_id, post_id)
     targets = await with_states(deps, await deps.posts.targets_of([post]))
     targets.sort(key=lambda t: t.order)
-    return PostWithTargets(post, targets, await deliveries(deps, post, targets))
+    found = await deliveries(deps, post, targets)
+    return PostWithTargets(post, found.honest(targets), found)
 
 
 async def created_post(deps: Deps, submitted: Submitted) -> PostWithTargets:
@@ -74,7 +83,10 @@ async def list_posts(
     last: Post | None = None
     for post in posts:
         last = post
-        item = PostWithTargets(post, sorted(by_post.get(post.id, []), key=lambda t: t.order))
+        own = sorted(by_post.get(post.id, []), key=lambda t: t.order)
+        if any(_may_be_undelivered(t) for t in own):  # its state depends on its deliveries
+            own = (await deliveries(deps, post, own)).honest(own)
+        item = PostWithTargets(post, own)
         if status is None or item.status == status:
             items.append(item)
         if len(items) == limit:
@@ -82,6 +94,14 @@ async def list_posts(
             break
     next_after = (last.created_at, last.id) if more and last is not None else None
     return Page(items, next_after)
+
+
+def _may_be_undelivered(target: Target) -> bool:
+    return (
+        target.platform is Platform.WHATSAPP
+        and target.role is Role.TARGET
+        and target.state is TargetState.PUBLISHED
+    )
 
 
 async def history(deps: Deps, business_id: str, post_id: str, *, limit: int) -> list[HistoryEntry]:
