@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.metrics import MetricWrapperBase
 
 from herald.metrics import LAG, LAG_LABELS, ConsumerLag
+from herald.topicsizes import TopicSizes
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ def families(registry: CollectorRegistry) -> list[Family]:
             labels = sorted({k for s in metric.samples for k in s.labels} - {"le", "quantile"})
             if isinstance(collector, ConsumerLag) and metric.name == LAG:
                 labels = list(LAG_LABELS)  # no partition is assigned to an app never started
+            if isinstance(collector, TopicSizes):
+                labels = ["topic"]  # sized once the app runs
             suffix = "_total" if metric.type == "counter" else ""
             found.append(
                 Family(metric.name + suffix, metric.type, tuple(labels), metric.documentation)

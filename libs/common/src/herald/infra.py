@@ -3,7 +3,8 @@
 Every service that talks to both builds one `Infra` in `create_app` and drives it from its
 lifespan; its readiness checks come from here, so `/readyz` means the same thing everywhere.
 With a metrics registry it also reports its consumers' lag there (`herald.metrics.ConsumerLag`),
-refreshed while the broker runs.
+and the size of the dead-letter topics among its own (`herald.topicsizes.TopicSizes`), refreshed
+while the broker runs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from herald.metrics import ConsumerLag, stop
 from herald.mongo import Document, check_mongo, new_mongo_client, wait_for_mongo
 from herald.service import ReadinessCheck
 from herald.settings import KafkaSettings, MongoSettings
+from herald.topicsizes import TopicSizes
 
 log = structlog.get_logger(__name__)
 # Beyond the handlers' graceful timeout: leaving the consumer groups and flushing the producer.
@@ -37,7 +39,9 @@ class Infra:
     mongo_settings: MongoSettings
     topics: tuple[str, ...] = ()  # the service's own: waited for before consuming
     lag: ConsumerLag | None = None
+    sizes: TopicSizes | None = None
     _lag_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _sizes_task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def build(
@@ -57,13 +61,20 @@ class Infra:
         `TopicNames.for_service`) must all exist before the broker starts.
         """
         broker = broker or new_broker(kafka, client_id=client_id)
+        topics = tuple(topics)
+        dead_letters = [t for t in topics if t.endswith(".dlq")]
         return cls(
             broker=broker,
             mongo=mongo_client or new_mongo_client(mongo, app_name=client_id, registry=registry),
             kafka_settings=kafka,
             mongo_settings=mongo,
-            topics=tuple(topics),
+            topics=topics,
             lag=ConsumerLag(broker, registry) if registry is not None else None,
+            sizes=(
+                TopicSizes(kafka.bootstrap_servers, dead_letters, registry)
+                if registry is not None and dead_letters
+                else None
+            ),
         )
 
     async def start(self) -> None:
@@ -78,6 +89,8 @@ class Infra:
         await start_broker(self.broker, self.kafka_settings, self.topics)
         if self.lag is not None:
             self._lag_task = asyncio.create_task(self.lag.run(), name="consumer_lag")
+        if self.sizes is not None:
+            self._sizes_task = asyncio.create_task(self.sizes.run(), name="topic_sizes")
 
     async def stop_broker(self, leave_groups_s: float = LEAVE_GROUPS_S) -> None:
         """Stop consuming and producing, within a bound. A consumer caught in a group rebalance
@@ -86,7 +99,8 @@ class Infra:
         bound the service stops anyway and the broker drops the member when its session ends.
         Offsets not committed are delivered again (the handlers are idempotent)."""
         await stop(self._lag_task)
-        self._lag_task = None
+        await stop(self._sizes_task)
+        self._lag_task = self._sizes_task = None
         bound = self.kafka_settings.graceful_timeout_s + leave_groups_s
         try:
             await asyncio.wait_for(self.broker.stop(), timeout=bound)

@@ -80,6 +80,15 @@ def overview() -> Any:
                 description="Requests given up and sent to post.requested.<platform>.dlq.",
             ),
             panel(
+                "Dead-letter topics: messages held",
+                "short",
+                Query(
+                    'max by (topic) (herald_kafka_topic_messages{topic=~".*[.]dlq"})', "{{topic}}"
+                ),
+                description="What each DLQ holds (a replay copies messages back and leaves "
+                "them; retention removes them).",
+            ),
+            panel(
                 "Consumer lag",
                 "short",
                 Query(
