@@ -73,6 +73,16 @@ async def test_recurring_campaign_creates_its_posts_once(scheduler_env: Schedule
         shown = (await http.get(f"/v1/campaigns/{campaign_id}", headers=auth())).json()
         ended = await http.post(f"/v1/campaigns/{campaign_id}/end", headers=auth())
         after_end = await run_pass(deps, horizon=DAYS * 2, grace=timedelta(hours=1))
+        cancelled = (await http.get(f"/v1/posts?campaign_id={campaign_id}", headers=auth())).json()
+        # Asked to keep them, a campaign's posts outlive it.
+        kept_id = (await http.post("/v1/campaigns", json=daily_at_nine(), headers=auth())).json()[
+            "campaign_id"
+        ]
+        await run_pass(deps, horizon=DAYS, grace=timedelta(hours=1))
+        kept_end = await http.post(
+            f"/v1/campaigns/{kept_id}/end", params={"keep_posts": "true"}, headers=auth()
+        )
+        kept = (await http.get(f"/v1/posts?campaign_id={kept_id}", headers=auth())).json()
     assert created.status_code == 201
     assert first.created in (3, 4)  # today's 09:00 too, if it is still ahead
     assert (second.created, second.existing) == (0, 0)
@@ -86,6 +96,12 @@ async def test_recurring_campaign_creates_its_posts_once(scheduler_env: Schedule
     assert shown["planned_until"] is not None
     assert ended.json()["status"] == "ended"
     assert after_end.campaigns == 0
+    # Ending a campaign cancels the future posts it created (issue 16).
+    assert ended.json()["cancelled_posts"] == first.created
+    assert [p["status"] for p in cancelled["items"]] == ["cancelled"] * first.created
+    assert kept_end.json()["cancelled_posts"] == 0
+    assert {p["status"] for p in kept["items"]} == {"scheduled"}
+    assert len(kept["items"]) == first.created
 
 
 async def test_campaign_input_is_checked(scheduler_env: SchedulerEnv) -> None:

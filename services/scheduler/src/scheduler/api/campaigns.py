@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from herald.inputs import ID_PATTERN
 from scheduler.api.common import DepsDep, Reader, Writer, error_responses
@@ -54,6 +54,17 @@ async def get_campaign(campaign_id: CampaignId, deps: DepsDep, key: Reader) -> C
     response_model=CampaignView,
     responses=error_responses(401, 403, 404, 409, 503),
 )
-async def end_campaign(campaign_id: CampaignId, deps: DepsDep, key: Writer) -> CampaignView:
-    """Stop creating posts for this campaign; posts already created stay as they are."""
-    return campaign_view(await campaigns.end_campaign(deps, key.business_id, campaign_id))
+async def end_campaign(
+    campaign_id: CampaignId,
+    deps: DepsDep,
+    key: Writer,
+    keep_posts: Annotated[
+        bool,
+        Query(description="Leave the future posts the campaign created scheduled."),
+    ] = False,
+) -> CampaignView:
+    """Stop creating posts for this campaign and cancel the future posts it created (unless
+    `keep_posts`); `cancelled_posts` says how many. A post already published, or due within
+    seconds and claimed by a dispatcher, is not cancelled."""
+    ended = await campaigns.end_campaign(deps, key.business_id, campaign_id, keep_posts=keep_posts)
+    return campaign_view(ended.campaign, cancelled_posts=ended.cancelled_posts)

@@ -205,6 +205,10 @@ class CampaignView(BaseModel):
     created_at: AwareDatetime
     planned_until: datetime | None = Field(description="Posts exist for occurrences up to here.")
     last_problems: list[str]
+    cancelled_posts: int | None = Field(
+        default=None,
+        description="Answering an end: how many future posts of the campaign were cancelled.",
+    )
 
 
 class CampaignList(BaseModel):

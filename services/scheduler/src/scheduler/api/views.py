@@ -81,7 +81,7 @@ def _broadcast(target: Target, post: Post, deliveries: Deliveries) -> BroadcastS
     )
 
 
-def campaign_view(campaign: Campaign) -> CampaignView:
+def campaign_view(campaign: Campaign, *, cancelled_posts: int | None = None) -> CampaignView:
     recurrence = campaign.recurrence
     return CampaignView(
         campaign_id=campaign.id,
@@ -99,6 +99,7 @@ def campaign_view(campaign: Campaign) -> CampaignView:
         created_at=campaign.created_at,
         planned_until=campaign.planned_until,
         last_problems=list(campaign.last_problems),
+        cancelled_posts=cancelled_posts,
     )
 
 

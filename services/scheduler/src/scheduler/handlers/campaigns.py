@@ -18,11 +18,15 @@ import structlog
 from herald.events import PostSubmitted, Violation
 from scheduler.errors import Conflict, NotFound, Rejected, Unavailable
 from scheduler.handlers.base import Deps
+from scheduler.handlers.manage import cancel
 from scheduler.handlers.submit import submit
 from scheduler.models import Campaign, JsonObject
+from scheduler.ports import PostFilter
 from scheduler.recurrence import Recurrence, UnusableRecurrence, check_recurrence
 
 log = structlog.get_logger(__name__)
+
+CANCEL_PAGE = 100
 
 
 @dataclass
@@ -81,13 +85,48 @@ async def owned_campaign(deps: Deps, business_id: str, campaign_id: str) -> Camp
     return campaign
 
 
-async def end_campaign(deps: Deps, business_id: str, campaign_id: str) -> Campaign:
+@dataclass(frozen=True)
+class Ended:
+    campaign: Campaign
+    cancelled_posts: int
+
+
+async def end_campaign(
+    deps: Deps, business_id: str, campaign_id: str, *, keep_posts: bool = False
+) -> Ended:
+    """End the campaign: no pass creates its posts any more, and the future posts it created
+    are cancelled unless `keep_posts` (issue 16: ending left them scheduled)."""
     campaign = await owned_campaign(deps, business_id, campaign_id)
     if campaign.status == "ended":
         msg = "the campaign has ended already"
         raise Conflict(msg)
-    await deps.campaigns.end(campaign_id)
-    return replace(campaign, status="ended")
+    await deps.campaigns.end(campaign_id)  # first, so that no later pass adds posts
+    cancelled = 0 if keep_posts else await _cancel_future_posts(deps, campaign)
+    log.info("campaign.ended", campaign_id=campaign_id, cancelled_posts=cancelled)
+    return Ended(replace(campaign, status="ended"), cancelled)
+
+
+async def _cancel_future_posts(deps: Deps, campaign: Campaign) -> int:
+    """Cancel the posts the campaign's passes created that are due from now on; one due within
+    seconds, already claimed by a dispatcher, goes out (`cancel` refuses it)."""
+    where = PostFilter(
+        business_id=campaign.business_id, campaign_id=campaign.id, due_from=deps.clock()
+    )
+    cancelled = 0
+    after: tuple[datetime, str] | None = None
+    while True:
+        page = await deps.posts.list_posts(where, after, CANCEL_PAGE)
+        for post in page:
+            if post.source != "campaign":
+                continue  # submitted into the campaign by hand: not the campaign's to cancel
+            try:
+                await cancel(deps, campaign.business_id, post.id)
+            except Conflict:
+                continue
+            cancelled += 1
+        if len(page) < CANCEL_PAGE:
+            return cancelled
+        after = (page[-1].created_at, page[-1].id)
 
 
 async def run_pass(deps: Deps, *, horizon: timedelta, grace: timedelta) -> PassReport:
