@@ -78,11 +78,14 @@ def _extra_env(sandbox: str) -> dict[str, dict[str, str]]:
     recoverable within its wait). Media under the sandbox's address spelled `localhost` counts
     as a URL prefix verified for the TikTok app (pulled by TikTok: PULL_FROM_URL videos and
     photos), while the same media at `127.0.0.1` is uploaded; the sandbox serves http, so TikTok
-    photo URLs may be http (scheduler and publisher alike).
+    photo URLs may be http (scheduler and publisher alike). The insights jobs follow the
+    sandbox's clock and look every 5 s, so a test that advances it by a day sees the 1 h and
+    24 h snapshots taken (ADR 0020).
     """
     verified = json.dumps([sandbox.replace("127.0.0.1", "localhost") + "/_sandbox/media/"])
     schemes = json.dumps(["https", "http"])
     per_minute = {"CREATOR_INFO": "600", "INIT": "600", "STATUS": "600"}
+    insights = {"INSIGHTS__CLOCK_URL": f"{sandbox}/_sandbox/clock", "INSIGHTS__INTERVAL_S": "5"}
     return {
         "platform-sandbox": {
             "HERALD_SANDBOX_INSTAGRAM__PUBLISH_QUOTA_TOTAL": "100000",
@@ -92,10 +95,17 @@ def _extra_env(sandbox: str) -> dict[str, dict[str, str]]:
             **{f"HERALD_SANDBOX_TIKTOK__{k}_PER_MINUTE": v for k, v in per_minute.items()},
         },
         "scheduler": {"HERALD_SCHEDULER_RULES__TIKTOK_PHOTO_URL_SCHEMES": schemes},
-        "publisher-facebook": {"HERALD_PUBLISHER_FACEBOOK_LEASE_S": "60"},
-        "publisher-instagram": {"HERALD_PUBLISHER_INSTAGRAM_LEASE_S": "60"},
+        "publisher-facebook": {
+            "HERALD_PUBLISHER_FACEBOOK_LEASE_S": "60",
+            **{f"HERALD_PUBLISHER_FACEBOOK_{k}": v for k, v in insights.items()},
+        },
+        "publisher-instagram": {
+            "HERALD_PUBLISHER_INSTAGRAM_LEASE_S": "60",
+            **{f"HERALD_PUBLISHER_INSTAGRAM_{k}": v for k, v in insights.items()},
+        },
         "publisher-tiktok": {
             "HERALD_PUBLISHER_TIKTOK_LEASE_S": "60",
+            **{f"HERALD_PUBLISHER_TIKTOK_{k}": v for k, v in insights.items()},
             "HERALD_PUBLISHER_TIKTOK_TIKTOK__VERIFIED_URL_PREFIXES": verified,
             "HERALD_PUBLISHER_TIKTOK_TIKTOK__PHOTO_URL_SCHEMES": schemes,
             **{

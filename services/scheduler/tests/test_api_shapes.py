@@ -74,6 +74,7 @@ def test_the_openapi_document_covers_every_route() -> None:
         ("GET", "/v1/campaigns/{campaign_id}"),
         ("POST", "/v1/campaigns/{campaign_id}/end"),
         ("GET", "/v1/posts/{post_id}/recipients"),
+        ("GET", "/v1/posts/{post_id}/analytics"),
         ("POST", "/v1/audiences"),
         ("GET", "/v1/audiences"),
         ("GET", "/v1/audiences/{audience_id}"),

@@ -166,6 +166,7 @@ class TopicNames:
                 self.post_results,
                 self.integration_events,
                 self.message_status,
+                self.post_insights,  # snapshots for its analytics read model (ADR 0020)
             )
             # post.results: rejected submissions, with every violation.
             produces = (*(self.requested(p) for p in PLATFORMS), self.post_results)

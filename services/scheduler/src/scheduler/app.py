@@ -34,6 +34,7 @@ from scheduler.adapters.campaigns import MongoCampaigns
 from scheduler.adapters.dispatch import MongoDispatch, MongoIntegrations
 from scheduler.adapters.posts import MongoPosts
 from scheduler.adapters.recipients import MongoRecipients
+from scheduler.analytics.wiring import Analytics
 from scheduler.api import audiences, campaigns, posts
 from scheduler.api.common import install_error_handlers
 from scheduler.dispatcher import Dispatcher
@@ -59,6 +60,7 @@ class Stores:
     campaigns: MongoCampaigns
     audiences: MongoAudiences
     recipients: MongoRecipients
+    analytics: Analytics  # insights snapshots (ADR 0020)
 
     async def ensure_indexes(self) -> None:
         await self.posts.ensure_indexes()
@@ -66,6 +68,7 @@ class Stores:
         await self.campaigns.ensure_indexes()
         await self.audiences.ensure_indexes()
         await self.recipients.ensure_indexes()
+        await self.analytics.ensure_indexes()
 
 
 def build_stores(mongo: AsyncMongoClient[Document], database: str) -> Stores:
@@ -77,6 +80,7 @@ def build_stores(mongo: AsyncMongoClient[Document], database: str) -> Stores:
         MongoCampaigns(db),
         MongoAudiences(db),
         MongoRecipients(db),
+        Analytics(db),
     )
 
 
@@ -112,6 +116,7 @@ class Workers:
         await self.expander.stop()
         await self.dispatcher.stop()
         self.subscribers.close()
+        self.stores.analytics.close()
         await self.infra.stop_broker()
         if self.http is not None:
             await self.http.aclose()
@@ -197,6 +202,7 @@ def create_app(
     app.include_router(campaigns.router)
     app.include_router(audiences.router)
     app.include_router(audiences.opt_outs)
+    stores.analytics.install(app)
     app.state.deps = deps
     app.state.infra = infra
     app.state.audience_settings = settings.audiences
@@ -228,6 +234,7 @@ def _workers(
         deps.notify_broadcast = expander.notify
     subscribers = Subscribers(deps, metrics, keys, settings.ingest)
     subscribers.register(infra.broker, group=f"{settings.topic_prefix}herald-{SERVICE}")
+    stores.analytics.subscribe(infra.broker, deps, group=f"{settings.topic_prefix}herald-{SERVICE}")
     loops: list[Callable[[], Coroutine[Any, Any, None]]] = [
         lambda: _refresh_gauge(stores, metrics, settings.metrics_refresh_s)
     ]

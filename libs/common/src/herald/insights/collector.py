@@ -3,17 +3,17 @@
 A periodic job in each publisher reads its own publication ledger for posts published between
 `min(ages)` and `max(ages) + grace` ago, and for every age a post has reached takes one snapshot
 of its metrics through the platform's `InsightsReader`. Snapshots go to a `SnapshotSink`:
-`PublishingSink` emits each as `herald.post.insights_collected.v1` on `post.insights` (for other
-systems: no Herald service consumes it yet) and then marks it collected in the publisher's own
-`insights` collection (`MongoSnapshots`). A snapshot's id is `<target>:<age>`, so repeated or
-concurrent runs write the same snapshot, and a claim (an insert into a unique id) keeps replicas
-from collecting the same one at once.
+`PublishingSink` emits each as `herald.post.insights_collected.v1` on `post.insights` (for the
+scheduler's analytics, ADR 0020, and other systems) and then marks it collected in the
+publisher's own `insights` collection (`MongoSnapshots`). A snapshot's id is `<target>:<age>`,
+so repeated or concurrent runs write the same snapshot, and a claim (an insert into a unique id)
+keeps replicas from collecting the same one at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -46,6 +46,14 @@ class InsightsSettings(BaseModel):
     retry_s: float = Field(default=600.0, gt=0, description="Wait after a transient failure.")
     max_attempts: int = Field(default=5, ge=1)
     batch: int = Field(default=200, ge=1, description="Posts looked at per run.")
+    clock_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://\S+$",
+        description=(
+            "Test systems only: the platform sandbox's GET /_sandbox/clock, whose offset the job "
+            "adds to this machine's time (herald.insights.clock)."
+        ),
+    )
 
     @field_validator("ages_s")
     @classmethod
@@ -156,6 +164,7 @@ class InsightsCollector:
         sink: SnapshotSink,
         settings: InsightsSettings,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        refresh_clock: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._reader = reader
@@ -163,6 +172,7 @@ class InsightsCollector:
         self._sink = sink
         self._settings = settings
         self._clock = clock
+        self._refresh_clock = refresh_clock  # before each run (herald.insights.clock)
 
     async def run_once(self) -> list[InsightsSnapshot]:
         """Take every snapshot that is due now; returns the ones taken."""
@@ -183,6 +193,8 @@ class InsightsCollector:
         await self._store.ensure_indexes()
         while True:
             try:
+                if self._refresh_clock is not None:
+                    await self._refresh_clock()
                 taken = await self.run_once()
                 if taken:
                     log.info("insights.collected", snapshots=len(taken))

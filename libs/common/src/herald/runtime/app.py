@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict, Unpack
 
 import httpx
+import structlog
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
@@ -44,6 +45,7 @@ from herald.insights import (
     MongoSnapshots,
     PublishingSink,
 )
+from herald.insights.clock import FollowedClock
 from herald.kafka import new_broker
 from herald.ledger import LEASES, LEDGER, EntryState, MongoLedger
 from herald.media import FetchSettings, MediaFetcher
@@ -58,6 +60,8 @@ from herald.runtime.settings import PublisherSettings
 from herald.runtime.tokens import AuthServiceTokens
 from herald.service import ReadinessCheck, add_operational_routes
 from herald.topics import Platform, TopicNames
+
+log = structlog.get_logger(__name__)
 
 Hook = Callable[[], Awaitable[None]]
 Job = Callable[[], Coroutine[Any, Any, None]]
@@ -155,12 +159,18 @@ class PublisherRuntime:
         """The insights job (ADR 0003) on this service's database, emitting on `post.insights`;
         it runs alongside when `settings.enabled`."""
         store = MongoSnapshots(self.db)
+        clock: dict[str, Any] = {}
+        if settings.clock_url is not None:  # a test system's sandbox clock (ADR 0020)
+            followed = FollowedClock(self.http_client(HttpClientSettings()), settings.clock_url)
+            clock = {"clock": followed, "refresh_clock": followed.refresh}
+            log.warning("insights.clock_followed", url=settings.clock_url)
         self.insights = InsightsCollector(
             store=store,
             reader=reader,
             tokens=self.tokens,
             sink=PublishingSink(store, self.emitter, topic=self.names.post_insights),
             settings=settings,
+            **clock,
         )
         if settings.enabled:
             self.run_alongside(self.insights.run_forever)

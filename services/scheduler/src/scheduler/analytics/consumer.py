@@ -1,0 +1,107 @@
+"""Transport: the scheduler's subscriber of `post.insights` (ADR 0003, ADR 0020).
+
+As for the scheduler's other subscribers (`scheduler.subscribers`): the offset is committed only
+once the snapshot is stored; an unexpected error (MongoDB away, a bug) rewinds the partition to
+the message and pauses it briefly, so nothing is lost; a message that cannot be decoded, or whose
+content fails the same way each time (`POISON`), is kept with its reason in `rejections` and
+committed, never retried forever nor skipped unseen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+
+from herald.cloudevents import decode
+from herald.consuming import INVALID_HEADERS, POISON, Pauser, commit, tolerant_parser
+from herald.errors import InvalidEvent
+from herald.events import PostInsightsCollected, Violation
+from herald.inputs import printable
+from herald.tracing import consuming
+from scheduler.analytics.store import MongoAnalytics
+from scheduler.models import Rejection
+from scheduler.ports import PostStore
+from scheduler.subscribers import RETRY_AFTER_ERROR_S, raw_body
+
+log = structlog.get_logger(__name__)
+
+
+class InsightsSubscriber:
+    def __init__(
+        self, store: MongoAnalytics, posts: PostStore, clock: Callable[[], datetime]
+    ) -> None:
+        self._store = store
+        self._posts = posts  # where an unreadable message is kept
+        self._clock = clock
+        self._pauser = Pauser()
+
+    def register(self, broker: KafkaBroker, *, topic: str, group: str) -> None:
+        subscriber = broker.subscriber(
+            topic,
+            group_id=f"{group}.insights",
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset="earliest",
+            parser=tolerant_parser,
+            decoder=raw_body,
+            title="on_insights",
+        )
+        subscriber(self.handle)
+
+    def close(self) -> None:
+        self._pauser.close()
+
+    async def handle(self, msg: KafkaMessage) -> None:
+        record: Any = msg.raw_message
+        headers = dict(msg.headers)
+        attributes = {"messaging.destination.name": record.topic}
+        with consuming("consume insights", headers, **attributes):
+            try:
+                await self._record(record, headers)
+            except POISON as exc:
+                reason = printable(f"{type(exc).__name__}: {exc}")[:300]
+                await self._keep(record, headers, reason, "unprocessable")
+            except Exception:  # nothing may be lost: rewind to the message and retry it
+                log.exception("insights.put_back", retry_in_s=RETRY_AFTER_ERROR_S)
+                retry_at = datetime.now(UTC) + timedelta(seconds=RETRY_AFTER_ERROR_S)
+                self._pauser.hold(msg.consumer, record, retry_at)
+                return
+        await commit(msg, record)
+
+    async def _record(self, record: Any, headers: dict[str, str]) -> None:
+        try:
+            if INVALID_HEADERS in headers:
+                msg = f"header(s) {headers[INVALID_HEADERS]} are not UTF-8"
+                raise InvalidEvent(msg, code="bad_headers")
+            envelope = decode(record.value or b"", headers, expect=(PostInsightsCollected,))
+        except InvalidEvent as invalid:
+            await self._keep(record, headers, invalid.reason, invalid.code)
+            return
+        event = envelope.event
+        assert isinstance(event, PostInsightsCollected)
+        new = await self._store.record(event, event_id=envelope.id, received_at=self._clock())
+        log.info(
+            "insights.recorded",
+            target_id=event.target_id,
+            age_s=event.age_s,
+            effect="recorded" if new else "duplicate",
+        )
+
+    async def _keep(self, record: Any, headers: dict[str, str], reason: str, code: str) -> None:
+        log.warning("insights.unreadable", code=code, reason=reason)
+        await self._posts.add_rejection(
+            Rejection(
+                id=f"{record.topic}:{record.partition}:{record.offset}",
+                business_id=headers.get("ce_businessid"),
+                source_event_id=headers.get("ce_id"),
+                violations=[Violation(path="(event)", message=reason, code=code)],
+                body=record.value or b"",
+                headers=headers,
+                rejected_at=self._clock(),
+                submission=False,
+            )
+        )

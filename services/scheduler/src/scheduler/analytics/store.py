@@ -1,0 +1,106 @@
+"""Insights snapshots in the scheduler's database (docs/adr/0020-analytics-read-model.md).
+
+`post_insights` holds one document per `(target_id, age_s)`, `_id` `<target_id>:<age_s>`, the
+same identity the publishers' collector gives a snapshot (ADR 0003): the first event recorded
+for it is kept and a repeated one (redelivered, or collected again after a crash) is a
+duplicate by the unique `_id`, found without reading first. Reads are equalities on the declared
+`post_id` index (docs/architecture.md, "Store rules").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from herald.events import PostInsightsCollected
+from herald.mongo import Document
+from herald.topics import Platform
+
+SNAPSHOTS = "post_insights"
+
+
+@dataclass(frozen=True)
+class StoredSnapshot:
+    target_id: str
+    post_id: str
+    business_id: str
+    integration_id: str
+    platform: Platform
+    platform_post_id: str | None
+    published_at: datetime | None
+    age_s: int
+    collected_at: datetime
+    metrics: dict[str, Any]
+
+
+def snapshot_id(target_id: str, age_s: int) -> str:
+    return f"{target_id}:{age_s}"
+
+
+class MongoAnalytics:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._snapshots = db[SNAPSHOTS]
+
+    async def ensure_indexes(self) -> None:
+        await self._snapshots.create_index([("post_id", ASCENDING)])
+
+    async def record(
+        self, event: PostInsightsCollected, *, event_id: str, received_at: datetime
+    ) -> bool:
+        """Store a snapshot; False when one for its `(target_id, age_s)` is stored already."""
+        doc: Document = {
+            "_id": snapshot_id(event.target_id, event.age_s),
+            "target_id": event.target_id,
+            "post_id": event.post_id,
+            "business_id": event.business_id,
+            "integration_id": event.integration_id,
+            "platform": event.platform.value,
+            "platform_post_id": event.platform_post_id,
+            "published_at": event.published_at,
+            "age_s": event.age_s,
+            "collected_at": event.collected_at,
+            "metrics": event.metrics,
+            "event_id": event_id,
+            "received_at": received_at,
+        }
+        try:
+            await self._snapshots.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def of_post(self, business_id: str, post_id: str) -> list[StoredSnapshot]:
+        """The post's snapshots, by target and then age."""
+        found = [
+            _snapshot(doc)
+            async for doc in self._snapshots.find({"post_id": post_id})
+            if doc.get("business_id") == business_id
+        ]
+        return sorted(found, key=lambda s: (s.target_id, s.age_s))
+
+
+def _snapshot(doc: Document) -> StoredSnapshot:
+    return StoredSnapshot(
+        target_id=doc["target_id"],
+        post_id=doc["post_id"],
+        business_id=doc["business_id"],
+        integration_id=doc["integration_id"],
+        platform=Platform(doc["platform"]),
+        platform_post_id=doc.get("platform_post_id"),
+        published_at=_aware(doc.get("published_at")),
+        age_s=int(doc["age_s"]),
+        collected_at=_aware(doc["collected_at"]) or doc["collected_at"],
+        metrics=dict(doc.get("metrics") or {}),
+    )
+
+
+def _aware(value: Any) -> datetime | None:
+    """MongoDB gives back naive UTC datetimes."""
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,36 @@
+"""The analytics package as the scheduler's composition root sees it: one object it builds with
+its stores, subscribes when it registers its consumers, installs on the app and closes."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from pymongo.asynchronous.database import AsyncDatabase
+
+from herald.mongo import Document
+from scheduler.analytics import api
+from scheduler.analytics.consumer import InsightsSubscriber
+from scheduler.analytics.store import MongoAnalytics
+from scheduler.handlers.base import Deps
+
+
+class Analytics:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.store = MongoAnalytics(db)
+        self._subscriber: InsightsSubscriber | None = None
+
+    async def ensure_indexes(self) -> None:
+        await self.store.ensure_indexes()
+
+    def subscribe(self, broker: KafkaBroker, deps: Deps, *, group: str) -> None:
+        """Consume `post.insights` in the group `<group>.insights`, beside the scheduler's."""
+        self._subscriber = InsightsSubscriber(self.store, deps.posts, deps.clock)
+        self._subscriber.register(broker, topic=deps.names.post_insights, group=group)
+
+    def install(self, app: FastAPI) -> None:
+        app.include_router(api.router)
+        app.state.analytics = self.store
+
+    def close(self) -> None:
+        if self._subscriber is not None:
+            self._subscriber.close()

@@ -1,0 +1,130 @@
+"""The analytics read model end to end inside the scheduler: `post.insights` snapshots stored
+once per (target, age), whatever repeats or cannot be read, and served per post with the common
+names, the platform's names and the reasons for what is absent; another business gets 404."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from herald.events import PostInsightsCollected, PostRequested
+from herald.testkit import producer, running, send_event
+from herald.topics import Platform
+from scheduler.testing import (
+    KEY_B,
+    FakePublisher,
+    SchedulerEnv,
+    auth,
+    client,
+    eventually,
+    post_status,
+)
+
+pytestmark = pytest.mark.connected
+
+STORY = {"kind": "image", "url": "https://example.com/s.jpg", "mime_type": "image/jpeg"}
+
+
+def snapshot(request: PostRequested, age_s: int, metrics: dict[str, Any]) -> PostInsightsCollected:
+    published = datetime.now(UTC) - timedelta(seconds=age_s)
+    return PostInsightsCollected(
+        **request.model_dump(
+            include={"post_id", "target_id", "business_id", "integration_id", "platform"}
+        ),
+        platform_post_id=f"pp_{request.target_id}",
+        published_at=published,
+        age_s=age_s,
+        collected_at=published + timedelta(seconds=age_s + 30),
+        metrics=metrics,
+    )
+
+
+FB_1H = {
+    "post_media_view": 120.0,
+    "post_total_media_view_unique": 80.0,
+    "post_reactions_by_type_total": {"like": 10.0, "love": 2.0},
+    "post_clicks": 7.0,
+    "post_activity_by_action_type": {"share": 3.0, "like": 12.0},
+}
+
+
+async def test_snapshots_are_stored_once_and_read_in_one_vocabulary(
+    scheduler_env: SchedulerEnv,
+) -> None:
+    env = scheduler_env
+    env.integrations.add("fb-1")
+    env.integrations.add("ig-1", platform=Platform.INSTAGRAM)
+    app = env.app()
+    body = {
+        "content": {"text": "Fresh rye", "media": [STORY]},
+        "targets": [
+            {"integration_id": "fb-1", "platform": "facebook"},
+            {
+                "integration_id": "ig-1",
+                "platform": "instagram",
+                "options": {"platform": "instagram", "kind": "story"},
+            },
+        ],
+    }
+    async with (
+        FakePublisher(env.kafka_bootstrap, env.names) as publisher,
+        running(app),
+        producer(env.kafka_bootstrap) as out,
+    ):
+        http = client(app)
+        created = await http.post("/v1/posts", json=body, headers=auth())
+        assert created.status_code == 201, created.text
+        post_id = created.json()["post_id"]
+        await eventually(lambda: post_status(http, post_id, "published"))
+        fb, ig = sorted(publisher.requests, key=lambda r: r.platform.value)
+        topic = env.names.post_insights
+        await out.send_and_wait(topic, b"not an event", key=post_id.encode())
+        for event in (
+            snapshot(fb, 3600, FB_1H),
+            snapshot(fb, 3600, {"post_media_view": 999.0}),  # the same snapshot again: ignored
+            snapshot(fb, 86400, {**FB_1H, "post_media_view": 400.0}),
+            snapshot(ig, 3600, {"views": 30.0, "reach": 25.0, "shares": 1.0, "replies": 2.0}),
+        ):
+            await send_event(out, topic, event, key=post_id)
+
+        async def read() -> dict[str, Any] | None:
+            answer = await http.get(f"/v1/posts/{post_id}/analytics", headers=auth())
+            assert answer.status_code == 200, answer.text
+            found: dict[str, Any] = answer.json()
+            histories = [len(t["history"]) for t in found["targets"]]
+            return found if histories == [2, 1] else None
+
+        found = await eventually(read)
+        other = await http.get(f"/v1/posts/{post_id}/analytics", headers=auth(KEY_B))
+        kept = await eventually(
+            lambda: env.db["rejections"].find_one({"_id": {"$regex": f"^{topic}:"}})
+        )
+        await asyncio.sleep(0)
+
+    assert other.status_code == 404
+    assert kept["violations"][0]["path"] == "(event)"
+    facebook, story = found["targets"]
+    assert [s["age_s"] for s in facebook["history"]] == [3600, 86400]
+    first = facebook["history"][0]
+    assert first["metrics"]["views"] == {
+        "value": 120.0,
+        "platform_metric": "post_media_view",
+        "by_type": None,
+    }
+    assert first["metrics"]["reactions"]["by_type"] == {"like": 10.0, "love": 2.0}
+    assert first["metrics"]["reactions"]["value"] == 12.0
+    assert first["metrics"]["shares"]["platform_metric"] == "post_activity_by_action_type.share"
+    assert first["metrics"]["comments"]["value"] == 0.0  # the breakdown lists no comment
+    assert "saves" not in first["metrics"]
+    assert "no saves metric" in first["absent"]["saves"]
+    assert first["platform_metrics"] == FB_1H
+    assert facebook["latest"]["metrics"]["views"]["value"] == 400.0
+    assert facebook["platform_post_id"] == f"fb_{fb.target_id}"
+    assert story["kind"] == "story"
+    latest = story["latest"]
+    assert latest["metrics"]["replies"]["platform_metric"] == "replies"
+    assert latest["absent"]["reactions"] == "Instagram gives stories no likes metric"
+    assert "answered no value for total_interactions" in latest["absent"]["interactions"]
