@@ -45,8 +45,17 @@ def test_every_alert_is_tested_and_documented() -> None:
     }
     assert alerts == tested
     runbook = (chart.ROOT / "docs" / "runbook.md").read_text()
-    for alert in alerts:
-        assert f"`{alert}`" in runbook, alert
+    sections = set(re.findall(r"^### (Herald\w+)$", runbook, re.MULTILINE))
+    assert sections == alerts, "each alert has a section of its own in docs/runbook.md"
+
+
+def test_every_alert_has_a_severity_a_summary_and_its_runbook_section() -> None:
+    rules = chart.load_yaml(chart.RULES)
+    for rule in (r for g in rules["groups"] for r in g["rules"] if "alert" in r):
+        name = rule["alert"]
+        assert rule["labels"]["severity"] in {"warning", "critical"}, name
+        assert rule["annotations"]["summary"], name
+        assert rule["annotations"]["runbook"] == f"docs/runbook.md#{name.lower()}", name
 
 
 def test_every_metric_the_rules_read_is_served() -> None:
