@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AliasChoices, AwareDatetime, Field, model_validator
+from pydantic import AliasChoices, AwareDatetime, Field, WithJsonSchema, model_validator
 
 from herald.content import Model, PostContent, TargetOptions
 from herald.errors import ErrorCategory
@@ -33,10 +33,31 @@ class Event(Model):
         return None if value is None else str(value)
 
 
+# JSON Schema's `date-time` format is RFC 3339, which requires an offset; a schedule may also
+# give a local date and time, read in its `timezone`, so the schema says so with a pattern
+# (validators with format checking on refused the documented example, issue 23).
+LOCAL_DATE_TIME = (
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$"
+)
+LocalOrAwareDateTime = Annotated[
+    datetime,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date-time"},
+                {"type": "string", "pattern": LOCAL_DATE_TIME},
+            ]
+        }
+    ),
+]
+
+
 class Schedule(Model):
-    publish_at: datetime | None = Field(
+    publish_at: LocalOrAwareDateTime | None = Field(
         default=None,
-        description="When to publish. Absent: now. Without an offset it is read in `timezone`.",
+        description="When to publish: an RFC 3339 date-time, or a local date and time "
+        "(`2026-12-01T09:00:00`) read in `timezone`. Absent: now.",
     )
     timezone: str | None = Field(default=None, examples=["Europe/Lisbon"], description="IANA zone.")
 
