@@ -124,7 +124,13 @@ def _listing(api: APIRouter, sandbox: Sandbox) -> None:
             "instagram_accounts": [vars(i) for i in a.ig_users.values()],
             "businesses": [vars(b) for b in a.businesses.values()],
             "wabas": [
-                {"id": w.id, "name": w.name, "business_id": w.business_id} for w in a.wabas.values()
+                {
+                    "id": w.id,
+                    "name": w.name,
+                    "business_id": w.business_id,
+                    "subscribed_apps": sorted(w.subscribed_apps),
+                }
+                for w in a.wabas.values()
             ],
             "phone_numbers": [vars(n) for n in a.phone_numbers.values()],
             "templates": [
