@@ -1,9 +1,10 @@
 """A request whose handling fails the same way every time is dead-lettered with the reason, not
 put back forever (issue 19, finding 4): on real Kafka and FerretDB, a platform flow that raises
-an `OverflowError` (a stand-in for a bug or an unforeseen value) and an outcome that cannot be
-stored (a permalink with a lone surrogate) each become one dead letter naming the error and one
-final `post.failed`, and the request behind them on the same partition is published. Before, the
-consumer put each back every 2 s, holding its partition for good."""
+an `OverflowError` (a value that cannot be converted) and an outcome that cannot be stored (a
+permalink with a lone surrogate) each become one dead letter naming the error at once, a flow
+that raises a `KeyError` (a bug an input found) at its third attempt, each with one final
+`post.failed`; the request behind them on the same partition is published. Before, the consumer
+put each back every 2 s, holding its partition for good."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ class BreakingPlatform(MongoFakePlatform):
             await self._count_call(request.target_id)
             msg = "date value out of range"
             raise OverflowError(msg)
+        if request.target_id == "bug":
+            await self._count_call(request.target_id)
+            raise KeyError("page_id")
         if request.target_id == "unstorable":
             await self._count_call(request.target_id)
             return Published("p-1", "https://fake.example/\ud800")  # the ledger cannot hold it
@@ -45,25 +49,26 @@ async def test_what_fails_the_same_way_each_time_is_dead_lettered_with_its_reaso
     topics = [env.names.post_results, dlq]
     async with Collector(env.infra.kafka_bootstrap, topics) as out, running(env.app(platform)):
         async with producer(env.infra.kafka_bootstrap) as client:
-            for target in ("overflow", "unstorable", "after"):
+            for target in ("overflow", "unstorable", "bug", "after"):
                 await send_event(
                     client, env.requested, post_requested(target), key="acct-0", partition=0
                 )
         await out.wait_for(
             lambda c: (
-                len(c.on(dlq)) == 2 and any(e.target_id == "after" for e in c.events(PostPublished))
+                len(c.on(dlq)) == 3 and any(e.target_id == "after" for e in c.events(PostPublished))
             )
         )
 
     dead = {d.headers["ce_id"]: d.headers for d in out.on(dlq)}
-    assert len(dead) == 2
+    assert len(dead) == 3
     assert {h["x-error-code"] for h in dead.values()} == {"unprocessable"}
     messages = sorted(h["x-error-message"] for h in dead.values())
-    assert messages[0].startswith("OverflowError: date value out of range")
-    assert "UnicodeEncodeError" in messages[1] or "InvalidStringData" in messages[1]
+    assert messages[0] == "KeyError: 'page_id'"
+    assert messages[1].startswith("OverflowError: date value out of range")
+    assert "UnicodeEncodeError" in messages[2] or "InvalidStringData" in messages[2]
     failed = {e.target_id: e for e in out.events(PostFailed)}
-    assert set(failed) == {"overflow", "unstorable"}
+    assert set(failed) == {"overflow", "unstorable", "bug"}
     assert all(e.final and e.error.code == "unprocessable" for e in failed.values())
     assert all(e.error.category.value == "unknown" for e in failed.values())
-    # Each was handled once: answered, not put back and tried again.
-    assert [len(await platform.calls(t)) for t in ("overflow", "unstorable")] == [1, 1]
+    # Answered, not put back again and again: at once, or at the third strike.
+    assert [len(await platform.calls(t)) for t in ("overflow", "unstorable", "bug")] == [1, 1, 3]

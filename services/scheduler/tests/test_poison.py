@@ -2,7 +2,8 @@
 finding 4): a time whose conversion overflows, a zone name that is a directory, text that cannot
 be stored, nesting that exhausts the parser, numbers past 64 bits each become a `post.rejected`
 with the reason, the input kept, no post; and whatever else fails the same way each time it is
-handled (a `ValueError` from deep inside) is answered the same way instead of put back."""
+handled (an `OverflowError` from deep inside at once, a `TypeError` no dependency explains at its
+third attempt) is answered the same way instead of put back."""
 
 from __future__ import annotations
 
@@ -89,10 +90,16 @@ class FailingIntegrations(FakeIntegrations):
     """Answers like auth-service, except that one integration's answer breaks the handler in
     a way no retry changes (a stand-in for a bug or an unforeseen value)."""
 
+    bug_calls: int = 0
+
     async def get(self, integration_id: str, business_id: str) -> IntegrationInfo | None:
         if integration_id == "fb-poison":
             msg = "date value out of range"
             raise OverflowError(msg)
+        if integration_id == "fb-bug":
+            self.bug_calls += 1
+            msg = "'NoneType' object is not subscriptable"
+            raise TypeError(msg)
         return await super().get(integration_id, business_id)
 
 
@@ -100,28 +107,33 @@ async def test_what_fails_the_same_way_each_time_is_answered_not_retried_forever
     scheduler_env: SchedulerEnv,
 ) -> None:
     env = scheduler_env
-    env.integrations = FailingIntegrations()
+    integrations = env.integrations = FailingIntegrations()
     env.integrations.add("fb-1")
     app = env.app()
     value = json.dumps(
         submission("p-bug", targets=[{"integration_id": "fb-poison", "platform": "facebook"}])
     ).encode()
+    typed = json.dumps(
+        submission("p-type", targets=[{"integration_id": "fb-bug", "platform": "facebook"}])
+    ).encode()
     fine = json.dumps(submission("p-fine")).encode()
     async with Collector(env.kafka_bootstrap, [env.names.post_results]) as results, running(app):
         async with producer(env.kafka_bootstrap) as out:
-            for name, sent in (("bug", value), ("fine", fine)):
+            for name, sent in (("bug", value), ("type", typed), ("fine", fine)):
                 headers = [*HEADERS, ("ce_id", f"evt-{name}".encode())]
                 await out.send_and_wait(
                     env.names.post_submitted, sent, key=b"biz-a", headers=signed(sent, headers)
                 )
-        await results.wait_for(lambda c: len(c.events(PostRejected)) == 1)
+        await results.wait_for(lambda c: len(c.events(PostRejected)) == 2)
 
         async def the_next_one_went_through() -> int:
             return await env.db["posts"].count_documents({"idempotency_key": "p-fine"})
 
         await eventually(the_next_one_went_through)
 
-    (rejected,) = results.events(PostRejected)
-    assert rejected.source_event_id == "evt-bug"
-    assert rejected.violations[0].code == "unprocessable"
-    assert "OverflowError" in rejected.violations[0].message
+    rejected = {r.source_event_id: r.violations[0] for r in results.events(PostRejected)}
+    assert set(rejected) == {"evt-bug", "evt-type"}
+    assert {v.code for v in rejected.values()} == {"unprocessable"}
+    assert "OverflowError" in rejected["evt-bug"].message
+    assert "TypeError" in rejected["evt-type"].message
+    assert integrations.bug_calls == 3  # put back twice, answered at the third strike

@@ -10,6 +10,10 @@
 - `POISON`: the errors that come from a message's content, not from a dependency: handling it
   again fails the same way, so a consumer answers it (a rejection, a dead letter, with the
   reason) instead of putting it back forever.
+- `Strikes`: the safety net for the rest. An error no dependency explains (not `DEPENDENCY`: a
+  `TypeError`, a `KeyError`, a bug an input found) that fails the same record `limit` times in a
+  row makes it poison too; a dependency away (MongoDB, Kafka, auth-service) never does, however
+  long it lasts.
 
 Subscribers that use these take `ack_policy=AckPolicy.MANUAL` and commit themselves.
 """
@@ -24,12 +28,17 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import structlog
 from aiokafka import TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaError
 from bson.errors import BSONError
 from faststream.kafka import KafkaMessage
 from faststream.message import StreamMessage
+from pymongo.errors import PyMongoError
+
+from herald.apierrors import Unavailable
+from herald.errors import HeraldError
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +46,41 @@ INVALID_HEADERS = "x-herald-invalid-headers"
 # A value that cannot be converted, computed or stored (ADR 0016). A dependency away raises
 # none of these (pymongo's and aiokafka's errors, OSError, httpx's): those are put back.
 POISON: tuple[type[BaseException], ...] = (ValueError, ArithmeticError, RecursionError, BSONError)
+# What a dependency away raises, or Herald on purpose (its handlers decide what that leads to):
+# put back for as long as it lasts, never counted as a strike.
+DEPENDENCY: tuple[type[BaseException], ...] = (
+    OSError,  # ConnectionError, TimeoutError
+    PyMongoError,
+    KafkaError,
+    httpx.HTTPError,
+    HeraldError,
+    Unavailable,  # a service's own word for a dependency that did not answer
+)
+
+
+class Strikes:
+    """Consecutive failures per record (topic, partition, offset): `poisoned` says whether an
+    error makes the record poison, at once (`POISON`) or at its `limit`-th failure in a row
+    (an error outside `DEPENDENCY`). Memory is bounded: past `keep` records the oldest go."""
+
+    def __init__(self, limit: int = 3, keep: int = 10_000) -> None:
+        self._limit = limit
+        self._keep = keep
+        self._counts: dict[tuple[str, int, int], int] = {}
+
+    def poisoned(self, record: Any, error: BaseException) -> bool:
+        if isinstance(error, POISON):
+            return True
+        if isinstance(error, DEPENDENCY) or not isinstance(error, Exception):
+            return False
+        key = (record.topic, record.partition, record.offset)
+        count = self._counts.pop(key, 0) + 1
+        if count >= self._limit:
+            return True
+        self._counts[key] = count
+        while len(self._counts) > self._keep:
+            del self._counts[next(iter(self._counts))]
+        return False
 
 
 async def tolerant_parser(

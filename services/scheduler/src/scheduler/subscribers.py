@@ -9,7 +9,8 @@ rejection stored and emitted, the result recorded). An unexpected error (MongoDB
 Kafka unreachable, a bug) never drops a message: its partition is rewound to it and paused
 briefly, and it runs again. A message that cannot be decoded is kept and answered, never a crash;
 so is one whose content fails the same way each time it is handled (`POISON`: a value that cannot
-be converted or stored), which would otherwise be retried forever.
+be converted or stored), or that meets the same error no dependency explains three times in a
+row (`herald.consuming.Strikes`: a bug the input found), which would otherwise be retried forever.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.message import StreamMessage
 
 from herald.cloudevents import Envelope, decode
-from herald.consuming import INVALID_HEADERS, POISON, Pauser, commit, tolerant_parser
+from herald.consuming import INVALID_HEADERS, Pauser, Strikes, commit, tolerant_parser
 from herald.errors import InvalidEvent
 from herald.events import (
     IntegrationConnected,
@@ -90,6 +91,7 @@ class Subscribers:
         self._keys = keys  # who signed a post.submitted (handlers.producers)
         self._freshness = Freshness(ingest.signature_max_age_s, ingest.signature_max_ahead_s)
         self._pauser = Pauser()
+        self._strikes = Strikes()
 
     def register(self, broker: KafkaBroker, *, group: str) -> None:
         names = self._deps.names
@@ -143,7 +145,9 @@ class Subscribers:
     ) -> None:
         try:
             await work(msg, record, headers)
-        except POISON as exc:
+        except Exception as exc:
+            if not self._strikes.poisoned(record, exc):
+                raise  # put back: a dependency away, or a first strike
             reason = printable(f"{type(exc).__name__}: {exc}")[:300]
             log.error("message.unprocessable", stage=stage, reason=reason)
             violation = Violation(

@@ -4,10 +4,12 @@ Offsets are committed explicitly, per record, and only after the message was pub
 results emitted) or durably handed to a delay tier or the dead-letter topic. A message that
 cannot be decoded goes to the dead-letter topic with the reason, and so does one whose handling
 raises an error of `herald.consuming.POISON` (a value that cannot be converted, computed or
-stored: it would fail the same way each time), its target failed. Any other unexpected error
-(MongoDB or Kafka unreachable, a bug) never drops the message: its partition is rewound to it and
-paused briefly, and it runs again. Delay tiers pause a partition whose head is not yet due and
-resume it when it is (pause, seek, resume on the underlying consumer); a handler never sleeps.
+stored: it would fail the same way each time), or the same error no dependency explains three
+times in a row (`herald.consuming.Strikes`: a bug the input found), its target failed. A
+dependency away (MongoDB, Kafka, auth-service) never drops the message: its partition is rewound
+to it and paused briefly, and it runs again, for as long as it takes. Delay tiers pause a
+partition whose head is not yet due and resume it when it is (pause, seek, resume on the
+underlying consumer); a handler never sleeps.
 
 With `overlap` (the default), a request's second half (ledger writes, lease release, results,
 commit: `PublishHandler.start` returns it) runs behind the next request of the same partition,
@@ -34,7 +36,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 
 from herald.cloudevents import decode
-from herald.consuming import INVALID_HEADERS, POISON, Pauser, commit, tolerant_parser
+from herald.consuming import INVALID_HEADERS, POISON, Pauser, Strikes, commit, tolerant_parser
 from herald.delivery import Delivery
 from herald.emitter import EventEmitter
 from herald.errors import ErrorCategory, InvalidEvent
@@ -87,6 +89,7 @@ class PublisherConsumer:
         self._names = names
         self._tiers = dict(names.tiers)
         self._pauser = Pauser()
+        self._strikes = Strikes()
         self._overlap = overlap
         self._behind: dict[tuple[str, int], _Behind] = {}
 
@@ -209,12 +212,14 @@ class PublisherConsumer:
             await asyncio.wait([behind.task])  # its lease is still held: let it settle first
         try:
             settle = _or_poison(await self._handler.start(request, delivery), request, delivery)
-        except POISON as poison:  # no retry helps: a dead letter with the reason, not a loop
-            settle = _poisoned(request, delivery, poison)
-        except Exception:
+        except Exception as error:
             if not await _succeeded(behind):
                 return  # the partition is rewound to the request before, which runs first
-            raise
+            if not self._strikes.poisoned(record, error):
+                raise  # put back: a dependency away, or a first strike
+            # No retry helps (POISON, or the same unexplained error again and again): a dead
+            # letter with the reason, not a loop that holds the partition.
+            settle = _poisoned(request, delivery, error)
         if not await _succeeded(behind):
             await self._record_only(settle)
             return
