@@ -127,3 +127,33 @@ async def test_without_a_cache_time_every_get_asks() -> None:
     await integrations.get("fb-1", "biz-a")
     await integrations.get("fb-1", "biz-a")
     assert len(seen) == 2
+
+
+TEMPLATES = {
+    "templates": [
+        {"name": "order_update", "language": "en_US", "status": "APPROVED", "body_params": 2}
+    ]
+}
+
+
+async def test_templates_are_kept_and_asked_again_only_when_stale_enough() -> None:
+    client, seen = client_answering(200, TEMPLATES)
+    integrations = AuthServiceIntegrations(client, template_cache_s=300, template_refresh_s=0)
+    first = await integrations.templates("wa-1", "biz-a")
+    kept = await integrations.templates("wa-1", "biz-a")
+    assert first == kept
+    assert first is not None
+    assert [(t.name, t.body_params) for t in first] == [("order_update", 2)]
+    assert len(seen) == 1
+    assert seen[0].url.path.endswith("/wa-1/whatsapp-templates")
+    await integrations.templates("wa-1", "biz-a", fresh=True)  # a post named one it lacks
+    assert len(seen) == 2
+    held = AuthServiceIntegrations(client, template_cache_s=300, template_refresh_s=300)
+    await held.templates("wa-1", "biz-a")
+    await held.templates("wa-1", "biz-a", fresh=True)  # asked moments ago: not again
+    assert len(seen) == 3
+
+
+async def test_templates_that_cannot_be_listed_are_not_checked() -> None:
+    client, _ = client_answering(503, {"error": "provider_unavailable", "message": "down"})
+    assert await AuthServiceIntegrations(client).templates("wa-1", "biz-a") is None

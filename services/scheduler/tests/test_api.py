@@ -11,6 +11,7 @@ import pytest
 from herald.events import IntegrationStatus
 from herald.testkit import running
 from herald.topics import Platform
+from herald.whatsapp_registry import RegisteredTemplate
 from scheduler.testing import KEY_A, KEY_B, SchedulerEnv, auth, client, post_body
 
 pytestmark = pytest.mark.connected
@@ -275,3 +276,52 @@ async def test_cancel_drafts_and_delete(scheduler_env: SchedulerEnv) -> None:
     assert scheduled.status_code == 200
     assert scheduled.json()["post"]["status"] == "scheduled"
     assert scheduled.json()["post"]["due_at"].startswith("2031-03-30T08:00:00")
+
+
+async def test_a_template_message_is_checked_against_the_accounts_templates(
+    scheduler_env: SchedulerEnv,
+) -> None:
+    """Issue 16: a template that does not exist or has other parameter counts was accepted and
+    failed at send (132001 / 132000); now it is refused with the target's path."""
+    env = scheduler_env
+    env.integrations.add("fb-1")
+    env.integrations.add("wa-1", platform=Platform.WHATSAPP)
+    env.integrations.registered["wa-1"] = [
+        RegisteredTemplate(name="order_update", language="en_US", status="APPROVED", body_params=2)
+    ]
+
+    def body(name: str, parameters: int) -> dict[str, Any]:
+        body_component = {
+            "type": "body",
+            "parameters": [{"type": "text", "text": f"v{i}"} for i in range(parameters)],
+        }
+        options = {
+            "platform": "whatsapp",
+            "recipients": [{"recipient_id": "r1", "to": "+351911000001"}],
+            "template": {"name": name, "language": "en_US", "components": [body_component]},
+        }
+        return {
+            "content": {"text": "hi"},
+            "targets": [
+                {"integration_id": "fb-1", "platform": "facebook"},
+                {"integration_id": "wa-1", "platform": "whatsapp", "options": options},
+            ],
+        }
+
+    app = env.app()
+    async with running(app):
+        http = client(app)
+        unknown = await create(http, body("order_updates", 2))
+        miscounted = await create(http, body("order_update", 1))
+        fits = await create(http, body("order_update", 2))
+    assert unknown.status_code == 422, unknown.text
+    assert [(v["path"], v["code"]) for v in unknown.json()["violations"]] == [
+        ("targets[1].options.template.name", "not_found")
+    ]
+    assert "order_update" in unknown.json()["violations"][0]["message"]  # what exists
+    assert miscounted.status_code == 422, miscounted.text
+    assert [(v["path"], v["code"]) for v in miscounted.json()["violations"]] == [
+        ("targets[1].options.template.components", "parameter_count")
+    ]
+    assert fits.status_code == 201, fits.text
+    assert ("wa-1", True) in env.integrations.template_asks  # a miss asks the platform again

@@ -32,6 +32,7 @@ from pydantic import AwareDatetime, BaseModel, SecretStr, ValidationError
 from herald.errors import HeraldError, NeedsReauth, Throttled, Transient
 from herald.events import IntegrationStatus
 from herald.topics import Platform
+from herald.whatsapp_registry import RegisteredTemplate
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -66,6 +67,10 @@ class IntegrationInfo(BaseModel):
     status: IntegrationStatus
     expires_at: AwareDatetime | None
     scopes: list[str]
+
+
+class TemplateList(BaseModel):
+    templates: list[RegisteredTemplate]
 
 
 class AccessToken(BaseModel):
@@ -167,6 +172,19 @@ class AuthClient:
             IntegrationInfo,
             params={"business_id": business_id},
         )
+
+    async def whatsapp_templates(
+        self, integration_id: str, business_id: str
+    ) -> list[RegisteredTemplate]:
+        """A WhatsApp integration's registered templates, as the platform lists them now
+        (the scheduler's submission check keeps them for a while)."""
+        listed = await self._call(
+            "GET",
+            f"/internal/v1/integrations/{integration_id}/whatsapp-templates",
+            TemplateList,
+            params={"business_id": business_id},
+        )
+        return listed.templates
 
     async def get_token(self, integration_id: str, business_id: str) -> AccessToken:
         """The token, from the cache until `token_margin_s` before it expires."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from auth_service.domain import (
     ApiKeyRecord,
@@ -212,6 +212,15 @@ class ProviderGateway(Protocol):
     async def revoke(self, integration: Integration, tokens: Mapping[SecretField, str]) -> bool:
         """Revoke at the platform where it allows; False where it has no revoke call."""
         ...
+
+
+@runtime_checkable
+class TemplateSource(Protocol):
+    """A provider that lists a WhatsApp Business Account's message templates."""
+
+    async def message_templates(
+        self, integration: Integration, token: str
+    ) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)

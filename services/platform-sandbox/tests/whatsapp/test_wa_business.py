@@ -24,7 +24,12 @@ async def test_discovery_of_numbers_and_templates(harness: SandboxHarness) -> No
     templates = await harness.client.get(
         f"{V}/{harness.demo.waba_id}/message_templates", params=params
     )
-    assert {t["name"] for t in templates.json()["data"]} == {"hello_world", "order_update"}
+    listed = {t["name"]: t for t in templates.json()["data"]}
+    assert set(listed) == {"hello_world", "order_update"}
+    # Meta's shape: components with {{n}} placeholders, no counts (platform-apis.md §3).
+    for template in listed.values():
+        assert {"name", "language", "status", "category", "id", "components"} <= set(template)
+        assert any(c["type"] == "BODY" for c in template["components"])
     one = await harness.client.get(
         f"{V}/{harness.demo.phone_number_id}",
         params=params | {"fields": "throughput,platform_type"},

@@ -14,6 +14,7 @@ from typing import Protocol
 from herald.events import IntegrationStatus
 from herald.topics import Platform
 from herald.tracing import TraceContext
+from herald.whatsapp_registry import RegisteredTemplate
 from scheduler.contacts import Audience, Contact, Suppression
 from scheduler.deliveries import Fact, Recipient, RecordedFact
 from scheduler.models import (
@@ -62,6 +63,13 @@ class Integrations(Protocol):
 
     async def get(self, integration_id: str, business_id: str) -> IntegrationInfo | None:
         """The integration if it exists and belongs to the business, else None."""
+        ...
+
+    async def templates(
+        self, integration_id: str, business_id: str, *, fresh: bool = False
+    ) -> Sequence[RegisteredTemplate] | None:
+        """A WhatsApp integration's registered templates, kept a while (`fresh`: asked of the
+        platform again unless just asked); None when they cannot be listed now."""
         ...
 
 

@@ -23,6 +23,7 @@ from herald.settings import HttpServerSettings, KafkaSettings, LogSettings, Mong
 from herald.testing import RecordingEmitter
 from herald.testkit import producer, send_event
 from herald.topics import PLATFORMS, Platform, TopicNames, TopicSpec
+from herald.whatsapp_registry import RegisteredTemplate
 from scheduler.app import build_stores, create_app
 from scheduler.errors import Unavailable
 from scheduler.handlers.base import Deps
@@ -75,6 +76,9 @@ class FakeIntegrations:
     down: bool = False
     calls: list[str] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
+    # A WhatsApp integration's registered templates; one not listed here is not checked.
+    registered: dict[str, list[RegisteredTemplate]] = field(default_factory=dict)
+    template_asks: list[tuple[str, bool]] = field(default_factory=list)
 
     def add(
         self,
@@ -98,6 +102,15 @@ class FakeIntegrations:
             raise Unavailable(msg)
         info = self.known.get(integration_id)
         return info if info is not None and info.business_id == business_id else None
+
+    async def templates(
+        self, integration_id: str, business_id: str, *, fresh: bool = False
+    ) -> list[RegisteredTemplate] | None:
+        self.template_asks.append((integration_id, fresh))
+        info = self.known.get(integration_id)
+        if self.down or info is None or info.business_id != business_id:
+            return None
+        return self.registered.get(integration_id)
 
 
 def post_body(*integrations: str, text: str = "hello", **extra: Any) -> dict[str, Any]:

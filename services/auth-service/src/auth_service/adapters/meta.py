@@ -26,7 +26,7 @@ from auth_service.domain import (
     TokenGrant,
 )
 from auth_service.ports import AuthorizeRequest
-from herald.errors import NeedsReauth
+from herald.errors import NeedsReauth, Permanent
 from herald.topics import Platform
 
 
@@ -206,6 +206,16 @@ class WhatsAppGateway:
         """A business token is withdrawn in Business Manager; Graph has no revoke call."""
         del integration, tokens
         return False
+
+    async def message_templates(self, integration: Integration, token: str) -> list[dict[str, Any]]:
+        """The WABA's templates as Graph lists them (`/{waba-id}/message_templates`)."""
+        waba_id = integration.account.get("waba_id")
+        if not waba_id:
+            msg = f"integration {integration.id} has no WhatsApp Business Account id"
+            raise Permanent(msg, code="no_waba")
+        return await self._app.paged(
+            f"{waba_id}/message_templates", token, "name,language,status,category,components"
+        )
 
 
 def _waba_ids(info: dict[str, Any]) -> list[str]:

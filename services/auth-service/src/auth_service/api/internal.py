@@ -3,7 +3,9 @@
 - the scheduler introspects API keys, looks them up by id (to verify signed `post.submitted`)
   and reads integration status;
 - publishers (`publisher-*`) read status, get tokens and force refreshes; `publisher-<platform>`
-  only for its own platform.
+  only for its own platform;
+- the scheduler reads a WhatsApp account's registered templates, to check template messages
+  at submission (ADR 0018).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
 
 from auth_service.api.common import Caller, DepsDep, error_responses, require_service
 from auth_service.api.schemas import (
@@ -27,7 +30,9 @@ from auth_service.domain import Integration
 from auth_service.errors import Forbidden
 from auth_service.handlers.keys import introspect, lookup
 from auth_service.handlers.lifecycle import owned
+from auth_service.handlers.templates import whatsapp_templates
 from auth_service.handlers.tokens import force_refresh, usable_token
+from herald.whatsapp_registry import RegisteredTemplate
 
 router = APIRouter(prefix="/internal/v1", tags=["internal"], route_class=StrictRoute)
 BusinessId = Annotated[str, Query(min_length=1, max_length=64, description="The business asking.")]
@@ -121,3 +126,20 @@ async def refresh_token(
 ) -> TokenResponse:
     _own_platform(caller, await owned(deps, business_id, integration_id))
     return token(await force_refresh(deps, business_id, integration_id))
+
+
+class TemplateList(BaseModel):
+    templates: list[RegisteredTemplate]
+
+
+@router.get(
+    "/integrations/{integration_id}/whatsapp-templates",
+    response_model=TemplateList,
+    responses=error_responses(401, 403, 404, 409, 503),
+)
+async def list_whatsapp_templates(
+    integration_id: str, business_id: BusinessId, deps: DepsDep, _: Scheduler
+) -> TemplateList:
+    """The WhatsApp account's message templates as the platform lists them now (name,
+    language, status, parameters per component)."""
+    return TemplateList(templates=await whatsapp_templates(deps, business_id, integration_id))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from platform_sandbox.accounts import Template
 from platform_sandbox.fields import select
 from platform_sandbox.graph_errors import GraphError, invalid_param, missing_param
 from platform_sandbox.graph_router import GraphCall
@@ -75,6 +76,9 @@ async def get_waba(call: GraphCall) -> dict[str, Any]:
 
 
 async def message_templates(call: GraphCall) -> dict[str, Any]:
+    """The WABA's templates as Meta lists them: name, language, status, category, id and
+    `components` (HEADER with its `format`, BODY, BUTTONS), the parameters as `{{n}}`
+    placeholders in their text (platform-apis.md §3)."""
     accounts, waba_id = call.sandbox.state.accounts, call.need_node().id
     data = [
         {
@@ -83,12 +87,40 @@ async def message_templates(call: GraphCall) -> dict[str, Any]:
             "status": t.status,
             "category": t.category,
             "id": t.id,
-            "parameter_counts": {"header": t.header_params, "body": t.body_params},
+            "components": _components(t),
         }
         for t in accounts.templates.values()
         if t.waba_id == waba_id
     ]
     return {"data": data, "paging": {"cursors": {"before": "MAZDZD", "after": "MjQZD"}}}
+
+
+def _placeholders(count: int) -> str:
+    return " ".join(f"{{{{{n}}}}}" for n in range(1, count + 1))
+
+
+def _components(template: Template) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if template.header_format is not None or template.header_params:
+        form = template.header_format or "TEXT"
+        header: dict[str, Any] = {"type": "HEADER", "format": form}
+        if form == "TEXT":
+            header["text"] = f"{template.name} {_placeholders(template.header_params)}".strip()
+        found.append(header)
+    body = f"Message {template.name} {_placeholders(template.body_params)}".strip()
+    found.append({"type": "BODY", "text": body})
+    if template.buttons:
+        buttons = [
+            {"type": b.sub_type.upper(), "text": f"Button {i}"}
+            | (
+                {"url": f"https://sandbox.example/{_placeholders(b.params)}"}
+                if b.sub_type == "url"
+                else {}
+            )
+            for i, b in enumerate(template.buttons)
+        ]
+        found.append({"type": "BUTTONS", "buttons": buttons})
+    return found
 
 
 async def subscribe(call: GraphCall) -> dict[str, Any]:

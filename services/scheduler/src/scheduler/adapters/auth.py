@@ -10,6 +10,11 @@ accounts does not cost an auth-service call per submission. Only found integrati
 account connected a moment ago is seen at once), and `forget` drops one when `integration.events`
 says it changed; another replica learns of it when its copy runs out. What slips through that
 window is caught at publish time: the publisher's token request fails with `needs_reauth`.
+
+A WhatsApp account's registered templates (ADR 0018) are kept `template_cache_s` (5 minutes by
+default) and asked again, at most every `template_refresh_s`, when a post names one the copy
+does not know or counts differently (a template approved or edited since). When they cannot be
+listed (auth-service or WhatsApp away), the check is skipped: the send still catches 132001.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from herald.authclient import (
 )
 from herald.errors import PlatformError
 from herald.tracing import traced_transport
+from herald.whatsapp_registry import RegisteredTemplate
 from scheduler.errors import Unavailable
 from scheduler.ports import ApiKeys, IntegrationInfo, Integrations, KeyInfo
 from scheduler.settings import Settings
@@ -65,14 +71,49 @@ class AuthServiceKeys:
 
 
 class AuthServiceIntegrations:
-    def __init__(self, client: AuthClient, *, cache_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        client: AuthClient,
+        *,
+        cache_s: float = 0.0,
+        template_cache_s: float = 300.0,
+        template_refresh_s: float = 30.0,
+    ) -> None:
         self._client = client
         self._cache_s = cache_s
         self._cache: dict[tuple[str, str], tuple[float, IntegrationInfo]] = {}
+        self._template_cache_s = template_cache_s
+        self._template_refresh_s = template_refresh_s
+        # (integration, business) -> (asked at, monotonic; the templates)
+        self._templates: dict[tuple[str, str], tuple[float, list[RegisteredTemplate]]] = {}
 
     def forget(self, integration_id: str) -> None:
         for key in [k for k in self._cache if k[0] == integration_id]:
             del self._cache[key]
+        for key in [k for k in self._templates if k[0] == integration_id]:
+            del self._templates[key]
+
+    async def templates(
+        self, integration_id: str, business_id: str, *, fresh: bool = False
+    ) -> list[RegisteredTemplate] | None:
+        key = (integration_id, business_id)
+        now = time.monotonic()
+        cached = self._templates.get(key)
+        if cached is not None:
+            age = now - cached[0]
+            if age < (self._template_refresh_s if fresh else self._template_cache_s):
+                return cached[1]
+        try:
+            listed = await self._client.whatsapp_templates(integration_id, business_id)
+        except (PlatformError, AuthClientError) as exc:
+            log.warning(
+                "whatsapp.templates_unavailable", integration_id=integration_id, error=str(exc)
+            )
+            return None if cached is None else cached[1]
+        if len(self._templates) >= 10_000:
+            self._templates.clear()
+        self._templates[key] = (now, listed)
+        return listed
 
     async def get(self, integration_id: str, business_id: str) -> IntegrationInfo | None:
         key = (integration_id, business_id)

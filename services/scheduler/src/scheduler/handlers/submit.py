@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from herald.content import default_options
+from herald.content import WhatsAppOptions, default_options
 from herald.events import IntegrationStatus, PostSubmitted, Schedule, Violation
 from herald.rules import check_submission
 from herald.topics import Platform
 from herald.tracing import TraceContext
+from herald.whatsapp_registry import check_template_use
 from scheduler.domain import (
     PAST_SKEW,
     DueTime,
@@ -96,6 +97,7 @@ async def validate(
             message = f"No campaign {submission.campaign_id} in this business."
             violations.append(Violation(path="campaign_id", message=message, code="not_found"))
     violations.extend(await _check_integrations(deps, submission, now))
+    violations.extend(await _check_templates(deps, submission))
     violations.extend(await check_broadcasts(deps, submission))
     if violations or isinstance(due, list):
         raise Rejected(violations)
@@ -126,6 +128,27 @@ async def _check_integrations(
         else:
             found.extend(_check_one(path, target.platform, info))
     await deps.view.remember([i for i in infos if i is not None], now)
+    return found
+
+
+async def _check_templates(deps: Deps, submission: PostSubmitted) -> list[Violation]:
+    """Each WhatsApp template message against its account's registered templates (ADR 0018):
+    what WhatsApp would refuse at send (132001, 132000) is refused now. A copy that finds a
+    problem is asked again once, in case the template was approved or edited since."""
+    found: list[Violation] = []
+    for index, target in enumerate(submission.targets):
+        options = target.options
+        if not isinstance(options, WhatsAppOptions) or options.template is None:
+            continue
+        path, iid = f"targets[{index}].options", target.integration_id
+        registered = await deps.integrations.templates(iid, submission.business_id)
+        if registered is None:
+            continue  # not listable now: the send still catches it
+        problems = check_template_use(options, registered, path)
+        if problems:
+            again = await deps.integrations.templates(iid, submission.business_id, fresh=True)
+            problems = problems if again is None else check_template_use(options, again, path)
+        found.extend(problems)
     return found
 
 
