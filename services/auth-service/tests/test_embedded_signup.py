@@ -96,6 +96,24 @@ async def test_the_number_is_connected_subscribed_and_registered_with_a_sealed_p
     assert again["message"] == "this Embedded Signup code was redeemed already; a code works once"
 
 
+async def test_a_registered_number_is_not_registered_again(
+    make_world: WorldFactory, sandbox: Sandbox, mongo_db: AsyncDatabase[Document]
+) -> None:
+    world = await make_world()
+    customer = await _customer(sandbox, registered=True, pin="135790")
+
+    answer = await world.client.post(
+        ROUTE, json=await _signup(sandbox, customer), headers=world.auth
+    )
+
+    assert answer.status_code == 200, answer.text
+    (integration,) = answer.json()["integrations"]
+    assert integration["account"]["registration"] == "already_registered"
+    stored = await mongo_db["integrations"].find_one({"_id": integration["integration_id"]})
+    assert stored is not None
+    assert set(stored["secrets"]) == {"access"}
+
+
 async def test_each_refusal_names_its_cause(make_world: WorldFactory, sandbox: Sandbox) -> None:
     world = await make_world()
     customer = await _customer(sandbox)
@@ -144,6 +162,13 @@ async def test_each_refusal_names_its_cause(make_world: WorldFactory, sandbox: S
     messages["number_registered_elsewhere"] = refusal["message"]
 
     assert len(set(messages.values())) == len(messages)
+
+    rule: dict[str, Any] = {"platform": "whatsapp", "endpoint": "register", "count": 1}
+    rule |= {"account": guarded["phone_number_id"], "error": {"status": 500, "code": 2}}
+    await sandbox.admin("POST", "/faults", json=rule)
+    down = await _signup(sandbox, guarded) | {"pin": "246810"}
+    unavailable = await world.client.post(ROUTE, json=down, headers=world.auth)
+    assert (unavailable.status_code, unavailable.json()["error"]) == (503, "provider_unavailable")
     listed = await world.client.get("/v1/integrations", headers=world.auth)
     assert listed.json()["integrations"] == []
 
