@@ -23,7 +23,7 @@ class ErrorBody(BaseModel):
     status: str | None = None
     reason: str | None = None
     remediation: str | None = Field(
-        default=None, description="What to do about it (WhatsApp Embedded Signup refusals)."
+        default=None, description="What to do about it (Embedded Signup refusals)."
     )
     not_granted: str | None = Field(
         default=None, description="assets_not_granted: the ids the token does not grant."
