@@ -79,7 +79,8 @@ async def _onboard(
     _check_permissions(grant, given.waba_id)
     numbers = await _call(onboarding.numbers(given.waba_id, grant.token), _assets_refusal(given))
     if given.phone_number_id not in numbers:
-        raise _not_granted(given, [f"phone number {given.phone_number_id}"])
+        number = given.phone_number_id
+        raise _not_granted({number: f"phone number {number} (not one of the WABA's numbers)"})
     await _call(onboarding.subscribe(given.waba_id, grant.token), _step_refusal("subscribe"))
     profile = await _call(
         onboarding.profile(given.phone_number_id, grant.token), _step_refusal("profile")
@@ -145,25 +146,28 @@ def _check_permissions(grant: BusinessGrant, waba_id: str) -> None:
         )
     short = [p for p in PERMISSIONS if waba_id not in grant.targets.get(p, ())]
     if short:
-        given = SignupInput("", waba_id, "")
-        raise _not_granted(given, [f"WhatsApp business account {waba_id} ({', '.join(short)})"])
+        raise _not_granted({waba_id: f"WhatsApp business account {waba_id} ({', '.join(short)})"})
 
 
-def _not_granted(given: SignupInput, what: list[str]) -> OAuthRejected:
-    ids = [i for i in (given.waba_id, given.phone_number_id) if i and any(i in w for w in what)]
+def _not_granted(what: dict[str, str]) -> OAuthRejected:
+    """`what`: each id the token does not grant, and how to name it."""
     return refused(
         "assets_not_granted",
-        f"the token Embedded Signup issued does not grant {'; '.join(what)}",
+        f"the token Embedded Signup issued does not grant {'; '.join(what.values())}",
         "send the waba_id and phone_number_id of the WA_EMBEDDED_SIGNUP event of the same "
         "signup as the code",
-        not_granted=",".join(ids),
+        not_granted=",".join(what),
     )
 
 
 def _assets_refusal(given: SignupInput) -> Refusal:
     def refusal(exc: PlatformError) -> AuthServiceError:
-        del exc
-        return _not_granted(given, [f"WhatsApp business account {given.waba_id}"])
+        return _not_granted(
+            {
+                given.waba_id: f"WhatsApp business account {given.waba_id} "
+                f"(its numbers: {exc.message})"
+            }
+        )
 
     return refusal
 
