@@ -67,8 +67,13 @@ def _wait(check: Any, timeout_s: float, what: str) -> Any:
 
 
 def _analytics(connected: Connected, post_id: str, key: str | None = None) -> httpx.Response:
+    return _get(connected, f"/v1/posts/{post_id}/analytics", key)
+
+
+def _get(connected: Connected, path: str, key: str | None = None, **params: str) -> httpx.Response:
     return httpx.get(
-        f"{connected.system.url('scheduler')}/v1/posts/{post_id}/analytics",
+        f"{connected.system.url('scheduler')}{path}",
+        params=params,
         headers={"Authorization": f"Bearer {key or connected.api_key}"},
         timeout=30,
     )
@@ -182,6 +187,18 @@ def test_snapshots_after_an_hour_and_a_day_in_one_vocabulary(connected: Connecte
     assert tiktok["metrics"]["reactions"]["platform_metric"] == "like_count"
     assert tiktok["absent"]["reach"].startswith("TikTok's video/query gives")
 
+    since = str(connected.status(posts["facebook"])["created_at"])
+    summary = _get(connected, "/v1/analytics/summary", **{"from": since}).json()
+    by_platform = {p["platform"]: p for p in summary["platforms"]}
+    assert by_platform["instagram"]["targets"] >= 2
+    for platform in ("facebook", "instagram", "tiktok"):
+        assert by_platform[platform]["totals"]["views"] > 0, platform
+    assert by_platform["facebook"]["engagement_rate"] is not None
+    assert "reach" not in by_platform["tiktok"]["counted"]  # TikTok gives no reach
+
     other = _other_business_key(connected)
     for post_id in posts.values():
         assert _analytics(connected, post_id, other).status_code == 404
+    for integration_id in connected.integrations.values():
+        path = "/v1/analytics/summary"
+        assert _get(connected, path, other, integration_id=integration_id).status_code == 404

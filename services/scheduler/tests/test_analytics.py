@@ -4,7 +4,6 @@ names, the platform's names and the reasons for what is absent; another business
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -99,13 +98,28 @@ async def test_snapshots_are_stored_once_and_read_in_one_vocabulary(
 
         found = await eventually(read)
         other = await http.get(f"/v1/posts/{post_id}/analytics", headers=auth(KEY_B))
+        table = await http.get(f"/v1/posts/{post_id}/analytics", headers=auth(Accept="text/csv"))
+        summary = (await http.get("/v1/analytics/summary", headers=auth())).json()
+        reach = await http.get("/v1/analytics/summary?metric=reach&top=1", headers=auth())
+        theirs = await http.get("/v1/analytics/summary?integration_id=fb-1", headers=auth(KEY_B))
+        backwards = await http.get(
+            "/v1/analytics/summary?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+            headers=auth(),
+        )
         kept = await eventually(
             lambda: env.db["rejections"].find_one({"_id": {"$regex": f"^{topic}:"}})
         )
-        await asyncio.sleep(0)
 
     assert other.status_code == 404
     assert kept["violations"][0]["path"] == "(event)"
+    assert theirs.status_code == 404
+    assert backwards.status_code == 422
+    _check_post(found, fb)
+    _check_csv(table.headers["content-type"], table.text)
+    _check_summary(summary, reach.json(), fb, ig)
+
+
+def _check_post(found: dict[str, Any], fb: PostRequested) -> None:
     facebook, story = found["targets"]
     assert [s["age_s"] for s in facebook["history"]] == [3600, 86400]
     first = facebook["history"][0]
@@ -128,3 +142,24 @@ async def test_snapshots_are_stored_once_and_read_in_one_vocabulary(
     assert latest["metrics"]["replies"]["platform_metric"] == "replies"
     assert latest["absent"]["reactions"] == "Instagram gives stories no likes metric"
     assert "answered no value for total_interactions" in latest["absent"]["interactions"]
+
+
+def _check_csv(content_type: str, text: str) -> None:
+    assert content_type.startswith("text/csv")
+    rows = text.splitlines()
+    assert rows[0].startswith("post_id,target_id,platform,integration_id,platform_post_id,age_s")
+    assert any(",3600," in r and ",views,120,post_media_view," in r for r in rows)
+    assert any(",saves,,," in r and "no saves metric" in r for r in rows)
+
+
+def _check_summary(
+    summary: dict[str, Any], reach: dict[str, Any], fb: PostRequested, ig: PostRequested
+) -> None:
+    by_platform = {p["platform"]: p for p in summary["platforms"]}
+    assert summary["targets"] == 2
+    assert by_platform["facebook"]["totals"]["views"] == 400.0  # the latest (24 h) snapshot
+    assert by_platform["facebook"]["engagement_rate"] == (12 + 0 + 3) / 80
+    assert by_platform["instagram"]["engagement_rate"] == 1 / 25  # a story: shares only
+    assert "reactions" not in by_platform["instagram"]["totals"]  # absent, not 0
+    assert [t["target_id"] for t in summary["top_posts"]] == [fb.target_id, ig.target_id]
+    assert reach["top_posts"][0]["platform_metric"] == "post_total_media_view_unique"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
 from herald.topics import Platform
+from scheduler.analytics.api import CommonMetric
 from scheduler.analytics.vocabulary import COMMON, row_for, translate
 
 pytestmark = pytest.mark.unit
@@ -54,3 +57,7 @@ def test_a_figure_of_the_wrong_shape_is_absent_not_guessed() -> None:
 def test_whatsapp_has_no_post_insights() -> None:
     with pytest.raises(ValueError, match="no post insights"):
         row_for(Platform.WHATSAPP, None)
+
+
+def test_the_summary_ranks_by_any_common_metric_and_only_those() -> None:
+    assert get_args(CommonMetric) == COMMON

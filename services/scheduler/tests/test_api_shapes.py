@@ -75,6 +75,7 @@ def test_the_openapi_document_covers_every_route() -> None:
         ("POST", "/v1/campaigns/{campaign_id}/end"),
         ("GET", "/v1/posts/{post_id}/recipients"),
         ("GET", "/v1/posts/{post_id}/analytics"),
+        ("GET", "/v1/analytics/summary"),
         ("POST", "/v1/audiences"),
         ("GET", "/v1/audiences"),
         ("GET", "/v1/audiences/{audience_id}"),

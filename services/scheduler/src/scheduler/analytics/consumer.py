@@ -83,13 +83,26 @@ class InsightsSubscriber:
             return
         event = envelope.event
         assert isinstance(event, PostInsightsCollected)
-        new = await self._store.record(event, event_id=envelope.id, received_at=self._clock())
+        kind = await self._kind(event)
+        new = await self._store.record(
+            event, kind=kind, event_id=envelope.id, received_at=self._clock()
+        )
         log.info(
             "insights.recorded",
             target_id=event.target_id,
             age_s=event.age_s,
             effect="recorded" if new else "duplicate",
         )
+
+    async def _kind(self, event: PostInsightsCollected) -> str | None:
+        """The target's post kind (`options.kind`), which decides the metrics an Instagram
+        media has; None for a post this scheduler does not know."""
+        target = await self._posts.get_target(event.target_id)
+        post = await self._posts.get_post(event.business_id, event.post_id)
+        if target is None or post is None or target.index >= len(post.targets):
+            return None
+        kind = post.targets[target.index].options.get("kind")
+        return kind if isinstance(kind, str) else None
 
     async def _keep(self, record: Any, headers: dict[str, str], reason: str, code: str) -> None:
         log.warning("insights.unreadable", code=code, reason=reason)

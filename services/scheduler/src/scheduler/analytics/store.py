@@ -4,13 +4,13 @@
 same identity the publishers' collector gives a snapshot (ADR 0003): the first event recorded
 for it is kept and a repeated one (redelivered, or collected again after a crash) is a
 duplicate by the unique `_id`, found without reading first. Reads are equalities on the declared
-`post_id` index (docs/architecture.md, "Store rules").
+`post_id` and `business_id` indexes (docs/architecture.md, "Store rules").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING
@@ -36,6 +36,7 @@ class StoredSnapshot:
     age_s: int
     collected_at: datetime
     metrics: dict[str, Any]
+    kind: str | None = None  # the post kind, where the platform has several (Instagram)
 
 
 def snapshot_id(target_id: str, age_s: int) -> str:
@@ -48,9 +49,15 @@ class MongoAnalytics:
 
     async def ensure_indexes(self) -> None:
         await self._snapshots.create_index([("post_id", ASCENDING)])
+        await self._snapshots.create_index([("business_id", ASCENDING)])
 
     async def record(
-        self, event: PostInsightsCollected, *, event_id: str, received_at: datetime
+        self,
+        event: PostInsightsCollected,
+        *,
+        kind: str | None,
+        event_id: str,
+        received_at: datetime,
     ) -> bool:
         """Store a snapshot; False when one for its `(target_id, age_s)` is stored already."""
         doc: Document = {
@@ -65,6 +72,7 @@ class MongoAnalytics:
             "age_s": event.age_s,
             "collected_at": event.collected_at,
             "metrics": event.metrics,
+            "kind": kind,
             "event_id": event_id,
             "received_at": received_at,
         }
@@ -83,6 +91,30 @@ class MongoAnalytics:
         ]
         return sorted(found, key=lambda s: (s.target_id, s.age_s))
 
+    async def of_business(
+        self,
+        business_id: str,
+        published: tuple[datetime, datetime],
+        *,
+        platform: str | None = None,
+        integration_id: str | None = None,
+    ) -> list[StoredSnapshot]:
+        """The business's snapshots of targets published in `[from, to)`: an equality on the
+        `business_id` index (and the filters' fields), the window applied to what it selects."""
+        query: Document = {"business_id": business_id}
+        if platform is not None:
+            query["platform"] = platform
+        if integration_id is not None:
+            query["integration_id"] = integration_id
+        start, end = published
+        found = []
+        async for doc in self._snapshots.find(query):
+            snapshot = _snapshot(doc)
+            at = snapshot.published_at or snapshot.collected_at - timedelta(seconds=snapshot.age_s)
+            if start <= at < end:
+                found.append(snapshot)
+        return found
+
 
 def _snapshot(doc: Document) -> StoredSnapshot:
     return StoredSnapshot(
@@ -96,6 +128,7 @@ def _snapshot(doc: Document) -> StoredSnapshot:
         age_s=int(doc["age_s"]),
         collected_at=_aware(doc["collected_at"]) or doc["collected_at"],
         metrics=dict(doc.get("metrics") or {}),
+        kind=doc.get("kind"),
     )
 
 

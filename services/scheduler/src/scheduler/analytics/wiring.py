@@ -29,6 +29,7 @@ class Analytics:
 
     def install(self, app: FastAPI) -> None:
         app.include_router(api.router)
+        app.include_router(api.summary_router)
         app.state.analytics = self.store
 
     def close(self) -> None:
