@@ -111,6 +111,20 @@ class Settings(InsightsPublisherSettings):
         default_factory=HttpClientSettings, description="Calls to TikTok (uploads included)."
     )
 
+    @model_validator(mode="after")
+    def _marks_outlive_the_window(self) -> Settings:
+        """A delivery's mark (`tiktok_webhooks`, swept by the retention) must outlive the window
+        in which a replay of it is still fresh, or the replay would be acted on again."""
+        window = self.tiktok.webhook_tolerance_s
+        if self.retention.enabled and self.retention.keep_s <= window:
+            msg = (
+                f"retention.keep_days ({self.retention.keep_days:g}) must be longer than "
+                f"tiktok.webhook_tolerance_s ({window} s): a replayed webhook could arrive after "
+                "its mark was swept and be forwarded again"
+            )
+            raise ValueError(msg)
+        return self
+
     @property
     def auth_webhook_url(self) -> str:
         return self.auth.base_url.rstrip("/") + self.auth_webhook_path
