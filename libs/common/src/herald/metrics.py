@@ -20,7 +20,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -43,6 +42,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from herald import __version__
+from herald.stopping import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -232,7 +232,4 @@ class ConsumerLag(Collector):
 
 
 async def stop(task: asyncio.Task[None] | None) -> None:
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await cancel_and_wait(task)

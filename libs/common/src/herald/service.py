@@ -40,6 +40,7 @@ from herald.settings import (
     environment_variables,
     load_settings,
 )
+from herald.stopping import cancel_and_wait
 from herald.tracing import OPERATIONAL_PATHS, TracingMiddleware, configure_tracing
 
 log = structlog.get_logger(__name__)
@@ -238,7 +239,6 @@ def run_alongside(app: FastAPI, job: Callable[[], Coroutine[Any, Any, None]]) ->
             try:
                 yield state
             finally:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+                await cancel_and_wait(task)
 
     app.router.lifespan_context = lifespan

@@ -9,7 +9,6 @@ loops.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -30,6 +29,7 @@ from auth_service.settings import Settings, is_local
 from herald.bodylimits import install_body_limits
 from herald.mongo import Document
 from herald.service import add_operational_routes
+from herald.stopping import cancel_and_wait
 
 __all__ = ["SERVICE", "create_app", "mount"]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -97,10 +97,7 @@ def create_app(
         try:
             yield
         finally:
-            for loop in loops:
-                loop.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await loop
+            await cancel_and_wait(*loops)
             await components.close_http()
             await components.infra.stop()
 

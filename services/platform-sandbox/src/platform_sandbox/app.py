@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 from herald.bodylimits import BodyLimit, install_body_limits
 from herald.httperrors import install_error_envelope
 from herald.service import add_operational_routes
+from herald.stopping import cancel_and_wait
 from platform_sandbox.admin import routes as admin_routes
 from platform_sandbox.facebook import routes as facebook_routes
 from platform_sandbox.faults import QuietDrops
@@ -93,9 +94,7 @@ def _lifespan(
         try:
             yield
         finally:
-            for task in background:
-                task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
+            await cancel_and_wait(*background)
             await sandbox.tasks.cancel_all()
             await sandbox.client.close()
             logging.getLogger("uvicorn.error").removeFilter(quiet)

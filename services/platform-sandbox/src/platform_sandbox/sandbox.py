@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from herald.stopping import cancel_and_wait
 from platform_sandbox.clock import Clock
 from platform_sandbox.faults import FaultStore
 from platform_sandbox.ledger import Ledger
@@ -40,9 +41,7 @@ class TaskSet:
         return len(self._tasks)
 
     async def cancel_all(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(*self._tasks)
 
 
 class ClientSlot:

@@ -27,6 +27,7 @@ from herald.infra import Infra
 from herald.mongo import Document
 from herald.retention import DAY_S, Retention, Rule
 from herald.service import add_operational_routes
+from herald.stopping import cancel_and_wait
 from herald.topics import TopicNames
 from scheduler.adapters.audiences import MongoAudiences
 from scheduler.adapters.auth import auth_ports
@@ -110,9 +111,7 @@ class Workers:
         self.tasks = [asyncio.create_task(loop()) for loop in self.loops]
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await cancel_and_wait(*self.tasks)
         await self.expander.stop()
         await self.dispatcher.stop()
         self.subscribers.close()

@@ -23,6 +23,7 @@ from typing import Protocol
 
 import structlog
 
+from herald.stopping import cancel_and_wait
 from scheduler.domain import dispatch_id
 from scheduler.handlers.dispatch import Claimed, DispatchReport, Owned
 from scheduler.metrics import SchedulerMetrics
@@ -109,9 +110,7 @@ class Dispatcher:
             self._tasks.append(asyncio.create_task(loop(), name=f"dispatcher.{loop.__name__}"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(*self._tasks)
         self._tasks.clear()
         with contextlib.suppress(Exception):  # best effort: a lost fact means one re-send
             await self._record()

@@ -15,6 +15,7 @@ import contextlib
 
 import structlog
 
+from herald.stopping import cancel_and_wait
 from scheduler.domain import dispatch_id
 from scheduler.handlers.base import Deps
 from scheduler.handlers.broadcast_claims import Interrupted, claim_broadcast, let_go
@@ -51,9 +52,7 @@ class Expander:
         self._task = asyncio.create_task(self._loop(), name="expander")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await cancel_and_wait(self._task)
 
     async def run_once(self) -> int:
         """Expand what is due now; how many broadcasts were looked at."""

@@ -59,6 +59,7 @@ from herald.runtime.routing import KafkaRouter
 from herald.runtime.settings import PublisherSettings
 from herald.runtime.tokens import AuthServiceTokens
 from herald.service import ReadinessCheck, add_operational_routes
+from herald.stopping import cancel_and_wait
 from herald.topics import Platform, TopicNames
 
 log = structlog.get_logger(__name__)
@@ -239,9 +240,7 @@ class PublisherRuntime:
             try:
                 yield
             finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                await cancel_and_wait(*tasks)
                 for stop in self._stops:
                     if inspect.isawaitable(stopped := stop()):
                         await stopped
