@@ -36,7 +36,8 @@ def _photo_post(url: str) -> PostSubmitted:
 def test_tiktok_photos_over_http_are_refused_by_default() -> None:
     limits = Settings().rules.limits()
     found = check_submission(_photo_post("http://127.0.0.1:8120/p.jpg"), limits=limits)
-    assert [(v.path, v.code) for v in found] == [("content.media[0].url", "invalid_url")]
+    # TikTok's own rule (it pulls photos over https only), so under its target (ADR 0018).
+    assert [(v.path, v.code) for v in found] == [("targets[0].content.media[0].url", "invalid_url")]
     assert Deps.__dataclass_fields__["limits"].default == limits  # what submissions meet
 
 
