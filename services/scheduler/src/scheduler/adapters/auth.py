@@ -12,8 +12,9 @@ says it changed; another replica learns of it when its copy runs out. What slips
 window is caught at publish time: the publisher's token request fails with `needs_reauth`.
 
 A WhatsApp account's registered templates (ADR 0018) are kept `template_cache_s` (5 minutes by
-default) and asked again, at most every `template_refresh_s`, when a post names one the copy
-does not know or counts differently (a template approved or edited since). When they cannot be
+default) and asked again when a post names one the copy does not know or counts differently (a
+template approved or edited since), unless such a re-ask happened within `template_refresh_s`
+(10 s: a client repeating a wrong name does not hammer the platform). When they cannot be
 listed (auth-service or WhatsApp away), the check is skipped: the send still catches 132001.
 """
 
@@ -77,7 +78,7 @@ class AuthServiceIntegrations:
         *,
         cache_s: float = 0.0,
         template_cache_s: float = 300.0,
-        template_refresh_s: float = 30.0,
+        template_refresh_s: float = 10.0,
     ) -> None:
         self._client = client
         self._cache_s = cache_s
@@ -86,6 +87,7 @@ class AuthServiceIntegrations:
         self._template_refresh_s = template_refresh_s
         # (integration, business) -> (asked at, monotonic; the templates)
         self._templates: dict[tuple[str, str], tuple[float, list[RegisteredTemplate]]] = {}
+        self._reasked: dict[tuple[str, str], float] = {}  # when a miss last asked again
 
     def forget(self, integration_id: str) -> None:
         for key in [k for k in self._cache if k[0] == integration_id]:
@@ -100,8 +102,12 @@ class AuthServiceIntegrations:
         now = time.monotonic()
         cached = self._templates.get(key)
         if cached is not None:
-            age = now - cached[0]
-            if age < (self._template_refresh_s if fresh else self._template_cache_s):
+            if fresh:
+                recently = now - self._reasked.get(key, -1e9) < self._template_refresh_s
+                if recently:
+                    return cached[1]
+                self._reasked[key] = now
+            elif now - cached[0] < self._template_cache_s:
                 return cached[1]
         try:
             listed = await self._client.whatsapp_templates(integration_id, business_id)
@@ -112,6 +118,7 @@ class AuthServiceIntegrations:
             return None if cached is None else cached[1]
         if len(self._templates) >= 10_000:
             self._templates.clear()
+            self._reasked.clear()
         self._templates[key] = (now, listed)
         return listed
 
