@@ -32,13 +32,14 @@ def test_provisioning_plan_covers_every_topic_with_its_partitions() -> None:
         "post.insights",
         "message.status",
         "integration.events",
+        "business.events",
     ):
         assert shared in names
     for platform in Platform:
         assert topics.requested(platform) in names
         assert topics.dlq(platform) in names
         assert all(topics.delay(platform, tier) in names for tier in topics.DELAY_TIERS)
-    assert len(plan) == 5 + 4 * (2 + len(topics.DELAY_TIERS))
+    assert len(plan) == 6 + 4 * (2 + len(topics.DELAY_TIERS))
 
 
 def test_tiers_are_ordered_shortest_first() -> None:
@@ -66,7 +67,8 @@ def test_what_one_service_produces_another_consumes_and_the_plan_holds_it_all() 
     # post.submitted comes from the businesses' own systems (post.insights goes to theirs too,
     # and to the scheduler's analytics), and dead letters wait for an operator's `herald.replay`.
     assert consumed - produced == {"post.submitted"}
-    assert produced - consumed == {topics.dlq(p) for p in Platform}
+    # business.events is read by the businesses' systems (herald.notices).
+    assert produced - consumed == {"business.events", *(topics.dlq(p) for p in Platform)}
     assert plan == consumed | produced
 
 
@@ -79,7 +81,11 @@ def test_scheduler_and_whatsapp_topics_follow_the_design() -> None:
         "message.status",
         "post.insights",
     }
-    assert set(scheduler.produces) == {*(topics.requested(p) for p in Platform), "post.results"}
+    assert set(scheduler.produces) == {
+        *(topics.requested(p) for p in Platform),
+        "post.results",
+        "business.events",
+    }
     whatsapp = topics.service_topics(topics.publisher(Platform.WHATSAPP))
     assert "integration.events" in whatsapp.consumes
     assert "message.status" in whatsapp.produces

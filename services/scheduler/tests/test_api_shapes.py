@@ -85,6 +85,16 @@ def test_the_openapi_document_covers_every_route() -> None:
         ("DELETE", "/v1/audiences/{audience_id}/contacts/{contact_id}"),
         ("POST", "/v1/audiences/{audience_id}/imports"),
         ("POST", "/v1/opt-outs"),
+        ("GET", "/v1/rejections"),
+        ("POST", "/v1/webhooks/endpoints"),
+        ("GET", "/v1/webhooks/endpoints"),
+        ("GET", "/v1/webhooks/endpoints/{endpoint_id}"),
+        ("PATCH", "/v1/webhooks/endpoints/{endpoint_id}"),
+        ("DELETE", "/v1/webhooks/endpoints/{endpoint_id}"),
+        ("POST", "/v1/webhooks/endpoints/{endpoint_id}/rotate-secret"),
+        ("POST", "/v1/webhooks/endpoints/{endpoint_id}/ping"),
+        ("GET", "/v1/webhooks/endpoints/{endpoint_id}/deliveries"),
+        ("POST", "/v1/webhooks/deliveries/{delivery_id}/redeliver"),
     }
     for path, item in document["paths"].items():
         for method, operation in item.items():

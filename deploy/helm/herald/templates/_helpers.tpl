@@ -98,7 +98,7 @@ to:
      herald.provision, which builds the same plan from the code. */}}
 {{- define "herald.topics" -}}
 {{- $p := .Values.topicPrefix -}}
-{{- $names := list (printf "%spost.submitted" $p) (printf "%spost.results" $p) (printf "%spost.insights" $p) (printf "%smessage.status" $p) (printf "%sintegration.events" $p) -}}
+{{- $names := list (printf "%spost.submitted" $p) (printf "%spost.results" $p) (printf "%spost.insights" $p) (printf "%smessage.status" $p) (printf "%sintegration.events" $p) (printf "%sbusiness.events" $p) -}}
 {{- range $platform := list "facebook" "instagram" "whatsapp" "tiktok" -}}
 {{- $requested := printf "%spost.requested.%s" $p $platform -}}
 {{- $names = append $names $requested -}}

@@ -19,7 +19,7 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
-from herald import events, producerauth
+from herald import events, notices, producerauth
 from herald.events import Event
 from herald.kafka import new_broker
 from herald.settings import KafkaSettings
@@ -54,6 +54,7 @@ def _payloads(address: str) -> list[type[Event]]:
         NAMES.post_insights: [events.PostInsightsCollected],
         NAMES.message_status: STATUSES,
         NAMES.integration_events: INTEGRATIONS,
+        NAMES.business_events: [*notices.NOTICES, events.IntegrationDisconnected],
     }
     if address in fixed:
         return fixed[address]
@@ -76,7 +77,15 @@ def _outputs(service: str) -> list[tuple[str, str]]:
             (NAMES.requested(p), f"One target for the {p.value} publisher, at its due time.")
             for p in PLATFORMS
         ]
-        return [*own, (NAMES.post_results, "Rejected submissions, with every violation.")]
+        return [
+            *own,
+            (NAMES.post_results, "Rejected submissions, with every violation."),
+            (
+                NAMES.business_events,
+                "What businesses are told (herald.notices): accepted posts, target results, "
+                "finished posts, broadcasts, integrations to reconnect, disabled webhooks.",
+            ),
+        ]
     platform = Platform(service.removeprefix("publisher-"))
     out = [
         (NAMES.post_results, "Published, failed or retry-scheduled, per target."),

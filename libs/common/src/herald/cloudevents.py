@@ -162,7 +162,8 @@ def _document_trace(document: dict[str, Any]) -> TraceContext | None:
 
 
 def _event_class(ce_type: str, expect: tuple[type[Event], ...]) -> type[Event]:
-    cls = EVENT_TYPES.get(ce_type)
+    # A type outside the shared table (herald.notices) is known to a consumer that expects it.
+    cls = EVENT_TYPES.get(ce_type) or next((e for e in expect if e.event_type == ce_type), None)
     if cls is None:
         raise InvalidEvent(f"unknown event type {ce_type!r}", code="unknown_type")
     if expect and cls not in expect:

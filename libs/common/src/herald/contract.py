@@ -12,12 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from herald.events import EVENT_TYPES
+from herald.notices import WEBHOOK_TYPES
+
+# Every event on Kafka, and what businesses are told (their webhooks' `data`, ADR 0021).
+DOCUMENTED = {**EVENT_TYPES, **{cls.event_type: cls for cls in WEBHOOK_TYPES.values()}}
 
 
 def schemas() -> dict[str, dict[str, Any]]:
     """File name → JSON Schema (what a producer must send) of every event type."""
     out = {}
-    for event_type, cls in sorted(EVENT_TYPES.items()):
+    for event_type, cls in sorted(DOCUMENTED.items()):
         schema = cls.model_json_schema(mode="validation")
         schema["$id"] = f"https://herald.dev/events/{event_type}.schema.json"
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

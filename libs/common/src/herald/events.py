@@ -247,6 +247,11 @@ class IntegrationEvent(Event):
     occurred_at: AwareDatetime
     reason: str | None = None
     expires_at: AwareDatetime | None = None
+    reconnect_by: AwareDatetime | None = Field(
+        default=None,
+        description="When the person must reconnect unless Herald renews the connection first "
+        "(null: no known end).",
+    )
 
 
 class IntegrationConnected(IntegrationEvent):

@@ -31,6 +31,7 @@ POST_RESULTS = "post.results"
 POST_INSIGHTS = "post.insights"
 MESSAGE_STATUS = "message.status"
 INTEGRATION_EVENTS = "integration.events"
+BUSINESS_EVENTS = "business.events"  # what businesses are told (herald.notices)
 
 _REQUESTED_PREFIX = "post.requested"
 
@@ -118,6 +119,10 @@ class TopicNames:
     def integration_events(self) -> str:
         return self._name(INTEGRATION_EVENTS)
 
+    @property
+    def business_events(self) -> str:
+        return self._name(BUSINESS_EVENTS)
+
     def requested(self, platform: Platform | str) -> str:
         """`post.requested.<platform>`: one target = one post on one connected account."""
         return self._name(f"{_REQUESTED_PREFIX}.{Platform(platform).value}")
@@ -144,6 +149,7 @@ class TopicNames:
             self.post_insights,
             self.message_status,
             self.integration_events,
+            self.business_events,
         ]
         for platform in platforms:
             names.append(self.requested(platform))
@@ -168,8 +174,13 @@ class TopicNames:
                 self.message_status,
                 self.post_insights,  # snapshots for its analytics read model (ADR 0020)
             )
-            # post.results: rejected submissions, with every violation.
-            produces = (*(self.requested(p) for p in PLATFORMS), self.post_results)
+            # post.results: rejected submissions, with every violation; business.events: what
+            # businesses are told (herald.notices).
+            produces = (
+                *(self.requested(p) for p in PLATFORMS),
+                self.post_results,
+                self.business_events,
+            )
             return ServiceTopics(service, consumes, produces)
         if service in SERVICES:
             return self._publisher(Platform(service.removeprefix("publisher-")))

@@ -48,6 +48,7 @@ from scheduler.models import TargetState
 from scheduler.ports import ApiKeys, Integrations
 from scheduler.settings import SchedulerRetentionSettings, Settings
 from scheduler.subscribers import Subscribers
+from scheduler.webhooks import wiring as webhooks
 
 SERVICE = "scheduler"
 log = structlog.get_logger(__name__)
@@ -175,6 +176,7 @@ def create_app(
         registry=registry,
         keys=api_keys,
     )
+    hooks = webhooks.build(infra.mongo[settings.database], deps, settings.webhooks, workers.loops)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -201,6 +203,7 @@ def create_app(
     app.include_router(campaigns.router)
     app.include_router(audiences.router)
     app.include_router(audiences.opt_outs)
+    webhooks.mount(app, hooks)  # /v1/webhooks and /v1/rejections (ADR 0021)
     stores.analytics.install(app)
     app.state.deps = deps
     app.state.infra = infra

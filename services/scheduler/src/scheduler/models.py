@@ -75,6 +75,7 @@ class Post:
     campaign_id: str | None = None
     external_ref: str | None = None
     trace: TraceContext | None = None  # of the request or event that submitted it
+    source_event_id: str | None = None  # the CloudEvents id of its `post.submitted`
 
     @property
     def platforms(self) -> list[str]:

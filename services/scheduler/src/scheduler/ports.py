@@ -116,6 +116,8 @@ class PostFilter:
     campaign_id: str | None = None
     due_from: datetime | None = None
     due_to: datetime | None = None
+    external_ref: str | None = None
+    idempotency_key: str | None = None
 
 
 class PostStore(Protocol):

@@ -23,6 +23,7 @@ from herald.settings import (
     MongoSettings,
     service_config,
 )
+from scheduler.webhooks.settings import WebhookSettings
 
 
 class DispatchSettings(BaseModel):
@@ -213,6 +214,7 @@ class Settings(BaseSettings):
     broadcasts: BroadcastSettings = Field(default_factory=BroadcastSettings)
     audiences: AudienceSettings = Field(default_factory=AudienceSettings)
     retention: SchedulerRetentionSettings = Field(default_factory=SchedulerRetentionSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     metrics_refresh_s: float = Field(
         default=30.0, gt=0, description="How often the targets-by-state gauge is recomputed."
     )

@@ -47,9 +47,9 @@ from herald.events import (
 )
 from herald.inputs import printable
 from herald.tracing import consuming
+from scheduler.correlation import rejected_identity
 from scheduler.errors import Conflict, Rejected
 from scheduler.handlers.base import Deps
-from scheduler.handlers.lifecycle import record_integration, record_result
 from scheduler.handlers.producers import Freshness, check_producer
 from scheduler.handlers.recipients import record_flag, record_outcomes, record_status
 from scheduler.handlers.submit import submit
@@ -57,6 +57,7 @@ from scheduler.metrics import SchedulerMetrics
 from scheduler.models import Rejection
 from scheduler.ports import ApiKeys
 from scheduler.settings import IngestSettings
+from scheduler.webhooks.telling import record_integration, record_result
 
 log = structlog.get_logger(__name__)
 
@@ -195,7 +196,9 @@ class Subscribers:
             await commit(msg, record)
             return
         try:
-            result = await submit(self._deps, submission, source="event")
+            result = await submit(
+                self._deps, submission, source="event", source_event_id=envelope.id
+            )
         except Rejected as rejected:
             await self._reject(record, headers, rejected.violations, envelope, "violations")
         except Conflict as conflict:
@@ -216,9 +219,7 @@ class Subscribers:
         reason: str,
     ) -> None:
         """Keep the input as it came (body and headers), then answer with `post.rejected`."""
-        submission = envelope.event if envelope is not None else None
-        business = getattr(submission, "business_id", None) or headers.get("ce_businessid")
-        key = getattr(submission, "idempotency_key", None)
+        business, key = rejected_identity(envelope, record.value or b"", headers)
         now = self._deps.clock()
         await self._deps.posts.add_rejection(
             Rejection(
@@ -281,7 +282,7 @@ class Subscribers:
             return
         event = envelope.event
         assert isinstance(event, IntegrationEvent)
-        newer = await record_integration(self._deps, event)
+        newer = await record_integration(self._deps, event, event_id=envelope.id)
         log.info("integration.observed", status=event.status.value, applied=newer)
         await commit(msg, record)
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from auth_service.domain import Integration, Margins, Sealed, SecretField
+from auth_service.domain import Integration, Margins, Sealed, SecretField, reauth_deadline
 from auth_service.errors import Busy
 from auth_service.ports import (
     ApiKeyRepo,
@@ -137,6 +137,7 @@ async def emit(
         "occurred_at": at or deps.clock.now(),
         "reason": reason,
         "expires_at": integration.expires_at,
+        "reconnect_by": reauth_deadline(integration),
     }
     if cls is IntegrationConnected:
         fields |= {"account_name": integration.account_name, "scopes": list(integration.scopes)}

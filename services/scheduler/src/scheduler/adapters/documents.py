@@ -50,6 +50,7 @@ def post_document(post: Post) -> Document:
         "due_at": post.due_at,
         "campaign_id": post.campaign_id,
         "external_ref": post.external_ref,
+        "source_event_id": post.source_event_id,
         "draft": post.draft,
         # Derived, for the listing's filters.
         "platforms": post.platforms,
@@ -81,6 +82,7 @@ def post_of(doc: Stored) -> Post:
         campaign_id=doc.get("campaign_id"),
         external_ref=doc.get("external_ref"),
         trace=TraceContext.from_document(doc.get("trace")),
+        source_event_id=doc.get("source_event_id"),
     )
 
 

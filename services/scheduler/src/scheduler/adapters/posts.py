@@ -64,6 +64,9 @@ class MongoPosts:
             [("business_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
             name="listing",
         )
+        await self._posts.create_index(
+            [("business_id", ASCENDING), ("external_ref", ASCENDING)], name="by_external_ref"
+        )
         await self._targets.create_index([("post_id", ASCENDING)], name="by_post")
         await self._targets.create_index([("state", ASCENDING)], name="by_state")
         await self._history.create_index(
@@ -113,6 +116,10 @@ class MongoPosts:
             query["integration_ids"] = where.integration_id
         if where.campaign_id:
             query["campaign_id"] = where.campaign_id
+        if where.external_ref:
+            query["external_ref"] = where.external_ref
+        if where.idempotency_key:
+            query["idempotency_key"] = where.idempotency_key
         due: Document = {}
         if where.due_from:
             due["$gte"] = where.due_from

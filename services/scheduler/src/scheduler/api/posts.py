@@ -77,8 +77,8 @@ async def create_post(
 
 @router.get("", response_model=PostPage, responses=error_responses(401, 403, 422, 503))
 async def list_posts(deps: DepsDep, key: Reader, query: Annotated[ListQuery, Query()]) -> PostPage:
-    """The business's posts, newest first, filtered by status, platform, integration, campaign
-    and due time."""
+    """The business's posts, newest first, filtered by status, platform, integration, campaign,
+    due time, the submitter's `external_ref` or idempotency key."""
     where = PostFilter(
         business_id=key.business_id,
         platform=query.platform.value if query.platform else None,
@@ -86,6 +86,8 @@ async def list_posts(deps: DepsDep, key: Reader, query: Annotated[ListQuery, Que
         campaign_id=query.campaign_id,
         due_from=query.due_from,
         due_to=query.due_to,
+        external_ref=query.external_ref,
+        idempotency_key=query.idempotency_key,
     )
     page = await queries.list_posts(
         deps,

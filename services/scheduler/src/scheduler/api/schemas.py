@@ -60,6 +60,12 @@ class ListQuery(ApiBody):
     campaign_id: str | None = Field(default=None, max_length=64)
     due_from: Moment | None = Field(default=None, description="Due at or after.")
     due_to: Moment | None = Field(default=None, description="Due before.")
+    external_ref: str | None = Field(
+        default=None, min_length=1, max_length=255, description="Posts submitted with this ref."
+    )
+    idempotency_key: str | None = Field(
+        default=None, min_length=1, max_length=255, description="The post with this key."
+    )
     limit: int = Field(default=20, ge=1, le=100)
     cursor: str | None = Field(default=None, max_length=512)
 

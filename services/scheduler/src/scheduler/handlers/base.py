@@ -22,6 +22,7 @@ from scheduler.ports import (
     PostStore,
     RecipientStore,
 )
+from scheduler.webhooks.ports import Notices
 
 
 def utcnow() -> datetime:
@@ -57,6 +58,8 @@ class Deps:
     batch_size: int = 100
     # Tells this replica's expander a broadcast was queued; other replicas find it by polling.
     notify_broadcast: Callable[[], None] = field(default=_nothing)
+    # What the business is told (post accepted, target results, ...): scheduler.webhooks.
+    notices: Notices | None = None
 
 
 async def owned_post(deps: Deps, business_id: str, post_id: str) -> Post:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from herald.content import WhatsAppOptions, default_options
@@ -52,9 +52,11 @@ async def submit(
     *,
     source: str,
     draft: bool = False,
+    source_event_id: str | None = None,
     allow_past: bool = False,
 ) -> Submitted:
-    """Accept `submission` or raise `Rejected` (every violation) or `Conflict` (key reuse)."""
+    """Accept `submission` or raise `Rejected` (every violation) or `Conflict` (key reuse).
+    `source_event_id`: the CloudEvents id of the `post.submitted` it came in, for correlation."""
     fingerprint = request_fingerprint(
         {"submission": submission.model_dump(mode="json"), "draft": draft}
     )
@@ -75,6 +77,7 @@ async def submit(
         now=now,
         trace=TraceContext.current(),
     )
+    post = replace(post, source_event_id=source_event_id)
     raced = await deps.posts.insert_post(post)
     if raced is not None:
         return await _replay(deps, raced, fingerprint)
@@ -187,6 +190,8 @@ async def _finish(deps: Deps, post: Post) -> list[Target]:
     await record_direct_recipients(deps, post, targets)
     if not post.draft:
         await queue(deps, post, targets, pending_items(post, targets))
+    if deps.notices is not None:  # before the last step: a retry that finishes it tells again
+        await deps.notices.accepted(post, targets)
     await deps.posts.add_history(  # last: its presence says the post is complete
         HistoryEntry(
             id=_created_entry(post),

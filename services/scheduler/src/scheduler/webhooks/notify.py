@@ -1,0 +1,295 @@
+"""From the scheduler's records to notices: emitted on `business.events` and queued for every
+endpoint of the business that subscribed to their type (ADR 0021).
+
+Each notice's id is derived from what caused it (the result's event id, the post id, the
+integration's deadline), so handling the same input twice produces the same notice id: Kafka
+consumers may see it twice (at-least-once), an endpoint gets one delivery (unique per endpoint
+and id). A notice is told only when the target's stored state agrees with it, so a result that
+arrives late (an old retry after the publication) tells nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from herald.emitter import EventEmitter
+from herald.events import (
+    Event,
+    IntegrationDisconnected,
+    IntegrationEvent,
+    IntegrationExpired,
+    PostFailed,
+    PostPublished,
+    PostRetryScheduled,
+    RetryReason,
+)
+from herald.notices import (
+    AcceptedTarget,
+    BroadcastCompleted,
+    BroadcastProgressed,
+    FinishedTarget,
+    IntegrationNeedsReconnect,
+    Notice,
+    PostAccepted,
+    PostFinished,
+    TargetFailed,
+    TargetPublished,
+    TargetRetrying,
+    webhook_type,
+)
+from herald.topics import TopicNames
+from scheduler.handlers.base import status_of
+from scheduler.models import Post, Role, Target, TargetState
+from scheduler.ports import PostStore
+from scheduler.webhooks.models import Delivery, DeliveryState, Endpoint
+from scheduler.webhooks.store import WebhookStore
+
+log = structlog.get_logger(__name__)
+
+NAMESPACE = uuid.UUID("6f1d7c1e-2b55-4f7e-9a63-0c7d4b8e5a10")  # of Herald's notice ids
+FINISHED = {"published", "partially_published", "failed", "cancelled"}
+ENDED = {TargetState.PUBLISHED, TargetState.FAILED, TargetState.CANCELLED}
+
+Result = PostPublished | PostFailed | PostRetryScheduled
+
+
+def notice_id(*parts: object) -> str:
+    return str(uuid.uuid5(NAMESPACE, ":".join(str(p) for p in parts)))
+
+
+def webhook_body(event: Event, occurred_at: datetime) -> str:
+    """The Standard Webhooks payload: `type`, `timestamp` and the notice as `data`."""
+    payload = {
+        "type": webhook_type(event),
+        "timestamp": occurred_at.isoformat(),
+        "data": event.model_dump(mode="json"),
+    }
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
+class Notifier:
+    def __init__(
+        self,
+        *,
+        posts: PostStore,
+        store: WebhookStore,
+        emitter: EventEmitter,
+        names: TopicNames,
+        clock: Callable[[], datetime],
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._posts = posts
+        self._store = store
+        self._emitter = emitter
+        self._names = names
+        self._clock = clock
+        self.wake = wake  # tells this replica's sender at once that a delivery is due
+
+    async def accepted(self, post: Post, targets: Sequence[Target]) -> None:
+        notice = PostAccepted(
+            **_correlation(post),
+            occurred_at=post.created_at,
+            status="draft" if post.draft else "scheduled",
+            due_at=post.due_at,
+            source=post.source,
+            targets=[
+                AcceptedTarget(
+                    target_id=t.id,
+                    target_index=t.index,
+                    integration_id=t.integration_id,
+                    platform=t.platform,
+                )
+                for t in sorted(targets, key=lambda t: t.order)
+            ],
+        )
+        await self.publish(notice, notice_id(post.id, "accepted"))
+
+    async def result(self, result: Result, *, event_id: str) -> None:
+        target = await self._posts.get_target(result.target_id)
+        if target is None:
+            return
+        post = await self._posts.get_post(target.business_id, target.post_id)
+        if post is None:
+            return
+        notice = _target_notice(post, target, result)
+        if notice is None:
+            return  # the target's state says otherwise: an older result, nothing to tell
+        await self.publish(notice, notice_id(event_id, notice.event_type))
+        if target.state in ENDED:
+            await self._after_end(post, target)
+
+    async def _after_end(self, post: Post, target: Target) -> None:
+        targets = await self._posts.targets_of([post])
+        if target.role is Role.BATCH and target.batch is not None:
+            await self._broadcast(post, target.batch.parent_target_id, targets)
+        status = status_of(targets)
+        if status not in FINISHED:
+            return
+        counted = sorted((t for t in targets if t.role is not Role.BATCH), key=lambda t: t.order)
+        notice = PostFinished(
+            **_correlation(post),
+            occurred_at=max(t.updated_at for t in targets),
+            status=status,  # type: ignore[arg-type]  # one of FINISHED, checked above
+            targets=[
+                FinishedTarget(
+                    target_id=t.id,
+                    target_index=t.index,
+                    integration_id=t.integration_id,
+                    platform=t.platform,
+                    state=t.state.value,
+                )
+                for t in counted
+            ],
+        )
+        # Once per outcome of the post: a retry a person asks for may finish it again.
+        outcome = ",".join(f"{t.id}={t.state.value}@{t.epoch}" for t in targets)
+        await self.publish(notice, notice_id(post.id, "finished", outcome))
+
+    async def _broadcast(self, post: Post, parent_id: str, targets: list[Target]) -> None:
+        parent = next((t for t in targets if t.id == parent_id), None)
+        batches = [
+            t for t in targets if t.batch is not None and t.batch.parent_target_id == parent_id
+        ]
+        if parent is None or not batches:
+            return
+        published = sum(1 for t in batches if t.state is TargetState.PUBLISHED)
+        failed = sum(1 for t in batches if t.state in (TargetState.FAILED, TargetState.CANCELLED))
+        done = published + failed == len(batches)
+        cls = BroadcastCompleted if done else BroadcastProgressed
+        notice = cls(
+            **_correlation(post),
+            **_target_fields(parent),
+            occurred_at=self._clock(),
+            batches=len(batches),
+            batches_published=published,
+            batches_failed=failed,
+        )
+        await self.publish(notice, notice_id(parent_id, cls.event_type, published, failed))
+
+    async def integration(self, event: IntegrationEvent, *, event_id: str) -> None:
+        await self._store.watch(
+            {
+                "_id": event.integration_id,
+                "business_id": event.business_id,
+                "platform": event.platform.value,
+                "account_id": event.account_id,
+                "status": event.status.value,
+                "reconnect_by": event.reconnect_by if event.status.value == "active" else None,
+                "occurred_at": event.occurred_at,
+            }
+        )
+        if isinstance(event, IntegrationDisconnected):
+            await self.publish(event, event_id)
+        elif isinstance(event, IntegrationExpired):
+            notice = IntegrationNeedsReconnect(
+                business_id=event.business_id,
+                occurred_at=event.occurred_at,
+                integration_id=event.integration_id,
+                platform=event.platform,
+                account_id=event.account_id,
+                reason=event.reason,
+            )
+            await self.publish(notice, notice_id(event_id, notice.event_type))
+
+    async def publish(self, event: Event, event_id: str, *, only: Endpoint | None = None) -> int:
+        """Emit `event` on `business.events` (unless it goes to `only` one endpoint: a ping) and
+        queue it for each endpoint that wants it; returns how many deliveries were queued."""
+        business = str(getattr(event, "business_id"))  # noqa: B009 - every notice has one
+        occurred = getattr(event, "occurred_at", None) or self._clock()
+        if only is None:
+            await self._emitter.emit(
+                event, topic=self._names.business_events, key=business, headers={"ce_id": event_id}
+            )
+        kind = webhook_type(event)
+        endpoints = [only] if only is not None else await self._store.endpoints_of(business)
+        body = webhook_body(event, occurred)
+        now = self._clock()
+        queued = 0
+        for endpoint in endpoints:
+            if only is None and not endpoint.wants(kind):
+                continue
+            delivery = Delivery(
+                id=f"{endpoint.id}.{event_id}",
+                message_id=event_id,
+                endpoint_id=endpoint.id,
+                business_id=business,
+                webhook_type=kind,
+                payload=body,
+                state=DeliveryState.PENDING,
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
+            )
+            queued += await self._store.add_delivery(delivery)
+        if queued:
+            self.wake()
+        log.info("notice.told", type=kind, notice_id=event_id, deliveries=queued)
+        return queued
+
+
+def _correlation(post: Post) -> dict[str, Any]:
+    return {
+        "business_id": post.business_id,
+        "post_id": post.id,
+        "idempotency_key": post.idempotency_key,
+        "external_ref": post.external_ref,
+        "source_event_id": post.source_event_id,
+        "campaign_id": post.campaign_id,
+    }
+
+
+def _target_fields(target: Target) -> dict[str, Any]:
+    return {
+        "target_id": target.id,
+        "target_index": target.index,
+        "integration_id": target.integration_id,
+        "platform": target.platform,
+    }
+
+
+def _target_notice(  # noqa: PLR0911 - one return per kind of result and state
+    post: Post, target: Target, result: Result
+) -> Notice | None:
+    fields = {**_correlation(post), **_target_fields(target)}
+    if isinstance(result, PostPublished):
+        if target.state is not TargetState.PUBLISHED:
+            return None
+        return TargetPublished(
+            **fields,
+            occurred_at=result.published_at,
+            attempt=result.attempt,
+            platform_post_id=result.platform_post_id,
+            permalink=result.permalink,
+            published_at=result.published_at,
+        )
+    if isinstance(result, PostFailed) and result.final:
+        if target.state is not TargetState.FAILED:
+            return None
+        return TargetFailed(
+            **fields, occurred_at=result.failed_at, attempt=result.attempt, error=result.error
+        )
+    if target.state is not TargetState.RETRYING:
+        return None
+    if isinstance(result, PostFailed):  # not final: the publisher retries
+        return TargetRetrying(
+            **fields,
+            occurred_at=result.failed_at,
+            next_attempt=result.attempt + 1,
+            next_attempt_at=result.failed_at,
+            reason=RetryReason.RETRY,
+            error=result.error,
+        )
+    return TargetRetrying(
+        **fields,
+        occurred_at=target.updated_at,
+        next_attempt=result.next_attempt,
+        next_attempt_at=result.next_attempt_at,
+        reason=result.reason,
+        error=result.error,
+    )
