@@ -14,8 +14,10 @@ from herald.events import Violation
 from herald.inputs import ID_PATTERN
 from herald.topics import Platform
 from scheduler.analytics.export import post_csv
+from scheduler.analytics.funnel import Funnel, funnels
 from scheduler.analytics.schemas import (
     AnalyticsSummary,
+    Deliveries,
     IntegrationTotals,
     MetricValue,
     PlatformTotals,
@@ -39,7 +41,6 @@ summary_router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 PostId = Annotated[
     str, Path(min_length=1, max_length=64, pattern=ID_PATTERN, description="The post's id.")
 ]
-WITHOUT_INSIGHTS = (Platform.WHATSAPP,)
 CSV = "text/csv"
 DEFAULT_WINDOW = timedelta(days=28)
 LONGEST_WINDOW = timedelta(days=366)
@@ -79,11 +80,14 @@ async def get_post_analytics(
     post = await owned_post(deps, key.business_id, post_id)  # another business's: 404
     targets = await deps.posts.targets_of([post])
     snapshots = await analytics_of(request).of_post(key.business_id, post_id)
-    shown = [t for t in targets if t.role is Role.TARGET and t.platform not in WITHOUT_INSIGHTS]
-    shown.sort(key=lambda t: t.index)
+    shown = sorted((t for t in targets if t.role is not Role.BATCH), key=lambda t: t.index)
+    funnel = await funnels(deps, post, targets)
     analytics = PostAnalytics(
         post_id=post_id,
-        targets=[_target(post, t, [s for s in snapshots if s.target_id == t.id]) for t in shown],
+        targets=[
+            _target(post, t, [s for s in snapshots if s.target_id == t.id], funnel.get(t.id))
+            for t in shown
+        ],
     )
     if CSV in request.headers.get("accept", ""):
         return Response(post_csv(analytics), media_type=f"{CSV}; charset=utf-8")
@@ -176,9 +180,16 @@ def _top(snapshot: StoredSnapshot, value: float, platform_metric: str) -> TopPos
     )
 
 
-def _target(post: Post, target: Target, snapshots: list[StoredSnapshot]) -> TargetAnalytics:
+def _target(
+    post: Post, target: Target, snapshots: list[StoredSnapshot], funnel: Funnel | None
+) -> TargetAnalytics:
     kind = _kind(post, target)
     history = [_snapshot(target.platform, kind, s) for s in snapshots]
+    deliveries = None
+    if funnel is not None:
+        deliveries = Deliveries.model_validate(
+            {**vars(funnel), "rates": funnel.rates, "failures": [vars(f) for f in funnel.failures]}
+        )
     first = snapshots[0] if snapshots else None
     return TargetAnalytics(
         target_id=target.id,
@@ -190,6 +201,7 @@ def _target(post: Post, target: Target, snapshots: list[StoredSnapshot]) -> Targ
         published_at=target.published_at or (first.published_at if first else None),
         latest=history[-1] if history else None,
         history=history,
+        deliveries=deliveries,
     )
 
 

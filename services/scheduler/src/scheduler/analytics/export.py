@@ -1,5 +1,6 @@
 """CSV of a post's analytics (`Accept: text/csv`): one row per target, snapshot and common
-metric, with the platform's name beside each figure and the reason where it is absent."""
+metric, with the platform's name beside each figure and the reason where it is absent; for a
+WhatsApp target, one row per step of its delivery funnel and per failure code."""
 
 from __future__ import annotations
 
@@ -41,6 +42,15 @@ def post_csv(analytics: PostAnalytics) -> str:
                 writer.writerow([*ref, *at, name, f"{figure.value:g}", figure.platform_metric, ""])
             for name, reason in snapshot.absent.items():
                 writer.writerow([*ref, *at, name, "", "", reason])
+        if target.deliveries is not None:  # WhatsApp: the funnel, from the delivery statuses
+            funnel = target.deliveries
+            counts = {"recipients": funnel.recipients, "sent": funnel.sent}
+            counts |= {"delivered": funnel.delivered, "read": funnel.read, "failed": funnel.failed}
+            for name, count in counts.items():
+                writer.writerow([*ref, "", "", f"deliveries.{name}", count, "message.status", ""])
+            for failure in funnel.failures:
+                name = f"deliveries.failed.{failure.code or 'unknown'}"
+                writer.writerow([*ref, "", "", name, failure.count, "message.status", ""])
     return out.getvalue()
 
 

@@ -30,6 +30,27 @@ class Snapshot(BaseModel):
     )
 
 
+class DeliveryFailure(BaseModel):
+    code: str | None = Field(description="WhatsApp's error code, e.g. 131026.")
+    count: int
+    message: str | None
+
+
+class Deliveries(BaseModel):
+    """A WhatsApp target's funnel, from its recipients' furthest delivery states."""
+
+    recipients: int
+    sent: int = Field(description="Recipients WhatsApp sent to (sent, delivered or read).")
+    delivered: int = Field(description="Delivered or read.")
+    read: int
+    failed: int
+    rates: dict[str, float | None] = Field(
+        description="delivered of sent, read of delivered, failed of recipients; null over 0."
+    )
+    by_state: dict[str, int]
+    failures: list[DeliveryFailure] = Field(description="Failed recipients by error code.")
+
+
 class TargetAnalytics(BaseModel):
     target_id: str
     integration_id: str
@@ -40,6 +61,9 @@ class TargetAnalytics(BaseModel):
     published_at: AwareDatetime | None
     latest: Snapshot | None = Field(description="The snapshot at the greatest age so far.")
     history: list[Snapshot] = Field(description="Every snapshot, by age (1 h, 24 h, 7 d, ...).")
+    deliveries: Deliveries | None = Field(
+        default=None, description="WhatsApp targets (they have no post insights): the funnel."
+    )
 
 
 class PostAnalytics(BaseModel):
