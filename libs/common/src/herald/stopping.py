@@ -15,7 +15,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-AGAIN_AFTER_S = 0.5  # a task still running this long after a cancellation is cancelled again
+# A task still running this long after a cancellation is cancelled again: long enough for the
+# cleanup a cancelled task does on its way out (releasing a lock, letting a claim go) to finish
+# under load, short against the hour a swallowed cancellation could cost.
+AGAIN_AFTER_S = 5.0
 
 
 async def cancel_and_wait(
