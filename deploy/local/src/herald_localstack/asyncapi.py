@@ -4,7 +4,8 @@ Each service's app is built (no I/O) on a broker of ours; FastStream describes w
 to. What a service produces goes through `herald.emitter` rather than FastStream publishers, so
 those channels are declared here from the design's topic table; and because Herald's handlers
 take raw messages (to dead-letter what does not decode), every message's payload is pointed at
-the event JSON Schemas in `docs/events/`. `python -m herald_localstack.asyncapi write|check`;
+the event JSON Schemas (in AsyncAPI's dialect, with headers, Kafka bindings and security:
+`herald_localstack.asyncapi_kafka`). `python -m herald_localstack.asyncapi write|check`;
 a unit test fails when `docs/asyncapi/` drifts from the apps.
 """
 
@@ -19,11 +20,12 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
-from herald import events, notices, producerauth
+from herald import events, notices
 from herald.events import Event
 from herald.kafka import new_broker
 from herald.settings import KafkaSettings
 from herald.topics import DELAY_TIERS, PLATFORMS, Platform, TopicNames
+from herald_localstack import asyncapi_kafka
 
 NAMES = TopicNames()
 RESULTS: list[type[Event]] = [
@@ -144,45 +146,10 @@ def document(service: str) -> dict[str, Any]:
         description=f"The Kafka side of {service}.",
     )
     doc: dict[str, Any] = json.loads(spec.to_specification().to_json())
-    _point_payloads(doc)
+    addresses = {channel["address"] for channel in doc.get("channels", {}).values()}
+    payloads = {a: [t.event_type for t in _payloads(a)] for a in addresses}
+    asyncapi_kafka.complete(doc, broker, payloads)  # dialect, headers, bindings, security
     return doc
-
-
-# What a producer of post.submitted must send besides the event (docs/events.md, "Signing").
-SUBMITTED_HEADERS: dict[str, Any] = {
-    "type": "object",
-    "required": [producerauth.HEADER],
-    "properties": {
-        producerauth.HEADER: {
-            "type": "string",
-            "pattern": producerauth.HEADER_PATTERN,
-            "description": (
-                "CloudEvents extension heraldsig, in binary and structured mode alike: an Ed25519 "
-                "signature of the record's value by the pair derived from an API key of the "
-                "business, with the posts:write scope (herald.producerauth). Without a valid one "
-                "the submission is rejected (post.rejected, code unauthenticated or forbidden)."
-            ),
-        },
-        "ce_businessid": {
-            "type": "string",
-            "description": "Optional; when given, the business the body names.",
-        },
-    },
-}
-
-
-def _point_payloads(doc: dict[str, Any]) -> None:
-    messages = doc.get("components", {}).get("messages", {})
-    for channel in doc.get("channels", {}).values():
-        refs = [m["$ref"].rsplit("/", 1)[-1] for m in channel.get("messages", {}).values()]
-        types = _payloads(channel["address"])
-        for ref in refs:
-            if types and ref in messages:
-                schemas = [{"$ref": f"../events/{t.event_type}.schema.json"} for t in types]
-                messages[ref]["payload"] = schemas[0] if len(schemas) == 1 else {"oneOf": schemas}
-            if channel["address"] == NAMES.post_submitted and ref in messages:
-                messages[ref]["headers"] = SUBMITTED_HEADERS
-    doc.get("components", {}).pop("schemas", None)  # FastStream's guesses, replaced above
 
 
 def render(doc: dict[str, Any]) -> str:
