@@ -11,9 +11,11 @@ from herald.delivery import Delivery
 from herald.errors import NeedsReauth, Permanent, Throttled, Transient
 from herald.events import (
     PostFailed,
+    PostProgressed,
     PostPublished,
     PostRequested,
     PostRetryScheduled,
+    ProcessingStage,
     RetryReason,
     Violation,
 )
@@ -184,7 +186,13 @@ async def test_wait_goes_to_a_tier_with_the_checkpoint_and_resumes_from_it() -> 
 
     first = await handler.handle(request(), Delivery())
     assert first.outcome == "wait"
-    assert first.events == ()
+    [progressed] = first.events  # the target reads its stage meanwhile (ADR 0018)
+    assert isinstance(progressed, PostProgressed)
+    assert (progressed.stage, progressed.detail, progressed.attempt) == (
+        ProcessingStage.PROCESSING,
+        "IN_PROGRESS",
+        1,
+    )
     assert first.route == ToTier(
         "10s", NOW + timedelta(seconds=30), 1, RetryReason.WAIT, NOW, "container_created"
     )

@@ -32,6 +32,7 @@ RESULTS: list[type[Event]] = [
     events.PostPublished,
     events.PostFailed,
     events.PostRetryScheduled,
+    events.PostProgressed,
     events.PostRejected,
 ]
 STATUSES: list[type[Event]] = [

@@ -193,6 +193,28 @@ class PostRetryScheduled(TargetRef):
     error: FailureDetail | None = Field(default=None, description="Absent for a planned wait.")
 
 
+class ProcessingStage(StrEnum):
+    UPLOADING = "uploading"  # the media is being sent to the platform
+    PROCESSING = "processing"  # the platform is processing it (a container, an upload, a video)
+    PUBLISHING = "publishing"  # being made public (WhatsApp: messages still being sent)
+
+
+class PostProgressed(TargetRef):
+    """A target on its way (ADR 0018): the stage its platform flow is in while Herald waits for
+    the platform. Informational: it never moves a target's state."""
+
+    event_type = "herald.post.progressed.v1"
+
+    stage: ProcessingStage
+    detail: str | None = Field(
+        default=None, max_length=300, description="The platform's own status, e.g. IN_PROGRESS."
+    )
+    bytes_sent: int | None = Field(default=None, ge=0, description="Uploading: bytes sent.")
+    bytes_total: int | None = Field(default=None, ge=0, description="Uploading: the file size.")
+    attempt: int = Field(ge=1)
+    reported_at: AwareDatetime
+
+
 class PostInsightsCollected(TargetRef):
     """A snapshot of a published post's metrics at one age after publishing (1 h, 24 h, ...)."""
 
@@ -320,6 +342,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PostPublished,
         PostFailed,
         PostRetryScheduled,
+        PostProgressed,
         PostRejected,
         PostInsightsCollected,
         IntegrationConnected,

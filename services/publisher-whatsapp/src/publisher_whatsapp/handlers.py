@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from herald.errors import NeedsReauth, Permanent, PlatformError, Throttled, Transient
-from herald.events import PostRequested, Violation
+from herald.events import PostRequested, ProcessingStage, Violation
 from herald.rules import check_target
 from herald.rules.limits import WHATSAPP
 from herald.runtime.ports import Checkpoint, Credentials, Outcome, Published, Wait
@@ -181,7 +181,8 @@ class WhatsAppPublisher:
             now = self.clock()
             due = progress.next_due() or now
             detail = f"{len(waiting)} of {len(recipients)} recipients wait"
-            return Wait(max(due - now, 0.0), SENDING, detail)
+            # Some messages are out, the rest wait for their pace: the target is publishing.
+            return Wait(max(due - now, 0.0), SENDING, detail, stage=ProcessingStage.PUBLISHING)
         if progress.sent:
             return Published(None, None, progress.outcomes(recipients))
         raise _nothing_sent(progress, request)

@@ -124,6 +124,8 @@ class Target:
     next_attempt_at: datetime | None = None
     outcomes: tuple[JsonObject, ...] | None = None  # per recipient, from a WhatsApp result
     batch: Batch | None = None
+    # Where the platform flow is while Herald waits (ADR 0018): stage, detail, bytes, at.
+    stage: JsonObject | None = None
     # What a batch sends (its recipients): never stored with it, rebuilt to dispatch it.
     options: JsonObject | None = None
 
@@ -158,6 +160,7 @@ class TargetChanges:
     failed_at: datetime | Keep = KEEP
     next_attempt_at: datetime | Keep = KEEP
     outcomes: tuple[JsonObject, ...] | Keep = KEEP
+    stage: JsonObject | Keep = KEEP
     updated_at: datetime | Keep = KEEP
 
     def written(self) -> dict[str, Any]:

@@ -40,7 +40,6 @@ from herald.events import (
     PostFailed,
     PostPublished,
     PostRejected,
-    PostRetryScheduled,
     PostSubmitted,
     RecipientFlagged,
     Violation,
@@ -57,12 +56,11 @@ from scheduler.metrics import SchedulerMetrics
 from scheduler.models import Rejection
 from scheduler.ports import ApiKeys
 from scheduler.settings import IngestSettings
-from scheduler.webhooks.telling import record_integration, record_result
+from scheduler.webhooks.telling import RESULTS, record_integration, record_result
 
 log = structlog.get_logger(__name__)
 
 RETRY_AFTER_ERROR_S = 2.0
-RESULTS = (PostPublished, PostFailed, PostRetryScheduled)
 INTEGRATIONS = (
     IntegrationConnected,
     IntegrationRefreshed,

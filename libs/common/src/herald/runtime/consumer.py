@@ -43,6 +43,7 @@ from herald.errors import ErrorCategory, InvalidEvent
 from herald.events import (
     FailureDetail,
     PostFailed,
+    PostProgressed,
     PostPublished,
     PostRequested,
     PostRetryScheduled,
@@ -439,6 +440,8 @@ def _summary(disposition: Disposition) -> None:
                 next_attempt_at=event.next_attempt_at.isoformat(),
                 error_code=event.error.code if event.error else None,
             )
+        elif isinstance(event, PostProgressed):
+            log.info("post.waiting", stage=event.stage.value, detail=event.detail)
         elif isinstance(event, PostFailed):
             log.warning(
                 "post.failed",

@@ -27,6 +27,7 @@ from herald.events import (
     Event,
     FailureDetail,
     PostFailed,
+    PostProgressed,
     PostPublished,
     PostRequested,
     PostRetryScheduled,
@@ -193,7 +194,17 @@ class PublishHandler:
             return await self._on_error(error, request, delivery, lease, outcome.step)
         tier = tier_for(outcome.delay_s, self.policy.tiers)
         route = ToTier(tier, until, delivery.attempt, RetryReason.WAIT, started, outcome.step)
-        return Disposition("wait", route)
+        # What the target reads while the platform works: its stage (ADR 0018).
+        progressed = PostProgressed(
+            **_ref(request),
+            stage=outcome.stage,
+            detail=outcome.detail[:300] or None,
+            bytes_sent=outcome.bytes_sent,
+            bytes_total=outcome.bytes_total,
+            attempt=delivery.attempt,
+            reported_at=now,
+        )
+        return Disposition("wait", route, (progressed,))
 
     async def _on_error(
         self,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from herald.events import PostRequested, RecipientOutcome, Violation
+from herald.events import PostRequested, ProcessingStage, RecipientOutcome, Violation
 from herald.topics import Platform
 
 
@@ -34,11 +34,15 @@ class Published:
 
 @dataclass(frozen=True)
 class Wait:
-    """Come back in `delay_s`; `step` names the checkpoint the flow will resume from."""
+    """Come back in `delay_s`; `step` names the checkpoint the flow will resume from. `stage`
+    (and the bytes, while uploading) is what the target reads meanwhile (ADR 0018)."""
 
     delay_s: float
     step: str
     detail: str = ""
+    stage: ProcessingStage = ProcessingStage.PROCESSING
+    bytes_sent: int | None = None
+    bytes_total: int | None = None
 
 
 Outcome = Published | Wait

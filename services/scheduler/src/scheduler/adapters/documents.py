@@ -154,6 +154,7 @@ def target_of(doc: Stored) -> Target:
         next_attempt_at=doc.get("next_attempt_at"),
         outcomes=tuple(recipients) if isinstance(recipients, list) else None,
         batch=batch,
+        stage=stage if isinstance(stage := doc.get("stage"), dict) else None,
         options=options if isinstance(options, dict) else None,
     )
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, NaiveDatetime, StrictBool
 
 from herald.content import PostContent
-from herald.events import FailureDetail, Schedule, SubmittedTarget, Violation
+from herald.events import FailureDetail, ProcessingStage, Schedule, SubmittedTarget, Violation
 from herald.inputs import ApiBody
 from herald.topics import Platform
 from scheduler.domain import PostStatus
@@ -95,6 +95,18 @@ class BroadcastSummary(BaseModel):
     )
 
 
+class StageView(BaseModel):
+    stage: ProcessingStage = Field(
+        description="uploading (media being sent; bytes_sent of bytes_total), processing (the "
+        "platform is processing it: an Instagram container, a TikTok upload, a Facebook video), "
+        "publishing (being made public; WhatsApp: messages still being sent)."
+    )
+    detail: str | None = Field(description="The platform's own status, e.g. IN_PROGRESS.")
+    bytes_sent: int | None = None
+    bytes_total: int | None = None
+    at: AwareDatetime = Field(description="When the publisher reported it.")
+
+
 class TargetView(BaseModel):
     target_id: str
     integration_id: str
@@ -124,6 +136,11 @@ class TargetView(BaseModel):
     broadcast: BroadcastSummary | None = None
     recipients: RecipientCounts | None = Field(
         default=None, description="WhatsApp targets with recipients (not batches): deliveries."
+    )
+    stage: StageView | None = Field(
+        default=None,
+        description="While the target is dispatched or retrying: where its platform flow is "
+        "(ADR 0018); null before, and once it is published, failed or cancelled.",
     )
 
 

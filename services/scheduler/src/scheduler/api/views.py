@@ -15,6 +15,7 @@ from scheduler.api.schemas import (
     PostView,
     RecipientCounts,
     ScheduleView,
+    StageView,
     TargetView,
 )
 from scheduler.deliveries import Counts
@@ -63,7 +64,15 @@ def target_view(target: Target, post: Post, deliveries: Deliveries) -> TargetVie
         broadcast_target_id=target.batch.parent_target_id if target.batch else None,
         broadcast=_broadcast(target, post, deliveries),
         recipients=None if counts is None else counts_view(counts),
+        stage=_stage(target),
     )
+
+
+def _stage(target: Target) -> StageView | None:
+    """The stage of a target on its way; none once it has an outcome (ADR 0018)."""
+    if target.stage is None or target.state not in (TargetState.DISPATCHED, TargetState.RETRYING):
+        return None
+    return StageView.model_validate(target.stage)
 
 
 def counts_view(counts: Counts) -> RecipientCounts:

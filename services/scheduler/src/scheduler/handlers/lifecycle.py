@@ -9,7 +9,7 @@ older or repeated result changes nothing.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 import structlog
 
@@ -17,12 +17,13 @@ from herald.events import (
     FailureDetail,
     IntegrationEvent,
     PostFailed,
+    PostProgressed,
     PostPublished,
     PostRetryScheduled,
 )
-from scheduler.domain import Observation, Reported, advance
+from scheduler.domain import TERMINAL, Observation, Reported, advance
 from scheduler.handlers.base import Deps
-from scheduler.models import HistoryEntry, TargetChanges, TargetState
+from scheduler.models import HistoryEntry, JsonObject, TargetChanges, TargetState
 from scheduler.ports import IntegrationInfo
 
 log = structlog.get_logger(__name__)
@@ -76,6 +77,35 @@ async def record_result(deps: Deps, result: Result, *, event_id: str, occurred_a
         return "unchanged"
     await deps.posts.update_target(target.id, replace(transition.changes, updated_at=deps.clock()))
     return transition.state.value
+
+
+async def record_progress(deps: Deps, progressed: PostProgressed, *, occurred_at: datetime) -> str:
+    """Note the stage a target's platform flow is in (ADR 0018). Only an unfinished target of
+    the current epoch takes it, and only a newer report than the one it holds: the state
+    machine is not touched, and a late report never shows after the outcome."""
+    target = await deps.posts.get_target(progressed.target_id)
+    if target is None or target.business_id != progressed.business_id:
+        return "unknown_target"
+    if target.state in TERMINAL or occurred_at < target.epoch_started_at:
+        return "stale"
+    held = (target.stage or {}).get("at")
+    reported = progressed.reported_at
+    reported = reported.replace(microsecond=reported.microsecond // 1000 * 1000)  # as stored
+    if isinstance(held, datetime) and _aware(held) >= reported:
+        return "unchanged"
+    stage: JsonObject = {
+        "stage": progressed.stage.value,
+        "detail": progressed.detail,
+        "bytes_sent": progressed.bytes_sent,
+        "bytes_total": progressed.bytes_total,
+        "at": progressed.reported_at,
+    }
+    await deps.posts.update_target(target.id, TargetChanges(stage=stage))
+    return f"stage_{progressed.stage.value}"
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 async def fail_target(
