@@ -98,7 +98,7 @@ class BroadcastSummary(BaseModel):
 class StageView(BaseModel):
     stage: ProcessingStage = Field(
         description="uploading (media being sent; bytes_sent of bytes_total), processing (the "
-        "platform is processing it: an Instagram container, a TikTok upload, a Facebook video), "
+        "platform is processing it: a media container, an upload, a video), "
         "publishing (being made public; WhatsApp: messages still being sent)."
     )
     detail: str | None = Field(description="The platform's own status, e.g. IN_PROGRESS.")
