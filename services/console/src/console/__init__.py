@@ -1,0 +1,1 @@
+"""Herald's web console: pages for the people who run a business's social accounts."""

@@ -1,0 +1,125 @@
+"""The console's HTTP app: sign-in with the business's API key, the Integrations and History
+pages, sign-out. Pages are rendered on the server (Jinja2) and work without JavaScript
+(ADR 0022)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from prometheus_client import CollectorRegistry
+
+from console import routes, views
+from console.client import HeraldApi, HttpHeraldApi
+from console.sessions import SESSION_COOKIE, Session, Sessions
+from console.settings import Settings
+from herald.service import add_operational_routes
+
+SERVICE = "console"
+HERE = Path(__file__).parent
+# Everything from this origin only: no inline script, no framing (clickjacking).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+@dataclass
+class Console:
+    """What the routes share: settings, sessions, templates, the APIs and the clock."""
+
+    settings: Settings
+    templates: Jinja2Templates
+    sessions: Sessions
+    now: Callable[[], datetime]
+    apis: dict[str, HeraldApi] = field(default_factory=dict)
+
+    @property
+    def api(self) -> HeraldApi:
+        return self.apis["api"]
+
+    def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        return self.templates.TemplateResponse(request, name, context, status_code=status)
+
+    def cookie(self, response: Response, key: str, value: str) -> None:
+        response.set_cookie(
+            key,
+            value,
+            httponly=True,
+            secure=self.settings.secure_cookies,
+            samesite="strict",
+            path="/",
+            max_age=self.settings.session_ttl_s,
+        )
+
+    def signed_in(self, request: Request) -> Session | None:
+        return self.sessions.get(request.cookies.get(SESSION_COOKIE))
+
+
+def create_app(
+    settings: Settings,
+    *,
+    api: HeraldApi | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> FastAPI:
+    """`api` is the services' public APIs; by default over HTTP to `auth_url`/`scheduler_url`."""
+    zone = ZoneInfo(settings.time_zone)
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals |= {"platform_name": views.platform_name, "zone": settings.time_zone}
+    templates.env.filters["local"] = lambda value: views.local_time(value, zone)
+    console = Console(settings, templates, Sessions(settings.session_ttl_s), now)
+    if api is not None:
+        console.apis["api"] = api
+    probes: dict[str, httpx.AsyncClient] = {}  # the readiness checks' client (not in tests)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if api is not None:
+            yield
+            return
+        async with httpx.AsyncClient(timeout=httpx.Timeout(settings.api_timeout_s)) as http:
+            console.apis["api"] = HttpHeraldApi(
+                http, auth_url=settings.auth_url, scheduler_url=settings.scheduler_url
+            )
+            probes["http"] = http
+            yield
+
+    app = FastAPI(title="Herald console", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    async def alive(url: str) -> None:
+        client = probes.get("http")
+        if client is not None:
+            (await client.get(f"{url}/healthz")).raise_for_status()
+
+    add_operational_routes(
+        app,
+        service=SERVICE,
+        checks={
+            "auth-service": lambda: alive(settings.auth_url),
+            "scheduler": lambda: alive(settings.scheduler_url),
+        },
+        registry=CollectorRegistry(),
+    )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    app.include_router(routes.sign_in_routes(console))
+    app.include_router(routes.page_routes(console))
+    return app

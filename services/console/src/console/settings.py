@@ -1,0 +1,52 @@
+"""Settings of the console: environment variables prefixed `HERALD_CONSOLE_`."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings
+
+from herald.settings import HttpServerSettings, LogSettings, service_config
+
+
+class Settings(BaseSettings):
+    model_config = service_config("HERALD_CONSOLE_")
+
+    http: HttpServerSettings = Field(default_factory=lambda: HttpServerSettings(port=8130))
+    log: LogSettings = Field(default_factory=LogSettings)
+    auth_url: str = Field(
+        default="http://127.0.0.1:8101", description="auth-service's public API (integrations)."
+    )
+    scheduler_url: str = Field(
+        default="http://127.0.0.1:8102", description="The scheduler's public API (posts)."
+    )
+    time_zone: str = Field(
+        default="UTC",
+        description="The IANA time zone the pages show times in (the business's; auth-service "
+        "keeps none per business yet).",
+    )
+    secure_cookies: bool = Field(
+        default=True,
+        description="Mark cookies Secure (sent over https only); off for a local run over http.",
+    )
+    session_ttl_s: int = Field(default=8 * 3600, ge=60, description="How long a sign-in lasts.")
+    api_timeout_s: float = Field(default=10.0, gt=0, description="Per call to auth or scheduler.")
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            msg = f"not an IANA time zone: {value!r}"
+            raise ValueError(msg) from exc
+        return value
+
+    @field_validator("auth_url", "scheduler_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            msg = f"must be an http(s) URL, got {value!r}"
+            raise ValueError(msg)
+        return value.rstrip("/")
