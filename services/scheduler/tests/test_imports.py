@@ -78,7 +78,6 @@ def test_json_rows_report_the_line_each_object_starts_on() -> None:
         {"phone": "+351912345678", "opted_in": True, "fields": {"city": "Porto"}},
         {"phone": "+351912345679", "opted_in": "yes", "tier": "gold"},
         {"phone": "+0123", "opted_in": True},
-        "not an object",
         {"phone": "+351912345680"},
         {"phone": "+351912345681", "opted_in": False, "colour": "blue"},
         {"phone": "+351912345678", "opted_in": True},
@@ -90,12 +89,11 @@ def test_json_rows_report_the_line_each_object_starts_on() -> None:
     found = problems_by_line(text.encode(), "application/json")
     assert found == {
         4: {("phone", "invalid_phone")},
-        5: {(None, "malformed_row")},
-        6: {("opted_in", "missing_opt_in")},
-        7: {("colour", "unknown_column")},
-        8: {("phone", "duplicate")},
-        9: {(None, "malformed_row")},
-        10: {("name", "invalid_value")},
+        5: {("opted_in", "missing_opt_in")},
+        6: {("colour", "unknown_column")},
+        7: {("phone", "duplicate")},
+        8: {(None, "malformed_row")},
+        9: {("name", "invalid_value")},
     }
     assert [(a.line, a.contact.fields) for a in plan.accepted] == [
         (2, {"city": "Porto"}),
@@ -114,7 +112,10 @@ def test_json_rows_report_the_line_each_object_starts_on() -> None:
         (b"phone,opted_in\n\xff\xfe,yes\n", "text/csv", 2, "not_utf8"),
         (b'{"phone": "+351912345678"}', "application/json", 1, "not_an_array"),
         (b'[\n{"phone": 1},\n{"phone": \n', "application/json", 4, "invalid_json"),
-        (b"[1, 2] 3", "application/json", 1, "invalid_json"),
+        (b'[{"a": 1}] 3', "application/json", 1, "invalid_json"),
+        # issue 23: the body's schema is an array of objects; another element refuses the file
+        (b"[\n[null, null]\n]", "application/json", 2, "row_not_an_object"),
+        (b'[{"phone": "1"},\n"text"]', "application/json", 2, "row_not_an_object"),
         (b"phone,opted_in\n" + b"+351912345678,yes\n" * 4, "text/csv", 5, "too_many_rows"),
         # issue 19: a row nested 50,000 deep raised RecursionError (a 500)
         (b'[\n{"phone": "+351912345678"},\n' + b"[" * 50_000, "application/json", 3, "too_deep"),

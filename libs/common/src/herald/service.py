@@ -22,13 +22,14 @@ import socket
 import sys
 from argparse import ArgumentParser
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import structlog
 import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings
 
 from herald.logging import configure_logging
@@ -89,20 +90,46 @@ def add_operational_routes(
     if isinstance(telemetry, dict):
         telemetry.update(tracing=False, metrics=False, logs=False)
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "alive", "service": service}
+    # Documented in every service's OpenAPI (tag `operations`), probes and scrapers being clients.
+    @app.get("/healthz", tags=["operations"], response_model=Alive)
+    async def healthz() -> Alive:
+        """Liveness: the process answers (no dependency is asked)."""
+        return Alive(status="alive", service=service)
 
-    @app.get("/readyz", include_in_schema=False)
+    @app.get("/readyz", tags=["operations"], response_model=Readiness, responses=READY_RESPONSES)
     async def readyz() -> JSONResponse:
+        """Readiness: every dependency answered its check (Kafka, MongoDB, ...)."""
         results = await run_checks(checks)
         ready = all(v == "ok" for v in results.values())
         body = {"status": "ready" if ready else "not_ready", "service": service, "checks": results}
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    @app.get("/metrics", include_in_schema=False)
+    @app.get("/metrics", tags=["operations"], response_class=Response, responses=METRICS_RESPONSES)
     async def metrics() -> Response:
+        """Prometheus metrics, text exposition format (docs/metrics.md)."""
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class Alive(BaseModel):
+    status: Literal["alive"]
+    service: str
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    service: str
+    checks: dict[str, str] = Field(description="Each dependency: `ok`, or why it is not.")
+
+
+READY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    503: {"model": Readiness, "description": "A dependency did not answer its check"}
+}
+METRICS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Prometheus text exposition format",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
+}
 
 
 class _Server(uvicorn.Server):

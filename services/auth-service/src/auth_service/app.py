@@ -128,6 +128,7 @@ def mount(components: Components, lifespan: Lifespan | None = None) -> FastAPI:
     app.state.admin_token = settings.admin_token
     app.state.onboarding = components.onboarding
     install_error_handler(app)
+    oauth.document_state_required(app)
     install_body_limits(app, settings.http)
     # Before `integrations`, whose `/{integration_id}` routes would otherwise be tried first.
     for module in (oauth, embedded_signup, integrations, internal, admin, webhooks):

@@ -169,8 +169,12 @@ class _Lines:
 
 
 def _json_row(line: int, value: Any) -> SourceRow:
+    # The body's documented schema is an array of objects: another element refuses the file
+    # (422, naming the line), as a body its schema does not allow is refused everywhere.
     if not isinstance(value, dict):
-        return SourceRow(line, {}, f"a row is an object, not {type(value).__name__}")
+        shown = "null" if value is None else type(value).__name__
+        message = f"A row is an object of name → value, not {shown}."
+        raise UnreadableFile(line, "row_not_an_object", message)
     values = {str(k).lower(): v for k, v in value.items() if k != "fields"}
     nested = value.get("fields", {})
     if not isinstance(nested, dict):

@@ -24,6 +24,7 @@ from auth_service.handlers.base import Deps
 from auth_service.handlers.keys import authenticate
 from herald.httperrors import install_error_envelope
 from herald.topics import Platform
+from herald.tracing import OPERATIONAL_PATHS
 
 api_key_scheme = HTTPBearer(
     scheme_name="ApiKey", description="A business's API key: hk_<key_id>_<secret>", auto_error=False
@@ -38,10 +39,12 @@ Bearer = HTTPAuthorizationCredentials | None
 
 async def no_unknown_query(request: Request) -> None:
     """Refuse query parameters a route does not declare (a typo should not pass silently).
-    OAuth callbacks are exempt: platforms add parameters of their own (`scopes`, `error_code`)."""
+    OAuth callbacks are exempt: platforms add parameters of their own (`scopes`, `error_code`);
+    so are `/healthz`, `/readyz` and `/metrics`, whose callers (probes, scrapers) are not ours."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
-    if dependant is None or str(getattr(route, "path", "")).endswith("/callback"):
+    path = str(getattr(route, "path", ""))
+    if dependant is None or path.endswith("/callback") or path in OPERATIONAL_PATHS:
         return
     known = {p.alias for p in _query_params(dependant)}
     unknown = sorted(set(request.query_params) - known)

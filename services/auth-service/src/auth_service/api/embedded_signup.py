@@ -16,10 +16,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from auth_service.api.common import DepsDep, error_responses, require_key
-from auth_service.api.schemas import CallbackResponse
+from auth_service.api.schemas import CallbackResponse, no_nul_text
 from auth_service.api.strict import StrictRoute
 from auth_service.api.views import health
 from auth_service.domain import ApiKeyRecord
@@ -35,7 +35,7 @@ GRAPH_ID = r"^[0-9]{1,32}$"
 
 
 class EmbeddedSignupRequest(BaseModel):
-    model_config = {"extra": "forbid"}
+    model_config = ConfigDict(extra="forbid", json_schema_extra=no_nul_text)
 
     code: str = Field(
         min_length=1, max_length=2048, description="`authResponse.code` from `FB.login`."

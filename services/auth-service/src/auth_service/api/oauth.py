@@ -8,10 +8,10 @@ success, answer a plain page, JSON (`Accept: application/json`), or a redirect t
 from __future__ import annotations
 
 from html import escape
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -49,6 +49,27 @@ class CallbackQuery(BaseModel):
     error: str | None = Field(default=None, max_length=2048)
     error_reason: str | None = Field(default=None, max_length=2048)
     error_description: str | None = Field(default=None, max_length=2048)
+
+
+def document_state_required(app: FastAPI) -> None:
+    """The start link and the callback refuse a request without `state` (400 `missing_state`,
+    a page for a browser): the document marks it required, though it is parsed as optional so
+    that the route itself answers that refusal rather than the framework's 422."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()
+        for link in ("start", "callback"):
+            operation = document["paths"][f"{router.prefix}/{{provider}}/{link}"]["get"]
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "state" and parameter["in"] == "query":
+                    parameter["required"] = True
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
 
 
 _PAGE_HEADERS = {

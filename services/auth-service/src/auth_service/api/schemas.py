@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from herald.events import IntegrationStatus
 from herald.topics import Platform
@@ -12,8 +12,22 @@ from herald.topics import Platform
 Scope = Literal["posts:write", "posts:read", "integrations:read", "integrations:write"]
 
 
+# Text in a body is refused before validation when it holds NUL (`strict_json`: FerretDB's
+# PostgreSQL cannot store it), so the document says so: a schema-valid body is accepted.
+NO_NUL = "^[^\\u0000]*$"
+
+
+def no_nul_text(schema: dict[str, Any]) -> None:
+    """`json_schema_extra`: every free-text property of a request body excludes NUL."""
+    for prop in schema.get("properties", {}).values():
+        for option in [prop, *prop.get("anyOf", [])]:
+            free = not {"pattern", "format", "enum", "const"} & option.keys()
+            if option.get("type") == "string" and free:
+                option["pattern"] = NO_NUL
+
+
 class _Body(BaseModel):
-    model_config = {"extra": "forbid"}
+    model_config = ConfigDict(extra="forbid", json_schema_extra=no_nul_text)
 
 
 class ErrorBody(BaseModel):

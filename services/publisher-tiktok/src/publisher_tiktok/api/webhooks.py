@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter
+from pydantic import BaseModel, Field
 
 from publisher_tiktok.settings import TikTokSettings
 from publisher_tiktok.webhooks import (
@@ -19,6 +20,21 @@ from publisher_tiktok.webhooks import (
 )
 
 PATH = "/webhooks/tiktok"
+
+
+class Done(BaseModel):
+    result: str = Field(description="What was done: forwarded, recorded, duplicate, ignored.")
+
+
+class Refused(BaseModel):
+    error: Literal["rejected", "try again"]
+
+
+DELIVERY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": Refused, "description": "Not a TikTok webhook payload"},
+    401: {"model": Refused, "description": "No, a wrong or a stale TikTok-Signature"},
+    503: {"model": Refused, "description": "Not handled now: TikTok retries"},
+}
 
 
 def receiver(
@@ -45,7 +61,7 @@ def receiver(
 def router(receiver: WebhookReceiver) -> APIRouter:
     api = APIRouter(tags=["webhooks"])
 
-    @api.post(PATH)
+    @api.post(PATH, response_model=Done, responses=DELIVERY_RESPONSES)
     async def tiktok_webhook(
         request: Request,
         signature: Annotated[str | None, Header(alias="TikTok-Signature")] = None,
