@@ -144,6 +144,7 @@ def running_system(cfg: StackConfig) -> Iterator[Connected]:
         yield Connected(system, made.api_key, integrations, extra_env)
     finally:
         system.stop_all()
+        stack_module.unprovision(cfg)  # a namespace's topics would stay on the shared broker
 
 
 def namespaced(base: StackConfig, run_dir: Path, prefix: str) -> StackConfig:

@@ -45,6 +45,7 @@ def stack(infra: InfraEndpoints, tmp_path: Path) -> Iterator[StackConfig]:
         yield cfg
     finally:
         services.stop(cfg)
+        stack_module.unprovision(cfg)  # its ~360 partitions would stay on the shared broker
 
 
 def test_the_demo_connects_four_accounts_and_publishes_once_per_target(stack: StackConfig) -> None:

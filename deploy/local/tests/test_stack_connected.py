@@ -3,11 +3,14 @@ the services run under honcho and `down` leaves none of them behind."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import socket
+import uuid
 from pathlib import Path
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 from herald_localstack import services, stack
 from herald_localstack.config import StackConfig
@@ -74,6 +77,32 @@ def test_services_come_up_ready_and_down_leaves_nothing(cfg: StackConfig, tmp_pa
         services.stop(own)
     assert processes_with_env(services.RUN_MARKER, str(own.run_dir)) == []
     assert not any(services.ready(services.port(own, s)) for s in services.SERVICES)
+
+
+def test_a_namespaced_stack_takes_its_topics_away_and_never_the_shared_ones(
+    cfg: StackConfig,
+) -> None:
+    """A namespace's ~360 partitions left on the shared broker added up until it could not open
+    its files (20,000 at most here) and stopped starting."""
+    own = dataclasses.replace(cfg, namespace=f"gone{uuid.uuid4().hex[:8]}", partitions=1)
+    created, _ = stack.provision(own)
+    assert created
+
+    deleted = stack.unprovision(own)
+
+    assert sorted(deleted) == sorted(created)
+    left = asyncio.run(_topics(cfg.kafka_bootstrap))
+    assert not [name for name in left if name.startswith(own.topic_prefix)]
+    assert stack.unprovision(dataclasses.replace(cfg, namespace="")) == []
+
+
+async def _topics(bootstrap: str) -> list[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return list(await admin.list_topics())
+    finally:
+        await admin.close()
 
 
 def _environ(pid: int) -> dict[str, str]:

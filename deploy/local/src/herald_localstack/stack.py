@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from aiokafka.admin import AIOKafkaAdminClient
+
 from herald.kafka import provision_topics
 from herald.topics import TopicNames
 from herald_localstack import ferretdb, kafka, postgres, services, sharing
@@ -142,6 +144,39 @@ def _ensure(
 def provision(cfg: StackConfig) -> tuple[list[str], list[str]]:
     plan = TopicNames(prefix=cfg.topic_prefix).plan(cfg.partitions)
     return asyncio.run(provision_topics(cfg.kafka_bootstrap, plan))
+
+
+def unprovision(cfg: StackConfig) -> list[str]:
+    """Delete a namespaced stack's topics (a test's or a benchmark's own, `provision` made them);
+    the shared stack's topics (no namespace) are never touched. Each namespace holds about 360
+    partitions and the broker keeps a file open per partition: left behind, 55 of them exceeded
+    the 20,000 open files a process may hold here, and the shared broker could no longer start."""
+    if not cfg.namespace:
+        return []
+    names = [t.name for t in TopicNames(prefix=cfg.topic_prefix).plan(cfg.partitions)]
+    asyncio.run(_delete_topics(cfg.kafka_bootstrap, names))
+    return names
+
+
+async def _delete_topics(bootstrap: str, names: list[str], timeout_s: float = 30.0) -> None:
+    """Delete `names` and return once the broker no longer lists them (deletion is
+    asynchronous: a listing right after the request may still show them)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        left = [name for name in names if name in set(await admin.list_topics())]
+        if left:
+            await admin.delete_topics(left)
+        deadline = time.monotonic() + timeout_s
+        while left and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+            existing = set(await admin.list_topics())
+            left = [name for name in left if name in existing]
+        if left:
+            msg = f"Kafka still lists {len(left)} deleted topics after {timeout_s:.0f}s: {left[:3]}"
+            raise StackError(msg)
+    finally:
+        await admin.close()
 
 
 def up(cfg: StackConfig, say: Say, *, with_services: bool = True) -> Report:
