@@ -42,6 +42,7 @@ class MemoryStore:
     states: dict[str, str] = field(default_factory=dict)
     failures: list[tuple[str, str, datetime | None]] = field(default_factory=list)
     snapshots: list[InsightsSnapshot] = field(default_factory=list)
+    unavailable_told: list[tuple[str, int, str | None]] = field(default_factory=list)
 
     async def published_between(
         self, oldest: datetime, newest: datetime, limit: int
@@ -66,6 +67,14 @@ class MemoryStore:
     async def emit(self, snapshot: InsightsSnapshot) -> None:
         self.states[snapshot.key] = "collected"
         self.snapshots.append(snapshot)
+
+    async def attempts(self, key: str) -> int:
+        return sum(1 for k, _, _ in self.failures if k == key)
+
+    async def unavailable(
+        self, post: PublishedPost, age_s: int, error: PlatformError, at: datetime
+    ) -> None:
+        self.unavailable_told.append((post.target_id, age_s, error.code))
 
 
 @dataclass
@@ -156,6 +165,17 @@ async def test_a_transient_failure_is_retried_later_and_a_permanent_one_ends() -
     assert (key_a, kind_a, next_a) == ("a:3600", "transient", now + timedelta(seconds=600))
     assert (key_b, kind_b, next_b) == ("b:3600", "permanent", None)
     assert store.states == {"a:3600": "retry", "b:3600": "failed"}
+    assert store.unavailable_told == [("b", 3600, "100")]  # the permanent one, with its reason
+
+
+async def test_a_snapshot_still_failing_at_its_last_attempt_is_told_unavailable() -> None:
+    store = MemoryStore(posts=[post("a")])
+    store.failures = [("a:3600", "transient", None)] * 4  # the fifth attempt is the last
+    reader = ScriptedReader([Transient("(#10) Not enough viewers", code="10")])
+
+    await collector(store, reader, T0 + timedelta(hours=1)).run_once()
+
+    assert store.unavailable_told == [("a", 3600, "10")]
 
 
 async def test_the_job_runs_while_the_app_is_up_and_is_cancelled_with_it() -> None:

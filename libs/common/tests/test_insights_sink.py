@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from herald.events import PostInsightsCollected
+from herald.errors import Permanent
+from herald.events import PostInsightsCollected, PostInsightsUnavailable
 from herald.insights import InsightsSnapshot, PublishedPost, PublishingSink, numeric_metrics
 from herald.testing import RecordingEmitter
 
@@ -75,3 +76,17 @@ def test_numeric_metrics_keep_numbers_and_one_level_of_breakdown() -> None:
         "ratio": 0.5,
         "reactions": {"like": 3.0, "love": 1.0},
     }
+
+
+async def test_a_snapshot_the_platform_will_not_give_is_told_with_its_reason() -> None:
+    emitter = RecordingEmitter()
+    sink = PublishingSink(RecordingStore(emitter), emitter, topic="post.insights")
+    refusal = Permanent("(#10) Not enough viewers for the media to show insights", code="10")
+
+    await sink.unavailable(POST, 3600, refusal, NOW)
+
+    [emitted] = emitter.emitted
+    assert isinstance(emitted.event, PostInsightsUnavailable)
+    assert (emitted.topic, emitted.key, emitted.event.age_s) == ("post.insights", "p1", 3600)
+    assert (emitted.event.error.code, emitted.event.error.category.value) == ("10", "permanent")
+    assert emitted.event.error.message.startswith("(#10) Not enough viewers")

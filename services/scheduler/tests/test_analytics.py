@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from herald.events import PostInsightsCollected, PostRequested
+from herald.errors import ErrorCategory
+from herald.events import (
+    FailureDetail,
+    PostInsightsCollected,
+    PostInsightsUnavailable,
+    PostRequested,
+)
 from herald.testkit import producer, running, send_event
 from herald.topics import Platform
 from scheduler.testing import (
@@ -38,6 +44,22 @@ def snapshot(request: PostRequested, age_s: int, metrics: dict[str, Any]) -> Pos
         age_s=age_s,
         collected_at=published + timedelta(seconds=age_s + 30),
         metrics=metrics,
+    )
+
+
+def unavailable(request: PostRequested, age_s: int) -> PostInsightsUnavailable:
+    refusal = FailureDetail(
+        category=ErrorCategory.PERMANENT,
+        code="10",
+        message="(#10) Not enough viewers for the media to show insights",
+    )
+    return PostInsightsUnavailable(
+        **request.model_dump(
+            include={"post_id", "target_id", "business_id", "integration_id", "platform"}
+        ),
+        age_s=age_s,
+        failed_at=datetime.now(UTC),
+        error=refusal,
     )
 
 
@@ -86,6 +108,7 @@ async def test_snapshots_are_stored_once_and_read_in_one_vocabulary(
             snapshot(fb, 3600, {"post_media_view": 999.0}),  # the same snapshot again: ignored
             snapshot(fb, 86400, {**FB_1H, "post_media_view": 400.0}),
             snapshot(ig, 3600, {"views": 30.0, "reach": 25.0, "shares": 1.0, "replies": 2.0}),
+            unavailable(ig, 86400),
         ):
             await send_event(out, topic, event, key=post_id)
 
@@ -94,7 +117,7 @@ async def test_snapshots_are_stored_once_and_read_in_one_vocabulary(
             assert answer.status_code == 200, answer.text
             found: dict[str, Any] = answer.json()
             histories = [len(t["history"]) for t in found["targets"]]
-            return found if histories == [2, 1] else None
+            return found if histories == [2, 2] else None
 
         found = await eventually(read)
         other = await http.get(f"/v1/posts/{post_id}/analytics", headers=auth(KEY_B))
@@ -138,10 +161,16 @@ def _check_post(found: dict[str, Any], fb: PostRequested) -> None:
     assert facebook["latest"]["metrics"]["views"]["value"] == 400.0
     assert facebook["platform_post_id"] == f"fb_{fb.target_id}"
     assert story["kind"] == "story"
-    latest = story["latest"]
-    assert latest["metrics"]["replies"]["platform_metric"] == "replies"
-    assert latest["absent"]["reactions"] == "Instagram gives stories no likes metric"
-    assert "answered no value for total_interactions" in latest["absent"]["interactions"]
+    hour, day = story["history"]
+    assert hour["metrics"]["replies"]["platform_metric"] == "replies"
+    assert hour["absent"]["reactions"] == "Instagram gives stories no likes metric"
+    assert "answered no value for total_interactions" in hour["absent"]["interactions"]
+    assert story["latest"] == day  # the platform would not give it: every figure absent, why
+    assert (day["age_s"], day["metrics"], day["unavailable"]["code"]) == (86400, {}, "10")
+    assert day["absent"]["views"] == (
+        "instagram gave no insights at this age: "
+        "(#10) Not enough viewers for the media to show insights (error 10)"
+    )
 
 
 def _check_csv(content_type: str, text: str) -> None:

@@ -54,7 +54,7 @@ def _payloads(address: str) -> list[type[Event]]:
     fixed: dict[str, list[type[Event]]] = {
         NAMES.post_submitted: [events.PostSubmitted],
         NAMES.post_results: RESULTS,
-        NAMES.post_insights: [events.PostInsightsCollected],
+        NAMES.post_insights: [events.PostInsightsCollected, events.PostInsightsUnavailable],
         NAMES.message_status: STATUSES,
         NAMES.integration_events: INTEGRATIONS,
         NAMES.business_events: [*notices.NOTICES, events.IntegrationDisconnected],

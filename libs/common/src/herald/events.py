@@ -232,6 +232,19 @@ class PostInsightsCollected(TargetRef):
     )
 
 
+class PostInsightsUnavailable(TargetRef):
+    """A snapshot the platform will not give (an Instagram story seen by fewer than 5 accounts,
+    a deleted post, a metric removed): no figures for that age, with the platform's reason."""
+
+    event_type = "herald.post.insights_unavailable.v1"
+
+    platform_post_id: str | None = None
+    published_at: AwareDatetime | None = None
+    age_s: int = Field(ge=0, description="The age the snapshot was asked for.")
+    failed_at: AwareDatetime
+    error: FailureDetail = Field(description="The platform's code and message, as it gave them.")
+
+
 class Violation(Model):
     path: str = Field(description="Where in the input, e.g. targets[0].options.privacy_level.")
     message: str
@@ -345,6 +358,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PostProgressed,
         PostRejected,
         PostInsightsCollected,
+        PostInsightsUnavailable,
         IntegrationConnected,
         IntegrationRefreshed,
         IntegrationExpired,

@@ -18,10 +18,17 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from herald.graph import GraphSettings
 from herald.http import HttpClientSettings
-from herald.insights import InsightsCollector, InsightsReader, InsightsSettings, MongoSnapshots
+from herald.insights import (
+    InsightsCollector,
+    InsightsReader,
+    InsightsSettings,
+    MongoSnapshots,
+    PublishingSink,
+)
 from herald.mongo import Document
 from herald.runtime.settings import RetrySettings
 from herald.settings import KafkaSettings, MongoSettings
+from herald.testing import RecordingEmitter
 from herald.testkit import isolated_topics
 from herald.testkit.servers import free_port
 from herald.topics import Platform, TopicNames
@@ -94,12 +101,12 @@ class PublisherEnv(ABC):
         self, store: MongoSnapshots, reader: InsightsReader, ages_s: list[int], now: datetime
     ) -> InsightsCollector:
         """An insights collector reading through `reader` with this environment's tokens into
-        `store`, its clock stopped at `now`."""
+        `store`, its clock stopped at `now`; its events are recorded, not sent."""
         return InsightsCollector(
             store=store,
             reader=reader,
             tokens=self.tokens,
-            sink=store,
+            sink=PublishingSink(store, RecordingEmitter(), topic=self.names.post_insights),
             settings=InsightsSettings(ages_s=ages_s),
             clock=lambda: now,
         )

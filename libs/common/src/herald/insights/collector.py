@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from herald.emitter import EventEmitter
 from herald.errors import NeedsReauth, PlatformError, Throttled, Transient
-from herald.events import PostInsightsCollected
+from herald.events import FailureDetail, PostInsightsCollected, PostInsightsUnavailable
 from herald.insights.snapshots import InsightsSnapshot, PublishedPost, snapshot_key
 from herald.retention import DAY_S, RetentionSettings
 from herald.runtime.ports import Credentials, TokenSource
@@ -86,6 +86,10 @@ class SnapshotStore(Protocol):
 
     async def claim(self, key: str, post: PublishedPost, age_s: int, now: datetime) -> bool: ...
 
+    async def attempts(self, key: str) -> int:
+        """How many times taking the snapshot has failed so far."""
+        ...
+
     async def ensure_indexes(self) -> None: ...
 
     async def failed(
@@ -100,13 +104,27 @@ class InsightsReader(Protocol):
 class SnapshotSink(Protocol):
     async def emit(self, snapshot: InsightsSnapshot) -> None: ...
 
+    async def unavailable(
+        self, post: PublishedPost, age_s: int, error: PlatformError, at: datetime
+    ) -> None:
+        """A snapshot the platform will not give, with its reason (before it is recorded
+        failed, so that a crash between the two tells it again)."""
+        ...
+
+
+class CollectedRecords(Protocol):
+    """Where a collected snapshot is recorded once its event is out (`MongoSnapshots`)."""
+
+    async def emit(self, snapshot: InsightsSnapshot) -> None: ...
+
 
 class PublishingSink:
     """Emit the snapshot as an event first (acknowledged by the broker), then record it as
     collected: a crash between the two re-collects it later, and consumers de-duplicate on
-    (target, age)."""
+    (target, age). A snapshot the platform will not give is told as
+    `herald.post.insights_unavailable.v1`, before the collector records it failed."""
 
-    def __init__(self, store: SnapshotSink, emitter: EventEmitter, *, topic: str) -> None:
+    def __init__(self, store: CollectedRecords, emitter: EventEmitter, *, topic: str) -> None:
         self._store = store
         self._emitter = emitter
         self._topic = topic
@@ -127,6 +145,29 @@ class PublishingSink:
         )
         await self._emitter.emit(event, topic=self._topic, key=post.post_id)
         await self._store.emit(snapshot)
+
+    async def unavailable(
+        self, post: PublishedPost, age_s: int, error: PlatformError, at: datetime
+    ) -> None:
+        event = PostInsightsUnavailable(
+            post_id=post.post_id,
+            target_id=post.target_id,
+            business_id=post.business_id,
+            integration_id=post.integration_id,
+            platform=Platform(post.platform),
+            platform_post_id=post.platform_post_id,
+            published_at=post.published_at,
+            age_s=age_s,
+            failed_at=at,
+            error=FailureDetail(
+                category=error.category,
+                code=error.code,
+                subcode=error.subcode,
+                message=error.message,
+                remediation=error.remediation,
+            ),
+        )
+        await self._emitter.emit(event, topic=self._topic, key=post.post_id)
 
 
 def numeric_metrics(metrics: dict[str, Any]) -> dict[str, float | dict[str, float]]:
@@ -211,7 +252,7 @@ class InsightsCollector:
         try:
             metrics = await self._read(post)
         except PlatformError as error:
-            await self._failed(key, error, now)
+            await self._failed(key, post, age, error, now)
             return None
         snapshot = InsightsSnapshot(post, age, now, metrics)
         await self._sink.emit(snapshot)
@@ -225,10 +266,15 @@ class InsightsCollector:
             credentials = await self._tokens.refresh(post.integration_id, post.business_id)
             return await self._reader.read(credentials, post)
 
-    async def _failed(self, key: str, error: PlatformError, now: datetime) -> None:
+    async def _failed(
+        self, key: str, post: PublishedPost, age: int, error: PlatformError, now: datetime
+    ) -> None:
         retry = isinstance(error, Transient | Throttled)
         wait = error.retry_after_s or self._settings.retry_s
         next_at = now + timedelta(seconds=wait) if retry else None
+        final = not retry or await self._store.attempts(key) + 1 >= self._settings.max_attempts
+        if final:  # told first: a crash before it is recorded failed tells it again
+            await self._sink.unavailable(post, age, error, now)
         log.warning(
             "insights.failed", key=key, category=error.category.value, code=error.code, retry=retry
         )

@@ -124,6 +124,10 @@ class MongoSnapshots:
         }
         await self._snapshots.update_one({"_id": snapshot.key}, {"$set": document}, upsert=True)
 
+    async def attempts(self, key: str) -> int:
+        existing = await self._snapshots.find_one({"_id": key}) or {}
+        return int(existing.get("attempts", 0))
+
     async def failed(
         self, key: str, error: PlatformError, next_at: datetime | None, max_attempts: int
     ) -> None:

@@ -5,6 +5,7 @@ integration id is a 404, as everywhere (docs/analytics.md)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated, Literal
 
@@ -214,6 +215,11 @@ def _kind(post: Post, target: Target) -> str | None:
 
 def _snapshot(platform: Platform, kind: str | None, stored: StoredSnapshot) -> Snapshot:
     translated = translate(platform, kind, stored.metrics)
+    if stored.unavailable is not None:
+        refusal = stored.unavailable
+        reason = f"{platform.value} gave no insights at this age: {refusal.get('message')}"
+        reason += f" (error {refusal['code']})" if refusal.get("code") else ""
+        translated = replace(translated, absent=dict.fromkeys(translated.absent, reason))
     return Snapshot(
         age_s=stored.age_s,
         collected_at=stored.collected_at,
@@ -223,4 +229,5 @@ def _snapshot(platform: Platform, kind: str | None, stored: StoredSnapshot) -> S
         },
         absent=translated.absent,
         platform_metrics=stored.metrics,
+        unavailable=stored.unavailable,
     )

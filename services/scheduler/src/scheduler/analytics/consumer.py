@@ -20,7 +20,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from herald.cloudevents import decode
 from herald.consuming import INVALID_HEADERS, POISON, Pauser, commit, tolerant_parser
 from herald.errors import InvalidEvent
-from herald.events import PostInsightsCollected, Violation
+from herald.events import PostInsightsCollected, PostInsightsUnavailable, Violation
 from herald.inputs import printable
 from herald.tracing import consuming
 from scheduler.analytics.store import MongoAnalytics
@@ -29,6 +29,8 @@ from scheduler.ports import PostStore
 from scheduler.subscribers import RETRY_AFTER_ERROR_S, raw_body
 
 log = structlog.get_logger(__name__)
+
+SNAPSHOTS = (PostInsightsCollected, PostInsightsUnavailable)
 
 
 class InsightsSubscriber:
@@ -77,12 +79,12 @@ class InsightsSubscriber:
             if INVALID_HEADERS in headers:
                 msg = f"header(s) {headers[INVALID_HEADERS]} are not UTF-8"
                 raise InvalidEvent(msg, code="bad_headers")
-            envelope = decode(record.value or b"", headers, expect=(PostInsightsCollected,))
+            envelope = decode(record.value or b"", headers, expect=SNAPSHOTS)
         except InvalidEvent as invalid:
             await self._keep(record, headers, invalid.reason, invalid.code)
             return
         event = envelope.event
-        assert isinstance(event, PostInsightsCollected)
+        assert isinstance(event, SNAPSHOTS)
         kind = await self._kind(event)
         new = await self._store.record(
             event, kind=kind, event_id=envelope.id, received_at=self._clock()
@@ -94,7 +96,7 @@ class InsightsSubscriber:
             effect="recorded" if new else "duplicate",
         )
 
-    async def _kind(self, event: PostInsightsCollected) -> str | None:
+    async def _kind(self, event: PostInsightsCollected | PostInsightsUnavailable) -> str | None:
         """The target's post kind (`options.kind`), which decides the metrics an Instagram
         media has; None for a post this scheduler does not know."""
         target = await self._posts.get_target(event.target_id)

@@ -28,6 +28,11 @@ class Snapshot(BaseModel):
     platform_metrics: dict[str, float | dict[str, float]] = Field(
         description="Every figure as the platform named and answered it."
     )
+    unavailable: dict[str, str | None] | None = Field(
+        default=None,
+        description="A snapshot the platform would not give: its code and message (every "
+        "metric is then absent with that reason).",
+    )
 
 
 class DeliveryFailure(BaseModel):

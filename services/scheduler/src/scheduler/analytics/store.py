@@ -17,7 +17,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from herald.events import PostInsightsCollected
+from herald.events import PostInsightsCollected, PostInsightsUnavailable
 from herald.mongo import Document
 from herald.topics import Platform
 
@@ -37,6 +37,8 @@ class StoredSnapshot:
     collected_at: datetime
     metrics: dict[str, Any]
     kind: str | None = None  # the post kind, where the platform has several (Instagram)
+    # A snapshot the platform would not give: its code and message (no metrics then).
+    unavailable: dict[str, str | None] | None = None
 
 
 def snapshot_id(target_id: str, age_s: int) -> str:
@@ -53,13 +55,19 @@ class MongoAnalytics:
 
     async def record(
         self,
-        event: PostInsightsCollected,
+        event: PostInsightsCollected | PostInsightsUnavailable,
         *,
         kind: str | None,
         event_id: str,
         received_at: datetime,
     ) -> bool:
-        """Store a snapshot; False when one for its `(target_id, age_s)` is stored already."""
+        """Store a snapshot, or the platform's refusal of one; False when one for its
+        `(target_id, age_s)` is stored already (the first told is kept)."""
+        if isinstance(event, PostInsightsCollected):
+            at, metrics, refusal = event.collected_at, event.metrics, None
+        else:
+            at, metrics = event.failed_at, {}
+            refusal = {"code": event.error.code, "message": event.error.message}
         doc: Document = {
             "_id": snapshot_id(event.target_id, event.age_s),
             "target_id": event.target_id,
@@ -70,12 +78,14 @@ class MongoAnalytics:
             "platform_post_id": event.platform_post_id,
             "published_at": event.published_at,
             "age_s": event.age_s,
-            "collected_at": event.collected_at,
-            "metrics": event.metrics,
+            "collected_at": at,
+            "metrics": metrics,
             "kind": kind,
             "event_id": event_id,
             "received_at": received_at,
         }
+        if refusal is not None:
+            doc["unavailable"] = refusal
         try:
             await self._snapshots.insert_one(doc)
         except DuplicateKeyError:
@@ -129,6 +139,7 @@ def _snapshot(doc: Document) -> StoredSnapshot:
         collected_at=_aware(doc["collected_at"]) or doc["collected_at"],
         metrics=dict(doc.get("metrics") or {}),
         kind=doc.get("kind"),
+        unavailable=doc.get("unavailable"),
     )
 
 

@@ -73,7 +73,7 @@ def summarize(
     platforms: dict[str, Group] = {}
     integrations: dict[str, tuple[str, Group]] = {}
     ranked: list[Top] = []
-    latest = latest_per_target(snapshots)
+    latest = latest_per_target(s for s in snapshots if s.unavailable is None)
     for snapshot in latest:
         platform = snapshot.platform
         metrics = translate(platform, kinds.get(snapshot.target_id), snapshot.metrics).metrics
