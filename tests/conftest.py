@@ -94,7 +94,10 @@ def _extra_env(sandbox: str) -> dict[str, dict[str, str]]:
             "HERALD_SANDBOX_TIKTOK__VERIFIED_URL_PREFIXES": verified,
             **{f"HERALD_SANDBOX_TIKTOK__{k}_PER_MINUTE": v for k, v in per_minute.items()},
         },
-        "scheduler": {"HERALD_SCHEDULER_RULES__TIKTOK_PHOTO_URL_SCHEMES": schemes},
+        "scheduler": {
+            "HERALD_SCHEDULER_RULES__TIKTOK_PHOTO_URL_SCHEMES": schemes,
+            **{f"HERALD_SCHEDULER_WEBHOOKS__{k}": v for k, v in WEBHOOKS.items()},
+        },
         "publisher-facebook": {
             "HERALD_PUBLISHER_FACEBOOK_LEASE_S": "60",
             **{f"HERALD_PUBLISHER_FACEBOOK_{k}": v for k, v in insights.items()},
@@ -114,6 +117,19 @@ def _extra_env(sandbox: str) -> dict[str, dict[str, str]]:
             },
         },
     }
+
+
+# Webhooks to a receiver on loopback, retried within seconds; a connection is told it is ending
+# 60 days ahead, which a Facebook connection (a 60-day user token) already is (ADR 0021).
+WEBHOOKS = {
+    "ALLOW_LOOPBACK": "true",
+    "ALLOWED_SCHEMES": '["http", "https"]',
+    "ALLOWED_PORTS": "null",
+    "RETRY_DELAYS_S": "[1, 2]",
+    "POLL_S": "0.2",
+    "EXPIRING_DAYS_AHEAD": "60",
+    "EXPIRY_CHECK_S": "1",
+}
 
 
 def free_offset(base: StackConfig) -> int:
