@@ -1,0 +1,174 @@
+"""The console in a real browser against the whole running system (issue 22, first slice).
+
+Debian's Chromium (`/usr/bin/chromium`, the `chromium` package; `.ci/run` installs it) driven by
+Playwright for Python (pinned in the root pyproject; Playwright's own browser download cannot
+reach its host here, ADR 0022). The console runs as its own process (`python -m console`) on the
+session's system (tests/conftest.py `connected`: every service a process, the sandbox's accounts
+connected through OAuth) and reads only the public APIs with the business's API key. What a
+person sees: sign in, every connected account Active on Integrations, a post published to
+Facebook in History with its permalink and its publish time in the business's zone, both pages at
+a phone's width without sideways scrolling, keyboard focus visible, sign out.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+from tests.conftest import Connected
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+ZONE = "Europe/Berlin"
+PHONE_WIDTH = 390
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def console_url(connected: Connected) -> Iterator[str]:
+    """`python -m console` on a free port, pointed at the session's auth-service and scheduler."""
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("HERALD_")},
+        "HERALD_CONSOLE_HTTP__PORT": str(port),
+        "HERALD_CONSOLE_AUTH_URL": connected.system.url("auth-service"),
+        "HERALD_CONSOLE_SCHEDULER_URL": connected.system.url("scheduler"),
+        "HERALD_CONSOLE_TIME_ZONE": ZONE,
+        "HERALD_CONSOLE_SECURE_COOKIES": "false",  # the browser reaches it over plain http here
+    }
+    proc = subprocess.Popen([sys.executable, "-m", "console"], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, f"the console exited with {proc.returncode}"
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the console was not ready within 60 s"
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    assert CHROMIUM.exists(), (
+        f"{CHROMIUM} is missing: the console's browser test drives Debian's Chromium. "
+        "Install it with `apt-get install -y chromium` (.ci/run does this on a fresh machine)."
+    )
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium: Path) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(chromium))
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+def _published_post(connected: Connected, text: str) -> dict[str, object]:
+    body: dict[str, object] = {
+        "content": {"text": text},
+        "targets": [{"integration_id": connected.integrations["facebook"], "platform": "facebook"}],
+    }
+    post_id = connected.post(body, idempotency_key=f"console-{uuid.uuid4().hex}")
+    deadline = time.monotonic() + 120
+    while True:
+        post = connected.status(post_id)
+        if post["status"] in ("published", "failed", "partially_published", "cancelled"):
+            assert post["status"] == "published", post
+            return post
+        assert time.monotonic() < deadline, f"post {post_id} still {post['status']}"
+        time.sleep(0.5)
+
+
+async def _sign_in(page: Page, url: str, api_key: str) -> None:
+    await page.goto(f"{url}/integrations")
+    await expect(page).to_have_url(f"{url}/sign-in")  # a page needs a sign-in first
+    await page.get_by_label("API key").fill(api_key)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page).to_have_url(f"{url}/integrations")
+
+
+async def _fits_the_width(page: Page) -> bool:
+    return bool(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+async def test_a_person_reads_integrations_and_history_in_chromium(
+    connected: Connected, console_url: str, browser: Browser
+) -> None:
+    text = f"Console check {uuid.uuid4().hex[:8]}: rye loaves at noon"
+    post = _published_post(connected, text)
+    target = post["targets"][0]  # type: ignore[index]
+    published = datetime.fromisoformat(target["published_at"]).astimezone(ZoneInfo(ZONE))
+
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    await _sign_in(page, console_url, connected.api_key)
+
+    await expect(page.get_by_role("heading", name="Integrations", level=1)).to_be_visible()
+    accounts = page.get_by_role("list", name="Connected accounts").get_by_role("listitem")
+    for platform in ("Facebook", "Instagram", "WhatsApp", "TikTok"):
+        card = accounts.filter(has=page.get_by_role("heading", name=platform))
+        await expect(card.first).to_contain_text("Active")
+    await expect(page.get_by_text(f"Times are shown in {ZONE}.")).to_be_visible()
+
+    await page.get_by_role("link", name="History").click()
+    await expect(page).to_have_url(f"{console_url}/history")
+    card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=text))
+    await expect(card).to_contain_text("Published")
+    await expect(card).to_contain_text("Facebook · ")
+    await expect(card).to_contain_text(f"Published {published:%Y-%m-%d %H:%M %Z}")
+    link = card.get_by_role("link", name="View on Facebook")
+    await expect(link).to_have_attribute("href", str(target["permalink"]))
+
+    # Keyboard: the first Tab lands on the skip link, with a visible outline.
+    await page.keyboard.press("Tab")
+    focused = page.locator(":focus")
+    await expect(focused).to_have_text("Skip to content")
+    assert await focused.evaluate("e => getComputedStyle(e).outlineStyle") != "none"
+
+    phone = await browser.new_context(
+        viewport={"width": PHONE_WIDTH, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        storage_state=await context.storage_state(),  # the same signed-in session
+    )
+    small = await phone.new_page()
+    for path in ("/integrations", "/history"):
+        await small.goto(f"{console_url}{path}")
+        await expect(small.get_by_role("link", name="History")).to_be_visible()
+        assert await _fits_the_width(small), f"{path} scrolls sideways at {PHONE_WIDTH} px"
+    await phone.close()
+
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page).to_have_url(f"{console_url}/sign-in")
+    await page.goto(f"{console_url}/history")
+    await expect(page).to_have_url(f"{console_url}/sign-in")
+    await context.close()
