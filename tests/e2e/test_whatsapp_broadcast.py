@@ -527,6 +527,12 @@ def test_a_broadcast_to_1000_contacts_sends_985_once_and_counts_signed_statuses(
     assert by_state(post) == {"read": ok, "failed": failed}
     message_of = {f"+{e['request']['to']}": e["object_id"] for e in ledger}
     failures = check_recipients(connected, sent, message_of, seen)
+    # The same statuses as a funnel on the analytics route (issue 15): rates between the steps.
+    analytics = api(connected, "GET", f"/v1/posts/{sent.post_id}/analytics", expect=200)
+    [funnel] = [t["deliveries"] for t in analytics["targets"] if t["deliveries"]]
+    assert (funnel["sent"], funnel["delivered"], funnel["read"]) == (ok, ok, ok)
+    assert funnel["rates"] == {"delivered": 1.0, "read": 1.0, "failed": round(failed / 985, 6)}
+    assert sum(f["count"] for f in funnel["failures"]) == failed == funnel["failed"]
 
     api(connected, "DELETE", f"/v1/audiences/{sent.audience.audience_id}", expect=204)
     reasons = sorted({f"{r['error_code']}: {r['error_message']}" for r in failures})
