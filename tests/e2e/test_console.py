@@ -7,7 +7,9 @@ session's system (tests/conftest.py `connected`: every service a process, the sa
 connected through OAuth) and reads only the public APIs with the business's API key. What a
 person sees: sign in, every connected account Active on Integrations, a post published to
 Facebook in History with its permalink and its publish time in the business's zone, both pages at
-a phone's width without sideways scrolling, keyboard focus visible, sign out.
+a phone's width without sideways scrolling, keyboard focus visible, sign out; and axe-core
+(pinned by tests/e2e/axe/package-lock.json, installed by scripts/ensure-axe-core) finds no
+serious or critical accessibility violation on any page, at desktop or phone width.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from tests.conftest import Connected
 
 pytestmark = pytest.mark.e2e
 
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ZONE = "Europe/Berlin"
 PHONE_WIDTH = 390
@@ -82,6 +85,31 @@ def chromium() -> Path:
     return CHROMIUM
 
 
+@pytest.fixture(scope="module")
+def axe_script() -> Path:
+    """axe.min.js, installed once from the lock file by the project's own script."""
+    installed = subprocess.run(  # noqa: S603 - the project's own script
+        [str(ROOT / "scripts" / "ensure-axe-core")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert installed.returncode == 0, installed.stderr
+    return Path(installed.stdout.strip())
+
+
+async def _no_serious_violations(page: Page, axe: Path) -> None:
+    """axe-core over the whole page: no violation of impact serious or critical."""
+    await page.add_script_tag(path=axe)
+    found = await page.evaluate(
+        """async () => (await axe.run()).violations
+            .filter(v => v.impact === "serious" || v.impact === "critical")
+            .map(v => `${v.id} (${v.impact}): ${v.nodes.map(n => n.target).join(", ")}`)"""
+    )
+    assert found == [], f"{page.url}: {found}"
+
+
 @pytest.fixture
 async def browser(chromium: Path) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
@@ -121,16 +149,20 @@ async def _fits_the_width(page: Page) -> bool:
 
 
 async def test_a_person_reads_integrations_and_history_in_chromium(
-    connected: Connected, console_url: str, browser: Browser
+    connected: Connected, console_url: str, browser: Browser, axe_script: Path
 ) -> None:
     text = f"Console check {uuid.uuid4().hex[:8]}: rye loaves at noon"
     post = _published_post(connected, text)
     target = post["targets"][0]  # type: ignore[index]
     published = datetime.fromisoformat(target["published_at"]).astimezone(ZoneInfo(ZONE))
 
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    # bypass_csp: the pages allow scripts from their own origin only, and axe is injected inline.
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = await context.new_page()
+    await page.goto(f"{console_url}/sign-in")
+    await _no_serious_violations(page, axe_script)
     await _sign_in(page, console_url, connected.api_key)
+    await _no_serious_violations(page, axe_script)
 
     await expect(page.get_by_role("heading", name="Integrations", level=1)).to_be_visible()
     accounts = page.get_by_role("list", name="Connected accounts").get_by_role("listitem")
@@ -147,6 +179,7 @@ async def test_a_person_reads_integrations_and_history_in_chromium(
     await expect(card).to_contain_text(f"Published {published:%Y-%m-%d %H:%M %Z}")
     link = card.get_by_role("link", name="View on Facebook")
     await expect(link).to_have_attribute("href", str(target["permalink"]))
+    await _no_serious_violations(page, axe_script)
 
     # Keyboard: the first Tab lands on the skip link, with a visible outline.
     await page.keyboard.press("Tab")
@@ -158,6 +191,7 @@ async def test_a_person_reads_integrations_and_history_in_chromium(
         viewport={"width": PHONE_WIDTH, "height": 844},
         is_mobile=True,
         has_touch=True,
+        bypass_csp=True,
         storage_state=await context.storage_state(),  # the same signed-in session
     )
     small = await phone.new_page()
@@ -165,6 +199,7 @@ async def test_a_person_reads_integrations_and_history_in_chromium(
         await small.goto(f"{console_url}{path}")
         await expect(small.get_by_role("link", name="History")).to_be_visible()
         assert await _fits_the_width(small), f"{path} scrolls sideways at {PHONE_WIDTH} px"
+        await _no_serious_violations(small, axe_script)
     await phone.close()
 
     await page.get_by_role("button", name="Sign out").click()
