@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from herald.events import Violation
 from scheduler.adapters.rejections import KeptRejection, MongoRejections
 from scheduler.api.common import Reader, error_responses
+from scheduler.api.schemas import Moment
 
 router = APIRouter(prefix="/v1/rejections", tags=["rejections"])
 
@@ -34,7 +35,7 @@ async def list_rejections(
     request: Request,
     key: Reader,
     idempotency_key: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
-    before: Annotated[datetime | None, Query(description="Rejected before this time.")] = None,
+    before: Annotated[Moment | None, Query(description="Rejected before this time.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> RejectionPage:
     """Submissions of this business that were refused, newest first, each with every reason."""

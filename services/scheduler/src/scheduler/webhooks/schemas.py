@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from herald.notices import WEBHOOK_TYPES
 
 TYPES = sorted(WEBHOOK_TYPES)
+# The document names the types a subscription takes (the validator below refuses others).
+KNOWN: dict[str, Any] = {"type": "string", "enum": TYPES}
+KNOWN_LIST: dict[str, Any] = {"type": "array", "items": KNOWN, "maxItems": 50}
 
 
 class Body(BaseModel):
@@ -28,19 +32,24 @@ def _known(types: list[str] | None) -> list[str] | None:
 class EndpointCreate(Body):
     url: str = Field(min_length=1, max_length=2048, examples=["https://example.com/herald"])
     event_types: list[str] = Field(
-        default_factory=list, max_length=50, description=f"Empty: every type. Known: {TYPES}."
+        default_factory=list,
+        max_length=50,
+        description="Empty: every type.",
+        json_schema_extra={"items": KNOWN},
     )
     description: str | None = Field(default=None, max_length=500)
-    enabled: bool = True
+    enabled: StrictBool = True
 
     _types = field_validator("event_types")(_known)
 
 
 class EndpointUpdate(Body):
     url: str | None = Field(default=None, min_length=1, max_length=2048)
-    event_types: list[str] | None = Field(default=None, max_length=50)
+    event_types: list[str] | None = Field(
+        default=None, max_length=50, json_schema_extra={"anyOf": [KNOWN_LIST, {"type": "null"}]}
+    )
     description: str | None = Field(default=None, max_length=500)
-    enabled: bool | None = Field(
+    enabled: StrictBool | None = Field(
         default=None, description="true re-enables a disabled endpoint (its failures forgotten)."
     )
 
