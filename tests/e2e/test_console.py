@@ -9,7 +9,8 @@ person sees: sign in, every connected account Active on Integrations, a post pub
 Facebook in History with its permalink and its publish time in the business's zone, both pages at
 a phone's width without sideways scrolling, keyboard focus visible, sign out; and axe-core
 (pinned by tests/e2e/axe/package-lock.json, installed by scripts/ensure-axe-core) finds no
-serious or critical accessibility violation on any page, at desktop or phone width.
+serious or critical accessibility violation on any page, at desktop or phone width. Each page's
+screenshot is saved under .run/test-reports/console/ (docs/console.md shows some).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from tests.conftest import Connected
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / ".run" / "test-reports" / "console"
 CHROMIUM = Path("/usr/bin/chromium")
 ZONE = "Europe/Berlin"
 PHONE_WIDTH = 390
@@ -110,6 +112,10 @@ async def _no_serious_violations(page: Page, axe: Path) -> None:
     assert found == [], f"{page.url}: {found}"
 
 
+async def _screenshot(page: Page, name: str) -> None:
+    await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
 @pytest.fixture
 async def browser(chromium: Path) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
@@ -161,8 +167,10 @@ async def test_a_person_reads_integrations_and_history_in_chromium(
     page = await context.new_page()
     await page.goto(f"{console_url}/sign-in")
     await _no_serious_violations(page, axe_script)
+    await _screenshot(page, "sign-in")
     await _sign_in(page, console_url, connected.api_key)
     await _no_serious_violations(page, axe_script)
+    await _screenshot(page, "integrations")
 
     await expect(page.get_by_role("heading", name="Integrations", level=1)).to_be_visible()
     accounts = page.get_by_role("list", name="Connected accounts").get_by_role("listitem")
@@ -180,6 +188,7 @@ async def test_a_person_reads_integrations_and_history_in_chromium(
     link = card.get_by_role("link", name="View on Facebook")
     await expect(link).to_have_attribute("href", str(target["permalink"]))
     await _no_serious_violations(page, axe_script)
+    await _screenshot(page, "history")
 
     # Keyboard: the first Tab lands on the skip link, with a visible outline.
     await page.keyboard.press("Tab")
@@ -200,6 +209,7 @@ async def test_a_person_reads_integrations_and_history_in_chromium(
         await expect(small.get_by_role("link", name="History")).to_be_visible()
         assert await _fits_the_width(small), f"{path} scrolls sideways at {PHONE_WIDTH} px"
         await _no_serious_violations(small, axe_script)
+        await _screenshot(small, f"phone-{path.strip('/')}")
     await phone.close()
 
     await page.get_by_role("button", name="Sign out").click()
