@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -109,8 +110,10 @@ def page_routes(console: Console) -> APIRouter:
         if session is None:
             return RedirectResponse("/sign-in", status_code=303)
         try:
-            posts = await console.api.posts(session.api_key, limit=HISTORY_LIMIT)
-            accounts = await console.api.integrations(session.api_key)
+            posts, accounts = await asyncio.gather(  # the two services at once
+                console.api.posts(session.api_key, limit=HISTORY_LIMIT),
+                console.api.integrations(session.api_key),
+            )
         except ApiError as exc:
             return unavailable(request, session, "History", exc)
         rows = views.post_rows(posts, accounts)
