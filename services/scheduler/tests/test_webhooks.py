@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from pymongo.asynchronous.database import AsyncDatabase
 
 from herald.cloudevents import decode
 from herald.errors import ErrorCategory
@@ -25,6 +26,7 @@ from herald.events import (
     PostRejected,
     PostRequested,
 )
+from herald.mongo import Document
 from herald.notices import NOTICES, Notice
 from herald.testkit import Collector, producer, running, send_event
 from herald.testkit.servers import free_port, serving_in_thread
@@ -42,6 +44,7 @@ from scheduler.testing import (
 )
 from scheduler.webhooks.settings import WebhookSettings
 from scheduler.webhooks.testing import Receiver
+from scheduler.webhooks.wiring import sweep
 
 pytestmark = pytest.mark.connected
 
@@ -130,11 +133,13 @@ async def test_a_post_is_told_once_per_notice_signed_and_correlated(
             post_id = created.json()["post_id"]
             await eventually(lambda: _async(receiver.of_type("post.finished")))
             await eventually(lambda: _async(len(kafka.received) >= 4))
-            log = (
-                await http.get(
-                    f"/v1/webhooks/endpoints/{endpoint['id']}/deliveries", headers=auth()
-                )
-            ).json()["items"]
+
+            async def all_delivered() -> list[dict[str, Any]]:
+                path = f"/v1/webhooks/endpoints/{endpoint['id']}/deliveries"
+                items: list[dict[str, Any]] = (await http.get(path, headers=auth())).json()["items"]
+                return items if all(d["state"] == "delivered" for d in items) else []
+
+            log = await eventually(all_delivered)
             by_ref = await http.get("/v1/posts?external_ref=crm-order-7", headers=auth())
             by_key = await http.get("/v1/posts?idempotency_key=order-7", headers=auth())
             other = await http.get("/v1/posts?external_ref=crm-order-8", headers=auth())
@@ -267,3 +272,25 @@ async def test_integration_changes_and_a_failing_endpoint_are_told(
 
 async def _async(value: Any) -> Any:
     return value
+
+
+async def test_finished_deliveries_attempts_and_claims_are_swept(
+    mongo_db: AsyncDatabase[Document],
+) -> None:
+    old = datetime.now(UTC) - timedelta(days=40)
+    await mongo_db["webhook_deliveries"].insert_many(
+        [
+            {"_id": "done", "state": "delivered", "created_at": old},
+            {"_id": "given-up", "state": "failed", "created_at": old},
+            {"_id": "waiting", "state": "pending", "created_at": old},
+            {"_id": "recent", "state": "delivered", "created_at": datetime.now(UTC)},
+        ]
+    )
+    await mongo_db["webhook_attempts"].insert_one({"_id": "done:1", "at": old})
+    await mongo_db["webhook_claims"].insert_one({"_id": "done:1", "claimed_at": old})
+
+    deleted = await sweep(mongo_db, WebhookSettings()).sweep_once()
+
+    left = sorted(d["_id"] for d in await mongo_db["webhook_deliveries"].find().to_list())
+    assert left == ["recent", "waiting"]
+    assert deleted == {"webhook_claims": 1, "webhook_attempts": 1, "webhook_deliveries": 2}

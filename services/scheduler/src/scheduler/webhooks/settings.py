@@ -52,6 +52,11 @@ class WebhookSettings(BaseModel):
     timeout_s: float = Field(default=10.0, gt=0, description="Whole request, per attempt.")
     batch: int = Field(default=50, ge=1, le=1000, description="Deliveries sent per pass.")
     max_endpoints: int = Field(default=20, ge=1, le=1000, description="Per business.")
+    keep_days: float = Field(
+        default=30.0,
+        gt=0,
+        description="Finished deliveries and their attempts are deleted this long after.",
+    )
     max_overlap_s: int = Field(
         default=7 * DAY_S, ge=0, description="Longest overlap a secret rotation may ask for."
     )

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
 from herald.mongo import Document
+from herald.retention import DAY_S, Retention, Rule
 from scheduler.adapters.rejections import MongoRejections
 from scheduler.api import rejections
 from scheduler.handlers.base import Deps
@@ -59,8 +60,20 @@ def build(
     deps.notices = notifier
     hooks = Webhooks(settings, store, notifier, sender, MongoRejections(db), deps.clock)
     if settings.enabled:
-        loops.extend([hooks.deliver_forever, hooks.warn_forever])
+        loops.extend([hooks.deliver_forever, hooks.warn_forever, sweep(db, settings).run_forever])
     return hooks
+
+
+def sweep(db: AsyncDatabase[Document], settings: WebhookSettings) -> Retention:
+    """What only grows otherwise: claims (needed while an attempt runs), attempts, and finished
+    deliveries, `keep_days` after. Its counts are not exported: the scheduler's own sweep owns
+    `herald_retention_deleted_total` in the service's registry."""
+    rules = [
+        Rule("webhook_claims", "claimed_at", keep_s=DAY_S),
+        Rule("webhook_attempts", "at"),
+        Rule("webhook_deliveries", "created_at", where={"state": {"$ne": "pending"}}),
+    ]
+    return Retention(db, rules, keep_s=settings.keep_days * DAY_S, every_s=3600.0)
 
 
 def mount(app: FastAPI, hooks: Webhooks) -> None:
