@@ -132,19 +132,6 @@ WEBHOOKS = {
 }
 
 
-# Webhooks to a receiver on loopback, retried within seconds; a connection is told it is ending
-# 60 days ahead, which a Facebook connection (a 60-day user token) already is (ADR 0021).
-WEBHOOKS = {
-    "ALLOW_LOOPBACK": "true",
-    "ALLOWED_SCHEMES": '["http", "https"]',
-    "ALLOWED_PORTS": "null",
-    "RETRY_DELAYS_S": "[1, 2]",
-    "POLL_S": "0.2",
-    "EXPIRING_DAYS_AHEAD": "60",
-    "EXPIRY_CHECK_S": "1",
-}
-
-
 def free_offset(base: StackConfig) -> int:
     for offset in range(500, 4000, 43):
         candidate = dataclasses.replace(base, service_port_offset=offset)
