@@ -7,6 +7,8 @@
 - `testcontainers`: Kafka and real MongoDB from testcontainers, where a Docker engine exists.
   Our CI has no Docker engine, so this path is not exercised there.
 Nothing is skipped when infrastructure is missing: the fixture starts it or the test fails.
+A test about to reach its timeout writes its asyncio tasks' await chains first
+(`herald_localstack.hangdump`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from herald.topics import TopicSpec, provisioning_plan
 from herald_localstack import stack
 from herald_localstack.config import StackConfig
 from herald_localstack.errors import StackError
+
+pytest_plugins = ["herald_localstack.hangdump"]
 
 
 @dataclass(frozen=True)
