@@ -3,11 +3,11 @@
 `task.cancel()` followed by `await gather(task)` assumes the cancellation is delivered. On Python
 3.11 it can be lost: `asyncio.wait_for` returns its inner result when the task awaiting it is
 cancelled in the same turn of the loop that the inner call finishes (CPython gh-86296, fixed in
-3.12), and PyMongo and aiokafka call `wait_for` on every operation. The loop then carries on as if
-nothing had happened, into its next sleep, and `gather` waits for that sleep. Under load this held
-a scheduler's shutdown for the retention sweep's hour (the 300 s hang of
-`test_schema_errors_name_field_paths`: the app stops while its first sweep is in flight). So the
-task is cancelled again until it ends.
+3.12), and PyMongo's pool and network layer, like some of our own loops, call `wait_for`. The
+loop then carries on as if nothing had happened, into its next sleep, and `gather` waits for that
+sleep. Under load this held a scheduler's shutdown for the retention sweep's hour (the 300 s hang
+of `test_schema_errors_name_field_paths`: the app stops while its first sweep is in flight). So
+the task is cancelled again until it ends.
 """
 
 from __future__ import annotations
