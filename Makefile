@@ -16,7 +16,7 @@ help: ## list the commands
 sync: ## install every Python dependency from uv.lock into .venv
 	$(UV) sync --frozen
 
-up: sync ## run Kafka, FerretDB and all seven services locally (a demo on the sandbox)
+up: sync ## run Kafka, FerretDB, all seven services and the console locally (a demo on the sandbox)
 	$(RUN) herald-stack up
 
 demo: ## connect the sandbox accounts again and publish a demo post (after make up)

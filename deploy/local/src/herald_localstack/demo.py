@@ -61,6 +61,7 @@ def run(cfg: StackConfig, say: Callable[[str], None], *, timeout_s: float = 120.
         msg = f"the demo post ended {final['status']}: {json.dumps(final['targets'])[:600]}"
         raise StackError(msg)
     _explain(say, scheduler, demo)
+    say(f"  the console: {url(cfg, 'console')} (sign in with the API key above)")
     return demo
 
 

@@ -36,6 +36,8 @@ def _builders() -> dict[str, Callable[[], FastAPI]]:
     # Imported here: building the document is the only thing here that needs every service.
     from auth_service.app import create_app as auth  # noqa: PLC0415
     from auth_service.settings import Settings as AuthSettings  # noqa: PLC0415
+    from console.app import create_app as console  # noqa: PLC0415
+    from console.settings import Settings as ConsoleSettings  # noqa: PLC0415
     from platform_sandbox.app import create_app as sandbox  # noqa: PLC0415
     from platform_sandbox.settings import Settings as SandboxSettings  # noqa: PLC0415
     from publisher_facebook.app import create_app as facebook  # noqa: PLC0415
@@ -57,6 +59,7 @@ def _builders() -> dict[str, Callable[[], FastAPI]]:
         "publisher-whatsapp": lambda: whatsapp(WhatsAppSettings()),
         "publisher-tiktok": lambda: tiktok(TikTokSettings()),
         "platform-sandbox": lambda: sandbox(SandboxSettings()),
+        "console": lambda: console(ConsoleSettings()),
     }
 
 

@@ -1,4 +1,4 @@
-"""Herald's seven services as processes, run together by honcho from `deploy/local/Procfile`.
+"""Herald's services as processes, run together by honcho from `deploy/local/Procfile`.
 
 `HERALD_STACK_REPLICAS_<SERVICE>=N` (e.g. `HERALD_STACK_REPLICAS_PUBLISHER_FACEBOOK=3`) runs N
 processes of one service, as a cluster runs N pods: a publisher's replicas join its consumer
@@ -59,6 +59,7 @@ SERVICES = (
         Service(f"publisher-{p}", f"publisher_{p}", 8111 + i, f"HERALD_PUBLISHER_{p.upper()}_")
         for i, p in enumerate(Platform)
     ),
+    Service("console", "console", 8130, "HERALD_CONSOLE_"),  # reads auth-service and scheduler
 )
 
 
@@ -200,6 +201,11 @@ def wiring(cfg: StackConfig, keys: StackSecrets) -> dict[str, str]:
         "HERALD_AUTH_API_KEY_PEPPER": keys.api_key_pepper,
         "HERALD_SCHEDULER_AUTH__BASE_URL": auth,
         "HERALD_SCHEDULER_AUTH__SERVICE_TOKEN": keys.service_tokens["scheduler"],
+        # The console reads the public APIs with the key a person signs in with; it is served
+        # over plain http on loopback here, so its cookies cannot be marked Secure.
+        "HERALD_CONSOLE_AUTH_URL": auth,
+        "HERALD_CONSOLE_SCHEDULER_URL": url(cfg, "scheduler"),
+        "HERALD_CONSOLE_SECURE_COOKIES": "false",
         "HERALD_SANDBOX_WEBHOOKS__WHATSAPP_URL": whatsapp_hook,
         "HERALD_SANDBOX_WEBHOOKS__TIKTOK_URL": f"{url(cfg, 'publisher-tiktok')}/webhooks/tiktok",
         "HERALD_PUBLISHER_TIKTOK_TIKTOK__BASE_URL": f"{sandbox}/open.tiktokapis.com",

@@ -23,6 +23,7 @@ from console import routes, views
 from console.client import HeraldApi, HttpHeraldApi
 from console.sessions import SESSION_COOKIE, Session, Sessions
 from console.settings import Settings
+from herald.bodylimits import install_body_limits
 from herald.service import add_operational_routes
 
 SERVICE = "console"
@@ -82,7 +83,6 @@ def create_app(
     console = Console(settings, templates, Sessions(settings.session_ttl_s), now)
     if api is not None:
         console.apis["api"] = api
-    probes: dict[str, httpx.AsyncClient] = {}  # the readiness checks' client (not in tests)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -93,26 +93,16 @@ def create_app(
             console.apis["api"] = HttpHeraldApi(
                 http, auth_url=settings.auth_url, scheduler_url=settings.scheduler_url
             )
-            probes["http"] = http
             yield
 
     app = FastAPI(title="Herald console", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    async def alive(url: str) -> None:
-        client = probes.get("http")
-        if client is not None:
-            (await client.get(f"{url}/healthz")).raise_for_status()
-
-    add_operational_routes(
-        app,
-        service=SERVICE,
-        checks={
-            "auth-service": lambda: alive(settings.auth_url),
-            "scheduler": lambda: alive(settings.scheduler_url),
-        },
-        registry=CollectorRegistry(),
-    )
+    # Ready when it serves: a page says when auth-service or the scheduler does not answer
+    # (unavailable.html), so a blip there does not take every console out of service, and the
+    # console may start before them.
+    add_operational_routes(app, service=SERVICE, checks={}, registry=CollectorRegistry())
+    install_body_limits(app, settings.http)  # a form that never finishes arriving gets a 408
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
