@@ -294,3 +294,42 @@ async def test_finished_deliveries_attempts_and_claims_are_swept(
     left = sorted(d["_id"] for d in await mongo_db["webhook_deliveries"].find().to_list())
     assert left == ["recent", "waiting"]
     assert deleted == {"webhook_claims": 1, "webhook_attempts": 1, "webhook_deliveries": 2}
+
+
+async def test_what_the_scheduler_ends_itself_is_told_too(scheduler_env: SchedulerEnv) -> None:
+    """A cancelled post, and a target failed at dispatch because its connection expired."""
+    env = scheduler_env
+    env.integrations.add("fb-1")
+    env.integrations.add("fb-2")
+    receiver = Receiver()
+    app = _app(env)
+    soon, later = (datetime.now(UTC) + timedelta(seconds=s) for s in (10, 3600))
+    with serving_in_thread(receiver.app()) as base:
+        async with running(app), producer(env.kafka_bootstrap) as out:
+            http = client(app)
+            receiver.secret = (
+                await _endpoint(http, f"{base}/hook", "post.finished", "target.failed")
+            )["secret"]
+            ids = []
+            for integration, at in (("fb-1", later), ("fb-2", soon)):
+                body = {**post_body(integration), "schedule": {"publish_at": at.isoformat()}}
+                created = await http.post("/v1/posts", json=body, headers=auth())
+                ids.append(created.json()["post_id"])
+            cancelled = await http.post(f"/v1/posts/{ids[0]}/cancel", headers=auth())
+            expired = IntegrationExpired(
+                integration_id="fb-2",
+                business_id="biz-a",
+                platform=Platform.FACEBOOK,
+                account_id="page-2",
+                status=IntegrationStatus.EXPIRED,
+                occurred_at=datetime.now(UTC),
+                reason="the token was revoked",
+            )
+            await send_event(out, env.names.integration_events, expired, key="fb-2")
+            await eventually(lambda: _async(len(receiver.of_type("post.finished")) == 2), 40)
+
+    assert cancelled.status_code == 200, cancelled.text
+    finished = {r.data["post_id"]: r.data["status"] for r in receiver.of_type("post.finished")}
+    assert finished == {ids[0]: "cancelled", ids[1]: "failed"}
+    (failed,) = receiver.of_type("target.failed")
+    assert (failed.data["post_id"], failed.data["error"]["category"]) == (ids[1], "needs_reauth")

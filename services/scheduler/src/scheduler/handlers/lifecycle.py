@@ -130,6 +130,8 @@ async def fail_target(
     )
     changes = TargetChanges(state=TargetState.FAILED, last_error=error, updated_at=now)
     await deps.posts.update_target(target_id, changes)
+    if deps.notices is not None:  # the business is told, as of a publisher's failure
+        await deps.notices.failed_here(target_id)
 
 
 async def record_integration(deps: Deps, event: IntegrationEvent) -> bool:

@@ -41,6 +41,8 @@ async def cancel(deps: Deps, business_id: str, post_id: str) -> Changed:
     if not done:
         msg = "nothing to cancel: " + "; ".join(f"{t} {w}" for t, w in skipped.items())
         raise Conflict(msg)
+    if deps.notices is not None:  # a post whose every target ended is told finished
+        await deps.notices.cancelled(post)
     return Changed(post, done, skipped)
 
 

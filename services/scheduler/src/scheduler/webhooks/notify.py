@@ -128,6 +128,31 @@ class Notifier:
         targets = await self._posts.targets_of([post])
         if target.role is Role.BATCH and target.batch is not None:
             await self._broadcast(post, target.batch.parent_target_id, targets)
+        await self._finished(post, targets)
+
+    async def cancelled(self, post: Post) -> None:
+        """A person cancelled targets of the post: it may have ended."""
+        await self._finished(post, await self._posts.targets_of([post]))
+
+    async def failed_here(self, target_id: str) -> None:
+        """The scheduler failed a target itself (its integration unusable at dispatch)."""
+        target = await self._posts.get_target(target_id)
+        if target is None or target.last_error is None:
+            return
+        post = await self._posts.get_post(target.business_id, target.post_id)
+        if post is None:
+            return
+        fields = {**_correlation(post), **_target_fields(target)}
+        notice = TargetFailed(
+            **fields,
+            occurred_at=target.updated_at,
+            attempt=target.attempts,
+            error=target.last_error,
+        )
+        await self.publish(notice, notice_id(target.id, target.epoch, notice.event_type))
+        await self._after_end(post, target)
+
+    async def _finished(self, post: Post, targets: list[Target]) -> None:
         status = status_of(targets)
         if status not in FINISHED:
             return

@@ -20,6 +20,14 @@ class Notices(Protocol):
         """A publisher's result was recorded for one of the business's targets."""
         ...
 
+    async def cancelled(self, post: Post) -> None:
+        """A person cancelled targets of the post."""
+        ...
+
+    async def failed_here(self, target_id: str) -> None:
+        """The scheduler failed a target itself, after storing it as failed."""
+        ...
+
     async def integration(self, event: IntegrationEvent, *, event_id: str) -> None:
         """auth-service reported a change of a connected account."""
         ...
