@@ -533,6 +533,9 @@ def test_a_broadcast_to_1000_contacts_sends_985_once_and_counts_signed_statuses(
     assert (funnel["sent"], funnel["delivered"], funnel["read"]) == (ok, ok, ok)
     assert funnel["rates"] == {"delivered": 1.0, "read": 1.0, "failed": round(failed / 985, 6)}
     assert sum(f["count"] for f in funnel["failures"]) == failed == funnel["failed"]
+    # Every message WhatsApp sent is priced, once, in the template's category.
+    assert sum(funnel["pricing"].values()) >= ok
+    assert set(funnel["pricing"]) <= {"marketing", "utility", "authentication", "service"}
 
     api(connected, "DELETE", f"/v1/audiences/{sent.audience.audience_id}", expect=204)
     reasons = sorted({f"{r['error_code']}: {r['error_message']}" for r in failures})

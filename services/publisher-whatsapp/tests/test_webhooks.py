@@ -122,6 +122,7 @@ async def test_every_status_becomes_one_event_keyed_by_its_target(hook: Hook) ->
         ("wamid.2", "r1", "t1"),
     ]
     assert events[0].status_at == datetime.fromtimestamp(AT, UTC)
+    assert {e.pricing_category for e in events} == {"marketing"}  # the webhook's pricing
 
 
 async def test_a_delivery_replayed_three_times_counts_once(hook: Hook) -> None:

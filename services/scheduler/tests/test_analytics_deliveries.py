@@ -1,6 +1,7 @@
 """A WhatsApp broadcast's funnel on `GET /v1/posts/{id}/analytics`: sent, delivered, read and
-failed recipients, the rates between the steps and the failures by WhatsApp's code, from the
-delivery statuses as they come (duplicated, in any order); the same as CSV."""
+failed recipients, the rates between the steps, the failures by WhatsApp's code and the
+messages by pricing category, from the delivery statuses as they come (duplicated, in any
+order); the same as CSV."""
 
 from __future__ import annotations
 
@@ -63,18 +64,21 @@ def statuses(request: PostRequested) -> list[MessageStatusEvent]:
         }
         for r in request.options.recipients
     ]
+    priced = [{**ref, "pricing_category": "marketing"} for ref in refs]
 
     def failed(code: str) -> FailureDetail:
         return FailureDetail(category=ErrorCategory.PERMANENT, code=code, message=f"error {code}")
 
     events: list[MessageStatusEvent] = []
-    for ref in refs[:4]:
+    for ref in priced[:4]:
         events += [MessageSent(**ref), MessageDelivered(**ref), MessageRead(**ref)]
-    for ref in refs[4:6]:
+    for ref in priced[4:6]:
         events += [MessageSent(**ref), MessageDelivered(**ref)]
-    events.append(MessageSent(**refs[6]))
+    events.append(MessageSent(**priced[6]))
     for ref, code in zip(refs[7:], ("131026", "131026", "131049"), strict=True):
-        events += [MessageSent(**ref), MessageFailed(**ref, error=failed(code))]
+        # WhatsApp prices a message it sent; a failed status names no pricing.
+        events += [MessageSent(**ref, pricing_category="marketing")]
+        events += [MessageFailed(**ref, error=failed(code))]
     events *= 2
     random.Random(15).shuffle(events)
     return events
@@ -115,7 +119,8 @@ async def test_a_broadcasts_funnel_counts_each_recipient_once(scheduler_env: Sch
             answer = await http.get(f"/v1/posts/{post_id}/analytics", headers=auth())
             (broadcast,) = answer.json()["targets"]
             found: dict[str, Any] = broadcast["deliveries"]
-            return found if found["read"] == 4 and found["failed"] == 3 else None
+            done = found["read"] == 4 and found["failed"] == 3 and found["pricing"]
+            return found if done else None
 
         found = await eventually(funnel, 60)
         table = await http.get(f"/v1/posts/{post_id}/analytics", headers=auth(Accept="text/csv"))
@@ -126,6 +131,8 @@ async def test_a_broadcasts_funnel_counts_each_recipient_once(scheduler_env: Sch
         {"code": "131026", "count": 2, "message": "error 131026"},
         {"code": "131049", "count": 1, "message": "error 131049"},
     ]
+    assert found["pricing"] == {"marketing": 10}  # once per message, whatever its statuses
     rows_out = table.text.splitlines()
+    assert any(",deliveries.pricing.marketing,10,pricing.category," in r for r in rows_out)
     assert any(",deliveries.read,4,message.status," in r for r in rows_out)
     assert any(",deliveries.failed.131026,2,message.status," in r for r in rows_out)

@@ -314,6 +314,12 @@ class MessageStatusEvent(TargetRef):
     recipient_id: str
     message_id: str = Field(description="The platform's message id (wamid).")
     status_at: AwareDatetime
+    pricing_category: str | None = Field(
+        default=None,
+        description="WhatsApp's pricing category of the message (marketing, utility, "
+        "authentication, service), as the status webhook's pricing.category gives it; absent "
+        "when it gives none (failed statuses).",
+    )
 
 
 class MessageSent(MessageStatusEvent):

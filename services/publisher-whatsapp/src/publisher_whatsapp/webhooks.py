@@ -90,6 +90,7 @@ class Status:
     at: datetime
     recipient: str
     errors: list[dict[str, Any]]
+    pricing_category: str | None = None  # `pricing.category`, for analytics (ADR 0020)
 
 
 @dataclass
@@ -200,7 +201,16 @@ def _status(raw: Any) -> Status | None:
         return None
     at = datetime.fromtimestamp(int(raw["timestamp"]), UTC)
     errors = [e for e in raw.get("errors") or [] if isinstance(e, dict)]
-    return Status(str(raw["id"]), kind, at, str(raw["recipient_id"]), errors)
+    pricing = raw.get("pricing")
+    category = pricing.get("category") if isinstance(pricing, dict) else None
+    return Status(
+        str(raw["id"]),
+        kind,
+        at,
+        str(raw["recipient_id"]),
+        errors,
+        category if isinstance(category, str) else None,
+    )
 
 
 def _event(status: Status, sent: SentMessage) -> MessageStatusEvent:
@@ -213,6 +223,7 @@ def _event(status: Status, sent: SentMessage) -> MessageStatusEvent:
         "recipient_id": sent.recipient_id,
         "message_id": sent.message_id,
         "status_at": status.at,
+        "pricing_category": status.pricing_category,
     }
     if status.status != "failed":
         return _EVENTS[status.status](**common)

@@ -83,10 +83,17 @@ async def get_post_analytics(
     snapshots = await analytics_of(request).of_post(key.business_id, post_id)
     shown = sorted((t for t in targets if t.role is not Role.BATCH), key=lambda t: t.index)
     funnel = await funnels(deps, post, targets)
+    pricing = await analytics_of(request).pricing_of(key.business_id, post_id) if funnel else {}
     analytics = PostAnalytics(
         post_id=post_id,
         targets=[
-            _target(post, t, [s for s in snapshots if s.target_id == t.id], funnel.get(t.id))
+            _target(
+                post,
+                t,
+                [s for s in snapshots if s.target_id == t.id],
+                funnel.get(t.id),
+                pricing.get(t.id, {}),
+            )
             for t in shown
         ],
     )
@@ -182,14 +189,23 @@ def _top(snapshot: StoredSnapshot, value: float, platform_metric: str) -> TopPos
 
 
 def _target(
-    post: Post, target: Target, snapshots: list[StoredSnapshot], funnel: Funnel | None
+    post: Post,
+    target: Target,
+    snapshots: list[StoredSnapshot],
+    funnel: Funnel | None,
+    pricing: dict[str, int],
 ) -> TargetAnalytics:
     kind = _kind(post, target)
     history = [_snapshot(target.platform, kind, s) for s in snapshots]
     deliveries = None
     if funnel is not None:
         deliveries = Deliveries.model_validate(
-            {**vars(funnel), "rates": funnel.rates, "failures": [vars(f) for f in funnel.failures]}
+            {
+                **vars(funnel),
+                "rates": funnel.rates,
+                "failures": [vars(f) for f in funnel.failures],
+                "pricing": pricing,
+            }
         )
     first = snapshots[0] if snapshots else None
     return TargetAnalytics(

@@ -20,7 +20,12 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from herald.cloudevents import decode
 from herald.consuming import INVALID_HEADERS, POISON, Pauser, commit, tolerant_parser
 from herald.errors import InvalidEvent
-from herald.events import PostInsightsCollected, PostInsightsUnavailable, Violation
+from herald.events import (
+    MessageStatusEvent,
+    PostInsightsCollected,
+    PostInsightsUnavailable,
+    Violation,
+)
 from herald.inputs import printable
 from herald.tracing import consuming
 from scheduler.analytics.store import MongoAnalytics
@@ -34,6 +39,8 @@ SNAPSHOTS = (PostInsightsCollected, PostInsightsUnavailable)
 
 
 class InsightsSubscriber:
+    STAGE = "insights"
+
     def __init__(
         self, store: MongoAnalytics, posts: PostStore, clock: Callable[[], datetime]
     ) -> None:
@@ -45,12 +52,12 @@ class InsightsSubscriber:
     def register(self, broker: KafkaBroker, *, topic: str, group: str) -> None:
         subscriber = broker.subscriber(
             topic,
-            group_id=f"{group}.insights",
+            group_id=f"{group}.{self.STAGE}",
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
             parser=tolerant_parser,
             decoder=raw_body,
-            title="on_insights",
+            title=f"on_{self.STAGE}",
         )
         subscriber(self.handle)
 
@@ -61,14 +68,16 @@ class InsightsSubscriber:
         record: Any = msg.raw_message
         headers = dict(msg.headers)
         attributes = {"messaging.destination.name": record.topic}
-        with consuming("consume insights", headers, **attributes):
+        with consuming(f"consume {self.STAGE}", headers, **attributes):
             try:
                 await self._record(record, headers)
             except POISON as exc:
                 reason = printable(f"{type(exc).__name__}: {exc}")[:300]
                 await self._keep(record, headers, reason, "unprocessable")
             except Exception:  # nothing may be lost: rewind to the message and retry it
-                log.exception("insights.put_back", retry_in_s=RETRY_AFTER_ERROR_S)
+                log.exception(
+                    "analytics.put_back", stage=self.STAGE, retry_in_s=RETRY_AFTER_ERROR_S
+                )
                 retry_at = datetime.now(UTC) + timedelta(seconds=RETRY_AFTER_ERROR_S)
                 self._pauser.hold(msg.consumer, record, retry_at)
                 return
@@ -120,3 +129,24 @@ class InsightsSubscriber:
                 submission=False,
             )
         )
+
+
+class PricingSubscriber(InsightsSubscriber):
+    """WhatsApp's pricing category of each message, from `message.status` in a consumer group
+    of its own: the scheduler's statuses consumer keeps what cannot be read, so this one only
+    logs it. One category per message (the first status that names one)."""
+
+    STAGE = "pricing"
+
+    async def _record(self, record: Any, headers: dict[str, str]) -> None:
+        try:
+            envelope = decode(record.value or b"", headers)
+        except InvalidEvent as invalid:
+            await self._keep(record, headers, invalid.reason, invalid.code)
+            return
+        event = envelope.event
+        if isinstance(event, MessageStatusEvent) and event.pricing_category is not None:
+            await self._store.record_pricing(event)
+
+    async def _keep(self, record: Any, headers: dict[str, str], reason: str, code: str) -> None:
+        log.info("pricing.unreadable_left_to_statuses", code=code, reason=reason)

@@ -48,6 +48,9 @@ def post_csv(analytics: PostAnalytics) -> str:
             counts |= {"delivered": funnel.delivered, "read": funnel.read, "failed": funnel.failed}
             for name, count in counts.items():
                 writer.writerow([*ref, "", "", f"deliveries.{name}", count, "message.status", ""])
+            for category, count in funnel.pricing.items():
+                name = f"deliveries.pricing.{category}"
+                writer.writerow([*ref, "", "", name, count, "pricing.category", ""])
             for failure in funnel.failures:
                 name = f"deliveries.failed.{failure.code or 'unknown'}"
                 writer.writerow([*ref, "", "", name, failure.count, "message.status", ""])

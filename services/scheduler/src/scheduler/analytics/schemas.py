@@ -54,6 +54,11 @@ class Deliveries(BaseModel):
     )
     by_state: dict[str, int]
     failures: list[DeliveryFailure] = Field(description="Failed recipients by error code.")
+    pricing: dict[str, int] = Field(
+        default_factory=dict,
+        description="Messages by WhatsApp's pricing category (marketing, utility, "
+        "authentication, service), from the status webhooks.",
+    )
 
 
 class TargetAnalytics(BaseModel):

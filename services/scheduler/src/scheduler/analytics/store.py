@@ -17,11 +17,13 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from herald.events import PostInsightsCollected, PostInsightsUnavailable
+from herald.events import MessageStatusEvent, PostInsightsCollected, PostInsightsUnavailable
 from herald.mongo import Document
 from herald.topics import Platform
+from scheduler.deliveries import parent_of
 
 SNAPSHOTS = "post_insights"
+PRICING = "message_pricing"
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,12 @@ def snapshot_id(target_id: str, age_s: int) -> str:
 class MongoAnalytics:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._snapshots = db[SNAPSHOTS]
+        self._pricing = db[PRICING]
 
     async def ensure_indexes(self) -> None:
         await self._snapshots.create_index([("post_id", ASCENDING)])
         await self._snapshots.create_index([("business_id", ASCENDING)])
+        await self._pricing.create_index([("post_id", ASCENDING)])
 
     async def record(
         self,
@@ -91,6 +95,31 @@ class MongoAnalytics:
         except DuplicateKeyError:
             return False
         return True
+
+    async def record_pricing(self, event: MessageStatusEvent) -> bool:
+        """A message's pricing category, once per message id (the first status naming it)."""
+        doc: Document = {
+            "_id": event.message_id,
+            "post_id": event.post_id,
+            "business_id": event.business_id,
+            "parent_target_id": parent_of(event.target_id),
+            "category": event.pricing_category,
+        }
+        try:
+            await self._pricing.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def pricing_of(self, business_id: str, post_id: str) -> dict[str, dict[str, int]]:
+        """Messages by pricing category, per WhatsApp target (a broadcast, not its batches)."""
+        found: dict[str, dict[str, int]] = {}
+        async for doc in self._pricing.find({"post_id": post_id}):
+            if doc.get("business_id") != business_id:
+                continue
+            counts = found.setdefault(str(doc["parent_target_id"]), {})
+            counts[str(doc["category"])] = counts.get(str(doc["category"]), 0) + 1
+        return found
 
     async def of_post(self, business_id: str, post_id: str) -> list[StoredSnapshot]:
         """The post's snapshots, by target and then age."""

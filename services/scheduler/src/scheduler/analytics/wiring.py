@@ -9,7 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from herald.mongo import Document
 from scheduler.analytics import api
-from scheduler.analytics.consumer import InsightsSubscriber
+from scheduler.analytics.consumer import InsightsSubscriber, PricingSubscriber
 from scheduler.analytics.store import MongoAnalytics
 from scheduler.handlers.base import Deps
 
@@ -17,15 +17,19 @@ from scheduler.handlers.base import Deps
 class Analytics:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.store = MongoAnalytics(db)
-        self._subscriber: InsightsSubscriber | None = None
+        self._subscribers: list[InsightsSubscriber] = []
 
     async def ensure_indexes(self) -> None:
         await self.store.ensure_indexes()
 
     def subscribe(self, broker: KafkaBroker, deps: Deps, *, group: str) -> None:
-        """Consume `post.insights` in the group `<group>.insights`, beside the scheduler's."""
-        self._subscriber = InsightsSubscriber(self.store, deps.posts, deps.clock)
-        self._subscriber.register(broker, topic=deps.names.post_insights, group=group)
+        """Consume `post.insights` (group `<group>.insights`) and WhatsApp's pricing from
+        `message.status` (group `<group>.pricing`), beside the scheduler's own groups."""
+        insights = InsightsSubscriber(self.store, deps.posts, deps.clock)
+        insights.register(broker, topic=deps.names.post_insights, group=group)
+        pricing = PricingSubscriber(self.store, deps.posts, deps.clock)
+        pricing.register(broker, topic=deps.names.message_status, group=group)
+        self._subscribers = [insights, pricing]
 
     def install(self, app: FastAPI) -> None:
         app.include_router(api.router)
@@ -33,5 +37,5 @@ class Analytics:
         app.state.analytics = self.store
 
     def close(self) -> None:
-        if self._subscriber is not None:
-            self._subscriber.close()
+        for subscriber in self._subscribers:
+            subscriber.close()
