@@ -176,7 +176,8 @@ def create_app(
         registry=registry,
         keys=api_keys,
     )
-    hooks = webhooks.build(infra.mongo[settings.database], deps, settings.webhooks, workers.loops)
+    db = infra.mongo[settings.database]
+    hooks = webhooks.build(db, deps, settings.webhooks, workers.loops, metrics.webhooks)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -10,6 +10,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from herald.metrics import UnexpectedErrors
 
 DELAY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600)
+# An attempt's whole request is bounded by HERALD_SCHEDULER_WEBHOOKS__TIMEOUT_S (10 s by default).
+WEBHOOK_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+WEBHOOK_OUTCOMES = ("delivered", "failed", "gave_up")
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class SchedulerMetrics:
     put_back: UnexpectedErrors
     campaign_posts: Counter
     broadcasts: BroadcastMetrics
+    webhooks: WebhookMetrics
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> SchedulerMetrics:
@@ -87,6 +91,7 @@ class SchedulerMetrics:
                 ["outcome"],
             ),
             broadcasts=BroadcastMetrics.create(counter),
+            webhooks=WebhookMetrics.create(registry),
         )
 
 
@@ -135,3 +140,46 @@ class BroadcastMetrics:
                 ["event", "effect"],
             ),
         )
+
+
+@dataclass(frozen=True)
+class WebhookMetrics:
+    """Outbound webhook deliveries (ADR 0021): every endpoint together, no business or URL label.
+    Each outcome's series exists from the start at 0, so a failure ratio has a denominator before
+    the first failure and an alert sees the first increase."""
+
+    attempts: Counter
+    seconds: Histogram
+    disabled: Counter
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> WebhookMetrics:
+        attempts = Counter(
+            "herald_scheduler_webhook_attempts_total",
+            "Outbound webhook delivery attempts by outcome: delivered (answered 2xx), failed "
+            "(no answer or another status; tried again later), gave_up (failed, and the "
+            "delivery is past give_up_after_s: no more attempts).",
+            ["outcome"],
+            registry=registry,
+        )
+        for outcome in WEBHOOK_OUTCOMES:
+            attempts.labels(outcome)
+        return cls(
+            attempts=attempts,
+            seconds=Histogram(
+                "herald_scheduler_webhook_attempt_seconds",
+                "Duration of outbound webhook delivery attempts, from sending the request to its "
+                "answer or failure.",
+                buckets=WEBHOOK_BUCKETS,
+                registry=registry,
+            ),
+            disabled=Counter(
+                "herald_scheduler_webhook_endpoints_disabled_total",
+                "Webhook endpoints disabled because every delivery failed for disable_after_s.",
+                registry=registry,
+            ),
+        )
+
+    def attempted(self, outcome: str, seconds: float) -> None:
+        self.attempts.labels(outcome).inc()
+        self.seconds.observe(seconds)

@@ -4,7 +4,9 @@ Each attempt is claimed by inserting `<delivery>:<attempt>` (one replica sends i
 every secret still valid (a rotation's overlap: several `v1,` signatures), sent with a time limit
 over the guarded transport, and logged with its answer. A failure waits the next delay of
 `retry_delays_s` (Herald's delay tiers by default) until `give_up_after_s`; an endpoint whose
-deliveries have failed for `disable_after_s` is disabled and the business told.
+deliveries have failed for `disable_after_s` is disabled and the business told. Each attempt is
+counted by outcome and timed, and each endpoint disabled counted (`WebhookMetrics`,
+docs/metrics.md).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from standardwebhooks import Webhook
 
 from herald.media.guard import GuardedBackend, GuardedTransport, SystemResolver
 from herald.notices import WebhookEndpointDisabled
+from scheduler.metrics import WebhookMetrics
 from scheduler.webhooks.addresses import is_loopback, policy
 from scheduler.webhooks.models import Attempt, Delivery, DeliveryState, Endpoint
 from scheduler.webhooks.notify import Notifier, notice_id
@@ -53,6 +56,7 @@ class Sender:
         store: WebhookStore,
         notifier: Notifier,
         settings: WebhookSettings,
+        metrics: WebhookMetrics,
         *,
         clock: Callable[[], datetime],
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -60,6 +64,7 @@ class Sender:
         self._store = store
         self._notifier = notifier
         self._settings = settings
+        self._metrics = metrics
         self._owner = f"{socket.gethostname()}:{os.getpid()}"  # names the claims it takes
         self._clock = clock
         self._wall = wall  # `webhook-timestamp`: the receiver compares it with its own clock
@@ -128,8 +133,10 @@ class Sender:
         )
         if status is not None and 200 <= status < 300:
             await self._delivered(endpoint, tried, now)
+            outcome = "delivered"
         else:
-            await self._failed(endpoint, tried, now)
+            outcome = await self._failed(endpoint, tried, now)
+        self._metrics.attempted(outcome, duration_ms / 1000)
         log.info("webhook.attempt", delivery_id=delivery_id, attempt=number, status=status)
         return 1
 
@@ -171,13 +178,16 @@ class Sender:
         if endpoint.failing_since is not None:
             await self._store.save_endpoint(replace(endpoint, failing_since=None, updated_at=now))
 
-    async def _failed(self, endpoint: Endpoint, delivery: Delivery, now: datetime) -> None:
+    async def _failed(self, endpoint: Endpoint, delivery: Delivery, now: datetime) -> str:
+        """Retries or gives the delivery up, disables a long-failing endpoint; the outcome."""
         assert delivery.first_attempt_at is not None
+        outcome = "failed"
         if now - delivery.first_attempt_at >= timedelta(seconds=self._settings.give_up_after_s):
             await self._store.save_delivery(
                 replace(delivery, state=DeliveryState.FAILED, next_attempt_at=None)
             )
             await self._store.dequeue(delivery.id)
+            outcome = "gave_up"
         else:
             due = now + timedelta(seconds=next_delay(self._settings, delivery.attempts))
             await self._store.save_delivery(replace(delivery, next_attempt_at=due))
@@ -186,7 +196,7 @@ class Sender:
         if now - failing_since < timedelta(seconds=self._settings.disable_after_s):
             if endpoint.failing_since is None:
                 await self._store.save_endpoint(replace(endpoint, failing_since=now))
-            return
+            return outcome
         reason = (
             f"Every delivery failed since {failing_since.isoformat()} (last: "
             f"{delivery.last_error}); fix the endpoint, then enable it and redeliver."
@@ -200,6 +210,7 @@ class Sender:
             failing_since=failing_since,
         )
         await self._store.save_endpoint(disabled)
+        self._metrics.disabled.inc()
         log.warning("webhook.endpoint_disabled", endpoint_id=endpoint.id)
         notice = WebhookEndpointDisabled(
             business_id=endpoint.business_id,
@@ -210,3 +221,4 @@ class Sender:
             reason=reason,
         )
         await self._notifier.publish(notice, notice_id(endpoint.id, "disabled", now.isoformat()))
+        return outcome

@@ -15,6 +15,7 @@ from herald.retention import DAY_S, Retention, Rule
 from scheduler.adapters.rejections import MongoRejections
 from scheduler.api import rejections
 from scheduler.handlers.base import Deps
+from scheduler.metrics import WebhookMetrics
 from scheduler.webhooks import api
 from scheduler.webhooks.expiry import expiry_loop
 from scheduler.webhooks.notify import Notifier
@@ -48,6 +49,7 @@ def build(
     deps: Deps,
     settings: WebhookSettings,
     loops: list[Loop],
+    metrics: WebhookMetrics,
 ) -> Webhooks:
     """The webhook pieces; `deps.notices` tells through them from now on, and `loops` (the
     service's background work) gets the sender and the expiry check when enabled."""
@@ -55,7 +57,7 @@ def build(
     notifier = Notifier(
         posts=deps.posts, store=store, emitter=deps.emitter, names=deps.names, clock=deps.clock
     )
-    sender = Sender(store, notifier, settings, clock=deps.clock)
+    sender = Sender(store, notifier, settings, metrics, clock=deps.clock)
     notifier.wake = sender.wake
     deps.notices = notifier
     hooks = Webhooks(settings, store, notifier, sender, MongoRejections(db), deps.clock)
