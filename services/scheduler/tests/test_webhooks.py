@@ -234,6 +234,7 @@ async def test_integration_changes_and_a_failing_endpoint_are_told(
         "occurred_at": now,
     }
     connected = IntegrationConnected(**facts, reconnect_by=now + timedelta(days=3, hours=1))
+    before = {o: _attempts(app, o) for o in ("delivered", "failed", "gave_up")}
     with serving_in_thread(receiver.app()) as base:
         async with running(app), producer(env.kafka_bootstrap) as out:
             http = client(app)
@@ -254,6 +255,13 @@ async def test_integration_changes_and_a_failing_endpoint_are_told(
             log = (
                 await http.get(f"/v1/webhooks/endpoints/{dead['id']}/deliveries", headers=auth())
             ).json()["items"]
+            # Each attempt is counted once it is recorded (after its answer).
+            await eventually(
+                lambda: _async(
+                    _attempts(app, "delivered") >= len(receiver.delivered())
+                    and _attempts(app, "failed") >= len(log[0]["attempt_log"])
+                )
+            )
 
     expiring = receiver.of_type("integration.expiring")
     assert len(expiring) == 1  # once per deadline, though the check ran many times
@@ -268,6 +276,20 @@ async def test_integration_changes_and_a_failing_endpoint_are_told(
     assert all(a["status_code"] is None and a["error"] for a in attempts)
     reconnect = receiver.of_type("integration.needs_reconnect")[0].data
     assert reconnect["reason"] == "invalid_grant: the token was revoked"
+    # Counted without a business or URL label; every outcome served at 0 before the first.
+    assert before == {"delivered": 0.0, "failed": 0.0, "gave_up": 0.0}
+    registry = app.state.registry
+    assert registry.get_sample_value("herald_scheduler_webhook_endpoints_disabled_total") == 1.0
+    timed = registry.get_sample_value("herald_scheduler_webhook_attempt_seconds_count")
+    assert timed == sum(_attempts(app, o) for o in ("delivered", "failed", "gave_up"))
+
+
+def _attempts(app: FastAPI, outcome: str) -> float:
+    value = app.state.registry.get_sample_value(
+        "herald_scheduler_webhook_attempts_total", {"outcome": outcome}
+    )
+    assert value is not None, f"no {outcome} series"
+    return float(value)
 
 
 async def _async(value: Any) -> Any:
