@@ -21,7 +21,10 @@ QUIET = {
     "Accounts needing reconnection": "only when an account expires or is disconnected",
     "Integrations expiring": "only when a token nears its expiry",
     "Unexpected errors": "only when work is put back",
+    "Webhook attempt time": "only when a business's webhook endpoint is sent a notice",
+    "Webhook endpoints disabled in 24 h": "only when an endpoint keeps failing",
 }
+WEBHOOK_SECONDS = "herald_scheduler_webhook_attempt_seconds_bucket"
 
 
 def overview() -> Any:
@@ -158,8 +161,38 @@ def scheduler() -> Any:
                     "{{instance}}",
                 ),
             ),
+            *webhook_panels(),
         ],
     )
+
+
+def webhook_panels() -> list[Any]:
+    """Outbound webhooks to businesses' endpoints (ADR 0021), every endpoint together."""
+    return [
+        panel(
+            "Webhook attempts by outcome",
+            "ops",
+            Query(
+                f"sum by (outcome) (rate(herald_scheduler_webhook_attempts_total[{RATE}]))",
+                "{{outcome}}",
+            ),
+            description="delivered: answered 2xx; failed: tried again later; gave_up: no more "
+            "attempts. HeraldWebhookDeliveriesFailing reads herald:webhook_failure_ratio:rate15m.",
+        ),
+        panel(
+            "Webhook attempt time",
+            "s",
+            *(
+                Query(f"histogram_quantile({q}, sum by (le) (rate({WEBHOOK_SECONDS}[{RATE}])))", p)
+                for q, p in ((0.5, "p50"), (0.95, "p95"), (0.99, "p99"))
+            ),
+        ),
+        stat_panel(
+            "Webhook endpoints disabled in 24 h",
+            "short",
+            Query("sum(increase(herald_scheduler_webhook_endpoints_disabled_total[24h]))"),
+        ),
+    ]
 
 
 def integrations() -> Any:
