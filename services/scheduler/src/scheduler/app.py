@@ -176,8 +176,8 @@ def create_app(
         registry=registry,
         keys=api_keys,
     )
-    db = infra.mongo[settings.database]
-    hooks = webhooks.build(db, deps, settings.webhooks, workers.loops, metrics.webhooks)
+    db, host = infra.mongo[settings.database], settings.http.host  # host: webhook secrets' key
+    hooks = webhooks.build(db, deps, settings.webhooks, workers.loops, metrics.webhooks, host=host)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from herald.topics import DELAY_TIERS
 
 DAY_S = 86400
 
 
+class SecretVaultSettings(BaseModel):
+    """The keyring sealing endpoints' signing secrets at rest (`herald.sealing`, ADR 0021)."""
+
+    model_config = {"extra": "forbid"}
+
+    keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Keyring: key id -> base64 of a 32-byte AES-256 key; older keys keep opening "
+        "what they sealed (re-sealed under the primary at start). Required unless the server "
+        "listens on loopback only, where a public development key stands in.",
+    )
+    primary_kid: str | None = Field(
+        default=None, description="The key id new secrets are sealed with (the only key: itself)."
+    )
+
+
 class WebhookSettings(BaseModel):
     model_config = {"extra": "forbid"}
+
+    vault: SecretVaultSettings = Field(default_factory=SecretVaultSettings)
 
     enabled: bool = Field(default=True, description="Run the delivery loop in this replica.")
     allow_loopback: bool = Field(

@@ -4,23 +4,40 @@ Following the store's rules (docs/architecture.md §7): de-duplication by insert
 `_id` (a notice queued twice for one endpoint is one delivery; an attempt is claimed by inserting
 its claim), hot reads are equalities, and the queue holds only what is still due, so its
 range read stays small.
+
+Signing secrets are sealed at rest (`herald.sealing`, ADR 0021): each one an AES-GCM envelope
+bound to its endpoint and business, `secrets_kid` naming the key they are all sealed under, so
+the endpoints sealed under an older key (or, before sealing, stored in the clear) are found by
+one inequality and sealed again under the primary key (`reseal`, at start).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from herald.mongo import Document
+from herald.sealing import Envelope, Keyring, SealError
 from scheduler.webhooks.models import Attempt, Delivery, DeliveryState, Endpoint, Secret
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Resealed:
+    resealed: int = 0
+    failed: int = 0  # sealed under a key no longer in the keyring: left as they are
 
 
 class WebhookStore:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], keyring: Keyring) -> None:
+        self._keyring = keyring
         self._endpoints = db["webhook_endpoints"]
         self._deliveries = db["webhook_deliveries"]
         self._queue = db["webhook_queue"]
@@ -39,18 +56,73 @@ class WebhookStore:
     # Endpoints
 
     async def add_endpoint(self, endpoint: Endpoint) -> None:
-        await self._endpoints.insert_one(_endpoint_doc(endpoint))
+        await self._endpoints.insert_one(self._endpoint_doc(endpoint))
 
     async def save_endpoint(self, endpoint: Endpoint) -> None:
-        await self._endpoints.replace_one({"_id": endpoint.id}, _endpoint_doc(endpoint))
+        await self._endpoints.replace_one({"_id": endpoint.id}, self._endpoint_doc(endpoint))
 
     async def endpoint(self, endpoint_id: str) -> Endpoint | None:
         doc = await self._endpoints.find_one({"_id": endpoint_id})
-        return None if doc is None else _endpoint_of(doc)
+        return None if doc is None else self._endpoint_of(doc)
 
     async def endpoints_of(self, business_id: str) -> list[Endpoint]:
         docs = await self._endpoints.find({"business_id": business_id}).to_list()
-        return sorted((_endpoint_of(d) for d in docs), key=lambda e: (e.created_at, e.id))
+        return sorted((self._endpoint_of(d) for d in docs), key=lambda e: (e.created_at, e.id))
+
+    async def reseal(self) -> Resealed:
+        """Seal again under the primary key every endpoint's secrets sealed under another key
+        or stored in the clear. Only the secrets change, and only where they are still as read
+        (a rotation meanwhile has sealed them under the primary key already)."""
+        report = Resealed()
+        primary = self._keyring.primary_kid
+        async for doc in self._endpoints.find({"secrets_kid": {"$ne": primary}}):
+            try:
+                secrets = self._endpoint_of(doc).secrets
+            except SealError as exc:
+                report.failed += 1
+                log.error("webhook.reseal_failed", endpoint_id=doc["_id"], error=str(exc))
+                continue
+            was = doc.get("secrets_kid")
+            where = {"_id": doc["_id"], "secrets_kid": was or {"$exists": False}}
+            sealed = self._sealed(doc["_id"], doc["business_id"], secrets)
+            changed = await self._endpoints.update_one(
+                where, {"$set": {"secrets": sealed, "secrets_kid": primary}}
+            )
+            report.resealed += changed.modified_count
+        if report.resealed or report.failed:
+            log.info("webhook.resealed", primary_kid=primary, **vars(report))
+        return report
+
+    def _sealed(self, endpoint_id: str, business_id: str, secrets: tuple[Secret, ...]) -> list[Any]:
+        context = _context(endpoint_id, business_id)
+        return [
+            {
+                "sealed": self._keyring.seal(s.value, context).doc(),
+                "created_at": s.created_at,
+                "expires_at": s.expires_at,
+            }
+            for s in secrets
+        ]
+
+    def _endpoint_doc(self, e: Endpoint) -> Document:
+        return {
+            **_endpoint_fields(e),
+            "secrets": self._sealed(e.id, e.business_id, e.secrets),
+            "secrets_kid": self._keyring.primary_kid,
+        }
+
+    def _endpoint_of(self, d: Document) -> Endpoint:
+        context = _context(d["_id"], d["business_id"])
+        secrets = tuple(
+            Secret(self._open(s, context), _aware(s["created_at"]), _maybe(s.get("expires_at")))
+            for s in d.get("secrets") or []
+        )
+        return _endpoint_of(d, secrets)
+
+    def _open(self, stored: Document, context: str) -> str:
+        if "sealed" in stored:
+            return self._keyring.open(Envelope.of(stored["sealed"]), context)
+        return str(stored["value"])  # stored before sealing; `reseal` seals it at start
 
     async def delete_endpoint(self, endpoint_id: str) -> None:
         await self._endpoints.delete_one({"_id": endpoint_id})
@@ -148,7 +220,12 @@ class WebhookStore:
         )
 
 
-def _endpoint_doc(e: Endpoint) -> Document:
+def _context(endpoint_id: str, business_id: str) -> str:
+    return f"scheduler/webhook-secret|{business_id}|{endpoint_id}"
+
+
+def _endpoint_fields(e: Endpoint) -> Document:
+    """Everything of an endpoint but its secrets (sealed by the store)."""
     return {
         "_id": e.id,
         "business_id": e.business_id,
@@ -156,10 +233,6 @@ def _endpoint_doc(e: Endpoint) -> Document:
         "event_types": list(e.event_types),
         "description": e.description,
         "enabled": e.enabled,
-        "secrets": [
-            {"value": s.value, "created_at": s.created_at, "expires_at": s.expires_at}
-            for s in e.secrets
-        ],
         "created_at": e.created_at,
         "updated_at": e.updated_at,
         "failing_since": e.failing_since,
@@ -168,7 +241,7 @@ def _endpoint_doc(e: Endpoint) -> Document:
     }
 
 
-def _endpoint_of(d: Document) -> Endpoint:
+def _endpoint_of(d: Document, secrets: tuple[Secret, ...]) -> Endpoint:
     return Endpoint(
         id=d["_id"],
         business_id=d["business_id"],
@@ -176,10 +249,7 @@ def _endpoint_of(d: Document) -> Endpoint:
         event_types=tuple(d.get("event_types") or ()),
         description=d.get("description"),
         enabled=bool(d.get("enabled")),
-        secrets=tuple(
-            Secret(s["value"], _aware(s["created_at"]), _maybe(s.get("expires_at")))
-            for s in d.get("secrets") or []
-        ),
+        secrets=secrets,
         created_at=_aware(d["created_at"]),
         updated_at=_aware(d["updated_at"]),
         failing_since=_maybe(d.get("failing_since")),

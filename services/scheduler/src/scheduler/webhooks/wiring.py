@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import ipaddress
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
 from herald.mongo import Document
 from herald.retention import DAY_S, Retention, Rule
+from herald.sealing import Keyring, decode_key, keyring_problems
+from herald.settings import ConfigurationError
 from scheduler.adapters.rejections import MongoRejections
 from scheduler.api import rejections
 from scheduler.handlers.base import Deps
@@ -24,6 +29,11 @@ from scheduler.webhooks.settings import WebhookSettings
 from scheduler.webhooks.store import WebhookStore
 
 Loop = Callable[[], Coroutine[Any, Any, None]]
+log = structlog.get_logger(__name__)
+VAULT = "HERALD_SCHEDULER_WEBHOOKS__VAULT"
+# A key for local runs only: 32 bytes anyone can read here. Refused unless the server listens on
+# loopback only (nothing but this machine reaches it); the local stack generates its own.
+DEV_VAULT_KEY = base64.b64encode(b"herald-dev-webhook-secrets-key!!").decode()
 
 
 @dataclass
@@ -37,6 +47,7 @@ class Webhooks:
 
     async def deliver_forever(self) -> None:
         await self.store.ensure_indexes()
+        await self.store.reseal()
         await self.rejections.ensure_indexes()
         await self.sender.run_forever()
 
@@ -50,10 +61,13 @@ def build(
     settings: WebhookSettings,
     loops: list[Loop],
     metrics: WebhookMetrics,
+    *,
+    host: str,
 ) -> Webhooks:
     """The webhook pieces; `deps.notices` tells through them from now on, and `loops` (the
-    service's background work) gets the sender and the expiry check when enabled."""
-    store = WebhookStore(db)
+    service's background work) gets the sender and the expiry check when enabled. Refuses
+    (ConfigurationError) a keyring unfit to seal the signing secrets (`keyring`)."""
+    store = WebhookStore(db, keyring(settings, http_host=host))
     notifier = Notifier(
         posts=deps.posts, store=store, emitter=deps.emitter, names=deps.names, clock=deps.clock
     )
@@ -64,6 +78,44 @@ def build(
     if settings.enabled:
         loops.extend([hooks.deliver_forever, hooks.warn_forever, sweep(db, settings).run_forever])
     return hooks
+
+
+def keyring(settings: WebhookSettings, *, http_host: str) -> Keyring:
+    """The keyring sealing signing secrets at rest. A malformed key refuses the start anywhere;
+    no key, or the public development key, unless the server listens on loopback only."""
+    keys = {kid: v.get_secret_value() for kid, v in settings.vault.keys.items()}
+    problems = keyring_problems(keys, settings.vault.primary_kid, VAULT)
+    if not _loopback(http_host):
+        where = f"(the server listens on {http_host}, not loopback only)"
+        if not keys:
+            problems.append(
+                f"{VAULT}__KEYS: is missing, so the public development key would seal webhook "
+                f"secrets {where}; set a JSON object of key id -> base64 of 32 random bytes"
+            )
+        problems += [
+            f"{VAULT}__KEYS[{kid}]: is the public development key {where}"
+            for kid, value in keys.items()
+            if value == DEV_VAULT_KEY
+        ]
+    if problems:
+        lines = "\n  ".join(problems)
+        msg = f"invalid configuration for scheduler (webhook secrets):\n  {lines}"
+        raise ConfigurationError(msg)
+    if not keys:
+        log.warning("webhook.development_key", hint=f"set {VAULT}__KEYS outside local runs")
+        keys = {"dev": DEV_VAULT_KEY}
+    ring = {kid: decode_key(value) or b"" for kid, value in keys.items()}
+    return Keyring(ring, settings.vault.primary_kid or next(iter(ring)))
+
+
+def _loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def sweep(db: AsyncDatabase[Document], settings: WebhookSettings) -> Retention:
