@@ -10,7 +10,8 @@ deploy/compose/secrets/, git-ignored, mode 0600):
 - `kubernetes.env`: every key once, plus HERALD_MONGO_URI, for
   `kubectl create secret generic <name> --from-env-file=kubernetes.env`.
 
-Existing files are kept (a new vault key would orphan every stored token); `--force` replaces
+Existing files are kept (a new vault key would orphan every stored token, a new webhook key every
+business's webhook secret); `--force` replaces
 them. The platforms' app secrets come from the environment when set (HERALD_META_APP_SECRET,
 HERALD_INSTAGRAM_APP_SECRET, HERALD_TIKTOK_CLIENT_SECRET: the real apps' secrets); otherwise they
 are random, which only the sandbox accepts. Every random value is hex, so auth-service's
@@ -62,22 +63,24 @@ def generate(values: dict[str, Any], environ: dict[str, str]) -> dict[str, dict[
         for name, keys in wanted.items()
         if any(k.endswith("_AUTH__SERVICE_TOKEN") for k in keys)
     }
-    auth_env = values["services"]["auth-service"].get("env", {})
-    kid = str(auth_env.get("HERALD_AUTH_VAULT__PRIMARY_KID", "k1"))
     out: dict[str, dict[str, str]] = {}
     for name, keys in wanted.items():
-        out[name] = {key: _value(key, name, callers, apps, kid) for key in keys}
+        env = values["services"][name].get("env") or {}
+        out[name] = {key: _value(key, name, callers, apps, env) for key in keys}
     out["platform-sandbox"] = {setting: apps[source] for setting, source in SANDBOX.items()}
     out["demo"] = {"HERALD_DEMO_ADMIN_TOKEN": out["auth-service"]["HERALD_AUTH_ADMIN_TOKEN"]}
     return out
 
 
-def _value(key: str, service: str, callers: dict[str, str], apps: dict[str, str], kid: str) -> str:
+def _value(
+    key: str, service: str, callers: dict[str, str], apps: dict[str, str], env: dict[str, Any]
+) -> str:
     if key.endswith("_AUTH__SERVICE_TOKEN"):
         return callers[service]
     if key == "HERALD_AUTH_SERVICE_TOKENS":
         return json.dumps(callers, separators=(",", ":"))
-    if key == "HERALD_AUTH_VAULT__KEYS":
+    if key.endswith("_VAULT__KEYS"):  # auth-service's token vault, the scheduler's webhook secrets
+        kid = str(env.get(key.removesuffix("KEYS") + "PRIMARY_KID", "k1"))
         key_b64 = base64.b64encode(secrets.token_bytes(32)).decode()
         return json.dumps({kid: key_b64}, separators=(",", ":"))
     for suffix, source in APP_SECRETS.items():

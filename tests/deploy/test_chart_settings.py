@@ -17,6 +17,8 @@ from tests.deploy.settings_env import SETTINGS
 from auth_service.settings import Settings as AuthSettings
 from auth_service.settings import secret_problems
 from herald.settings import load_settings
+from scheduler.settings import Settings as SchedulerSettings
+from scheduler.webhooks.wiring import keyring
 
 pytestmark = pytest.mark.unit
 
@@ -63,6 +65,10 @@ def test_production_values_and_generated_secrets_configure_the_service(
     else:
         token = settings.auth.service_token.get_secret_value()  # type: ignore[attr-defined]
         assert token == secrets[f"{_prefix(service)}AUTH__SERVICE_TOKEN"]
+    if isinstance(settings, SchedulerSettings):  # its webhook secrets' keyring: no refusal
+        sealing = keyring(settings.webhooks, http_host=settings.http.host)
+        assert sealing.primary_kid == "2026-12"
+        assert settings.http.host == "0.0.0.0"  # noqa: S104 - so a missing key would refuse
 
 
 def _prefix(service: str) -> str:

@@ -1,6 +1,7 @@
-"""The local stack's own secrets: service tokens, the admin token, the vault key and the API-key
-pepper, made once per run folder (auth-service refuses its public development defaults outside
-local runs; here each installation has its own).
+"""The local stack's own secrets: service tokens, the admin token, the vault key, the API-key
+pepper and the scheduler's key sealing webhook secrets, made once per run folder (auth-service
+and the scheduler refuse their public development defaults outside local runs; here each
+installation has its own).
 
 They are random (not fixed strings in the repository) so a local stack behaves like a deployed
 one: each caller of auth-service's internal API has its own credential. Stored in
@@ -28,10 +29,12 @@ class StackSecrets:
     whatsapp_verify_token: str
     vault_key: str  # base64 of 32 random bytes: the local vault's AES-256 key
     api_key_pepper: str  # keys API key hashes: kept, or every stored key stops working
+    webhook_key: str  # base64 of 32 random bytes: seals the scheduler's webhook secrets (kept)
 
     @classmethod
     def load_or_create(cls, run_dir: Path) -> StackSecrets:
-        """Keep what exists (a new vault key would orphan stored tokens); add what is missing."""
+        """Keep what exists (a new vault or webhook key would orphan what it sealed); add what is
+        missing."""
         path = run_dir / "secrets.json"
         data = json.loads(path.read_text()) if path.exists() else {}
         fresh = {
@@ -40,6 +43,7 @@ class StackSecrets:
             "whatsapp_verify_token": secrets.token_urlsafe(16),
             "vault_key": base64.b64encode(secrets.token_bytes(32)).decode(),
             "api_key_pepper": secrets.token_hex(32),
+            "webhook_key": base64.b64encode(secrets.token_bytes(32)).decode(),
         }
         if set(data.get("service_tokens", {})) != set(CALLERS):
             data.pop("service_tokens", None)

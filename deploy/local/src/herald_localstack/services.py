@@ -201,6 +201,8 @@ def wiring(cfg: StackConfig, keys: StackSecrets) -> dict[str, str]:
         "HERALD_AUTH_API_KEY_PEPPER": keys.api_key_pepper,
         "HERALD_SCHEDULER_AUTH__BASE_URL": auth,
         "HERALD_SCHEDULER_AUTH__SERVICE_TOKEN": keys.service_tokens["scheduler"],
+        "HERALD_SCHEDULER_WEBHOOKS__VAULT__KEYS": json.dumps({"local-1": keys.webhook_key}),
+        "HERALD_SCHEDULER_WEBHOOKS__VAULT__PRIMARY_KID": "local-1",
         # The console reads the public APIs with the key a person signs in with; it is served
         # over plain http on loopback here, so its cookies cannot be marked Secure.
         "HERALD_CONSOLE_AUTH_URL": auth,
