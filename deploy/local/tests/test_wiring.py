@@ -15,6 +15,8 @@ from herald_localstack.secrets import StackSecrets
 from platform_sandbox.settings import Settings as SandboxSettings
 from publisher_tiktok.settings import Settings as TikTokPublisherSettings
 from publisher_whatsapp.settings import Settings as WhatsAppPublisherSettings
+from scheduler.settings import Settings as SchedulerSettings
+from scheduler.webhooks.wiring import DEV_VAULT_KEY, keyring
 
 pytestmark = pytest.mark.unit
 
@@ -68,6 +70,24 @@ def test_auth_service_gets_this_installations_secrets_not_the_public_defaults(
 
     assert settings.api_key_pepper.get_secret_value() == keys.api_key_pepper
     check_settings(settings)
+
+
+def test_the_scheduler_seals_webhook_secrets_with_this_installations_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = dataclasses.replace(StackConfig.from_env(), run_dir=tmp_path)
+    keys = StackSecrets.load_or_create(tmp_path)
+    for name, value in services.wiring(cfg, keys).items():
+        monkeypatch.setenv(name, value)
+    # Even reachable from elsewhere, the scheduler would start: its key is not the public one.
+    monkeypatch.setenv("HERALD_SCHEDULER_HTTP__HOST", "0.0.0.0")  # noqa: S104 - checked, not bound
+    monkeypatch.setenv("HERALD_SCHEDULER_HTTP__PORT", "8102")
+
+    vault = SchedulerSettings().webhooks.vault
+
+    assert {k: v.get_secret_value() for k, v in vault.keys.items()} == {"local-1": keys.webhook_key}
+    assert keys.webhook_key != DEV_VAULT_KEY
+    assert keyring(SchedulerSettings().webhooks, http_host="0.0.0.0").primary_kid == "local-1"  # noqa: S104
 
 
 def test_the_fetchers_trust_the_sandboxs_media_path_only(
