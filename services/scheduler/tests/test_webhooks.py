@@ -221,8 +221,14 @@ async def test_integration_changes_and_a_failing_endpoint_are_told(
 ) -> None:
     env = scheduler_env
     receiver = Receiver()
+    # The dead endpoint's one delivery is given up by the attempt that disables the endpoint.
     app = _app(
-        env, retry_delays_s=[0.2], disable_after_s=0.5, expiry_check_s=0.2, expiring_days_ahead=7
+        env,
+        retry_delays_s=[0.2],
+        give_up_after_s=0.5,
+        disable_after_s=0.5,
+        expiry_check_s=0.2,
+        expiring_days_ahead=7,
     )
     now = datetime.now(UTC)
     facts: dict[str, Any] = {
@@ -259,7 +265,8 @@ async def test_integration_changes_and_a_failing_endpoint_are_told(
             await eventually(
                 lambda: _async(
                     _attempts(app, "delivered") >= len(receiver.delivered())
-                    and _attempts(app, "failed") >= len(log[0]["attempt_log"])
+                    and _attempts(app, "failed") + _attempts(app, "gave_up")
+                    >= len(log[0]["attempt_log"])
                 )
             )
 
@@ -278,6 +285,7 @@ async def test_integration_changes_and_a_failing_endpoint_are_told(
     assert reconnect["reason"] == "invalid_grant: the token was revoked"
     # Counted without a business or URL label; every outcome served at 0 before the first.
     assert before == {"delivered": 0.0, "failed": 0.0, "gave_up": 0.0}
+    assert _attempts(app, "gave_up") == 1.0
     registry = app.state.registry
     assert registry.get_sample_value("herald_scheduler_webhook_endpoints_disabled_total") == 1.0
     timed = registry.get_sample_value("herald_scheduler_webhook_attempt_seconds_count")
