@@ -179,13 +179,13 @@ def complete(doc: dict[str, Any], broker: KafkaBroker, payloads: dict[str, list[
             }
     channels = doc.get("channels", {})
     for operation in doc.get("operations", {}).values():
-        channel = channels[operation["channel"]["$ref"].rsplit("/", 1)[-1]]
-        address = channel["address"]
-        if operation["action"] == "receive" and address in groups:
+        name = operation["channel"]["$ref"].rsplit("/", 1)[-1]
+        address = channels[name]["address"]
+        if operation["action"] == "receive" and name in groups:
             operation["bindings"] = {
                 "kafka": {
                     "bindingVersion": BINDING,
-                    "groupId": {"type": "string", "enum": [groups[address]]},
+                    "groupId": {"type": "string", "enum": [groups[name]]},
                 }
             }
         if address == NAMES.post_submitted:
@@ -197,14 +197,15 @@ def complete(doc: dict[str, Any], broker: KafkaBroker, payloads: dict[str, list[
 
 
 def _groups(broker: KafkaBroker) -> dict[str, str]:
-    """Topic → the consumer group that reads it (one subscriber per topic in a service)."""
+    """Channel name → the consumer group of the subscriber behind it. Keyed by channel, not
+    topic: one service may read a topic in two groups (the scheduler reads message.status for
+    statuses and for pricing), and keyed by topic whichever came last won."""
     out: dict[str, str] = {}
     for subscriber in broker.subscribers:
-        topics = getattr(subscriber, "topics", [])
         group = getattr(subscriber, "group_id", None)
-        for topic in topics:
-            if group:
-                out[topic.name] = str(group)
+        if group:
+            for name in subscriber.schema():
+                out[name] = str(group)
     return out
 
 

@@ -9,6 +9,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from console.client import Integration, Post, Target
+from herald.rules.common import PLATFORM_NAMES
+from herald.topics import Platform
 
 REMEDIATION = {
     "expiring": "Reconnect the account before then so publishing does not stop.",
@@ -102,13 +104,9 @@ def local_time(value: datetime | None, zone: ZoneInfo) -> str:
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
-PLATFORM_NAMES = {
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-    "whatsapp": "WhatsApp",
-    "tiktok": "TikTok",
-}
-
-
 def platform_name(platform: str) -> str:
-    return PLATFORM_NAMES.get(platform, platform)
+    """The platform's display name, as the API's rules write it; an unknown name as it came."""
+    try:
+        return PLATFORM_NAMES[Platform(platform)]
+    except ValueError:
+        return platform
