@@ -1,7 +1,8 @@
 """Fixtures of auth-service's tests.
 
 - `sandbox`: the platform sandbox under uvicorn on a loopback port (real HTTP), once per
-  session, approving authorize pages at once and requiring `appsecret_proof` on Graph calls.
+  session, approving authorize pages at once and requiring `appsecret_proof` on Graph calls;
+  reset after a test that moved its clock, so later tests see the platforms' time as wall time.
 - `make_components` / `make_app`: auth-service wired to FerretDB (a fresh database per test), the
   sandbox (through a `Recorder` that counts every outbound call) and a `RecordingEmitter`.
 - `world`: a business with a key, plus helpers that walk a browser through an OAuth flow.
@@ -51,8 +52,14 @@ def sandbox_server() -> Iterator[ServerThread]:
 
 @pytest.fixture
 async def sandbox(sandbox_server: ServerThread) -> AsyncIterator[Sandbox]:
+    """The session's sandbox; a test that moved its clock leaves it reset. The sandbox signs
+    TikTok webhooks with its clock, and auth-service refuses a `t` beyond its tolerance of the
+    wall clock, so a clock left 601 s ahead (test_embedded_signup) broke later webhook tests."""
     async with httpx.AsyncClient(timeout=30) as http:
         yield Sandbox(sandbox_server.url, http)
+        clock = await http.get(f"{sandbox_server.url}/_sandbox/clock")
+        if clock.raise_for_status().json()["offset_s"] != 0:
+            (await http.post(f"{sandbox_server.url}/_sandbox/reset")).raise_for_status()
 
 
 ComponentsFactory = Callable[..., Components]
