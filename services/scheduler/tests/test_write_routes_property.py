@@ -105,6 +105,8 @@ class Live:
     audience_id: str
     contact_id: str
     campaign_id: str
+    endpoint_id: str
+    delivery_id: str
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,16 @@ CONTACT = {
     "fields": {"city": "Porto"},
 }
 OPT_OUT = {"phone": "+351912345699"}
+# Loopback over http is allowed by the live service's settings below: nothing listens there, and
+# the delivery loop is off, so a ping is recorded and never sent.
+ENDPOINT = {
+    "url": "http://127.0.0.1:9/hook",
+    "event_types": ["post.accepted", "target.failed"],
+    "description": "property test",
+    "enabled": True,
+}
+ENDPOINT_UPDATE = {"description": "changed", "enabled": False, "event_types": ["post.finished"]}
+ROTATE = {"overlap_s": 60}
 
 
 def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -253,6 +265,7 @@ def import_call(live: Live) -> st.SearchStrategy[Call]:
 
 def strategies(live: Live) -> dict[tuple[str, str], st.SearchStrategy[Call]]:
     post, audience = f"/v1/posts/{live.post_id}", f"/v1/audiences/{live.audience_id}"
+    endpoint = f"/v1/webhooks/endpoints/{live.endpoint_id}"
     return {
         ("POST", "/v1/posts"): json_call("POST", "/v1/posts", POST),
         ("POST", "/v1/posts/{post_id}/schedule"): json_call("POST", f"{post}/schedule", SCHEDULE),
@@ -281,6 +294,22 @@ def strategies(live: Live) -> dict[tuple[str, str], st.SearchStrategy[Call]]:
         ),
         ("POST", "/v1/audiences/{audience_id}/imports"): import_call(live),
         ("POST", "/v1/opt-outs"): json_call("POST", "/v1/opt-outs", OPT_OUT),
+        ("POST", "/v1/webhooks/endpoints"): json_call("POST", "/v1/webhooks/endpoints", ENDPOINT),
+        ("PATCH", "/v1/webhooks/endpoints/{endpoint_id}"): json_call(
+            "PATCH", f"{endpoint}", ENDPOINT_UPDATE
+        ),
+        ("DELETE", "/v1/webhooks/endpoints/{endpoint_id}"): no_body_call(
+            "DELETE", lambda i: f"/v1/webhooks/endpoints/{i}", "we_unknown"
+        ),
+        ("POST", "/v1/webhooks/endpoints/{endpoint_id}/rotate-secret"): json_call(
+            "POST", f"{endpoint}/rotate-secret", ROTATE
+        ),
+        ("POST", "/v1/webhooks/endpoints/{endpoint_id}/ping"): no_body_call(
+            "POST", lambda i: f"/v1/webhooks/endpoints/{i}/ping", live.endpoint_id
+        ),
+        ("POST", "/v1/webhooks/deliveries/{delivery_id}/redeliver"): no_body_call(
+            "POST", lambda i: f"/v1/webhooks/deliveries/{i}/redeliver", live.delivery_id
+        ),
     }
 
 
@@ -373,6 +402,10 @@ def live(infra: InfraEndpoints, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "HERALD_SCHEDULER_TOPIC_PREFIX": names.prefix,
         "HERALD_SCHEDULER_CAMPAIGNS__ENABLED": "false",
         "HERALD_SCHEDULER_DISPATCH__ENABLED": "false",  # drafts and refusals: nothing to send
+        "HERALD_SCHEDULER_WEBHOOKS__ENABLED": "false",  # endpoints and deliveries, never sent
+        "HERALD_SCHEDULER_WEBHOOKS__ALLOW_LOOPBACK": "true",
+        "HERALD_SCHEDULER_WEBHOOKS__ALLOWED_SCHEMES": '["https", "http"]',
+        "HERALD_SCHEDULER_WEBHOOKS__ALLOWED_PORTS": "null",
     }
     log = str(tmp_path_factory.mktemp("property") / "scheduler.log")
     server = ServiceProcess(env, log, fake_auth=True)
@@ -386,14 +419,20 @@ def live(infra: InfraEndpoints, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 def _seed(url: str) -> Live:
-    """A draft post, an audience with a contact and a campaign for the routes that need ids."""
+    """A draft post, an audience with a contact, a campaign, a webhook endpoint and a delivery
+    (its ping) for the routes that need ids."""
     with httpx.Client(base_url=url, headers=auth(), timeout=60) as http:
         draft = {**POST, "targets": POST["targets"][:1]}
         post = http.post("/v1/posts", json=draft).json()["post_id"]
         audience = http.post("/v1/audiences", json=AUDIENCE).json()["audience_id"]
         contact = http.post(f"/v1/audiences/{audience}/contacts", json=CONTACT).json()
         campaign = http.post("/v1/campaigns", json=CAMPAIGN).json()["campaign_id"]
-    return Live(url, post, audience, contact["contact_id"], campaign)
+        made = http.post("/v1/webhooks/endpoints", json=ENDPOINT)
+        assert made.status_code == 201, made.text
+        endpoint = made.json()["id"]
+        ping = http.post(f"/v1/webhooks/endpoints/{endpoint}/ping")
+        assert ping.status_code == 202, ping.text
+    return Live(url, post, audience, contact["contact_id"], campaign, endpoint, ping.json()["id"])
 
 
 def test_every_write_route_of_the_document_has_a_strategy(live: Live) -> None:

@@ -24,7 +24,9 @@ def _known(types: list[str] | None) -> list[str] | None:
         return None
     unknown = [t for t in types if t not in WEBHOOK_TYPES]
     if unknown:
-        msg = f"unknown event type(s) {', '.join(unknown)}; known: {', '.join(TYPES)}"
+        # repr: a name may hold a lone surrogate, which the answer's UTF-8 could not carry
+        named = ", ".join(repr(t) for t in unknown)
+        msg = f"unknown event type(s) {named}; known: {', '.join(TYPES)}"
         raise ValueError(msg)
     return list(dict.fromkeys(types))
 
