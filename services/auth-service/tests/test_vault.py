@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from auth_service.domain import SecretField
+from auth_service.domain import Sealed, SecretField
 from auth_service.vault import SealContext, Vault, VaultError
 
 pytestmark = pytest.mark.unit
@@ -78,3 +78,30 @@ def test_keyring_must_hold_32_byte_keys_and_its_primary() -> None:
         Vault({"k1": b"short"}, "k1")
     with pytest.raises(ValueError, match="primary"):
         Vault({"k1": K1}, "k2")
+
+
+# Records sealed by the vault before it used herald.sealing (commit 821165b), with fixed keys: the
+# stored format must keep opening after any change to how the vault seals, or every connected
+# integration would need reconnecting.
+FIXED_K1, FIXED_K2 = bytes(range(32)), bytes(range(100, 132))
+FIXTURE = SealContext("biz_fixture", "int_fixture", SecretField.ACCESS)
+FIXTURE_SEALED = Sealed(
+    1, "k2025", "TwijZ9/TRB8HwAan", "PEHmluikkO+PGCBuccbmwxVLwU3FhlicJiMhXXb60BSJUdEuBr4ng0k="
+)
+FIXTURE_REFRESH = SealContext("biz_fixture", "int_fixture", SecretField.REFRESH)
+FIXTURE_REFRESH_SEALED = Sealed(
+    1, "k2026", "F3Acc92oxZak0jaI", "vtaz3Ovxfqiv9wxNHMhun8FadywQZVtaN06w1HMsR5dxkFU2yw=="
+)
+
+
+def test_records_sealed_by_earlier_code_still_open_and_rotate() -> None:
+    vault = Vault({"k2025": FIXED_K1, "k2026": FIXED_K2}, "k2026")
+    assert vault.open(FIXTURE_SEALED, FIXTURE) == "EAAB-fixture-access-token"
+    assert vault.open(FIXTURE_REFRESH_SEALED, FIXTURE_REFRESH) == "fixture-refresh-token"
+    with pytest.raises(VaultError):  # still bound to its field
+        vault.open(FIXTURE_SEALED, FIXTURE_REFRESH)
+    assert vault.needs_rewrap(FIXTURE_SEALED)
+    assert not vault.needs_rewrap(FIXTURE_REFRESH_SEALED)
+    moved = vault.rewrap(FIXTURE_SEALED, FIXTURE)
+    assert moved.kid == "k2026"
+    assert Vault({"k2026": FIXED_K2}, "k2026").open(moved, FIXTURE) == "EAAB-fixture-access-token"
