@@ -35,6 +35,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from herald.bodylimits import BodyLimit, install_body_limits
 from herald.emitter import EventEmitter, KafkaEmitter
+from herald.events import PostProgressed
 from herald.http import HttpClientSettings, new_http_client
 from herald.httperrors import install_error_envelope
 from herald.infra import Infra
@@ -55,6 +56,7 @@ from herald.runtime.consumer import PublisherConsumer
 from herald.runtime.handler import PublishHandler
 from herald.runtime.metrics import PublisherMetrics
 from herald.runtime.ports import PlatformAdapter, TokenSource
+from herald.runtime.progress import ProgressSink
 from herald.runtime.routing import KafkaRouter
 from herald.runtime.settings import PublisherSettings
 from herald.runtime.tokens import AuthServiceTokens
@@ -196,6 +198,7 @@ class PublisherRuntime:
                 tokens=self.tokens,
                 policy=settings.retry.policy(names.tiers),
                 busy_retry_s=settings.busy_retry_s,
+                progress=self._progress_sink(),
             ),
             router=KafkaRouter(self.broker, self.platform, names),
             emitter=self.emitter,
@@ -225,6 +228,15 @@ class PublisherRuntime:
             app.include_router(router)
         app.state.runtime = self
         return app
+
+    def _progress_sink(self) -> ProgressSink:
+        """A flow's reports within a handling (ADR 0018) go where its results go."""
+        emitter, topic = self.emitter, self.names.post_results
+
+        async def emit(event: PostProgressed) -> None:
+            await emitter.emit(event, topic=topic, key=event.post_id)
+
+        return emit
 
     def _lifespan(
         self, consumer: PublisherConsumer

@@ -38,6 +38,7 @@ from herald.ledger import EntryState, Lease, Ledger, LedgerEntry
 from herald.policy import DeferUntil, GiveUp, RetryAt, RetryPolicy, decide, may_wait, tier_for
 from herald.remediation import final as final_remediation
 from herald.runtime.ports import Checkpoint, Outcome, PlatformAdapter, Published, TokenSource, Wait
+from herald.runtime.progress import ProgressReporter, ProgressSink
 
 log = structlog.get_logger(__name__)
 
@@ -87,6 +88,8 @@ class PublishHandler:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     busy_retry_s: float = 10.0
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Where a flow's reports within a handling go (`Checkpoint.report`); None: nowhere.
+    progress: ProgressSink | None = None
 
     async def handle(self, request: PostRequested, delivery: Delivery) -> Disposition:
         settle = await self.start(request, delivery)
@@ -151,12 +154,18 @@ class PublishHandler:
             entry.checkpoint,
             partial(self.ledger.save_checkpoint, lease),
             first=entry.fresh,
+            reporter=self._reporter(request, delivery),
         )
         try:
             outcome = await self._publish(request, checkpoint)
         except PlatformError as error:
             return partial(self._on_error, error, request, delivery, lease, checkpoint.step)
         return partial(self._on_outcome, outcome, request, delivery, lease)
+
+    def _reporter(self, request: PostRequested, delivery: Delivery) -> ProgressReporter | None:
+        if self.progress is None:
+            return None
+        return ProgressReporter(self.progress, request, delivery.attempt, self.clock)
 
     async def _publish(self, request: PostRequested, checkpoint: Checkpoint) -> Outcome:
         credentials = await self.tokens.get(request.integration_id, request.business_id)

@@ -3,7 +3,8 @@
 A platform adapter classifies every failure into `herald.errors` and returns one of two outcomes:
 `Published`, or `Wait` when the platform needs time (processing) and the flow should resume from
 its checkpoint later. It persists progress through `Checkpoint.save` before each step that must
-not be repeated, so a redelivery resumes there.
+not be repeated, so a redelivery resumes there, and may tell the target's reader where it is
+meanwhile through `Checkpoint.report` (best-effort, `herald.runtime.progress`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from herald.events import PostRequested, ProcessingStage, RecipientOutcome, Violation
+from herald.runtime.progress import Report
 from herald.topics import Platform
 
 
@@ -53,7 +55,10 @@ class Checkpoint:
 
     `first` is True only when no earlier handling of this target began (the ledger entry was
     created by this one), so nothing of it can have reached the platform; when it is False, an
-    empty checkpoint may still follow a handling that acted and died before saving."""
+    empty checkpoint may still follow a handling that acted and died before saving.
+
+    `reporter` (the runtime's `ProgressReporter`) takes what `report` says; without one (a test
+    that drives a flow alone) reports go nowhere."""
 
     def __init__(
         self,
@@ -62,16 +67,32 @@ class Checkpoint:
         saver: Callable[[str, dict[str, Any]], Awaitable[None]],
         *,
         first: bool = False,
+        reporter: Callable[[Report], Awaitable[None]] | None = None,
     ) -> None:
         self.step = step
         self.data: dict[str, Any] = dict(data)
         self.first = first
         self._saver = saver
+        self._reporter = reporter
 
     async def save(self, step: str, **data: Any) -> None:
         self.data.update(data)
         self.step = step
         await self._saver(step, dict(self.data))
+
+    async def report(
+        self,
+        stage: ProcessingStage,
+        *,
+        detail: str = "",
+        bytes_sent: int | None = None,
+        bytes_total: int | None = None,
+    ) -> None:
+        """Tell the target's reader the stage the flow is in now, within this handling (ADR
+        0018): an upload's bytes, the publish call. Best-effort and rate-bounded: it never raises
+        a failure to report, and may drop a report that comes too soon after the last one."""
+        if self._reporter is not None:
+            await self._reporter(Report(stage, detail, bytes_sent, bytes_total))
 
 
 class PlatformAdapter(Protocol):
