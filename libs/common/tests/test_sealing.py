@@ -58,3 +58,11 @@ def test_keyring_problems_name_the_setting() -> None:
         "X__KEYS[k2]: looks like a placeholder (low entropy)",
         "X__PRIMARY_KID: 'k3' is not one of the keys",
     ]
+
+
+def test_a_keyring_of_another_domain_does_not_open_the_envelope() -> None:
+    # auth-service's vault seals under `herald-vault`: its tokens never open as sealed secrets.
+    sealed = Keyring({"k1": OLD}, "k1", domain="herald-vault").seal("token", "c")
+    assert Keyring({"k1": OLD}, "k1", domain="herald-vault").open(sealed, "c") == "token"
+    with pytest.raises(SealError, match="does not open in this context"):
+        Keyring({"k1": OLD}, "k1").open(sealed, "c")

@@ -77,8 +77,18 @@ def keyring_problems(keys: Mapping[str, str], primary_kid: str | None, name: str
     return problems
 
 
+# What the associated data of an envelope starts with, unless a keyring is given its own.
+DEFAULT_DOMAIN = "herald-sealed"
+
+
 class Keyring:
-    def __init__(self, keys: Mapping[str, bytes], primary_kid: str) -> None:
+    """Seals and opens envelopes. `domain` starts the associated data, so envelopes of one use
+    never open as another's; auth-service's vault keeps `herald-vault`, which its stored tokens
+    were sealed under before it used this module."""
+
+    def __init__(
+        self, keys: Mapping[str, bytes], primary_kid: str, *, domain: str = DEFAULT_DOMAIN
+    ) -> None:
         if primary_kid not in keys:
             msg = f"the primary key id {primary_kid!r} is not in the keyring"
             raise ValueError(msg)
@@ -88,10 +98,11 @@ class Keyring:
             raise ValueError(msg)
         self._ciphers = {kid: AESGCM(key) for kid, key in keys.items()}
         self.primary_kid = primary_kid
+        self._domain = domain
 
     def seal(self, plaintext: str, context: str) -> Envelope:
         nonce = os.urandom(NONCE_BYTES)
-        ct = self._ciphers[self.primary_kid].encrypt(nonce, plaintext.encode(), _aad(context))
+        ct = self._ciphers[self.primary_kid].encrypt(nonce, plaintext.encode(), self._aad(context))
         return Envelope(VERSION, self.primary_kid, _b64(nonce), _b64(ct))
 
     def open(self, envelope: Envelope, context: str) -> str:
@@ -103,15 +114,14 @@ class Keyring:
             msg = f"no key {envelope.kid!r} in the keyring"
             raise SealError(msg)
         try:
-            plain = cipher.decrypt(_unb64(envelope.nonce), _unb64(envelope.ct), _aad(context))
+            plain = cipher.decrypt(_unb64(envelope.nonce), _unb64(envelope.ct), self._aad(context))
         except (InvalidTag, ValueError) as exc:  # wrong key or context, tampered, bad nonce
             msg = f"envelope under key {envelope.kid!r} does not open in this context"
             raise SealError(msg) from exc
         return plain.decode()
 
-
-def _aad(context: str) -> bytes:
-    return f"herald-sealed|v{VERSION}|{context}".encode()
+    def _aad(self, context: str) -> bytes:
+        return f"{self._domain}|v{VERSION}|{context}".encode()
 
 
 def _b64(data: bytes) -> str:

@@ -34,11 +34,12 @@ from auth_service.domain import Margins
 from auth_service.handlers.base import Deps, Policy
 from auth_service.metrics import PrometheusMetrics
 from auth_service.ports import Clock, EventEmitter, ProviderGateway, WhatsAppOnboarding
-from auth_service.settings import DEV_VAULT_KEY, Settings, decode_key, secret_problems
+from auth_service.settings import DEV_VAULT_KEY, Settings, secret_problems
 from auth_service.vault import Vault
 from herald.emitter import KafkaEmitter
 from herald.infra import Infra
 from herald.mongo import Document
+from herald.sealing import decode_key
 from herald.settings import ConfigurationError
 from herald.topics import Platform, TopicNames
 from herald.tracing import traced_transport

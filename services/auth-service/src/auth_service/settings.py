@@ -12,7 +12,6 @@ this machine can reach it (issue 19, finding 8). The local stack generates its o
 from __future__ import annotations
 
 import base64
-import binascii
 import ipaddress
 import re
 from typing import Literal
@@ -27,6 +26,7 @@ from auth_service.platform_settings import (
     Section,
     TikTokAppSettings,
 )
+from herald.sealing import decode_key
 from herald.settings import (
     HttpServerSettings,
     KafkaSettings,
@@ -137,15 +137,6 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
-
-
-def decode_key(value: str) -> bytes | None:
-    """The 32 raw bytes of a base64 vault key, or None when it is not one."""
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return raw if len(raw) == 32 else None
 
 
 def _weak(value: str, *, min_chars: int = MIN_SECRET_CHARS) -> str | None:
