@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from platform_sandbox.account_stats import day_of, total
 from platform_sandbox.accounts import NodeKind, Page
 from platform_sandbox.fields import select
 from platform_sandbox.graph_errors import GraphError
@@ -53,14 +54,15 @@ def page_fields(call: GraphCall, page: Page, wanted: str | None) -> dict[str, An
     accounts = call.sandbox.state.accounts
     ig = accounts.ig_users.get(page.ig_user_id or "")
     token = call.need_token()
+    followers = total(page.id, "page_follows", day_of(call.now), page.followers)
     fields: dict[str, Any] = {
         "id": page.id,
         "name": page.name,
         "category": page.category,
         "category_list": [{"id": "2200", "name": page.category}],
         "link": f"https://www.facebook.com/{page.id}",
-        "followers_count": page.followers,
-        "fan_count": page.followers,
+        "followers_count": followers,
+        "fan_count": followers,
         "tasks": page.roles.get(token.subject),
         "instagram_business_account": _ig_summary(ig.id, ig.username, ig.name) if ig else None,
         "access_token": None,

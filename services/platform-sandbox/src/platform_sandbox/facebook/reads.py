@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from platform_sandbox.account_stats import days_between
 from platform_sandbox.clock import iso
-from platform_sandbox.facebook.insights import PAGE_METRICS, POST_METRICS, insights, metric_names
+from platform_sandbox.facebook.insights import POST_METRICS, insights, metric_names
 from platform_sandbox.facebook.model import PagePost, Video
+from platform_sandbox.facebook.page_insights import MAX_DAYS
+from platform_sandbox.facebook.page_insights import page_insights as by_day
 from platform_sandbox.fields import select
 from platform_sandbox.graph_router import GraphCall
 
@@ -117,7 +120,10 @@ async def post_insights(call: GraphCall) -> dict[str, Any]:
 
 
 async def page_insights(call: GraphCall) -> dict[str, Any]:
-    page_id = call.need_node().id
+    page = call.sandbox.state.accounts.pages[call.need_node().id]
     names = metric_names(call.req.params.text("metric"), call.rest)
     period = call.req.params.text("period") or "day"
-    return insights(page_id, names, PAGE_METRICS, age_s=86_400, period=period, now=call.now)
+    params = call.req.params
+    since, until = params.text("since"), params.text("until")
+    days = days_between(since, until, call.now, max_days=MAX_DAYS, default_days=2)
+    return by_day(page.id, names, period, days, page.followers)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from platform_sandbox.account_stats import day_of, total
 from platform_sandbox.clock import iso
 from platform_sandbox.fields import select
 from platform_sandbox.graph_errors import GraphError
 from platform_sandbox.graph_router import GraphCall
+from platform_sandbox.instagram.account_insights import account_insights
 from platform_sandbox.instagram.insights import media_insights
 from platform_sandbox.instagram.model import status_text
 from platform_sandbox.instagram.publishing import container_status
@@ -25,7 +27,7 @@ async def get_ig_user(call: GraphCall) -> dict[str, Any]:
         "name": ig.name,
         "account_type": "BUSINESS",
         "profile_picture_url": f"https://scontent.cdninstagram.com/{ig.id}.jpg",
-        "followers_count": ig.followers_count,
+        "followers_count": total(ig.id, "followers", day_of(call.now), ig.followers_count),
         "follows_count": 180,
         "media_count": media_count,
         "biography": "Posting through the platform sandbox",
@@ -96,3 +98,11 @@ async def get_insights(call: GraphCall) -> dict[str, Any]:
     limits = call.sandbox.settings.instagram
     breakdown = call.req.params.text("breakdown")
     return media_insights(media, names, breakdown, call.now, limits.story_min_viewers)
+
+
+async def get_account_insights(call: GraphCall) -> dict[str, Any]:
+    ig_user_id = call.need_node().id
+    params = call.req.params
+    names = [m.strip() for m in (params.text("metric") or "").split(",") if m.strip()]
+    wanted = ("period", "metric_type", "since", "until")
+    return account_insights(ig_user_id, names, {k: params.text(k) for k in wanted}, call.now)

@@ -21,6 +21,8 @@ def register(router: GraphRouter) -> None:
     router.node(user, None, "GET", _route(reads.get_ig_user, "ig_user"))
     router.node(user, "media", "POST", _route(containers.create_container, "media", _PUBLISH))
     router.node(user, "media", "GET", _route(reads.list_media, "media"))
+    account = _route(reads.get_account_insights, "insights", _INSIGHTS)
+    router.node(user, "insights", "GET", account)
     router.node(
         user, "media_publish", "POST", _route(publishing.publish, "media_publish", _PUBLISH)
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from platform_sandbox.account_stats import day_of, total
 from platform_sandbox.stats import figure
 from platform_sandbox.tiktok.calls import TikTokCall
 from platform_sandbox.tiktok.envelope import TikTokError
@@ -65,6 +66,7 @@ async def user_info(call: TikTokCall) -> dict[str, Any]:
     if missing:
         raise TikTokError(401, "scope_permission_missed", f"Fields need the scope {missing[0]}.")
     creator = call.creator
+    day = day_of(call.now)  # the counts grow by a step a day (platform_sandbox.account_stats)
     videos = sum(
         1 for p in call.sandbox.state.tiktok.posts.values() if p.open_id == creator.open_id
     )
@@ -79,9 +81,9 @@ async def user_info(call: TikTokCall) -> dict[str, Any]:
         "profile_deep_link": f"https://vm.tiktok.com/{creator.username}/",
         "is_verified": creator.is_verified,
         "username": creator.username,
-        "follower_count": creator.follower_count,
-        "following_count": creator.following_count,
-        "likes_count": creator.likes_count,
+        "follower_count": total(creator.open_id, "follower_count", day, creator.follower_count),
+        "following_count": total(creator.open_id, "following_count", day, creator.following_count),
+        "likes_count": total(creator.open_id, "likes_count", day, creator.likes_count),
         "video_count": videos,
     }
     return {"user": {f: values[f] for f in fields}}
