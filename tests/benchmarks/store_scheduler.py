@@ -32,7 +32,6 @@ from scheduler.adapters.dispatch import MongoDispatch
 from scheduler.adapters.dispatch import MongoIntegrations as IntegrationView
 from scheduler.adapters.posts import MongoPosts
 from scheduler.adapters.recipients import MongoRecipients
-from scheduler.app import UNFINISHED
 from scheduler.deliveries import STATUS, Fact, RecordedFact
 from scheduler.domain import DueTime, claim_id, dispatch_id
 from scheduler.handlers.submit import new_post, new_targets, pending_item
@@ -45,6 +44,7 @@ from scheduler.models import (
 )
 from scheduler.ports import Claim, IntegrationInfo, PendingItem, PostFilter, Request
 from scheduler.settings import DispatchSettings
+from scheduler.workers import UNFINISHED
 
 
 def post_id(i: int) -> str:

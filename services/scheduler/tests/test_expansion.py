@@ -18,7 +18,6 @@ from herald.events import FailureDetail, PostFailed, PostSubmitted
 from herald.testing import RecordingEmitter
 from herald.topics import Platform
 from scheduler.adapters.posts import MongoPosts
-from scheduler.app import build_stores
 from scheduler.expander import Expander
 from scheduler.handlers import audiences, manage
 from scheduler.handlers.base import Deps
@@ -28,6 +27,7 @@ from scheduler.metrics import SchedulerMetrics
 from scheduler.models import Target
 from scheduler.settings import BroadcastSettings
 from scheduler.testing import SchedulerEnv
+from scheduler.workers import build_stores
 
 pytestmark = pytest.mark.connected
 

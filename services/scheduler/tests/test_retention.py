@@ -10,8 +10,8 @@ from prometheus_client import CollectorRegistry
 from pymongo.asynchronous.database import AsyncDatabase
 
 from herald.mongo import Document
-from scheduler.app import retention
 from scheduler.settings import SchedulerRetentionSettings
+from scheduler.workers import retention
 
 pytestmark = pytest.mark.connected
 

@@ -19,10 +19,10 @@ from herald.mongo import new_mongo_client, wait_for_mongo
 from herald.settings import ConfigurationError, load_settings
 from herald.topics import TopicNames
 from scheduler.adapters.auth import auth_ports
-from scheduler.app import build_stores
 from scheduler.handlers.base import Deps
 from scheduler.handlers.campaigns import PassReport, run_pass
 from scheduler.settings import Settings
+from scheduler.workers import build_stores
 
 
 class NoEmitter:

@@ -24,12 +24,13 @@ from herald.testing import RecordingEmitter
 from herald.testkit import producer, send_event
 from herald.topics import PLATFORMS, Platform, TopicNames, TopicSpec
 from herald.whatsapp_registry import RegisteredTemplate
-from scheduler.app import build_stores, create_app
+from scheduler.app import create_app
 from scheduler.errors import Unavailable
 from scheduler.handlers.base import Deps
 from scheduler.handlers.submit import submit
 from scheduler.ports import IntegrationInfo, KeyInfo
 from scheduler.settings import CampaignSettings, DispatchSettings, Settings
+from scheduler.workers import build_stores
 
 # Well-formed keys (hk_<16 hex>_<43 characters>), so that tests can sign events with them too.
 KEY_A = f"hk_00000000000000aa_{'a' * 43}"
