@@ -109,6 +109,8 @@ def write(files: dict[str, dict[str, str]], out: Path, mongo_uri: str) -> list[P
             every |= env
     written = []
     for name, env in [*files.items(), ("kubernetes", every)]:
+        if not env:  # a service with no secrets (the console) gets no file
+            continue
         path = out / f"{name}.env"
         partial = path.with_suffix(".tmp")
         partial.write_text("".join(f"{k}={v}\n" for k, v in env.items()))

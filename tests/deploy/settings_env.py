@@ -12,6 +12,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings
 
 import auth_service.settings
+import console.settings
 import publisher_facebook.settings
 import publisher_instagram.settings
 import publisher_tiktok.settings
@@ -25,6 +26,7 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "publisher-instagram": publisher_instagram.settings.Settings,
     "publisher-whatsapp": publisher_whatsapp.settings.Settings,
     "publisher-tiktok": publisher_tiktok.settings.Settings,
+    "console": console.settings.Settings,
 }
 # Not a SecretStr, but a MongoDB URI carries the database's credentials.
 ALSO_SECRET = {"HERALD_MONGO_URI"}

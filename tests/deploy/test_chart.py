@@ -130,7 +130,7 @@ def _env(docs: list[Manifest], service: str) -> tuple[dict[str, str], dict[str, 
     deployment = of_kind(docs, "Deployment")[service]
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["envFrom"] == [{"configMapRef": {"name": config_map["metadata"]["name"]}}]
-    return config_map["data"], {e["name"]: e for e in container["env"]}
+    return config_map["data"], {e["name"]: e for e in container.get("env", [])}
 
 
 def deployment_name(docs: list[Manifest], service: str) -> str:
@@ -271,6 +271,42 @@ def test_publishers_reach_only_kafka_mongo_auth_service_and_public_addresses(
         assert public == [{"ipBlock": {"cidr": "0.0.0.0/0", "except": np["privateCidrs"]}}]
         to_auth = policy["spec"]["egress"][3]["to"][0]["podSelector"]["matchLabels"]
         assert to_auth["app.kubernetes.io/name"] == "auth-service"
+
+
+def test_the_console_reaches_only_the_apis_it_calls_and_they_let_it_in(
+    rendered: tuple[str, list[Manifest]],
+) -> None:
+    """The console has no store and no Kafka: no MongoDB URI, no Kafka or MongoDB egress; it
+    reaches auth-service and the scheduler by their in-cluster addresses, and they admit it."""
+    render, docs = rendered
+    values = _values(render)
+    config, env = _env(docs, "console")
+    assert "HERALD_MONGO_URI" not in env
+    assert not any(k.startswith("HERALD_KAFKA") for k in config)
+    assert config["HERALD_CONSOLE_AUTH_URL"] == "http://herald-auth-service:8101"
+    assert config["HERALD_CONSOLE_SCHEDULER_URL"] == "http://herald-scheduler:8102"
+    policies = of_kind(docs, "NetworkPolicy")
+    egress = policies["console"]["spec"]["egress"]
+    ports = [sorted(p["port"] for p in rule["ports"]) for rule in egress]
+    dns = values["networkPolicy"]["dns"]["ports"]
+    assert ports == [sorted(dns * 2), [8101], [8102]]
+    assert [rule["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+            for rule in egress[1:]] == ["auth-service", "scheduler"]  # fmt: skip
+    console = {"app.kubernetes.io/name": "console", "app.kubernetes.io/instance": "herald"}
+    for callee in ("auth-service", "scheduler"):
+        admitted = [
+            peer["podSelector"]["matchLabels"]
+            for rule in policies[callee]["spec"]["ingress"]
+            for peer in rule.get("from", [])
+            if "podSelector" in peer
+        ]
+        assert console in admitted, callee
+    assert not any(
+        console in [peer.get("podSelector", {}).get("matchLabels") for peer in rule.get("from", [])]
+        for service, policy in policies.items()
+        if service not in ("auth-service", "scheduler")
+        for rule in policy["spec"]["ingress"]
+    )
 
 
 def test_topics_job_provisions_the_designs_plan() -> None:

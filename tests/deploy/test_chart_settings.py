@@ -16,6 +16,7 @@ from tests.deploy.settings_env import SETTINGS
 
 from auth_service.settings import Settings as AuthSettings
 from auth_service.settings import secret_problems
+from console.settings import Settings as ConsoleSettings
 from herald.settings import load_settings
 from scheduler.settings import Settings as SchedulerSettings
 from scheduler.webhooks.wiring import keyring
@@ -39,7 +40,7 @@ def _pod_environment(service: str, secrets: dict[str, str]) -> dict[str, str]:
     docs = chart.render(PRODUCTION)
     env = dict(of_kind(docs, "ConfigMap")[service]["data"])
     container = of_kind(docs, "Deployment")[service]["spec"]["template"]["spec"]["containers"][0]
-    for entry in container["env"]:
+    for entry in container.get("env", []):
         env[entry["name"]] = secrets[entry["valueFrom"]["secretKeyRef"]["key"]]
     return env
 
@@ -62,6 +63,10 @@ def test_production_values_and_generated_secrets_configure_the_service(
             s for s, v in chart.values(PRODUCTION)["services"].items()
             if any(k.endswith("_AUTH__SERVICE_TOKEN") for k in v["secretEnv"])
         }  # fmt: skip
+    elif isinstance(settings, ConsoleSettings):  # no store, no secrets: the APIs it calls
+        assert settings.auth_url == "http://herald-auth-service:8101"
+        assert settings.scheduler_url == "http://herald-scheduler:8102"
+        assert settings.secure_cookies
     else:
         token = settings.auth.service_token.get_secret_value()  # type: ignore[attr-defined]
         assert token == secrets[f"{_prefix(service)}AUTH__SERVICE_TOKEN"]

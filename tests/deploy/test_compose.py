@@ -37,7 +37,8 @@ COMPOSE = ROOT / "deploy" / "compose" / "compose.yaml"
 DEMO_ENV = ROOT / "deploy" / "compose" / "demo.env"
 ONE_SHOTS = {"topics", "demo"}
 DEMO_ONLY = {"platform-sandbox", "demo"}
-HERALD = set(SETTINGS)  # the services with Herald settings (the sandbox aside)
+# The services on Kafka and MongoDB with their own secrets (the sandbox and the console aside).
+HERALD = set(SETTINGS) - {"console"}
 AUTH_URLS = ("AUTH__BASE_URL", "PUBLIC_BASE_URL")  # Herald's own addresses, not a platform's
 
 

@@ -48,8 +48,22 @@ app.kubernetes.io/component: {{ if hasPrefix "publisher-" .name }}publisher{{ el
 {{- end -}}
 
 {{- define "herald.authUrl" -}}
-{{- $auth := index .Values.services "auth-service" -}}
-{{- printf "http://%s:%d" (include "herald.component" (dict "root" . "name" "auth-service")) (int $auth.port) -}}
+{{- include "herald.serviceUrl" (dict "root" . "name" "auth-service") -}}
+{{- end -}}
+
+{{/* A service's address inside the cluster: (dict "root" $ "name" "scheduler") */}}
+{{- define "herald.serviceUrl" -}}
+{{- $svc := index .root.Values.services .name -}}
+{{- if not (and $svc $svc.enabled) -}}
+{{- fail (printf "a service calls %q, which is not an enabled service of this chart" .name) -}}
+{{- end -}}
+{{- printf "http://%s:%d" (include "herald.component" (dict "root" .root "name" .name)) (int $svc.port) -}}
+{{- end -}}
+
+{{/* The setting a caller reads a callee's URL from (console.settings): auth-service ->
+     AUTH_URL, scheduler -> SCHEDULER_URL. */}}
+{{- define "herald.urlSetting" -}}
+{{- printf "%s_URL" (. | trimSuffix "-service" | replace "-" "_" | upper) -}}
 {{- end -}}
 
 {{/* Publishers' platform: publisher-facebook -> facebook */}}
