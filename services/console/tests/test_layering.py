@@ -11,7 +11,8 @@ from herald.testkit.layering import Layering
 pytestmark = pytest.mark.unit
 
 LAYERING = Layering(
-    Path(__file__).parents[1] / "src" / "console", inner=("views.py", "sessions.py")
+    Path(__file__).parents[1] / "src" / "console",
+    inner=("views.py", "sessions.py", "compose.py", "preview.py"),
 )
 
 

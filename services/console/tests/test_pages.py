@@ -4,7 +4,6 @@ content, empty states, times in the business's zone, errors the APIs answer."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -14,34 +13,11 @@ from console.app import create_app
 from console.client import ApiError, Integration, Post
 from console.sessions import SESSION_COOKIE
 from console.settings import Settings
+from console.testing import KEY, FakeApi
 
 pytestmark = pytest.mark.unit
 
-KEY = "hk_test_secret"
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
-
-
-@dataclass
-class FakeApi:
-    """Herald's public APIs as the console sees them: one business, one key."""
-
-    accounts: list[Integration] = field(default_factory=list)
-    posted: list[Post] = field(default_factory=list)
-    failure: ApiError | None = None
-
-    async def integrations(self, api_key: str) -> list[Integration]:
-        self._check(api_key)
-        return self.accounts
-
-    async def posts(self, api_key: str, *, limit: int) -> list[Post]:
-        self._check(api_key)
-        return self.posted[:limit]
-
-    def _check(self, api_key: str) -> None:
-        if self.failure is not None:
-            raise self.failure
-        if api_key != KEY:
-            raise ApiError(401, "invalid API key")
 
 
 def integration(**changes: object) -> Integration:

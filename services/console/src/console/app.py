@@ -20,7 +20,8 @@ from fastapi.templating import Jinja2Templates
 from prometheus_client import CollectorRegistry
 
 from console import routes, views
-from console.client import HeraldApi, HttpHeraldApi
+from console.client import ApiError, HeraldApi, HttpHeraldApi
+from console.compose_routes import compose_routes
 from console.sessions import SESSION_COOKIE, Session, Sessions
 from console.settings import Settings
 from herald.bodylimits import install_body_limits
@@ -53,6 +54,15 @@ class Console:
 
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         return self.templates.TemplateResponse(request, name, context, status_code=status)
+
+    def unavailable(
+        self, request: Request, session: Session, title: str, exc: ApiError
+    ) -> HTMLResponse:
+        """A page whose API did not answer, or refused: says so, with the API's message."""
+        status = 502 if exc.status >= 500 else exc.status
+        return self.page(
+            request, "unavailable.html", status, title=title, error=exc, session=session
+        )
 
     def cookie(self, response: Response, key: str, value: str) -> None:
         response.set_cookie(
@@ -112,4 +122,5 @@ def create_app(
 
     app.include_router(routes.sign_in_routes(console))
     app.include_router(routes.page_routes(console))
+    app.include_router(compose_routes(console))
     return app

@@ -8,10 +8,12 @@ break a page. `HeraldApi` is the port; `HttpHeraldApi` calls the services; the t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import httpx
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from herald.events import Violation
 
 
 class _Read(BaseModel):
@@ -50,6 +52,7 @@ class Target(_Read):
     last_error: Failure | None = None
     permalink: str | None = None
     published_at: datetime | None = None
+    next_attempt_at: datetime | None = None
     role: str = "target"
 
 
@@ -64,21 +67,46 @@ class Post(_Read):
     due_at: datetime
     content: Content
     targets: list[Target]
+    campaign_id: str | None = None
+
+
+class PostPage(_Read):
+    items: list[Post]
+    next_cursor: str | None = None
+
+
+PostAction = Literal["cancel", "retry", "schedule"]
 
 
 class ApiError(Exception):
     """An API answered with an error (or not at all): what to tell the person."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(
+        self, status: int, message: str, violations: list[Violation] | None = None
+    ) -> None:
         super().__init__(f"{status}: {message}")
         self.status = status
         self.message = message
+        self.violations = violations or []  # a 422's problems, each with its path
 
 
 class HeraldApi(Protocol):
     async def integrations(self, api_key: str) -> list[Integration]: ...
 
     async def posts(self, api_key: str, *, limit: int) -> list[Post]: ...
+
+    async def find_posts(self, api_key: str, query: dict[str, str]) -> PostPage:
+        """`GET /v1/posts` with the scheduler's filters (status, platform, campaign_id,
+        due_from, due_to, limit, cursor)."""
+        ...
+
+    async def submit_post(
+        self, api_key: str, body: dict[str, Any], *, idempotency_key: str
+    ) -> Post: ...
+
+    async def act_on_post(
+        self, api_key: str, post_id: str, action: PostAction, body: dict[str, Any] | None = None
+    ) -> Post: ...
 
 
 class HttpHeraldApi:
@@ -96,23 +124,65 @@ class HttpHeraldApi:
         body = await self._get(url, api_key, params={"limit": str(limit)})
         return [Post.model_validate(p) for p in body["items"]]
 
+    async def find_posts(self, api_key: str, query: dict[str, str]) -> PostPage:
+        body = await self._get(f"{self._scheduler}/v1/posts", api_key, params=query)
+        return PostPage.model_validate(body)
+
+    async def submit_post(
+        self, api_key: str, body: dict[str, Any], *, idempotency_key: str
+    ) -> Post:
+        url = f"{self._scheduler}/v1/posts"
+        answer = await self._call(
+            "POST", url, api_key, json=body, headers={"Idempotency-Key": idempotency_key}
+        )
+        return Post.model_validate(answer)
+
+    async def act_on_post(
+        self, api_key: str, post_id: str, action: PostAction, body: dict[str, Any] | None = None
+    ) -> Post:
+        url = f"{self._scheduler}/v1/posts/{post_id}/{action}"
+        answer = await self._call("POST", url, api_key, json=body)
+        return Post.model_validate(answer["post"])
+
     async def _get(self, url: str, api_key: str, params: dict[str, str] | None = None) -> Any:
+        return await self._call("GET", url, api_key, params=params)
+
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        api_key: str,
+        *,
+        params: dict[str, str] | None = None,
+        json: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         try:
-            response = await self._http.get(
-                url, params=params, headers={"Authorization": f"Bearer {api_key}"}
+            response = await self._http.request(
+                method,
+                url,
+                params=params,
+                json=json,
+                headers={"Authorization": f"Bearer {api_key}", **(headers or {})},
             )
         except httpx.HTTPError as exc:
             raise ApiError(503, f"{httpx.URL(url).host} did not answer: {exc!r}"[:300]) from exc
         if response.status_code >= 400:
-            raise ApiError(response.status_code, _message(response))
+            message, violations = _problems(response)
+            raise ApiError(response.status_code, message, violations)
         return response.json()
 
 
-def _message(response: httpx.Response) -> str:
+def _problems(response: httpx.Response) -> tuple[str, list[Violation]]:
+    """The envelope's message and, on a 422, its violations (each with its path)."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:300]
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return str(body["message"])
-    return response.text[:300]
+        return response.text[:300], []
+    if not isinstance(body, dict) or not isinstance(body.get("message"), str):
+        return response.text[:300], []
+    try:
+        violations = [Violation.model_validate(v) for v in body.get("violations") or []]
+    except ValidationError:
+        violations = []
+    return str(body["message"]), violations

@@ -1,0 +1,116 @@
+"""Compose: `GET /compose` shows the form, `POST /compose` checks it (the Check button) or
+submits it to the scheduler (Schedule), re-rendering it with every violation at its field. The
+checks are the API's own (`console.compose.check`), and a 422 the scheduler answers anyway is
+placed at the fields it names the same way."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from console import compose, preview
+from console.client import ApiError, Integration
+from console.sessions import Session, new_token, same_token
+from herald.events import Violation
+
+if TYPE_CHECKING:
+    from console.app import Console
+
+USABLE = ("active", "expiring")  # accounts a post can go to; the others need reconnecting
+
+
+def compose_routes(console: Console) -> APIRouter:
+    router = APIRouter()
+    zone = console.settings.time_zone
+
+    def render(
+        request: Request,
+        session: Session,
+        accounts: list[Integration],
+        draft: compose.Draft,
+        *,
+        problems: list[Violation] | None = None,
+        alert: str | None = None,
+        checked: bool = False,
+        status: int = 200,
+    ) -> Response:
+        problems = problems or []
+        return console.page(
+            request,
+            "compose.html",
+            status,
+            session=session,
+            current="compose",
+            accounts=accounts,
+            draft=draft,
+            problems=[(compose.field_of(v.path, draft), v.message) for v in problems],
+            errors=compose.by_field(problems, draft),
+            previews=preview.previews(draft, accounts),
+            alert=alert,
+            checked=checked and not problems,
+            privacy=compose.PRIVACY_WORDS,
+            media_rows=compose.MEDIA_ROWS,
+            utc_by_default=zone == "UTC",
+        )
+
+    async def usable(session: Session) -> list[Integration]:
+        found = await console.api.integrations(session.api_key)
+        ordered = sorted(found, key=lambda i: (i.platform, i.account_name or i.account_id))
+        return [i for i in ordered if i.status in USABLE]
+
+    @router.get("/compose", response_class=HTMLResponse)
+    async def compose_page(request: Request) -> Response:
+        session = console.signed_in(request)
+        if session is None:
+            return RedirectResponse("/sign-in", status_code=303)
+        try:
+            accounts = await usable(session)
+        except ApiError as exc:
+            return console.unavailable(request, session, "Compose", exc)
+        return render(request, session, accounts, compose.Draft(token=new_token()))
+
+    @router.post("/compose", response_class=HTMLResponse)
+    async def compose_post(request: Request) -> Response:
+        session = console.signed_in(request)
+        if session is None:
+            return RedirectResponse("/sign-in", status_code=303)
+        form = await request.form()
+        fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+        values = dict(fields)
+        if not same_token(session.csrf, values.get("csrf")):
+            return Response("The form expired or came from another site: reload it.", 403)
+        draft = compose.read_form(fields)
+        draft.token = draft.token or new_token()
+        try:
+            accounts = await usable(session)
+        except ApiError as exc:
+            return console.unavailable(request, session, "Compose", exc)
+        problems = compose.check(draft, accounts, zone, console.now())
+        if values.get("action") != "submit" or problems:
+            status = 422 if problems else 200
+            return render(
+                request, session, accounts, draft, problems=problems, checked=True, status=status
+            )
+        return await submit(request, session, accounts, draft)
+
+    async def submit(
+        request: Request, session: Session, accounts: list[Integration], draft: compose.Draft
+    ) -> Response:
+        body = compose.to_body(draft, accounts, zone)
+        try:
+            post = await console.api.submit_post(
+                session.api_key, body, idempotency_key=f"console:{draft.token}"
+            )
+        except ApiError as exc:
+            if exc.status == 422 and exc.violations:
+                return render(
+                    request, session, accounts, draft, problems=exc.violations, status=422
+                )
+            alert = f"The scheduler did not take the post ({exc.status}): {exc.message}"
+            status = 502 if exc.status >= 500 else exc.status
+            return render(request, session, accounts, draft, alert=alert, status=status)
+        return RedirectResponse(f"/history?posted={post.post_id}", status_code=303)
+
+    return router

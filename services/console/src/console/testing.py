@@ -1,0 +1,78 @@
+"""A fake of Herald's public APIs as the console sees them (one business, one key), for tests
+of the pages without the services. It records what the console sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from console.client import ApiError, Integration, Post, PostAction, PostPage
+
+KEY = "hk_test_secret"
+
+
+@dataclass
+class FakeApi:
+    accounts: list[Integration] = field(default_factory=list)
+    posted: list[Post] = field(default_factory=list)
+    failure: ApiError | None = None
+    refusal: ApiError | None = None  # what the next submission or action is answered with
+    submitted: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    queries: list[dict[str, str]] = field(default_factory=list)
+    actions: list[tuple[str, PostAction, dict[str, Any] | None]] = field(default_factory=list)
+
+    async def integrations(self, api_key: str) -> list[Integration]:
+        self._check(api_key)
+        return self.accounts
+
+    async def posts(self, api_key: str, *, limit: int) -> list[Post]:
+        self._check(api_key)
+        return self.posted[:limit]
+
+    async def find_posts(self, api_key: str, query: dict[str, str]) -> PostPage:
+        self._check(api_key)
+        self.queries.append(query)
+        found = [p for p in self.posted if _matches(p, query)]
+        limit = int(query.get("limit", "20"))
+        more = "next" if len(found) > limit else None
+        return PostPage(items=found[:limit], next_cursor=more)
+
+    async def submit_post(
+        self, api_key: str, body: dict[str, Any], *, idempotency_key: str
+    ) -> Post:
+        self._check(api_key)
+        self._refuse()
+        self.submitted.append((body, idempotency_key))
+        return self.posted[0]
+
+    async def act_on_post(
+        self, api_key: str, post_id: str, action: PostAction, body: dict[str, Any] | None = None
+    ) -> Post:
+        self._check(api_key)
+        self._refuse()
+        self.actions.append((post_id, action, body))
+        return next(p for p in self.posted if p.post_id == post_id)
+
+    def _refuse(self) -> None:
+        if self.refusal is not None:
+            refusal, self.refusal = self.refusal, None
+            raise refusal
+
+    def _check(self, api_key: str) -> None:
+        if self.failure is not None:
+            raise self.failure
+        if api_key != KEY:
+            raise ApiError(401, "invalid API key")
+
+
+def _matches(post: Post, query: dict[str, str]) -> bool:
+    if "status" in query and post.status != query["status"]:
+        return False
+    if "platform" in query and all(t.platform != query["platform"] for t in post.targets):
+        return False
+    if "campaign_id" in query and post.campaign_id != query["campaign_id"]:
+        return False
+    if "due_from" in query and post.due_at < datetime.fromisoformat(query["due_from"]):
+        return False
+    return not ("due_to" in query and post.due_at >= datetime.fromisoformat(query["due_to"]))
