@@ -248,7 +248,10 @@ async def test_compose_checks_then_schedules_then_shows_the_post() -> None:
         "token": "tok1",
     }
     answer = await browser.post("/compose", data=fixed)
-    assert (answer.status_code, answer.headers["location"]) == (303, "/history?posted=post_new")
+    assert answer.status_code == 303
+    assert (
+        answer.headers["location"] == "/calendar?view=day&day=2026-12-08&done=posted#post-post_new"
+    )
     [(body, key)] = api.submitted
     assert key == "console:tok1"
     assert body["targets"][0]["options"]["privacy_level"] == "SELF_ONLY"

@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry
 
 from console import routes, views
 from console.client import ApiError, HeraldApi, HttpHeraldApi
+from console.calendar_routes import calendar_routes
 from console.compose_routes import compose_routes
 from console.sessions import SESSION_COOKIE, Session, Sessions
 from console.settings import Settings
@@ -123,4 +124,5 @@ def create_app(
     app.include_router(routes.sign_in_routes(console))
     app.include_router(routes.page_routes(console))
     app.include_router(compose_routes(console))
+    app.include_router(calendar_routes(console))
     return app

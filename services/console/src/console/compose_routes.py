@@ -6,6 +6,8 @@ placed at the fields it names the same way."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -111,6 +113,8 @@ def compose_routes(console: Console) -> APIRouter:
             alert = f"The scheduler did not take the post ({exc.status}): {exc.message}"
             status = 502 if exc.status >= 500 else exc.status
             return render(request, session, accounts, draft, alert=alert, status=status)
-        return RedirectResponse(f"/history?posted={post.post_id}", status_code=303)
+        day = post.due_at.astimezone(ZoneInfo(zone)).date().isoformat()
+        where = urlencode({"view": "day", "day": day, "done": "posted"})
+        return RedirectResponse(f"/calendar?{where}#post-{post.post_id}", status_code=303)
 
     return router
