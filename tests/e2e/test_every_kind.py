@@ -1,6 +1,7 @@
 """Every post kind on Facebook and Instagram through the whole system (every service a process,
-real Kafka and FerretDB, accounts connected through OAuth on the sandbox): all published, and the
-sandbox's ledger shows exactly one visible publish per target."""
+real Kafka and FerretDB, accounts connected through OAuth on the sandbox): all published, the
+sandbox's ledger shows exactly one visible publish per target, and the reel's target shows its
+container processing while it is dispatched (ADR 0018)."""
 
 from __future__ import annotations
 
@@ -81,13 +82,25 @@ def test_every_kind_is_published_once(connected: Connected) -> None:
 
     deadline = time.monotonic() + 480
     statuses: dict[str, str] = {}
+    reel = next(m for m in posts if m.endswith("igreel"))
+    # (state, stage) of the reel's target at each look. The sandbox processes a reel 15 s on its
+    # clock and the publisher reads the container every 20 s (a delay tier), so `processing` is
+    # shown for 20 s or more: several looks, with no sleep added for it.
+    reel_seen: list[tuple[str, str | None]] = []
     while time.monotonic() < deadline:
-        statuses = {m: str(connected.status(p)["status"]) for m, p in posts.items()}
+        shown = {m: connected.status(p) for m, p in posts.items()}
+        statuses = {m: str(post["status"]) for m, post in shown.items()}
+        reel_targets: list[dict[str, Any]] = shown[reel]["targets"]  # type: ignore[assignment]  # JSON
+        stage = reel_targets[0].get("stage") or {}
+        reel_seen.append((str(reel_targets[0]["state"]), stage.get("stage")))
         if all(s in ("published", "failed", "partially_published") for s in statuses.values()):
             break
         time.sleep(2)
 
     assert statuses == dict.fromkeys(posts, "published")
+    # While Instagram processed the reel's container, its target said so (ADR 0018).
+    assert ("dispatched", "processing") in reel_seen, reel_seen
+    assert reel_seen.index(("dispatched", "processing")) < reel_seen.index(("published", None))
     entries = connected.sandbox("/_sandbox/ledger")["entries"]
     visible = [e["marker"] for e in entries if e.get("marker") in posts]
     # A story carries no caption, so nothing marks it: it is found by its media id instead.
