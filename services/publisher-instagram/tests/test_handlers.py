@@ -10,9 +10,10 @@ import pytest
 
 from herald.content import InstagramKind, InstagramOptions, Media, MediaKind, PostContent
 from herald.errors import Permanent, Throttled
-from herald.events import PostRequested
+from herald.events import PostRequested, ProcessingStage
 from herald.graph import AmbiguousOutcome
 from herald.runtime.ports import Checkpoint, Credentials, Published, Wait
+from herald.runtime.progress import Report
 from herald.topics import Platform
 from publisher_instagram.domain import (
     CHILDREN_CREATED,
@@ -67,13 +68,20 @@ class Flow:
             clock=lambda: datetime.fromtimestamp(NOW, UTC),
         )
         self.steps: list[str] = []
+        # Each report within a handling, with how many media were published when it came.
+        self.reports: list[tuple[Report, int]] = []
         self.checkpoint = Checkpoint(None, {}, self._save)
 
     async def _save(self, step: str, data: dict[str, Any]) -> None:
         self.steps.append(step)
 
+    async def _report(self, report: Report) -> None:
+        self.reports.append((report, len(self.account.published)))
+
     async def run(self, req: PostRequested) -> Any:
-        self.checkpoint = Checkpoint(self.checkpoint.step, self.checkpoint.data, self._save)
+        self.checkpoint = Checkpoint(
+            self.checkpoint.step, self.checkpoint.data, self._save, reporter=self._report
+        )
         return await self.publisher.publish(req, CREDENTIALS, self.checkpoint)
 
 
@@ -103,10 +111,16 @@ async def test_a_reel_waits_for_processing_through_the_tiers() -> None:
     first = await flow.run(req)
     assert isinstance(first, Wait)
     assert (first.step, first.delay_s) == (CONTAINER_CREATED, 30.0)
+    assert first.stage is ProcessingStage.PROCESSING
+    assert flow.reports == []  # nothing to publish yet
     flow.account.finish_all()
     second = await flow.run(req)
 
     assert isinstance(second, Published)
+    # Once the container was FINISHED, the target read `publishing` before media_publish ran.
+    [(report, published_then)] = flow.reports
+    assert (report.stage, published_then) == (ProcessingStage.PUBLISHING, 0)
+    assert "FINISHED" in report.detail
     [container] = flow.account.containers.values()
     assert container.params["media_type"] == "REELS"
     assert container.params["share_to_feed"] is False

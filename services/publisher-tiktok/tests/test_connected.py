@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 
-from herald.events import PostFailed, PostPublished, PostRequested, PostRetryScheduled
+from herald.events import (
+    PostFailed,
+    PostProgressed,
+    PostPublished,
+    PostRequested,
+    PostRetryScheduled,
+    ProcessingStage,
+)
 from herald.testkit import Collector, producer, send_event
 from herald.testkit.servers import serving_in_loop
 from platform_sandbox.testing.tokens import tiktok_grant
@@ -80,6 +87,14 @@ async def test_videos_chunked_whole_and_pulled_and_photos_publish_once_each(env:
     }
     assert (await s.ledger(marker="photos"))[0]["kind"] == "photo_published"
     assert (await checkpoint(env, "chunked"))["total_chunks"] == 2
+    # The chunks' bytes reached post.results as the target's stage meanwhile (ADR 0018).
+    uploads = [
+        (e.bytes_sent or 0, e.bytes_total)
+        for e in out.events(PostProgressed)
+        if e.target_id == "chunked" and e.stage is ProcessingStage.UPLOADING
+    ]
+    assert uploads, out.events(PostProgressed)
+    assert all(0 < sent <= 23 * MB and total == 23 * MB for sent, total in uploads), uploads
     assert (await checkpoint(env, "whole"))["total_chunks"] == 1
     # The public id arrived after completion: recorded and announced again with a permalink.
     for target in targets:

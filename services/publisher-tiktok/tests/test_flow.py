@@ -11,6 +11,7 @@ import pytest
 
 from herald.content import TikTokPrivacy
 from herald.errors import NeedsReauth, Permanent, Throttled, Transient, Unknown
+from herald.events import ProcessingStage
 from herald.runtime.ports import Published, Wait
 from platform_sandbox.testing import SandboxHarness
 from publisher_testenv.tiktok_flow import (
@@ -60,6 +61,24 @@ async def test_a_larger_video_goes_in_chunks_and_reports_its_public_id(
     if outcome.platform_post_id is not None:
         assert outcome.platform_post_id == post_id
         assert outcome.permalink == f"https://www.tiktok.com/@herald.demo/video/{post_id}"
+
+
+async def test_an_upload_reports_the_bytes_tiktok_holds_after_each_chunk(
+    sandbox: SandboxHarness,
+) -> None:
+    url = sandbox.media_url("reported.mp4", bytes=9_500)
+    saved = SavedCheckpoint()
+    outcome = await platform_on(sandbox).publish(
+        video_request(url), await credentials(sandbox), saved.open()
+    )
+
+    # Each acknowledged chunk, as the target reads it meanwhile (ADR 0018); then the wait.
+    assert [(r.stage, r.bytes_sent, r.bytes_total) for r in saved.reports] == [
+        (ProcessingStage.UPLOADING, sent, 9_500) for sent in (2_000, 4_000, 6_000, 9_500)
+    ]
+    assert saved.reports[-1].detail == "4 of 4 chunks sent"
+    assert isinstance(outcome, Wait)
+    assert outcome.stage is ProcessingStage.PROCESSING
 
 
 async def test_a_video_under_a_verified_prefix_is_pulled(sandbox: SandboxHarness) -> None:

@@ -15,6 +15,7 @@ from herald.content import Media, MediaKind, PostContent, TikTokOptions, TikTokP
 from herald.errors import Transient
 from herald.events import PostRequested
 from herald.runtime.ports import Checkpoint, Credentials, Outcome, Published, Wait
+from herald.runtime.progress import Report
 from herald.topics import Platform
 from platform_sandbox.testing import SandboxHarness
 from publisher_tiktok.adapters.api import HttpTikTokApi
@@ -89,13 +90,17 @@ class SavedCheckpoint:
     step: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     saves: list[str] = field(default_factory=list)
+    reports: list[Report] = field(default_factory=list)  # every one, unbounded (ADR 0018)
 
     def open(self) -> Checkpoint:
         async def save(step: str, data: dict[str, Any]) -> None:
             self.step, self.data = step, dict(data)
             self.saves.append(step)
 
-        return Checkpoint(self.step, self.data, save)
+        async def report(report: Report) -> None:
+            self.reports.append(report)
+
+        return Checkpoint(self.step, self.data, save, reporter=report)
 
 
 def tiktok_settings(**overrides: Any) -> TikTokSettings:

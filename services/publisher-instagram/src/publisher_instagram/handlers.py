@@ -7,8 +7,8 @@ The flow (platform-apis.md §2.2), each step resumable from its checkpoint:
    (`CONTAINER_CREATED`);
 3. its `status_code` followed through the delay tiers until `FINISHED` (no sleeping);
 4. `content_publishing_limit` read: an exhausted quota defers the post until a slot frees;
-5. `PUBLISH_CALL_STARTED`, then `media_publish`; the media id is saved (`MEDIA_PUBLISHED`) and
-   its permalink read.
+5. `PUBLISH_CALL_STARTED`, the `publishing` stage reported, then `media_publish`; the media id is
+   saved (`MEDIA_PUBLISHED`) and its permalink read.
 
 A redelivery resumes from the container: `PUBLISHED` is done (our media is found, nothing is
 published twice), `EXPIRED` or `ERROR` makes a new container. After an ambiguous `media_publish`
@@ -24,7 +24,7 @@ from typing import Any
 
 from herald.content import InstagramKind, InstagramOptions
 from herald.errors import AmbiguousOutcome, Permanent, Throttled, Transient
-from herald.events import PostRequested, Violation
+from herald.events import PostRequested, ProcessingStage, Violation
 from herald.graph.errors import RETRY
 from herald.rules import check_target
 from herald.runtime.ports import Checkpoint, Credentials, Outcome, Published, Wait
@@ -151,6 +151,9 @@ class InstagramPublisher:
             return Wait(self.settings.container_poll_s, CONTAINER_CREATED, detail)
         await self._check_quota(target)
         await checkpoint.save(PUBLISH_CALL_STARTED)
+        # The container is FINISHED: what the target reads while media_publish runs (ADR 0018).
+        detail = f"container {container_id} {status.value}; media_publish"
+        await checkpoint.report(ProcessingStage.PUBLISHING, detail=detail)
         try:
             media_id = await self.api.publish(target.token, target.ig_user_id, container_id)
         except AmbiguousOutcome:

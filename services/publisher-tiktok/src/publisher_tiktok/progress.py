@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from herald.content import MediaKind
 from herald.errors import Permanent, Transient
+from herald.events import ProcessingStage
 from herald.runtime.ports import Outcome, Published
 from publisher_tiktok.domain import ChunkPlan, failed_publish, permalink
 from publisher_tiktok.ports import PublishStatus, RangeRejected, UploadGone
@@ -107,6 +108,15 @@ class FileUploads:
 
         async def acked(count: int) -> None:
             await self.flow.checkpoint.save(UPLOADING, acked=count)
+            # What the target reads meanwhile (ADR 0018): the bytes TikTok holds so far.
+            chunks = plan.total if count >= plan.video_size else plan.index_at(count)
+            detail = f"{chunks} of {plan.total} chunks sent"
+            await self.flow.checkpoint.report(
+                ProcessingStage.UPLOADING,
+                detail=detail,
+                bytes_sent=count,
+                bytes_total=plan.video_size,
+            )
 
         try:
             await uploader.run(job, int(self.data["acked"]), acked)
