@@ -270,24 +270,49 @@ async def test_a_flagged_number_is_marked_and_left_out_of_the_next_broadcast(
 
         statuses = await eventually(marked)
         second = await broadcast(http, audience_id, "second")
-        body = await eventually(lambda: post_status(http, second, "published"))
-        metrics = (await http.get("/metrics")).text
+        # The target is stored `published` before its recipients' outcomes, and the counters
+        # follow those (and the duplicate flag's own consumer): wait for the counts themselves.
+        body = await eventually(lambda: settled(http, second))
+        await counters_reach(http, FLAGGED_COUNTS)
     assert statuses == {gone.to: "undeliverable", blocked.to: "opted_out"}
     later = [r.to for r in publisher.requests[1].options.recipients]  # type: ignore[union-attr]  # a WhatsApp request
     assert len(later) == 28
     assert {gone.to, blocked.to}.isdisjoint(later)
     assert body["targets"][0]["broadcast"]["excluded"] == {"opted_out": 1, "undeliverable": 1}
     assert body["recipients"]["by_state"]["accepted"] == 28
-    for line in (
-        'herald_scheduler_statuses_total{effect="flagged",event="recipient_flagged"} 2.0',
-        'herald_scheduler_statuses_total{effect="known",event="recipient_flagged"} 1.0',
-        'herald_scheduler_broadcast_recipients_total{state="queued"} 58.0',
-        'herald_scheduler_broadcast_recipients_total{state="accepted"} 58.0',
-        'herald_scheduler_broadcast_recipients_total{state="excluded_opted_out"} 1.0',
-        'herald_scheduler_broadcast_expansions_total{outcome="expanded"} 2.0',
-        'herald_scheduler_import_rows_total{outcome="imported"} 30.0',
-    ):
-        assert line in metrics
+
+
+FLAGGED_COUNTS = (
+    'herald_scheduler_statuses_total{effect="flagged",event="recipient_flagged"} 2.0',
+    'herald_scheduler_statuses_total{effect="known",event="recipient_flagged"} 1.0',
+    'herald_scheduler_broadcast_recipients_total{state="queued"} 58.0',
+    'herald_scheduler_broadcast_recipients_total{state="accepted"} 58.0',
+    'herald_scheduler_broadcast_recipients_total{state="excluded_opted_out"} 1.0',
+    'herald_scheduler_broadcast_expansions_total{outcome="expanded"} 2.0',
+    'herald_scheduler_import_rows_total{outcome="imported"} 30.0',
+)
+
+
+async def settled(http: httpx.AsyncClient, post_id: str) -> dict[str, Any] | None:
+    """The post once published and no recipient of it is still waiting for its outcome."""
+    body = await post_status(http, post_id, "published")
+    return body if body is not None and body["recipients"]["by_state"]["pending"] == 0 else None
+
+
+async def counters_reach(http: httpx.AsyncClient, lines: tuple[str, ...]) -> None:
+    """Wait until /metrics holds every line; fail naming those it never reached."""
+    missing = list(lines)
+
+    async def reached() -> bool:
+        text = (await http.get("/metrics")).text
+        missing[:] = [line for line in lines if line not in text]
+        return not missing
+
+    try:
+        await eventually(reached)
+    except AssertionError as exc:
+        msg = f"counters never reached: {missing}"
+        raise AssertionError(msg) from exc
 
 
 def flagged(
