@@ -1,5 +1,6 @@
 """The insights job with fakes: which ages are due, one snapshot per (post, age), a refresh on
-an expired token, retries of transient failures and the end of permanent ones."""
+an expired token, retries of transient failures and the end of permanent ones, and a refresh
+a business asked for."""
 
 from __future__ import annotations
 
@@ -48,6 +49,9 @@ class MemoryStore:
         self, oldest: datetime, newest: datetime, limit: int
     ) -> list[PublishedPost]:
         return [p for p in self.posts if oldest <= p.published_at <= newest][:limit]
+
+    async def published(self, target_id: str) -> PublishedPost | None:
+        return next((p for p in self.posts if p.target_id == target_id), None)
 
     async def claim(self, key: str, post: PublishedPost, age_s: int, now: datetime) -> bool:
         if self.states.get(key) in ("collected", "failed", "collecting"):
@@ -176,6 +180,32 @@ async def test_a_snapshot_still_failing_at_its_last_attempt_is_told_unavailable(
     await collector(store, reader, T0 + timedelta(hours=1)).run_once()
 
     assert store.unavailable_told == [("a", 3600, "10")]
+
+
+async def test_a_refresh_takes_one_snapshot_at_the_posts_current_age() -> None:
+    store = MemoryStore(posts=[post("a")])
+    now = T0 + timedelta(hours=5, seconds=7)
+    job = collector(store, ScriptedReader(), now)
+
+    snapshot = await job.refresh("a")
+    again = await job.refresh("a")  # the same age: taken already
+    unknown = await job.refresh("not-published-here")
+
+    assert snapshot is not None
+    assert (snapshot.key, snapshot.collected_at) == ("a:18007", now)
+    assert (again, unknown) == (None, None)
+    assert store.snapshots == [snapshot]
+
+
+async def test_a_refresh_the_platform_refuses_is_told_unavailable_at_once() -> None:
+    store = MemoryStore(posts=[post("a")])
+    throttled = Transient("(#4) Application request limit reached", code="4")
+    job = collector(store, ScriptedReader([throttled]), T0 + timedelta(minutes=30))
+
+    assert await job.refresh("a") is None
+
+    assert store.unavailable_told == [("a", 1800, "4")]  # one attempt, with the reason
+    assert store.states == {"a:1800": "failed"}
 
 
 async def test_the_job_runs_while_the_app_is_up_and_is_cancelled_with_it() -> None:

@@ -85,12 +85,16 @@ def test_scheduler_and_whatsapp_topics_follow_the_design() -> None:
         *(topics.requested(p) for p in Platform),
         "post.results",
         "business.events",
+        "post.insights",  # analytics refreshes a business asked for
     }
     whatsapp = topics.service_topics(topics.publisher(Platform.WHATSAPP))
     assert "integration.events" in whatsapp.consumes
     assert "message.status" in whatsapp.produces
     assert "post.insights" not in whatsapp.produces
-    assert "post.insights" in topics.service_topics("publisher-tiktok").produces
+    assert "post.insights" not in whatsapp.consumes
+    tiktok = topics.service_topics("publisher-tiktok")
+    assert "post.insights" in tiktok.produces
+    assert "post.insights" in tiktok.consumes  # herald.post.insights_requested.v1
 
 
 def test_an_unknown_service_is_refused_with_the_known_ones() -> None:

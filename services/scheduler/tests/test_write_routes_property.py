@@ -275,6 +275,9 @@ def strategies(live: Live) -> dict[tuple[str, str], st.SearchStrategy[Call]]:
         ("POST", "/v1/posts/{post_id}/retry"): no_body_call(
             "POST", lambda i: f"/v1/posts/{i}/retry", live.post_id
         ),
+        ("POST", "/v1/posts/{post_id}/analytics/refresh"): no_body_call(
+            "POST", lambda i: f"/v1/posts/{i}/analytics/refresh", live.post_id
+        ),
         ("DELETE", "/v1/posts/{post_id}"): no_body_call(
             "DELETE", lambda i: f"/v1/posts/{i}", live.post_id
         ),

@@ -54,7 +54,11 @@ def _payloads(address: str) -> list[type[Event]]:
     fixed: dict[str, list[type[Event]]] = {
         NAMES.post_submitted: [events.PostSubmitted],
         NAMES.post_results: RESULTS,
-        NAMES.post_insights: [events.PostInsightsCollected, events.PostInsightsUnavailable],
+        NAMES.post_insights: [
+            events.PostInsightsCollected,
+            events.PostInsightsUnavailable,
+            events.PostInsightsRequested,
+        ],
         NAMES.message_status: STATUSES,
         NAMES.integration_events: INTEGRATIONS,
         NAMES.business_events: [*notices.NOTICES, events.IntegrationDisconnected],
@@ -83,6 +87,7 @@ def _outputs(service: str) -> list[tuple[str, str]]:
         return [
             *own,
             (NAMES.post_results, "Rejected submissions, with every violation."),
+            (NAMES.post_insights, "Analytics refreshes a business asked for, per target."),
             (
                 NAMES.business_events,
                 "What businesses are told (herald.notices): accepted posts, target results, "

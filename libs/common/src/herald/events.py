@@ -245,6 +245,16 @@ class PostInsightsUnavailable(TargetRef):
     error: FailureDetail = Field(description="The platform's code and message, as it gave them.")
 
 
+class PostInsightsRequested(TargetRef):
+    """A business asked for a snapshot now (`POST /v1/posts/{id}/analytics/refresh`): the
+    target's publisher takes one at the post's current age, within the platform's limits, and
+    tells it as the usual insights_collected (or insights_unavailable) event with that age."""
+
+    event_type = "herald.post.insights_requested.v1"
+
+    requested_at: AwareDatetime
+
+
 class Violation(Model):
     path: str = Field(description="Where in the input, e.g. targets[0].options.privacy_level.")
     message: str
@@ -365,6 +375,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PostRejected,
         PostInsightsCollected,
         PostInsightsUnavailable,
+        PostInsightsRequested,
         IntegrationConnected,
         IntegrationRefreshed,
         IntegrationExpired,

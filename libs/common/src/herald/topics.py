@@ -180,6 +180,7 @@ class TopicNames:
                 *(self.requested(p) for p in PLATFORMS),
                 self.post_results,
                 self.business_events,
+                self.post_insights,  # refreshes asked for (herald.post.insights_requested.v1)
             )
             return ServiceTopics(service, consumes, produces)
         if service in SERVICES:
@@ -195,7 +196,8 @@ class TopicNames:
             # Number directory from integration events; per-recipient delivery statuses out.
             consumes.append(self.integration_events)
             produces.append(self.message_status)
-        else:
+        else:  # snapshots out; refreshes a business asked for in (ADR 0003)
+            consumes.append(self.post_insights)
             produces.append(self.post_insights)
         return ServiceTopics(publisher(platform), tuple(consumes), tuple(produces))
 

@@ -190,6 +190,19 @@ def default_instance() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
+class AnalyticsRefreshSettings(BaseModel):
+    """`POST /v1/posts/{id}/analytics/refresh` (scheduler.analytics.refresh)."""
+
+    model_config = {"extra": "forbid"}
+
+    interval_s: float = Field(
+        default=300.0,
+        gt=0,
+        le=86_400,
+        description="How soon the same post may be refreshed again (429 with Retry-After before).",
+    )
+
+
 class Settings(BaseSettings):
     model_config = service_config("HERALD_SCHEDULER_")
 
@@ -215,6 +228,7 @@ class Settings(BaseSettings):
     audiences: AudienceSettings = Field(default_factory=AudienceSettings)
     retention: SchedulerRetentionSettings = Field(default_factory=SchedulerRetentionSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    analytics_refresh: AnalyticsRefreshSettings = Field(default_factory=AnalyticsRefreshSettings)
     metrics_refresh_s: float = Field(
         default=30.0, gt=0, description="How often the targets-by-state gauge is recomputed."
     )

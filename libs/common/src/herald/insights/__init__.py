@@ -3,6 +3,7 @@
 Platform-neutral: a publisher supplies an `InsightsReader` for its platform (Graph for Facebook
 and Instagram, TikTok's Display API for TikTok); `InsightsCollector` schedules the snapshots,
 `MongoSnapshots` keeps them in the publisher's own database and `PublishingSink` emits them.
+`herald.insights.requests.RefreshRequests` takes the refreshes a business asks for.
 """
 
 from herald.insights.collector import (

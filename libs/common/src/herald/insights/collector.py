@@ -84,6 +84,11 @@ class SnapshotStore(Protocol):
         self, oldest: datetime, newest: datetime, limit: int
     ) -> list[PublishedPost]: ...
 
+    async def published(self, target_id: str) -> PublishedPost | None:
+        """One published target of the ledger (a refresh asked for it), None if not published
+        here."""
+        ...
+
     async def claim(self, key: str, post: PublishedPost, age_s: int, now: datetime) -> bool: ...
 
     async def attempts(self, key: str) -> int:
@@ -242,6 +247,34 @@ class InsightsCollector:
             except Exception:  # a database blip must not end the job; the next run retries
                 log.exception("insights.run_failed")
             await asyncio.sleep(self._settings.interval_s)
+
+    async def refresh(self, target_id: str) -> InsightsSnapshot | None:
+        """A snapshot now, at the post's current age (a business asked for it:
+        `herald.post.insights_requested.v1`), told as the scheduled ones are. One attempt: what
+        the platform refuses, a throttle included, is told as unavailable at that age. None when
+        the target is not published here or a snapshot at that age is taken already."""
+        post = await self._store.published(target_id)
+        if post is None:
+            log.info("insights.refresh_not_published", target_id=target_id)
+            return None
+        if self._refresh_clock is not None:
+            await self._refresh_clock()
+        now = self._clock()
+        age = max(0, int((now - post.published_at).total_seconds()))
+        key = snapshot_key(post.target_id, age)
+        if not await self._store.claim(key, post, age, now):
+            return None
+        try:
+            metrics = await self._read(post)
+        except PlatformError as error:
+            await self._sink.unavailable(post, age, error, now)
+            log.warning("insights.refresh_failed", key=key, code=error.code)
+            await self._store.failed(key, error, None, 1)
+            return None
+        snapshot = InsightsSnapshot(post, age, now, metrics)
+        await self._sink.emit(snapshot)
+        log.info("insights.refreshed", key=key)
+        return snapshot
 
     async def _collect(
         self, post: PublishedPost, age: int, now: datetime

@@ -72,18 +72,18 @@ class MongoSnapshots:
             "result.platform_post_id": {"$ne": None},
         }
         cursor = self._ledger.find(query).sort("result.published_at", 1).limit(limit)
-        return [
-            PublishedPost(
-                target_id=doc["_id"],
-                post_id=doc["post_id"],
-                business_id=doc["business_id"],
-                integration_id=doc["integration_id"],
-                platform=doc["platform"],
-                platform_post_id=str(doc["result"]["platform_post_id"]),
-                published_at=_aware(doc["result"]["published_at"]),
-            )
-            async for doc in cursor
-        ]
+        return [_published(doc) async for doc in cursor]
+
+    async def published(self, target_id: str) -> PublishedPost | None:
+        """The target if this publisher published it and knows its platform post id."""
+        doc = await self._ledger.find_one(
+            {
+                "_id": target_id,
+                "state": EntryState.PUBLISHED.value,
+                "result.platform_post_id": {"$ne": None},
+            }
+        )
+        return None if doc is None else _published(doc)
 
     async def claim(self, key: str, post: PublishedPost, age_s: int, now: datetime) -> bool:
         doc: Document = {
@@ -149,6 +149,18 @@ class MongoSnapshots:
     async def get(self, target_id: str) -> list[Document]:
         cursor = self._snapshots.find({"target_id": target_id}).sort("age_s", 1)
         return [doc async for doc in cursor]
+
+
+def _published(doc: Document) -> PublishedPost:
+    return PublishedPost(
+        target_id=doc["_id"],
+        post_id=doc["post_id"],
+        business_id=doc["business_id"],
+        integration_id=doc["integration_id"],
+        platform=doc["platform"],
+        platform_post_id=str(doc["result"]["platform_post_id"]),
+        published_at=_aware(doc["result"]["published_at"]),
+    )
 
 
 def _aware(moment: datetime) -> datetime:

@@ -47,6 +47,7 @@ from herald.insights import (
     PublishingSink,
 )
 from herald.insights.clock import FollowedClock
+from herald.insights.requests import RefreshRequests
 from herald.kafka import new_broker
 from herald.ledger import LEASES, LEDGER, EntryState, MongoLedger
 from herald.media import FetchSettings, MediaFetcher
@@ -160,7 +161,8 @@ class PublisherRuntime:
         self, reader: InsightsReader, settings: InsightsSettings
     ) -> InsightsCollector:
         """The insights job (ADR 0003) on this service's database, emitting on `post.insights`;
-        it runs alongside when `settings.enabled`."""
+        it runs alongside when `settings.enabled`, and takes the refreshes businesses ask for
+        on the same topic."""
         store = MongoSnapshots(self.db)
         clock: dict[str, Any] = {}
         if settings.clock_url is not None:  # a test system's sandbox clock (ADR 0020)
@@ -177,6 +179,10 @@ class PublisherRuntime:
         )
         if settings.enabled:
             self.run_alongside(self.insights.run_forever)
+        # refreshes a business asks for (herald.post.insights_requested.v1 on post.insights)
+        requests = RefreshRequests(self.insights, self.platform, enabled=settings.enabled)
+        requests.register(self.broker, topic=self.names.post_insights, group=self.group)
+        self.on_stop(requests.close)
         return self.insights
 
     def app(self, adapter: PlatformAdapter, *, retention_rules: Sequence[Rule] = ()) -> FastAPI:

@@ -23,6 +23,7 @@ from herald.errors import InvalidEvent
 from herald.events import (
     MessageStatusEvent,
     PostInsightsCollected,
+    PostInsightsRequested,
     PostInsightsUnavailable,
     Violation,
 )
@@ -84,6 +85,8 @@ class InsightsSubscriber:
         await commit(msg, record)
 
     async def _record(self, record: Any, headers: dict[str, str]) -> None:
+        if headers.get("ce_type") == PostInsightsRequested.event_type:
+            return  # a refresh this scheduler asked for: the publishers' to take
         try:
             if INVALID_HEADERS in headers:
                 msg = f"header(s) {headers[INVALID_HEADERS]} are not UTF-8"

@@ -8,15 +8,17 @@ from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
 from herald.mongo import Document
-from scheduler.analytics import api
+from scheduler.analytics import api, refresh
 from scheduler.analytics.consumer import InsightsSubscriber, PricingSubscriber
 from scheduler.analytics.store import MongoAnalytics
 from scheduler.handlers.base import Deps
+from scheduler.settings import AnalyticsRefreshSettings
 
 
 class Analytics:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.store = MongoAnalytics(db)
+        self.refreshes = refresh.MongoRefreshes(db)
         self._subscribers: list[InsightsSubscriber] = []
 
     async def ensure_indexes(self) -> None:
@@ -31,10 +33,13 @@ class Analytics:
         pricing.register(broker, topic=deps.names.message_status, group=group)
         self._subscribers = [insights, pricing]
 
-    def install(self, app: FastAPI) -> None:
+    def install(self, app: FastAPI, refreshing: AnalyticsRefreshSettings | None = None) -> None:
         app.include_router(api.router)
         app.include_router(api.summary_router)
+        app.include_router(refresh.router)
         app.state.analytics = self.store
+        app.state.analytics_refresh = refreshing or AnalyticsRefreshSettings()
+        app.state.analytics_refreshes = self.refreshes
 
     def close(self) -> None:
         for subscriber in self._subscribers:
