@@ -57,6 +57,8 @@ def _payloads(address: str) -> list[type[Event]]:
         NAMES.post_insights: [
             events.PostInsightsCollected,
             events.PostInsightsUnavailable,
+            events.AccountInsightsCollected,
+            events.AccountInsightsUnavailable,
             events.PostInsightsRequested,
         ],
         NAMES.message_status: STATUSES,
@@ -109,7 +111,12 @@ def _outputs(service: str) -> list[tuple[str, str]]:
     if platform is Platform.WHATSAPP:
         out.append((NAMES.message_status, "Per-recipient delivery statuses and flagged numbers."))
     else:
-        out.append((NAMES.post_insights, "Insights snapshots at each configured age."))
+        out.append(
+            (
+                NAMES.post_insights,
+                "Insights snapshots at each configured age, and each connected account's days.",
+            )
+        )
     return out
 
 

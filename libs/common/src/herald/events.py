@@ -8,7 +8,7 @@ test fails when they drift.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -318,6 +318,45 @@ class IntegrationDisconnected(IntegrationEvent):
     event_type = "herald.integration.disconnected.v1"
 
 
+class AccountInsightsEvent(Event):
+    """One UTC day of a connected account's figures, told by its publisher's account job once the
+    day is over (ADR 0020). Keyed by integration id; consumers de-duplicate on
+    (integration_id, day)."""
+
+    subject_field = "integration_id"
+
+    integration_id: str
+    business_id: str
+    platform: Platform
+    account_id: str = Field(description="The platform's id of the account (Page, IG user, ...).")
+    day: date = Field(description="The UTC day the figures are of.")
+
+
+class AccountInsightsCollected(AccountInsightsEvent):
+    """A Page's insights, an Instagram account's insights or a TikTok creator's counts."""
+
+    event_type = "herald.account.insights_collected.v1"
+
+    collected_at: AwareDatetime
+    metrics: dict[str, float] = Field(
+        description=(
+            "The platform's metric names and values for the day (a total, such as followers, "
+            "as the day ended or, where the platform only gives the current count, as "
+            "collected); a metric the platform answered nothing for is left out, never 0."
+        )
+    )
+
+
+class AccountInsightsUnavailable(AccountInsightsEvent):
+    """A day of account figures the platform would not give (the grant was revoked, a scope is
+    missing, the account is gone): no figures for that day, with the platform's reason."""
+
+    event_type = "herald.account.insights_unavailable.v1"
+
+    failed_at: AwareDatetime
+    error: FailureDetail = Field(description="The platform's code and message, as it gave them.")
+
+
 class MessageStatusEvent(TargetRef):
     """A WhatsApp delivery status for one recipient of one target."""
 
@@ -380,6 +419,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         IntegrationRefreshed,
         IntegrationExpired,
         IntegrationDisconnected,
+        AccountInsightsCollected,
+        AccountInsightsUnavailable,
         MessageSent,
         MessageDelivered,
         MessageRead,

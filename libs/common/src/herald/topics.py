@@ -190,11 +190,12 @@ class TopicNames:
 
     def _publisher(self, platform: Platform) -> ServiceTopics:
         tiers = [self.delay(platform, tier) for tier in self.tiers]
-        consumes = [self.requested(platform), *tiers]
+        # Integration events: WhatsApp's number directory, the others' connected accounts for
+        # their account insights job (ADR 0020).
+        consumes = [self.requested(platform), *tiers, self.integration_events]
         produces = [*tiers, self.dlq(platform), self.post_results]
         if platform is Platform.WHATSAPP:
-            # Number directory from integration events; per-recipient delivery statuses out.
-            consumes.append(self.integration_events)
+            # Per-recipient delivery statuses out.
             produces.append(self.message_status)
         else:  # snapshots out; refreshes a business asked for in (ADR 0003)
             consumes.append(self.post_insights)

@@ -1,5 +1,6 @@
 """Composition root of publisher-facebook: the shared runtime (`herald.runtime`) around
-`FacebookPublisher`, plus the insights job (docs/adr/0003-insights-collection.md)."""
+`FacebookPublisher`, plus the insights job (docs/adr/0003-insights-collection.md) and the
+account insights job (docs/adr/0020-analytics-read-model.md)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Unpack
 from fastapi import FastAPI
 
 from herald.graph import GraphClient
+from herald.graph.accounts import PageAccountInsights
+from herald.runtime.accounts import collect_account_insights
 from herald.runtime.app import Overrides, build_publisher
 from herald.topics import Platform
 from publisher_facebook.adapters.graph_pages import GraphPages
@@ -27,6 +30,12 @@ def create_app(
     graph = graph or GraphClient.for_publisher(runtime, settings.graph)
     pages = GraphPages(graph)
     runtime.collect_insights(PageInsights(pages), settings.insights)
+    collect_account_insights(
+        runtime,
+        PageAccountInsights(graph),
+        settings.account_insights,
+        clock_url=settings.insights.clock_url,
+    )
     flow = FlowSettings(
         video_poll_s=settings.video_poll_s,
         reconcile_skew_s=settings.reconcile_skew_s,

@@ -1,6 +1,7 @@
 """Composition root of publisher-instagram: the shared runtime (`herald.runtime`) around
 `InstagramPublisher` (one Graph adapter per login: Facebook Login and Instagram Login), plus
-the insights job (docs/adr/0003-insights-collection.md)."""
+the insights job (docs/adr/0003-insights-collection.md) and the account insights job
+(docs/adr/0020-analytics-read-model.md)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Unpack
 from fastapi import FastAPI
 
 from herald.graph import GraphClient
+from herald.graph.accounts import InstagramAccountInsights
+from herald.runtime.accounts import collect_account_insights
 from herald.runtime.app import Overrides, build_publisher
 from herald.topics import Platform
 from publisher_instagram.adapters.graph_instagram import GraphInstagram
@@ -29,6 +32,12 @@ def create_app(
     api = GraphInstagram(graph)
     by_login = {"facebook": api, "instagram": GraphInstagram(graph, host="instagram")}
     runtime.collect_insights(MediaInsights(api, by_login=by_login), settings.insights)
+    collect_account_insights(
+        runtime,
+        InstagramAccountInsights(graph),
+        settings.account_insights,
+        clock_url=settings.insights.clock_url,
+    )
     flow = FlowSettings(
         container_poll_s=settings.container_poll_s,
         quota_probes=settings.quota_probes,

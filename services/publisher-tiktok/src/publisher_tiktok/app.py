@@ -1,5 +1,6 @@
 """Composition root of publisher-tiktok: the shared runtime around `TikTokPublisher`, plus the
-webhook route, the public post id job (ADR 0005) and the insights job (ADR 0003)."""
+webhook route, the public post id job (ADR 0005), the insights job (ADR 0003) and the account
+insights job (user stats, ADR 0020)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Unpack
 from fastapi import FastAPI
 
 from herald.metrics import PlatformCalls
+from herald.runtime.accounts import collect_account_insights
 from herald.runtime.app import Overrides, build_publisher
 from herald.topics import Platform
+from publisher_tiktok.account_stats import UserStats
 from publisher_tiktok.adapters.api import HttpTikTokApi
 from publisher_tiktok.adapters.forwarder import AuthServiceForwarder
 from publisher_tiktok.adapters.limiter import SlidingWindowLimiter
@@ -50,5 +53,8 @@ def create_app(
     )
     runtime.run_alongside(watcher.run_forever)
     runtime.collect_insights(VideoInsights(tiktok, limiter), settings.insights)
+    clock_url = settings.insights.clock_url  # the account job follows the same clock
+    stats = UserStats(tiktok, limiter)
+    collect_account_insights(runtime, stats, settings.account_insights, clock_url=clock_url)
     publisher = TikTokPublisher(tiktok, fetcher, limiter, outcomes, settings.tiktok)
     return runtime.app(publisher, retention_rules=RETENTION)

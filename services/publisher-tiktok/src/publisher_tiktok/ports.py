@@ -60,6 +60,10 @@ class TikTokApi(Protocol):
 
     async def video_query(self, token: str, video_ids: list[str]) -> list[dict[str, Any]]: ...
 
+    async def user_info(self, token: str, fields: list[str]) -> dict[str, Any]:
+        """The Display API's `user/info` with these `fields` (each gated by a scope)."""
+        ...
+
 
 class Media(Protocol):
     """An open download (`herald.media.MediaStream`)."""

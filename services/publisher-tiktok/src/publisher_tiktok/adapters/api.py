@@ -94,6 +94,11 @@ class HttpTikTokApi:
         data = await self._call("POST", path, token, {"filters": {"video_ids": video_ids}})
         return list(data.get("videos") or [])
 
+    async def user_info(self, token: str, fields: list[str]) -> dict[str, Any]:
+        data = await self._call("GET", f"/v2/user/info/?fields={','.join(fields)}", token, {})
+        user = data.get("user")
+        return dict(user) if isinstance(user, dict) else {}
+
     async def put_chunk(
         self,
         upload_url: str,
