@@ -1,6 +1,7 @@
 """The production example, with secrets from `make secrets`, configures every service so that it
 would start: each settings class loads from exactly the environment the chart gives its pod, and
-auth-service's production check (weak, missing or placeholder secrets) finds nothing."""
+the production checks of auth-service (weak, missing or placeholder secrets) and the scheduler
+(its token, development-only settings) find nothing."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from auth_service.settings import Settings as AuthSettings
 from auth_service.settings import secret_problems
 from console.settings import Settings as ConsoleSettings
 from herald.settings import load_settings
+from scheduler.environment import startup_problems
 from scheduler.settings import Settings as SchedulerSettings
 from scheduler.webhooks.wiring import keyring
 
@@ -70,10 +72,18 @@ def test_production_values_and_generated_secrets_configure_the_service(
     else:
         token = settings.auth.service_token.get_secret_value()  # type: ignore[attr-defined]
         assert token == secrets[f"{_prefix(service)}AUTH__SERVICE_TOKEN"]
-    if isinstance(settings, SchedulerSettings):  # its webhook secrets' keyring: no refusal
-        sealing = keyring(settings.webhooks, http_host=settings.http.host)
+    if isinstance(settings, SchedulerSettings):  # production, and its webhook keyring seals
+        assert settings.environment == "production"
+        assert startup_problems(settings) == []
+        sealing = keyring(settings.webhooks, http_host=settings.http.host, production=True)
         assert sealing.primary_kid == "2026-12"
-        assert settings.http.host == "0.0.0.0"  # noqa: S104 - so a missing key would refuse
+
+
+@pytest.mark.parametrize("values", [(), (PRODUCTION,)], ids=["chart-defaults", "production"])
+def test_auth_service_and_the_scheduler_run_as_production(values: tuple[Path, ...]) -> None:
+    maps = of_kind(chart.render(*values), "ConfigMap")
+    assert maps["auth-service"]["data"]["HERALD_AUTH_ENVIRONMENT"] == "production"
+    assert maps["scheduler"]["data"]["HERALD_SCHEDULER_ENVIRONMENT"] == "production"
 
 
 def _prefix(service: str) -> str:

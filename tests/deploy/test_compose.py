@@ -29,6 +29,8 @@ from auth_service.settings import Settings as AuthSettings
 from auth_service.settings import secret_problems
 from herald.settings import load_settings, unknown_variables
 from herald_localstack.services import SERVICES
+from scheduler.environment import startup_problems
+from scheduler.settings import Settings as SchedulerSettings
 
 pytestmark = pytest.mark.unit
 
@@ -164,7 +166,8 @@ def test_each_service_is_configured_to_start_in_production(
     service: str, resolved: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The resolved environment loads the service's settings; auth-service runs as production
-    and its check of weak or placeholder secrets finds none in the generated ones."""
+    and its check of weak or placeholder secrets finds none in the generated ones; so does the
+    scheduler, with its token and its own webhook-secret key."""
     for name in [n for n in os.environ if n.startswith("HERALD_")]:
         monkeypatch.delenv(name)
     for name, value in resolved["services"][service]["environment"].items():
@@ -173,6 +176,9 @@ def test_each_service_is_configured_to_start_in_production(
     if isinstance(settings, AuthSettings):
         assert settings.environment == "production"
         assert secret_problems(settings) == []
+    if isinstance(settings, SchedulerSettings):
+        assert settings.environment == "production"
+        assert startup_problems(settings) == []
 
 
 def test_mongodb_is_a_single_node_replica_set(resolved: dict[str, Any]) -> None:

@@ -28,6 +28,7 @@ from scheduler.adapters.auth import auth_ports
 from scheduler.api import audiences, campaigns, posts
 from scheduler.api.common import install_error_handlers
 from scheduler.dispatcher import Dispatcher
+from scheduler.environment import refuse_unfit
 from scheduler.handlers.base import Deps, utcnow
 from scheduler.metrics import SchedulerMetrics
 from scheduler.ports import ApiKeys, Integrations
@@ -49,6 +50,7 @@ def create_app(
     emitter: EventEmitter | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> FastAPI:
+    refuse_unfit(settings)  # before anything is built: every unfit setting named at once
     registry = CollectorRegistry()
     names = TopicNames(prefix=settings.topic_prefix)
     infra = Infra.build(
@@ -94,7 +96,16 @@ def create_app(
         group=f"{settings.topic_prefix}herald-{SERVICE}",
     )
     db, host = infra.mongo[settings.database], settings.http.host  # host: webhook secrets' key
-    hooks = webhooks.build(db, deps, settings.webhooks, workers.loops, metrics.webhooks, host=host)
+    production = settings.environment == "production"
+    hooks = webhooks.build(
+        db,
+        deps,
+        settings.webhooks,
+        workers.loops,
+        metrics.webhooks,
+        host=host,
+        production=production,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -122,7 +133,7 @@ def create_app(
     app.include_router(audiences.router)
     app.include_router(audiences.opt_outs)
     webhooks.mount(app, hooks)  # /v1/webhooks and /v1/rejections (ADR 0021)
-    stores.analytics.install(app, settings.analytics_refresh)
+    stores.analytics.install(app)
     app.state.deps = deps
     app.state.infra = infra
     app.state.audience_settings = settings.audiences

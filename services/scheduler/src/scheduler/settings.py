@@ -2,7 +2,9 @@
 
 Variables are prefixed `HERALD_SCHEDULER_` (nested pieces with `__`, e.g.
 `HERALD_SCHEDULER_DISPATCH__POLL_INTERVAL_S`); shared pieces (Kafka, MongoDB, logging) come from
-herald.settings and read their own prefixes.
+herald.settings and read their own prefixes. `ENVIRONMENT` is `development` or `production`,
+as auth-service's: production refuses a missing token for auth-service and the development-only
+settings (`scheduler.environment` says which; the service will not start).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import socket
 import uuid
 from dataclasses import replace
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings
@@ -24,6 +27,8 @@ from herald.settings import (
     service_config,
 )
 from scheduler.webhooks.settings import WebhookSettings
+
+PREFIX = "HERALD_SCHEDULER_"
 
 
 class DispatchSettings(BaseModel):
@@ -204,7 +209,7 @@ class AnalyticsRefreshSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = service_config("HERALD_SCHEDULER_")
+    model_config = service_config(PREFIX)
 
     http: HttpServerSettings = Field(default_factory=lambda: HttpServerSettings(port=8102))
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
@@ -212,6 +217,11 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     database: str = Field(
         default="herald_scheduler", description="The MongoDB database this service owns."
+    )
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="production: refuses to start without AUTH__SERVICE_TOKEN, with the public "
+        "development webhook-secret key or with WEBHOOKS__ALLOW_LOOPBACK (scheduler.environment).",
     )
     topic_prefix: str = Field(
         default="", pattern=r"^[a-zA-Z0-9._-]*$", description="Prefix of every topic and group."

@@ -17,8 +17,9 @@ class SecretVaultSettings(BaseModel):
     keys: dict[str, SecretStr] = Field(
         default_factory=dict,
         description="Keyring: key id -> base64 of a 32-byte AES-256 key; older keys keep opening "
-        "what they sealed (re-sealed under the primary at start). Required unless the server "
-        "listens on loopback only, where a public development key stands in.",
+        "what they sealed (re-sealed under the primary at start). Required in production, and "
+        "in development unless the server listens on loopback only, where a public "
+        "development key stands in.",
     )
     primary_kid: str | None = Field(
         default=None, description="The key id new secrets are sealed with (the only key: itself)."
@@ -34,8 +35,9 @@ class WebhookSettings(BaseModel):
     allow_loopback: bool = Field(
         default=False,
         description="Accept endpoints on loopback addresses (127.0.0.0/8, ::1, localhost), for "
-        "local runs and tests. Never in production: every other non-public address stays "
-        "refused whatever this says (the media fetcher's rules, ADR 0002).",
+        "local runs and tests; a production scheduler refuses to start with it. Every other "
+        "non-public address stays refused whatever this says (the media fetcher's rules, "
+        "ADR 0002).",
     )
     allowed_schemes: list[str] = Field(default_factory=lambda: ["https"])
     allowed_ports: list[int] | None = Field(

@@ -63,11 +63,12 @@ def build(
     metrics: WebhookMetrics,
     *,
     host: str,
+    production: bool = False,
 ) -> Webhooks:
     """The webhook pieces; `deps.notices` tells through them from now on, and `loops` (the
     service's background work) gets the sender and the expiry check when enabled. Refuses
     (ConfigurationError) a keyring unfit to seal the signing secrets (`keyring`)."""
-    store = WebhookStore(db, keyring(settings, http_host=host))
+    store = WebhookStore(db, keyring(settings, http_host=host, production=production))
     notifier = Notifier(
         posts=deps.posts, store=store, emitter=deps.emitter, names=deps.names, clock=deps.clock
     )
@@ -80,13 +81,35 @@ def build(
     return hooks
 
 
-def keyring(settings: WebhookSettings, *, http_host: str) -> Keyring:
-    """The keyring sealing signing secrets at rest. A malformed key refuses the start anywhere;
-    no key, or the public development key, unless the server listens on loopback only."""
+def keyring(settings: WebhookSettings, *, http_host: str, production: bool = False) -> Keyring:
+    """The keyring sealing signing secrets at rest; refuses (ConfigurationError) what
+    `keyring_refusals` names. Without keys, the public development key (a local run)."""
+    problems = keyring_refusals(settings, http_host=http_host, production=production)
+    if problems:
+        lines = "\n  ".join(problems)
+        msg = f"invalid configuration for scheduler (webhook secrets):\n  {lines}"
+        raise ConfigurationError(msg)
+    keys = {kid: v.get_secret_value() for kid, v in settings.vault.keys.items()}
+    if not keys:
+        log.warning("webhook.development_key", hint=f"set {VAULT}__KEYS outside local runs")
+        keys = {"dev": DEV_VAULT_KEY}
+    ring = {kid: decode_key(value) or b"" for kid, value in keys.items()}
+    return Keyring(ring, settings.vault.primary_kid or next(iter(ring)))
+
+
+def keyring_refusals(
+    settings: WebhookSettings, *, http_host: str, production: bool = False
+) -> list[str]:
+    """What unfits the keyring, each naming its variable: a malformed key anywhere; no key, or
+    the public development key, in production or when the server listens beyond loopback."""
     keys = {kid: v.get_secret_value() for kid, v in settings.vault.keys.items()}
     problems = keyring_problems(keys, settings.vault.primary_kid, VAULT)
-    if not _loopback(http_host):
-        where = f"(the server listens on {http_host}, not loopback only)"
+    if production or not is_loopback_host(http_host):
+        where = (
+            "(HERALD_SCHEDULER_ENVIRONMENT is production)"
+            if production
+            else f"(the server listens on {http_host}, not loopback only)"
+        )
         if not keys:
             problems.append(
                 f"{VAULT}__KEYS: is missing, so the public development key would seal webhook "
@@ -97,18 +120,11 @@ def keyring(settings: WebhookSettings, *, http_host: str) -> Keyring:
             for kid, value in keys.items()
             if value == DEV_VAULT_KEY
         ]
-    if problems:
-        lines = "\n  ".join(problems)
-        msg = f"invalid configuration for scheduler (webhook secrets):\n  {lines}"
-        raise ConfigurationError(msg)
-    if not keys:
-        log.warning("webhook.development_key", hint=f"set {VAULT}__KEYS outside local runs")
-        keys = {"dev": DEV_VAULT_KEY}
-    ring = {kid: decode_key(value) or b"" for kid, value in keys.items()}
-    return Keyring(ring, settings.vault.primary_kid or next(iter(ring)))
+    return problems
 
 
-def _loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """Whether a server listening on `host` is reachable from this machine only."""
     host = host.strip("[]").lower()
     if host == "localhost":
         return True
