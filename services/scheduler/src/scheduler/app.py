@@ -133,7 +133,7 @@ def create_app(
     app.include_router(audiences.router)
     app.include_router(audiences.opt_outs)
     webhooks.mount(app, hooks)  # /v1/webhooks and /v1/rejections (ADR 0021)
-    stores.analytics.install(app)
+    stores.analytics.install(app, settings.analytics_refresh)
     app.state.deps = deps
     app.state.infra = infra
     app.state.audience_settings = settings.audiences
