@@ -19,7 +19,15 @@ from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
 from auth_service.adapters.mongo import ensure_indexes
-from auth_service.api import admin, embedded_signup, integrations, internal, oauth, webhooks
+from auth_service.api import (
+    admin,
+    embedded_signup,
+    integrations,
+    internal,
+    oauth,
+    people,
+    webhooks,
+)
 from auth_service.api.common import install_error_handler, no_unknown_query
 from auth_service.composition import SERVICE, Components, build_components
 from auth_service.handlers.base import Deps, drain_outbox
@@ -127,12 +135,14 @@ def mount(components: Components, lifespan: Lifespan | None = None) -> FastAPI:
     app.state.service_tokens = dict(settings.service_tokens)
     app.state.admin_token = settings.admin_token
     app.state.onboarding = components.onboarding
+    app.state.people = components.people
     install_error_handler(app)
     oauth.document_state_required(app)
     install_body_limits(app, settings.http)
     # Before `integrations`, whose `/{integration_id}` routes would otherwise be tried first.
-    for module in (oauth, embedded_signup, integrations, internal, admin, webhooks):
+    for module in (oauth, embedded_signup, integrations, internal, admin, webhooks, people):
         app.include_router(module.router)
+    app.include_router(people.admin_router)
     if dev_page_served(settings):
         app.state.dev_sandbox_url = settings.hosts.sandbox_url
         app.include_router(embedded_signup.dev_router)

@@ -28,10 +28,13 @@ from auth_service.adapters.mongo_flow import (
     MongoLocks,
     MongoStates,
 )
+from auth_service.adapters.mongo_people import MongoPeople
 from auth_service.adapters.onboarding import MetaOnboarding
+from auth_service.adapters.passwords import Argon2Passwords
 from auth_service.adapters.tiktok import TikTokGateway
 from auth_service.domain import Margins
 from auth_service.handlers.base import Deps, Policy
+from auth_service.handlers.people import People, PeoplePolicy
 from auth_service.metrics import PrometheusMetrics
 from auth_service.ports import Clock, EventEmitter, ProviderGateway, WhatsAppOnboarding
 from auth_service.settings import DEV_VAULT_KEY, Settings, secret_problems
@@ -57,6 +60,7 @@ class Components:
     registry: CollectorRegistry
     settings: Settings
     onboarding: WhatsAppOnboarding | None = None  # Embedded Signup by the JS SDK (ADR 0018)
+    people: People | None = None  # console users and their sessions (ADR 0024)
 
     async def close_http(self) -> None:
         if self.owns_http:
@@ -192,4 +196,8 @@ def build_components(
         outbox=MongoOutbox(db),
     )
     onboarding = MetaOnboarding(meta_app(settings, http, the_clock))
-    return Components(deps, infra, http, http_client is None, registry, settings, onboarding)
+    policy = PeoplePolicy(**settings.people.model_dump())
+    people = People(MongoPeople(db), Argon2Passwords(), policy)
+    return Components(
+        deps, infra, http, http_client is None, registry, settings, onboarding, people
+    )

@@ -10,10 +10,12 @@ __all__ = [
     "AuthServiceError",
     "Busy",
     "Forbidden",
+    "InvalidField",
     "NeedsReauthorization",
     "NotFound",
     "OAuthRejected",
     "ProviderUnavailable",
+    "TooManyAttempts",
     "Unauthorized",
 ]
 
@@ -45,3 +47,17 @@ class Busy(ApiError):
 
     status = 503
     code = "refresh_in_progress"
+
+
+class TooManyAttempts(ApiError):
+    """Too many failed sign-ins for this email or from this address; wait and try again."""
+
+    status = 429
+    code = "too_many_attempts"
+
+
+class InvalidField(ApiError):
+    """A field's value breaks a rule the schema cannot say (an email, a password's length)."""
+
+    status = 400
+    code = "invalid_field"

@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings
 
+from auth_service.people_settings import PeopleSettings
 from auth_service.platform_settings import (
     HostSettings,
     InstagramAppSettings,
@@ -132,6 +133,7 @@ class Settings(BaseSettings):
     oauth: OAuthSettings = Field(default_factory=OAuthSettings)
     refresh: RefreshSettings = Field(default_factory=RefreshSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
+    people: PeopleSettings = Field(default_factory=PeopleSettings)
 
     @field_validator("public_base_url")
     @classmethod

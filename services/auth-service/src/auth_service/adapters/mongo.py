@@ -29,6 +29,7 @@ from auth_service.adapters.codec import (
     key_doc,
     key_from,
 )
+from auth_service.adapters.mongo_people import PEOPLE_INDEXES
 from auth_service.domain import (
     ApiKeyRecord,
     AuthServer,
@@ -69,7 +70,7 @@ INDEXES: dict[str, list[IndexModel]] = {
 async def ensure_indexes(db: Db) -> None:
     """Create the indexes (idempotent). One `createIndexes` per index: FerretDB drops the
     connection when one command re-creates several indexes that already exist."""
-    for collection, indexes in INDEXES.items():
+    for collection, indexes in (INDEXES | PEOPLE_INDEXES).items():
         for index in indexes:
             await db[collection].create_indexes([index])
 

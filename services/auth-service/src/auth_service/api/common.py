@@ -1,7 +1,8 @@
 """Authentication dependencies, the error mapping and the documented error responses.
 
 Three kinds of callers, three bearer schemes in the OpenAPI document:
-- `ApiKey`: a business's key (`hk_<key_id>_<secret>`) on public routes, checked per scope;
+- `ApiKey`: a business's key (`hk_<key_id>_<secret>`) on public routes, checked per scope,
+  or a console session (`hs_<id>_<secret>`) with its role's scopes (ADR 0024);
 - `ServiceToken`: another Herald service on `/internal`, named by `HERALD_AUTH_SERVICE_TOKENS`;
 - `AdminToken`: operators on `/v1/admin`, `HERALD_AUTH_ADMIN_TOKEN`.
 """
@@ -21,13 +22,15 @@ from auth_service.api.schemas import ErrorBody
 from auth_service.domain import ApiKeyRecord
 from auth_service.errors import AuthServiceError, Forbidden, Unauthorized
 from auth_service.handlers.base import Deps
-from auth_service.handlers.keys import authenticate
+from auth_service.handlers.people import People, authenticate_any
 from herald.httperrors import install_error_envelope
 from herald.topics import Platform
 from herald.tracing import OPERATIONAL_PATHS
 
 api_key_scheme = HTTPBearer(
-    scheme_name="ApiKey", description="A business's API key: hk_<key_id>_<secret>", auto_error=False
+    scheme_name="ApiKey",
+    description="An API key, hk_<key_id>_<secret>, or a console session, hs_<id>_<secret>",
+    auto_error=False,
 )
 service_scheme = HTTPBearer(
     scheme_name="ServiceToken", description="A Herald service's token", auto_error=False
@@ -89,11 +92,25 @@ def deps_of(request: Request) -> Deps:
 DepsDep = Annotated[Deps, Depends(deps_of)]
 
 
+def people_of(request: Request) -> People:
+    people: People | None = request.app.state.people
+    if people is None:  # build_components always builds it; a test's hand-made app may not
+        msg = "this auth-service was built without console users"
+        raise RuntimeError(msg)
+    return people
+
+
+PeopleDep = Annotated[People, Depends(people_of)]
+
+
 def require_key(scope: str) -> Callable[..., Awaitable[ApiKeyRecord]]:
+    """An API key with `scope`, or a session whose role has it (seen as a key)."""
+
     async def dependency(
-        deps: DepsDep, credentials: Annotated[Bearer, Depends(api_key_scheme)]
+        deps: DepsDep, people: PeopleDep, credentials: Annotated[Bearer, Depends(api_key_scheme)]
     ) -> ApiKeyRecord:
-        return await authenticate(deps, credentials.credentials if credentials else None, scope)
+        raw = credentials.credentials if credentials else None
+        return await authenticate_any(deps, people, raw, scope)
 
     return dependency
 

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from auth_service.api.common import Caller, DepsDep, error_responses, require_service
+from auth_service.api.common import Caller, DepsDep, PeopleDep, error_responses, require_service
 from auth_service.api.schemas import (
     IntegrationInfo,
     IntrospectRequest,
@@ -28,8 +28,9 @@ from auth_service.api.strict import StrictRoute
 from auth_service.api.views import info, token
 from auth_service.domain import Integration
 from auth_service.errors import Forbidden
-from auth_service.handlers.keys import introspect, lookup
+from auth_service.handlers.keys import lookup
 from auth_service.handlers.lifecycle import owned
+from auth_service.handlers.people import introspect_any
 from auth_service.handlers.templates import whatsapp_templates
 from auth_service.handlers.tokens import force_refresh, usable_token
 from herald.whatsapp_registry import RegisteredTemplate
@@ -55,9 +56,10 @@ def _own_platform(caller: Caller, integration: Integration) -> None:
     responses=error_responses(400, 401, 403),
 )
 async def introspect_key(
-    body: IntrospectRequest, deps: DepsDep, _: Scheduler
+    body: IntrospectRequest, deps: DepsDep, people: PeopleDep, _: Scheduler
 ) -> IntrospectResponse:
-    record = await introspect(deps, body.key)
+    """An API key, or a console session as if it were a key with its role's scopes."""
+    record = await introspect_any(deps, people, body.key)
     if record is None:
         return IntrospectResponse(active=False)
     return IntrospectResponse.model_validate(

@@ -45,10 +45,19 @@ class ErrorBody(BaseModel):
     missing: str | None = Field(
         default=None, description="missing_permission: the permissions not granted."
     )
+    field: str | None = Field(
+        default=None, description="The request field a refusal is about (console users)."
+    )
+    retry_after_s: str | None = Field(
+        default=None, description="too_many_attempts: seconds until sign-in may be tried again."
+    )
 
 
 class IntrospectRequest(_Body):
-    key: str = Field(max_length=512, description="An API key, `hk_<key_id>_<secret>`.")
+    key: str = Field(
+        max_length=512,
+        description="An API key, `hk_<key_id>_<secret>`, or a console session, `hs_<id>_<secret>`.",
+    )
 
 
 class IntrospectResponse(BaseModel):

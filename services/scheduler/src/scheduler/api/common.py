@@ -16,12 +16,17 @@ from scheduler.handlers.base import Deps
 from scheduler.ports import ApiKeys, KeyInfo
 
 api_key_scheme = HTTPBearer(
-    scheme_name="ApiKey", description="A business's API key: hk_<key_id>_<secret>", auto_error=False
+    scheme_name="ApiKey",
+    description="An API key, hk_<key_id>_<secret>, or a console session, hs_<id>_<secret>",
+    auto_error=False,
 )
+# A console session is asked about like a key; auth-service answers with its role's scopes
+# (ADR 0024), so a viewer's session lacks posts:write here as on auth-service.
+CREDENTIAL_PREFIXES = ("hk_", "hs_")
 
 DESCRIBED = {
-    401: "Missing, unknown or revoked API key",
-    403: "The key lacks the scope this route needs",
+    401: "Missing, unknown or revoked API key (or console session)",
+    403: "The key (or the session's role) lacks the scope this route needs",
     404: "Not found (or not this business's)",
     409: "The request conflicts with the post's state or an earlier use of the key",
     413: "The body is larger than this route accepts",
@@ -48,7 +53,7 @@ def require(scope: str) -> Callable[..., Awaitable[KeyInfo]]:
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(api_key_scheme)],
     ) -> KeyInfo:
-        if credentials is None or not credentials.credentials.startswith("hk_"):
+        if credentials is None or not credentials.credentials.startswith(CREDENTIAL_PREFIXES):
             msg = "send an API key: Authorization: Bearer hk_<key_id>_<secret>"
             raise Unauthorized(msg)
         keys: ApiKeys = request.app.state.api_keys

@@ -1,0 +1,96 @@
+"""The JSON bodies of console users' routes (ADR 0024)."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from auth_service.api.schemas import _Body
+from auth_service.people import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, Role
+
+
+class SignIn(_Body):
+    email: str = Field(min_length=1, max_length=EMAIL_MAX)
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    business_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Needed only when the person belongs to several businesses.",
+    )
+
+
+class SessionView(BaseModel):
+    session_id: str
+    user_id: str
+    email: str
+    name: str
+    business_id: str
+    business_name: str
+    role: Role
+    expires_at: AwareDatetime
+
+
+class IssuedSession(SessionView):
+    token: str = Field(description="`hs_<id>_<secret>`: the bearer for both APIs; shown once.")
+
+
+class SignedOutEverywhere(BaseModel):
+    revoked: int = Field(description="How many sessions ended, this one included.")
+
+
+class NewInvitation(_Body):
+    email: str = Field(min_length=1, max_length=EMAIL_MAX)
+    role: Role
+
+
+class InvitationView(BaseModel):
+    invitation_id: str
+    email: str
+    role: Role
+    created_at: AwareDatetime
+    expires_at: AwareDatetime
+
+
+class IssuedInvitation(InvitationView):
+    token: str = Field(description="`hi_<id>_<secret>`: put it in the link; shown once.")
+
+
+class InvitationToken(_Body):
+    token: str = Field(min_length=1, max_length=200)
+
+
+class InvitationDetails(BaseModel):
+    business_name: str
+    email: str
+    role: Role
+    expires_at: AwareDatetime
+    has_account: bool = Field(description="True: accepting asks for the existing password.")
+
+
+class Acceptance(_Body):
+    token: str = Field(min_length=1, max_length=200)
+    name: str = Field(default="", max_length=NAME_MAX, description="Only for a new person.")
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+
+
+class MemberView(BaseModel):
+    user_id: str
+    email: str
+    name: str
+    role: Role
+    joined_at: AwareDatetime
+
+
+class Team(BaseModel):
+    members: list[MemberView]
+    invitations: list[InvitationView] = Field(description="Invitations not yet used or expired.")
+
+
+class RoleChange(_Body):
+    role: Role
+
+
+class NewUser(_Body):
+    email: str = Field(min_length=1, max_length=EMAIL_MAX)
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    role: Role = Role.OWNER
