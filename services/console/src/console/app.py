@@ -1,6 +1,6 @@
-"""The console's HTTP app: sign-in with the business's API key, the Integrations and History
-pages, sign-out. Pages are rendered on the server (Jinja2) and work without JavaScript
-(ADR 0022)."""
+"""The console's HTTP app: sign-in (email and password, or the business's API key; ADR 0024),
+the pages, the Team page, sign-out here and everywhere. Pages are rendered on the server
+(Jinja2) and work without JavaScript (ADR 0022)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,11 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from prometheus_client import CollectorRegistry
 
-from console import routes, views
-from console.client import ApiError, HeraldApi, HttpHeraldApi
+from console import people_routes, routes, team_routes, views
 from console.calendar_routes import calendar_routes
+from console.client import ApiError, HeraldApi, HttpHeraldApi
 from console.compose_routes import compose_routes
+from console.people_client import HttpPeopleApi, PeopleApi
 from console.sessions import SESSION_COOKIE, Session, Sessions
 from console.settings import Settings
 from herald.bodylimits import install_body_limits
@@ -48,6 +49,7 @@ class Console:
     sessions: Sessions
     now: Callable[[], datetime]
     apis: dict[str, HeraldApi] = field(default_factory=dict)
+    people: PeopleApi | None = None  # auth-service's people routes (ADR 0024)
 
     @property
     def api(self) -> HeraldApi:
@@ -84,6 +86,7 @@ def create_app(
     settings: Settings,
     *,
     api: HeraldApi | None = None,
+    people: PeopleApi | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
     """`api` is the services' public APIs; by default over HTTP to `auth_url`/`scheduler_url`."""
@@ -94,6 +97,7 @@ def create_app(
     console = Console(settings, templates, Sessions(settings.session_ttl_s), now)
     if api is not None:
         console.apis["api"] = api
+        console.people = people
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -104,6 +108,7 @@ def create_app(
             console.apis["api"] = HttpHeraldApi(
                 http, auth_url=settings.auth_url, scheduler_url=settings.scheduler_url
             )
+            console.people = HttpPeopleApi(http, auth_url=settings.auth_url)
             yield
 
     app = FastAPI(title="Herald console", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -121,7 +126,10 @@ def create_app(
         response.headers.update(SECURITY_HEADERS)
         return response
 
-    app.include_router(routes.sign_in_routes(console))
+    app.include_router(people_routes.sign_in_routes(console))
+    app.include_router(people_routes.sign_out_routes(console))
+    app.include_router(team_routes.team_routes(console))
+    app.include_router(team_routes.invitation_routes(console))
     app.include_router(routes.page_routes(console))
     app.include_router(compose_routes(console))
     app.include_router(calendar_routes(console))

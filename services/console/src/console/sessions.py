@@ -1,9 +1,12 @@
-"""Signed-in browsers: a random session id in an HttpOnly, SameSite=Strict cookie, the API key
-kept server-side in this process's memory (never in the browser), and a CSRF token per session
-that every form posts back. Before sign-in, the sign-in form's token is a double-submit cookie.
+"""Signed-in browsers: a random session id in an HttpOnly, SameSite=Strict cookie, the
+credential kept server-side in this process's memory (never in the browser), and a CSRF token
+per session that every form posts back. Before sign-in, the sign-in form's token is a
+double-submit cookie.
 
-In memory, so one console process holds its sessions and a restart signs everyone out: enough
-for this slice; console users in auth-service (issue 22, item 2) replace the API-key sign-in.
+The credential is a console session of auth-service (`hs_...`, a person signed in with email
+and password, ADR 0024) or, for operators and scripts, a business's API key (`hk_...`, all
+rights). In memory, so one console process holds its sessions and a restart signs everyone out;
+the session in auth-service is what the APIs check, so a sign-out there ends this one too.
 """
 
 from __future__ import annotations
@@ -19,10 +22,31 @@ SIGN_IN_CSRF_COOKIE = "herald_console_csrf"  # the sign-in form's double-submit 
 
 
 @dataclass(frozen=True)
+class Person:
+    """Who a console session is for, as auth-service said at sign-in."""
+
+    user_id: str
+    email: str
+    name: str
+    role: str  # owner, editor, viewer
+    business_name: str
+
+
+@dataclass(frozen=True)
 class Session:
-    api_key: str
+    api_key: str  # the bearer sent to the APIs: an auth-service session or an API key
     csrf: str
     expires_at: float
+    person: Person | None = None  # None: signed in with an API key
+
+    @property
+    def can_write(self) -> bool:
+        """Whether pages show write actions; the APIs refuse a viewer's writes anyway."""
+        return self.person is None or self.person.role != "viewer"
+
+    @property
+    def is_owner(self) -> bool:
+        return self.person is not None and self.person.role == "owner"
 
 
 class Sessions:
@@ -31,10 +55,13 @@ class Sessions:
         self._clock = clock
         self._by_id: dict[str, Session] = {}
 
-    def open(self, api_key: str) -> tuple[str, Session]:
+    def open(
+        self, api_key: str, person: Person | None = None, ttl_s: float | None = None
+    ) -> tuple[str, Session]:
         self._sweep()
         session_id = secrets.token_urlsafe(32)
-        session = Session(api_key, secrets.token_urlsafe(32), self._clock() + self._ttl_s)
+        lasts = min(self._ttl_s, ttl_s) if ttl_s is not None else self._ttl_s
+        session = Session(api_key, secrets.token_urlsafe(32), self._clock() + lasts, person)
         self._by_id[session_id] = session
         return session_id, session
 
@@ -50,6 +77,13 @@ class Sessions:
     def close(self, session_id: str | None) -> None:
         if session_id:
             self._by_id.pop(session_id, None)
+
+    def close_person(self, user_id: str) -> None:
+        """Every session of this person here (after they signed out everywhere)."""
+        for session_id in [
+            k for k, s in self._by_id.items() if s.person and s.person.user_id == user_id
+        ]:
+            del self._by_id[session_id]
 
     def _sweep(self) -> None:
         now = self._clock()

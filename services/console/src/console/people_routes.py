@@ -1,0 +1,157 @@
+"""Sign-in (email and password, or a business's API key), sign-out here and everywhere, the
+Team page for owners and the invitation page (ADR 0024). Every form carries a CSRF token: the
+session's once signed in, a double-submit cookie before (sign-in, accepting an invitation)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from console.client import ApiError
+from console.people_client import PeopleApi, SignedIn
+from console.sessions import (
+    SESSION_COOKIE,
+    SIGN_IN_CSRF_COOKIE,
+    Person,
+    new_token,
+    same_token,
+)
+
+if TYPE_CHECKING:
+    from console.app import Console
+
+ROLES = ("owner", "editor", "viewer")
+EXPIRED_FORM = "The form expired or came from another site: reload the page and try again."
+Text = Annotated[str, Form(max_length=300)]
+
+
+def _people(console: Console) -> PeopleApi:
+    if console.people is None:
+        raise ApiError(503, "this console has no connection to auth-service's people API")
+    return console.people
+
+
+def _signed_in_as(console: Console, signed: SignedIn) -> Response:
+    person = Person(signed.user_id, signed.email, signed.name, signed.role, signed.business_name)
+    left = (signed.expires_at - console.now()).total_seconds()
+    session_id, _ = console.sessions.open(signed.token, person, ttl_s=max(left, 1.0))
+    response = RedirectResponse("/integrations", status_code=303)
+    console.cookie(response, SESSION_COOKIE, session_id)
+    response.delete_cookie(SIGN_IN_CSRF_COOKIE, path="/")
+    return response
+
+
+def sign_in_routes(console: Console) -> APIRouter:
+    router = APIRouter()
+
+    def form(request: Request, status: int = 200, **context: Any) -> Response:
+        token = new_token()
+        context = {"error": None, "field": None, "email": ""} | context
+        response = console.page(
+            request, "sign_in.html", status, csrf=token, session=None, **context
+        )
+        console.cookie(response, SIGN_IN_CSRF_COOKIE, token)
+        return response
+
+    @router.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/integrations", status_code=303)
+
+    @router.get("/sign-in", response_class=HTMLResponse)
+    async def sign_in_page(request: Request) -> Response:
+        if console.signed_in(request):
+            return RedirectResponse("/integrations", status_code=303)
+        return form(request)
+
+    @router.post("/sign-in", response_class=HTMLResponse)
+    async def sign_in(
+        request: Request,
+        email: Text = "",
+        password: Annotated[str, Form(max_length=256)] = "",
+        api_key: Annotated[str, Form(max_length=200)] = "",
+        csrf: Annotated[str, Form(max_length=100)] = "",
+    ) -> Response:
+        if not same_token(request.cookies.get(SIGN_IN_CSRF_COOKIE), csrf):
+            return form(request, 403, error=EXPIRED_FORM)
+        if api_key.strip():
+            return await _with_key(request, api_key.strip())
+        if not email.strip():
+            return form(request, 422, error="Enter your email address.", field="email")
+        if not password:
+            return form(request, 422, error="Enter your password.", field="password", email=email)
+        address = request.client.host if request.client else "unknown"
+        try:
+            signed = await _people(console).sign_in(email.strip(), password, address=address)
+        except ApiError as exc:
+            field = "email" if exc.status in (400, 401, 403, 429) else None
+            status = exc.status if exc.status in (400, 401, 403, 429) else 503
+            message = {401: "The email or the password is wrong."}.get(exc.status, exc.message)
+            return form(request, status, error=message, field=field, email=email)
+        return _signed_in_as(console, signed)
+
+    async def _with_key(request: Request, key: str) -> Response:
+        try:
+            await console.api.integrations(key)
+        except ApiError as exc:
+            if exc.status in (401, 403):
+                error = "Herald did not accept this API key."
+                return form(request, 401, error=error, field="api_key")
+            return form(request, 503, error=f"Herald could not check the key: {exc.message}")
+        session_id, _ = console.sessions.open(key)
+        response = RedirectResponse("/integrations", status_code=303)
+        console.cookie(response, SESSION_COOKIE, session_id)
+        response.delete_cookie(SIGN_IN_CSRF_COOKIE, path="/")
+        return response
+
+    return router
+
+
+def sign_out_routes(console: Console) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/sign-out")
+    async def sign_out(
+        request: Request, csrf: Annotated[str, Form(max_length=100)] = ""
+    ) -> Response:
+        session = console.signed_in(request)
+        if session is not None and not same_token(session.csrf, csrf):
+            return Response("The sign-out form expired: reload the page.", status_code=403)
+        if session is not None and session.person is not None and console.people is not None:
+            # An error: already ended there (expired, signed out elsewhere), nothing to undo.
+            with contextlib.suppress(ApiError):
+                await console.people.sign_out(session.api_key)
+        console.sessions.close(request.cookies.get(SESSION_COOKIE))
+        response = RedirectResponse("/sign-in", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @router.post("/sign-out-everywhere")
+    async def sign_out_everywhere(
+        request: Request, csrf: Annotated[str, Form(max_length=100)] = ""
+    ) -> Response:
+        session = console.signed_in(request)
+        if session is None or session.person is None:
+            return RedirectResponse("/sign-in", status_code=303)
+        if not same_token(session.csrf, csrf):
+            return Response("The sign-out form expired: reload the page.", status_code=403)
+        try:
+            await _people(console).sign_out_everywhere(session.api_key)
+        except ApiError as exc:
+            if exc.status != 401:  # 401: ended already; otherwise nothing was revoked
+                return console.page(
+                    request,
+                    "unavailable.html",
+                    502,
+                    title="Sign out everywhere",
+                    error=exc,
+                    session=session,
+                )
+        console.sessions.close_person(session.person.user_id)
+        response = RedirectResponse("/sign-in", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    return router
