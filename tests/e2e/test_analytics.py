@@ -2,7 +2,8 @@
 and FerretDB, accounts connected through OAuth on the sandbox): a post on Facebook, Instagram
 (feed and reel) and TikTok; the sandbox's clock moved past 1 h and then 24 h after publishing;
 both snapshots read from `GET /v1/posts/{id}/analytics` with the common names and the
-platform's names, what a post type lacks absent with the reason, and another business's ids 404.
+platform's names, what a post type lacks absent with the reason, a refresh on demand (then a 429
+with Retry-After), and another business's ids 404.
 
 The publishers' insights jobs follow the sandbox's clock in this system (tests/conftest.py,
 ADR 0020), so nothing here waits an hour: it waits seconds for the jobs' next run.
@@ -108,6 +109,34 @@ def _snapshots_at(connected: Connected, posts: dict[str, str], age_s: int) -> di
     return found
 
 
+def _refresh(connected: Connected, post_id: str, key: str | None = None) -> httpx.Response:
+    return httpx.post(
+        f"{connected.system.url('scheduler')}/v1/posts/{post_id}/analytics/refresh",
+        headers={"Authorization": f"Bearer {key or connected.api_key}"},
+        timeout=30,
+    )
+
+
+def _refresh_once_then_429(connected: Connected, post_id: str, day: dict[str, Any]) -> None:
+    """A refresh brings a snapshot at the post's age then (past a day: the clock moved), read
+    by publisher-tiktok through video/query; asked again at once, a 429 with Retry-After."""
+    first = _refresh(connected, post_id)
+    assert first.status_code == 202, first.text
+    assert [t["platform"] for t in first.json()["targets"]] == ["tiktok"]
+    again = _refresh(connected, post_id)
+    assert again.status_code == 429, again.text
+    assert 1 <= int(again.headers["Retry-After"]) <= 300
+
+    def refreshed() -> dict[str, Any] | None:
+        (target,) = _analytics(connected, post_id).json()["targets"]
+        latest: dict[str, Any] | None = target["latest"]
+        return latest if latest is not None and latest["age_s"] > day["age_s"] else None
+
+    latest = _wait(refreshed, 120, "the refreshed snapshot")
+    assert latest["metrics"]["views"]["platform_metric"] == "view_count"
+    assert latest["metrics"]["views"]["value"] >= day["metrics"]["views"]["value"]
+
+
 def _other_business_key(connected: Connected) -> str:
     auth = connected.system.url("auth-service")
     token = StackSecrets.load_or_create(connected.system.cfg.run_dir).admin_token
@@ -160,6 +189,8 @@ def test_snapshots_after_an_hour_and_a_day_in_one_vocabulary(connected: Connecte
         for snapshot in (first, second):
             assert snapshot["metrics"]["views"]["value"] > 0, name
             assert not set(snapshot["metrics"]) & set(snapshot["absent"]), name
+        # the sandbox's figures keep growing after the first hour
+        assert second["metrics"]["views"]["value"] > first["metrics"]["views"]["value"], name
 
     facebook = day["facebook"]["latest"]
     assert facebook["metrics"]["views"]["platform_metric"] == "post_media_view"
@@ -196,9 +227,17 @@ def test_snapshots_after_an_hour_and_a_day_in_one_vocabulary(connected: Connecte
     assert by_platform["facebook"]["engagement_rate"] is not None
     assert "reach" not in by_platform["tiktok"]["counted"]  # TikTok gives no reach
 
+    _refresh_once_then_429(connected, posts["tiktok"], day["tiktok"]["latest"])
+
+    _another_business_gets_404(connected, posts)
+
+
+def _another_business_gets_404(connected: Connected, posts: dict[str, str]) -> None:
     other = _other_business_key(connected)
     for post_id in posts.values():
         assert _analytics(connected, post_id, other).status_code == 404
+        refused = _refresh(connected, post_id, other)
+        assert refused.status_code == 404, refused.text
     for integration_id in connected.integrations.values():
         path = "/v1/analytics/summary"
         assert _get(connected, path, other, integration_id=integration_id).status_code == 404
