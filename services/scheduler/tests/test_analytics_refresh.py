@@ -82,8 +82,8 @@ async def test_a_refresh_asks_the_publishers_once_per_interval(scheduler_env: Sc
     env.integrations.add("fb-1")
     env.integrations.add("ig-1", platform=Platform.INSTAGRAM)
     app = env.app()
-    now = {"content": {"text": "Fresh rye"}, "targets": [{"integration_id": "fb-1"}]}
-    now["targets"][0]["platform"] = "facebook"
+    target = {"integration_id": "fb-1", "platform": "facebook"}
+    now = {"content": {"text": "Fresh rye"}, "targets": [target]}
     later = {**now, "schedule": {"publish_at": "2099-01-01T09:00:00Z"}}
     async with (
         FakePublisher(env.kafka_bootstrap, env.names),
