@@ -23,6 +23,7 @@ from console import people_routes, routes, team_routes, views
 from console.calendar_routes import calendar_routes
 from console.client import ApiError, HeraldApi, HttpHeraldApi
 from console.compose_routes import compose_routes
+from console.webhooks_routes import delivery_routes, webhooks_routes
 from console.people_client import HttpPeopleApi, PeopleApi
 from console.sessions import SESSION_COOKIE, Session, Sessions
 from console.settings import Settings
@@ -133,4 +134,6 @@ def create_app(
     app.include_router(routes.page_routes(console))
     app.include_router(compose_routes(console))
     app.include_router(calendar_routes(console))
+    app.include_router(webhooks_routes(console))
+    app.include_router(delivery_routes(console))
     return app

@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from console.webhooks_client import Delivery, Endpoint
 from herald.events import Violation
 
 
@@ -108,6 +109,24 @@ class HeraldApi(Protocol):
         self, api_key: str, post_id: str, action: PostAction, body: dict[str, Any] | None = None
     ) -> Post: ...
 
+    async def endpoints(self, api_key: str) -> list[Endpoint]: ...
+
+    async def create_endpoint(self, api_key: str, body: dict[str, Any]) -> tuple[Endpoint, str]:
+        """The new webhook endpoint and its signing secret (shown once)."""
+        ...
+
+    async def update_endpoint(
+        self, api_key: str, endpoint_id: str, body: dict[str, Any]
+    ) -> None: ...
+
+    async def delete_endpoint(self, api_key: str, endpoint_id: str) -> None: ...
+
+    async def rotate_secret(self, api_key: str, endpoint_id: str) -> str: ...
+
+    async def deliveries(self, api_key: str, endpoint_id: str, *, limit: int) -> list[Delivery]: ...
+
+    async def redeliver(self, api_key: str, delivery_id: str) -> None: ...
+
 
 class HttpHeraldApi:
     def __init__(self, http: httpx.AsyncClient, *, auth_url: str, scheduler_url: str) -> None:
@@ -144,6 +163,36 @@ class HttpHeraldApi:
         answer = await self._call("POST", url, api_key, json=body)
         return Post.model_validate(answer["post"])
 
+    async def endpoints(self, api_key: str) -> list[Endpoint]:
+        body = await self._get(f"{self._scheduler}/v1/webhooks/endpoints", api_key)
+        return [Endpoint.model_validate(e) for e in body["items"]]
+
+    async def create_endpoint(self, api_key: str, body: dict[str, Any]) -> tuple[Endpoint, str]:
+        url = f"{self._scheduler}/v1/webhooks/endpoints"
+        answer = await self._call("POST", url, api_key, json=body)
+        return Endpoint.model_validate(answer), str(answer["secret"])
+
+    async def update_endpoint(self, api_key: str, endpoint_id: str, body: dict[str, Any]) -> None:
+        url = f"{self._scheduler}/v1/webhooks/endpoints/{endpoint_id}"
+        await self._call("PATCH", url, api_key, json=body)
+
+    async def delete_endpoint(self, api_key: str, endpoint_id: str) -> None:
+        url = f"{self._scheduler}/v1/webhooks/endpoints/{endpoint_id}"
+        await self._call("DELETE", url, api_key)
+
+    async def rotate_secret(self, api_key: str, endpoint_id: str) -> str:
+        url = f"{self._scheduler}/v1/webhooks/endpoints/{endpoint_id}/rotate-secret"
+        return str((await self._call("POST", url, api_key))["secret"])
+
+    async def deliveries(self, api_key: str, endpoint_id: str, *, limit: int) -> list[Delivery]:
+        url = f"{self._scheduler}/v1/webhooks/endpoints/{endpoint_id}/deliveries"
+        body = await self._get(url, api_key, params={"limit": str(limit)})
+        return [Delivery.model_validate(d) for d in body["items"]]
+
+    async def redeliver(self, api_key: str, delivery_id: str) -> None:
+        url = f"{self._scheduler}/v1/webhooks/deliveries/{delivery_id}/redeliver"
+        await self._call("POST", url, api_key)
+
     async def _get(self, url: str, api_key: str, params: dict[str, str] | None = None) -> Any:
         return await self._call("GET", url, api_key, params=params)
 
@@ -170,7 +219,7 @@ class HttpHeraldApi:
         if response.status_code >= 400:
             message, violations = _problems(response)
             raise ApiError(response.status_code, message, violations)
-        return response.json()
+        return response.json() if response.content else None
 
 
 def _problems(response: httpx.Response) -> tuple[str, list[Violation]]:

@@ -4,10 +4,11 @@ of the pages without the services. It records what the console sent."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from console.client import ApiError, Integration, Post, PostAction, PostPage
+from console.webhooks_client import Delivery, Endpoint
 
 KEY = "hk_test_secret"
 
@@ -21,6 +22,9 @@ class FakeApi:
     submitted: list[tuple[dict[str, Any], str]] = field(default_factory=list)
     queries: list[dict[str, str]] = field(default_factory=list)
     actions: list[tuple[str, PostAction, dict[str, Any] | None]] = field(default_factory=list)
+    hooks: dict[str, Endpoint] = field(default_factory=dict)
+    sent: dict[str, list[Delivery]] = field(default_factory=dict)  # by endpoint id
+    hook_calls: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
 
     async def integrations(self, api_key: str) -> list[Integration]:
         self._check(api_key)
@@ -53,6 +57,48 @@ class FakeApi:
         self._refuse()
         self.actions.append((post_id, action, body))
         return next(p for p in self.posted if p.post_id == post_id)
+
+    async def endpoints(self, api_key: str) -> list[Endpoint]:
+        self._check(api_key)
+        return list(self.hooks.values())
+
+    async def create_endpoint(self, api_key: str, body: dict[str, Any]) -> tuple[Endpoint, str]:
+        self._check(api_key)
+        self._refuse()
+        self.hook_calls.append(("create", "", body))
+        endpoint = Endpoint.model_validate(
+            {"id": f"we_{len(self.hooks) + 1}", "enabled": True, "created_at": datetime.now(UTC)}
+            | body
+        )
+        self.hooks[endpoint.id] = endpoint
+        return endpoint, f"whsec_new{len(self.hook_calls)}"
+
+    async def update_endpoint(self, api_key: str, endpoint_id: str, body: dict[str, Any]) -> None:
+        self._check(api_key)
+        self._refuse()
+        self.hook_calls.append(("update", endpoint_id, body))
+        self.hooks[endpoint_id] = self.hooks[endpoint_id].model_copy(update=body)
+
+    async def delete_endpoint(self, api_key: str, endpoint_id: str) -> None:
+        self._check(api_key)
+        self._refuse()
+        self.hook_calls.append(("delete", endpoint_id, None))
+        del self.hooks[endpoint_id]
+
+    async def rotate_secret(self, api_key: str, endpoint_id: str) -> str:
+        self._check(api_key)
+        self._refuse()
+        self.hook_calls.append(("rotate", endpoint_id, None))
+        return f"whsec_rotated{len(self.hook_calls)}"
+
+    async def deliveries(self, api_key: str, endpoint_id: str, *, limit: int) -> list[Delivery]:
+        self._check(api_key)
+        return self.sent.get(endpoint_id, [])[:limit]
+
+    async def redeliver(self, api_key: str, delivery_id: str) -> None:
+        self._check(api_key)
+        self._refuse()
+        self.hook_calls.append(("redeliver", delivery_id, None))
 
     def _refuse(self) -> None:
         if self.refusal is not None:
