@@ -23,10 +23,10 @@ from console import people_routes, routes, team_routes, views
 from console.calendar_routes import calendar_routes
 from console.client import ApiError, HeraldApi, HttpHeraldApi
 from console.compose_routes import compose_routes
-from console.webhooks_routes import delivery_routes, webhooks_routes
 from console.people_client import HttpPeopleApi, PeopleApi
 from console.sessions import SESSION_COOKIE, Session, Sessions
 from console.settings import Settings
+from console.webhooks_routes import delivery_routes, webhooks_routes
 from herald.bodylimits import install_body_limits
 from herald.service import add_operational_routes
 
