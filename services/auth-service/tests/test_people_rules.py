@@ -12,6 +12,7 @@ from auth_service.people import (
     SESSION_PREFIX,
     Role,
     is_session_token,
+    name_problem,
     new_token,
     normalize_email,
     parse_token,
@@ -24,7 +25,9 @@ pytestmark = pytest.mark.unit
 @pytest.mark.parametrize(
     ("given", "stored"),
     [
-        ("  Owner@Example.COM ", "owner@example.com"),
+        ("Owner@Example.COM", "owner@example.com"),
+        (" owner@example.com", None),  # the caller strips what a person typed
+        ("tab\t@example.com", None),
         ("a.b+c@mail.example.org", "a.b+c@mail.example.org"),
         ("no-at-sign.example", None),
         ("two@@example.com", None),
@@ -43,8 +46,15 @@ def test_password_rules_name_the_problem() -> None:
     assert (
         password_problem("x" * (PASSWORD_MIN - 1)) == f"must be at least {PASSWORD_MIN} characters"
     )
-    assert password_problem(" " * 20) == "must not be only spaces"
+    assert password_problem(" " * 20) is None  # length counts, not composition
     assert password_problem("x" * 257) == "must be at most 256 characters"
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"), [("Vic", True), (" Vic ", True), ("  ", False), ("\t", False)]
+)
+def test_a_name_needs_something_visible(name: str, ok: bool) -> None:
+    assert (name_problem(name) is None) is ok
 
 
 def test_tokens_parse_only_with_their_own_prefix() -> None:

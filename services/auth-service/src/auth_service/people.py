@@ -19,9 +19,14 @@ from auth_service.domain import SCOPES
 SESSION_PREFIX = "hs"
 INVITATION_PREFIX = "hi"
 _TOKEN = re.compile(r"^(?P<prefix>hs|hi)_(?P<id>[a-f0-9]{16})_(?P<secret>[A-Za-z0-9_-]{43})$")
-# Deliberately loose (one @, a dot in the domain, no spaces): the invitation link proves the
-# address; a stricter pattern only refuses real addresses.
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+# Deliberately loose (one @, a dot in the domain, no spaces or control characters): the
+# invitation link proves the address; a stricter pattern only refuses real addresses. Written
+# with explicit ranges, not `\s`, so that Python and the OpenAPI document's regex agree.
+EMAIL_PATTERN = r"^[^@\x00-\x20\x7f]{1,64}@[^@.\x00-\x20\x7f]+(\.[^@.\x00-\x20\x7f]+)+$"
+# Something visible: a character that is not a space or a control character (and no NUL).
+NAME_PATTERN = r"^[^\x00]*[^\x00-\x20\x7f][^\x00]*$"
+_EMAIL = re.compile(EMAIL_PATTERN)
+_NAME = re.compile(NAME_PATTERN)
 EMAIL_MAX = 254
 PASSWORD_MIN = 12  # NIST SP 800-63B: at least 8; 12 because a console holds a business's posts
 PASSWORD_MAX = 256  # argon2 hashes any length; a bound keeps a request's cost bounded
@@ -117,11 +122,11 @@ def is_session_token(value: str) -> bool:
 
 
 def normalize_email(value: str) -> str | None:
-    """The address in the form it is stored and compared in, or None if it is not one."""
-    email = value.strip().lower()
-    if len(email) > EMAIL_MAX or _EMAIL.match(email) is None:
+    """The address in the form it is stored and compared in (lower case), or None if it is
+    not one. Callers strip what a person typed around it (the console does)."""
+    if len(value) > EMAIL_MAX or _EMAIL.match(value) is None:
         return None
-    return email
+    return value.lower()
 
 
 def password_problem(password: str) -> str | None:
@@ -129,13 +134,11 @@ def password_problem(password: str) -> str | None:
         return f"must be at least {PASSWORD_MIN} characters"
     if len(password) > PASSWORD_MAX:
         return f"must be at most {PASSWORD_MAX} characters"
-    if not password.strip():
-        return "must not be only spaces"
-    return None
+    return None  # no composition rules (NIST SP 800-63B): length is what counts
 
 
 def name_problem(name: str) -> str | None:
-    if not name.strip():
+    if _NAME.match(name) is None:
         return "must not be empty"
     if len(name) > NAME_MAX:
         return f"must be at most {NAME_MAX} characters"

@@ -5,11 +5,23 @@ from __future__ import annotations
 from pydantic import AwareDatetime, BaseModel, Field
 
 from auth_service.api.schemas import _Body
-from auth_service.people import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, Role
+from auth_service.people import (
+    EMAIL_MAX,
+    EMAIL_PATTERN,
+    NAME_MAX,
+    NAME_PATTERN,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    Role,
+)
+
+# The document states the rules `auth_service.people` applies, so that a schema-valid body is
+# never refused by them.
+EMAIL = EMAIL_PATTERN
 
 
 class SignIn(_Body):
-    email: str = Field(min_length=1, max_length=EMAIL_MAX)
+    email: str = Field(min_length=1, max_length=EMAIL_MAX, pattern=EMAIL)
     password: str = Field(min_length=1, max_length=PASSWORD_MAX)
     business_id: str | None = Field(
         default=None,
@@ -38,7 +50,7 @@ class SignedOutEverywhere(BaseModel):
 
 
 class NewInvitation(_Body):
-    email: str = Field(min_length=1, max_length=EMAIL_MAX)
+    email: str = Field(min_length=1, max_length=EMAIL_MAX, pattern=EMAIL)
     role: Role
 
 
@@ -69,7 +81,7 @@ class InvitationDetails(BaseModel):
 class Acceptance(_Body):
     token: str = Field(min_length=1, max_length=200)
     name: str = Field(default="", max_length=NAME_MAX, description="Only for a new person.")
-    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
 
 
 class MemberView(BaseModel):
@@ -90,7 +102,7 @@ class RoleChange(_Body):
 
 
 class NewUser(_Body):
-    email: str = Field(min_length=1, max_length=EMAIL_MAX)
-    name: str = Field(min_length=1, max_length=NAME_MAX)
-    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    email: str = Field(min_length=1, max_length=EMAIL_MAX, pattern=EMAIL)
+    name: str = Field(min_length=1, max_length=NAME_MAX, pattern=NAME_PATTERN)
+    password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
     role: Role = Role.OWNER
