@@ -91,6 +91,8 @@ def calendar_routes(console: Console) -> APIRouter:
             return RedirectResponse("/sign-in", status_code=303)
         if not same_token(session.csrf, csrf):
             return Response("The form expired or came from another site: reload it.", 403)
+        if not session.can_write:
+            return Response("A viewer cannot change posts: ask an owner for the editor role.", 403)
         if action not in get_args(PostAction) or not _POST_ID.fullmatch(post_id):
             return Response(f"Unknown action {action[:20]!r} or post id.", 404)
         params = {k: v for k, v in parse_qsl(urlsplit(back).query) if k != "done"}

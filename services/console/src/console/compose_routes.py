@@ -68,10 +68,12 @@ def compose_routes(console: Console) -> APIRouter:
         if session is None:
             return RedirectResponse("/sign-in", status_code=303)
         try:
-            accounts = await usable(session)
+            accounts = await usable(session) if session.can_write else []
         except ApiError as exc:
             return console.unavailable(request, session, "Compose", exc)
-        return render(request, session, accounts, compose.Draft(token=new_token()))
+        status = 200 if session.can_write else 403
+        draft = compose.Draft(token=new_token())
+        return render(request, session, accounts, draft, status=status)
 
     @router.post("/compose", response_class=HTMLResponse)
     async def compose_post(request: Request) -> Response:
@@ -83,6 +85,8 @@ def compose_routes(console: Console) -> APIRouter:
         values = dict(fields)
         if not same_token(session.csrf, values.get("csrf")):
             return Response("The form expired or came from another site: reload it.", 403)
+        if not session.can_write:
+            return Response("A viewer cannot post: ask an owner for the editor role.", 403)
         draft = compose.read_form(fields)
         draft.token = draft.token or new_token()
         try:

@@ -25,6 +25,7 @@ class FakeApi:
     hooks: dict[str, Endpoint] = field(default_factory=dict)
     sent: dict[str, list[Delivery]] = field(default_factory=dict)  # by endpoint id
     hook_calls: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
+    keys: set[str] = field(default_factory=lambda: {KEY})  # bearers the APIs accept
 
     async def integrations(self, api_key: str) -> list[Integration]:
         self._check(api_key)
@@ -108,7 +109,7 @@ class FakeApi:
     def _check(self, api_key: str) -> None:
         if self.failure is not None:
             raise self.failure
-        if api_key != KEY:
+        if api_key not in self.keys:
             raise ApiError(401, "invalid API key")
 
 

@@ -33,12 +33,15 @@ Csrf = Annotated[str, Form(max_length=100)]
 
 
 def _signed(console: Console, request: Request, csrf: str | None = None) -> Session | Response:
-    """The session, or where to go instead: to sign in, or a 403 for a forged form."""
+    """The session, or where to go instead: to sign in, or a 403 for a forged form or a
+    viewer's (every form here writes)."""
     session = console.signed_in(request)
     if session is None:
         return RedirectResponse("/sign-in", status_code=303)
     if csrf is not None and not same_token(session.csrf, csrf):
         return Response("The form expired or came from another site: reload it.", 403)
+    if csrf is not None and not session.can_write:
+        return Response("A viewer cannot change webhooks: ask an owner for the editor role.", 403)
     return session
 
 
