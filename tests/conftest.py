@@ -80,12 +80,16 @@ def _extra_env(sandbox: str) -> dict[str, dict[str, str]]:
     photos), while the same media at `127.0.0.1` is uploaded; the sandbox serves http, so TikTok
     photo URLs may be http (scheduler and publisher alike). The insights jobs follow the
     sandbox's clock and look every 5 s, so a test that advances it by a day sees the 1 h and
-    24 h snapshots taken (ADR 0020).
+    24 h snapshots taken, and the account insights jobs the day that ended (ADR 0020).
     """
     verified = json.dumps([sandbox.replace("127.0.0.1", "localhost") + "/_sandbox/media/"])
     schemes = json.dumps(["https", "http"])
     per_minute = {"CREATOR_INFO": "600", "INIT": "600", "STATUS": "600"}
-    insights = {"INSIGHTS__CLOCK_URL": f"{sandbox}/_sandbox/clock", "INSIGHTS__INTERVAL_S": "5"}
+    insights = {
+        "INSIGHTS__CLOCK_URL": f"{sandbox}/_sandbox/clock",
+        "INSIGHTS__INTERVAL_S": "5",
+        "ACCOUNT_INSIGHTS__INTERVAL_S": "5",
+    }
     return {
         "platform-sandbox": {
             "HERALD_SANDBOX_INSTAGRAM__PUBLISH_QUOTA_TOTAL": "100000",

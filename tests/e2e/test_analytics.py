@@ -3,7 +3,8 @@ and FerretDB, accounts connected through OAuth on the sandbox): a post on Facebo
 (feed and reel) and TikTok; the sandbox's clock moved past 1 h and then 24 h after publishing;
 both snapshots read from `GET /v1/posts/{id}/analytics` with the common names and the
 platform's names, what a post type lacks absent with the reason, a refresh on demand (then a 429
-with Retry-After), and another business's ids 404.
+with Retry-After), the accounts' figures by day (a Page, an Instagram account, a TikTok
+creator) growing from one sandbox day to the next, and another business's ids 404.
 
 The publishers' insights jobs follow the sandbox's clock in this system (tests/conftest.py,
 ADR 0020), so nothing here waits an hour: it waits seconds for the jobs' next run.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -229,7 +231,49 @@ def test_snapshots_after_an_hour_and_a_day_in_one_vocabulary(connected: Connecte
 
     _refresh_once_then_429(connected, posts["tiktok"], day["tiktok"]["latest"])
 
+    _accounts_by_day(connected)
+
     _another_business_gets_404(connected, posts)
+
+
+ACCOUNTS = {  # provider -> (the followers' platform metric, one more figure's common name)
+    "facebook": ("page_follows", "views"),
+    "instagram": ("followers_count", "reach"),
+    "tiktok": ("follower_count", "likes"),
+}
+
+
+def _accounts_by_day(connected: Connected) -> None:
+    """Each account job took the days that ended while the test moved the sandbox's clock (a
+    day and more): at least two days per account, the followers grown from one to the next."""
+    today = str(connected.sandbox("/_sandbox/clock")["iso"])[:10]
+    window = {"from": _day_before(today, 7), "to": _day_before(today, -1)}
+
+    def two_days() -> dict[str, Any] | None:
+        found = {}
+        for provider in ACCOUNTS:
+            path = f"/v1/analytics/accounts/{connected.integrations[provider]}"
+            answer = _get(connected, path, **window)
+            assert answer.status_code == 200, answer.text
+            days = [d for d in answer.json()["days"] if d["unavailable"] is None]
+            if len(days) < 2 or days[-1]["day"] != _day_before(today, 1):
+                return None
+            found[provider] = days
+        return found
+
+    found: dict[str, Any] = _wait(two_days, 120, "two days of account figures")
+    for provider, (followers_metric, other) in ACCOUNTS.items():
+        earlier, latest = found[provider][-2], found[provider][-1]
+        followers = latest["metrics"]["followers"]
+        assert followers["platform_metric"] == followers_metric, provider
+        assert followers["value"] > earlier["metrics"]["followers"]["value"], provider
+        assert latest["metrics"][other]["value"] > 0, provider
+        assert not set(latest["metrics"]) & set(latest["absent"]), provider
+    assert found["tiktok"][-1]["absent"]["reach"].startswith("TikTok's user/info")
+
+
+def _day_before(day: str, days: int) -> str:
+    return (date.fromisoformat(day) - timedelta(days=days)).isoformat()
 
 
 def _another_business_gets_404(connected: Connected, posts: dict[str, str]) -> None:
@@ -241,3 +285,5 @@ def _another_business_gets_404(connected: Connected, posts: dict[str, str]) -> N
     for integration_id in connected.integrations.values():
         path = "/v1/analytics/summary"
         assert _get(connected, path, other, integration_id=integration_id).status_code == 404
+        path = f"/v1/analytics/accounts/{integration_id}"
+        assert _get(connected, path, other).status_code == 404

@@ -76,6 +76,8 @@ def test_the_openapi_document_covers_every_route() -> None:
         ("GET", "/v1/posts/{post_id}/recipients"),
         ("GET", "/v1/posts/{post_id}/analytics"),
         ("GET", "/v1/analytics/summary"),
+        ("GET", "/v1/analytics/accounts/{integration_id}"),
+        ("POST", "/v1/posts/{post_id}/analytics/refresh"),
         ("POST", "/v1/audiences"),
         ("GET", "/v1/audiences"),
         ("GET", "/v1/audiences/{audience_id}"),

@@ -112,6 +112,7 @@ SEMANTIC = {
     ("POST", "/v1/opt-outs"),
     # a window whose `from` is not before its `to`
     ("GET", "/v1/analytics/summary"),
+    ("GET", "/v1/analytics/accounts/{integration_id}"),
     # a webhook URL must be https on a public address: more than a schema can say (issue 23)
     ("POST", "/v1/webhooks/endpoints"),
     ("PATCH", "/v1/webhooks/endpoints/{endpoint_id}"),

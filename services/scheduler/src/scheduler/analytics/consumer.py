@@ -21,6 +21,8 @@ from herald.cloudevents import decode
 from herald.consuming import INVALID_HEADERS, POISON, Pauser, commit, tolerant_parser
 from herald.errors import InvalidEvent
 from herald.events import (
+    AccountInsightsCollected,
+    AccountInsightsUnavailable,
     MessageStatusEvent,
     PostInsightsCollected,
     PostInsightsRequested,
@@ -29,6 +31,7 @@ from herald.events import (
 )
 from herald.inputs import printable
 from herald.tracing import consuming
+from scheduler.analytics.account_store import MongoAccountDays
 from scheduler.analytics.store import MongoAnalytics
 from scheduler.models import Rejection
 from scheduler.ports import PostStore
@@ -37,15 +40,21 @@ from scheduler.subscribers import RETRY_AFTER_ERROR_S, raw_body
 log = structlog.get_logger(__name__)
 
 SNAPSHOTS = (PostInsightsCollected, PostInsightsUnavailable)
+ACCOUNT_DAYS = (AccountInsightsCollected, AccountInsightsUnavailable)  # ADR 0020
 
 
 class InsightsSubscriber:
     STAGE = "insights"
 
     def __init__(
-        self, store: MongoAnalytics, posts: PostStore, clock: Callable[[], datetime]
+        self,
+        store: MongoAnalytics,
+        posts: PostStore,
+        clock: Callable[[], datetime],
+        accounts: MongoAccountDays | None = None,
     ) -> None:
         self._store = store
+        self._accounts = accounts  # account days, told on the same topic
         self._posts = posts  # where an unreadable message is kept
         self._clock = clock
         self._pauser = Pauser()
@@ -91,11 +100,18 @@ class InsightsSubscriber:
             if INVALID_HEADERS in headers:
                 msg = f"header(s) {headers[INVALID_HEADERS]} are not UTF-8"
                 raise InvalidEvent(msg, code="bad_headers")
-            envelope = decode(record.value or b"", headers, expect=SNAPSHOTS)
+            envelope = decode(record.value or b"", headers, expect=(*SNAPSHOTS, *ACCOUNT_DAYS))
         except InvalidEvent as invalid:
             await self._keep(record, headers, invalid.reason, invalid.code)
             return
         event = envelope.event
+        if isinstance(event, ACCOUNT_DAYS) and self._accounts is not None:
+            new = await self._accounts.record(
+                event, event_id=envelope.id, received_at=self._clock()
+            )
+            effect = "recorded" if new else "duplicate"
+            log.info("account_day.recorded", integration_id=event.integration_id, effect=effect)
+            return
         assert isinstance(event, SNAPSHOTS)
         kind = await self._kind(event)
         new = await self._store.record(
