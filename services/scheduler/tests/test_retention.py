@@ -31,6 +31,9 @@ async def test_old_bookkeeping_goes_and_history_and_posts_stay_longer(
         [{"_id": "old", "dispatched_at": days(31)}, {"_id": "new", "dispatched_at": days(1)}]
     )
     await mongo_db["rejections"].insert_one({"_id": "old", "rejected_at": days(31)})
+    await mongo_db["analytics_refreshes"].insert_many(
+        [{"_id": "p-old", "at": days(31)}, {"_id": "p-new", "at": now}]
+    )
     await mongo_db["history"].insert_many(
         [{"_id": "year", "at": days(366)}, {"_id": "month", "at": days(31)}]
     )
@@ -41,10 +44,17 @@ async def test_old_bookkeeping_goes_and_history_and_posts_stay_longer(
 
     deleted = await sweep.sweep_once()
 
-    assert deleted == {"claims": 1, "dispatches": 1, "rejections": 1, "history": 1}
+    assert deleted == {
+        "claims": 1,
+        "dispatches": 1,
+        "rejections": 1,
+        "analytics_refreshes": 1,
+        "history": 1,
+    }
     assert [d["_id"] async for d in mongo_db["claims"].find({})] == ["new"]
     assert [d["_id"] async for d in mongo_db["dispatches"].find({})] == ["new"]
     assert [d["_id"] async for d in mongo_db["history"].find({})] == ["month"]
+    assert [d["_id"] async for d in mongo_db["analytics_refreshes"].find({})] == ["p-new"]
     assert await mongo_db["posts"].count_documents({}) == 1
     assert await mongo_db["targets"].count_documents({}) == 1
     sample = {"collection": "history"}

@@ -26,6 +26,7 @@ from scheduler.adapters.campaigns import MongoCampaigns
 from scheduler.adapters.dispatch import MongoDispatch, MongoIntegrations
 from scheduler.adapters.posts import MongoPosts
 from scheduler.adapters.recipients import MongoRecipients
+from scheduler.analytics.refresh import REFRESHES
 from scheduler.analytics.wiring import Analytics
 from scheduler.dispatcher import Dispatcher
 from scheduler.expander import Expander
@@ -161,11 +162,13 @@ def retention(
     db: AsyncDatabase[Document], keep: SchedulerRetentionSettings, registry: CollectorRegistry
 ) -> Retention:
     """The sweep of what only grows otherwise: claims and dispatch facts (needed while a target
-    is being dispatched, minutes), kept rejections, and, much later, history (ADR 0006)."""
+    is being dispatched, minutes), kept rejections, the posts' last analytics refreshes (needed
+    for one refresh interval), and, much later, history (ADR 0006)."""
     rules = [
         Rule("claims", "claimed_at"),
         Rule("dispatches", "dispatched_at"),
         Rule("rejections", "rejected_at"),
+        Rule(REFRESHES, "at"),  # a post's last analytics refresh: needed for minutes
         Rule("history", "at", keep_s=keep.history_keep_days * DAY_S),
     ]
     return Retention(
