@@ -30,6 +30,7 @@ from herald.mongo import Document
 from herald.topics import Platform
 from scheduler.adapters.dispatch import MongoDispatch
 from scheduler.adapters.dispatch import MongoIntegrations as IntegrationView
+from scheduler.adapters.listing import PAGE_SIZE, due_day
 from scheduler.adapters.posts import MongoPosts
 from scheduler.adapters.recipients import MongoRecipients
 from scheduler.deliveries import STATUS, Fact, RecordedFact
@@ -99,7 +100,22 @@ class SchedulerLoad:
             clone(self.db["integrations"], info.integration_id, rest, self._view_clone),
             clone(self.db["pending"], dispatch_id(tid, 1), range(1, self.bounded), _queued),
             clone(self.db["recipient_facts"], f"{tid}/r0/status:sent", rest, self._fact_clone),
+            self._count_posts(),
         ]
+
+    def _number(self, i: int) -> int:
+        """Post i's place among its business's posts (0 first), as the counter gave it."""
+        return i // 2 if i % 2 == 0 else (i // 2) // max(1, self.n // 40)
+
+    async def _count_posts(self) -> None:
+        """Each business's post counter where the clones leave it (scheduler.adapters.listing)."""
+        counts: dict[str, int] = {}
+        for i in range(self.n):
+            business = self.spread.business(i)
+            counts[business] = max(counts.get(business, 0), self._number(i) + 1)
+        pages = self.db["post_pages"]
+        await pages.delete_many({})
+        await pages.insert_many([{"_id": b, "n": n} for b, n in counts.items()])
 
     def _post_clone(self, _: Document, i: int) -> Document:
         pid = post_id(i)
@@ -109,6 +125,8 @@ class SchedulerLoad:
             "idempotency_key": f"key-{i:07d}",
             "created_at": ago(self.n - i),
             "due_at": ago(self.n - i),
+            "due_day": due_day(ago(self.n - i)),
+            "page": self._number(i) // PAGE_SIZE,
             "integration_ids": [integration_id(i)],
             "target_ids": [f"{pid}-0"],
         }

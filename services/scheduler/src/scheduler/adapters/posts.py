@@ -8,8 +8,8 @@ redelivered result is recorded once.
 
 Every query on the request path is an equality on `_id` or on a declared index's fields: index
 lookups on MongoDB, and on the local store too (FerretDB on PostgreSQL with GIN indexes, ADR
-0010). Listing and history reads sort, which the local store does after reading what the equality
-selects: they are bounded by one business's posts or one post's history.
+0010). Listing reads a business's posts a page at a time by equality (scheduler.adapters.listing);
+history reads sort one post's history, which the local store does after reading it.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from scheduler.adapters.documents import (
     target_document,
     target_of,
 )
+from scheduler.adapters.listing import PostListing, due_day
 from scheduler.models import HistoryEntry, Post, Rejection, Target, TargetChanges
 from scheduler.ports import PostFilter
 
@@ -53,6 +54,7 @@ class MongoPosts:
         self._post_inserts = InsertBatcher(self._posts)
         self._target_inserts = InsertBatcher(self._targets)
         self._history_inserts = InsertBatcher(self._history)
+        self._listing = PostListing(self._posts, db["post_pages"])
 
     async def ensure_indexes(self) -> None:
         await self._posts.create_index(
@@ -72,10 +74,13 @@ class MongoPosts:
         await self._history.create_index(
             [("post_id", ASCENDING), ("at", ASCENDING)], name="by_post"
         )
+        await self._listing.ensure_indexes()
 
     async def insert_post(self, post: Post) -> Post | None:
         """Insert `post`; None if it went in, else the post already holding its key."""
-        if not await self._post_inserts.insert_one(post_document(post)):
+        doc = post_document(post)
+        await self._listing.stamp(doc)
+        if not await self._post_inserts.insert_one(doc):
             winner = await self.find_by_key(post.business_id, post.idempotency_key)
             if winner is None:  # the holder was deleted (a draft) in between: try again
                 return await self.insert_post(post)
@@ -89,7 +94,8 @@ class MongoPosts:
         return None if doc is None else post_of(doc)
 
     async def schedule_post(self, post_id: str, due_at: datetime) -> None:
-        await self._posts.update_one({"_id": post_id}, {"$set": {"draft": False, "due_at": due_at}})
+        changes = {"draft": False, "due_at": due_at, "due_day": due_day(due_at)}
+        await self._posts.update_one({"_id": post_id}, {"$set": changes})
 
     async def insert_targets(self, targets: Sequence[Target]) -> None:
         await self._target_inserts.insert_many([target_document(t) for t in targets])
@@ -109,32 +115,7 @@ class MongoPosts:
     async def list_posts(
         self, where: PostFilter, after: tuple[datetime, str] | None, limit: int
     ) -> list[Post]:
-        query: Document = {"business_id": where.business_id}
-        if where.platform:
-            query["platforms"] = where.platform
-        if where.integration_id:
-            query["integration_ids"] = where.integration_id
-        if where.campaign_id:
-            query["campaign_id"] = where.campaign_id
-        if where.external_ref:
-            query["external_ref"] = where.external_ref
-        if where.idempotency_key:
-            query["idempotency_key"] = where.idempotency_key
-        due: Document = {}
-        if where.due_from:
-            due["$gte"] = where.due_from
-        if where.due_to:
-            due["$lt"] = where.due_to
-        if due:
-            query["due_at"] = due
-        if after is not None:
-            created, post_id = after
-            query["$or"] = [
-                {"created_at": {"$lt": created}},
-                {"created_at": created, "_id": {"$lt": post_id}},
-            ]
-        cursor = self._posts.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)])
-        return [post_of(d) for d in await cursor.limit(limit).to_list()]
+        return [post_of(d) for d in await self._listing.read(where, after, limit)]
 
     async def targets_of(self, posts: Sequence[Post]) -> list[Target]:
         """Every target of these posts, ordered by index (a broadcast's batches included)."""
