@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -137,7 +138,11 @@ WEBHOOKS = {
 
 
 def free_offset(base: StackConfig) -> int:
-    for offset in range(500, 4000, 43):
+    """A free range of service ports: `HERALD_E2E_SERVICE_PORT_OFFSET` if set (someone who must
+    keep to assigned ports on a shared machine), else the first free one from 500 up."""
+    chosen = os.environ.get("HERALD_E2E_SERVICE_PORT_OFFSET")
+    offsets = [int(chosen)] if chosen else range(500, 4000, 43)
+    for offset in offsets:
         candidate = dataclasses.replace(base, service_port_offset=offset)
         if not any(port_taken(services.port(candidate, s)) for s in services.SERVICES):
             return offset
