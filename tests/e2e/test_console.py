@@ -276,12 +276,14 @@ async def test_a_person_composes_fixes_schedules_and_cancels_in_chromium(
     await page.locator(f'input[name="target"][value="{facebook}"]').check()
     await page.locator(f'input[name="target"][value="{tiktok}"]').check()
     await page.get_by_label("Text", exact=True).fill(text)
+    # The live check (htmx, as the person types) names the problems before any button.
+    await expect(page.locator("#live-check")).to_contain_text("needs a privacy level")
     await page.get_by_role("button", name="Schedule post").click()
     # TikTok needs a privacy level and a video or photos: said at the fields, nothing submitted.
     privacy = page.locator(f"#o-{tiktok}-privacy_level")
     await expect(privacy).to_have_attribute("aria-invalid", "true")
-    await expect(page.locator(f"#err-o-{tiktok}-privacy_level")).to_contain_text("privacy level")
-    await expect(page.locator("#err-media")).to_contain_text("TikTok")
+    await expect(page.locator(f"#errs-o-{tiktok}-privacy_level")).to_contain_text("privacy level")
+    await expect(page.locator("#errs-media")).to_contain_text("TikTok")
     await expect(page.get_by_role("alert")).to_contain_text("to fix before this can be scheduled")
     await _accessible_and_shot(page, axe_script, "compose-error")
 

@@ -4,8 +4,10 @@ submit, the scheduler's 422 at its fields) against a fake of the APIs."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -300,3 +302,35 @@ async def test_compose_refuses_a_forged_form_and_says_when_no_account_can_post()
     assert "No account to post to" in page.text
     forged = await browser.post("/compose", data={"csrf": "forged", "action": "submit"})
     assert forged.status_code == 403
+
+
+async def test_the_live_check_answers_the_summary_every_fields_messages_and_the_previews() -> None:
+    api = FakeApi(accounts=ACCOUNTS)
+    browser = await signed_in(api)
+    page = await browser.get("/compose")
+    assert '<script src="/static/vendor/htmx-2.0.11.min.js" defer></script>' in page.text
+    assert 'hx-post="/compose/check"' in page.text
+    fields = {"csrf": csrf_of(page.text), "target": "int_tt", "text": "Rye"}
+    live = await browser.post("/compose/check", data=fields)
+    assert live.status_code == 200
+    assert "<html" not in live.text  # a fragment
+    assert "2 problems to fix" in live.text
+    assert 'role="alert"' not in live.text  # polite while typing: #live-check is a status
+    field = (
+        '<div class="errs" id="errs-o-int_tt-privacy_level" hx-swap-oob="true">'
+        f'<p class="field-error">{TIKTOK_PRIVACY}</p></div>'
+    )
+    assert field in live.text
+    # every field's container comes back, so a fixed field's message goes away
+    assert '<div class="errs" id="errs-o-int_wa-recipients" hx-swap-oob="true"></div>' in live.text
+    assert 'id="previews" aria-labelledby="preview-title" hx-swap-oob="true"' in live.text
+    assert api.submitted == []
+    forged = await browser.post("/compose/check", data=fields | {"csrf": "forged"})
+    assert forged.status_code == 403
+
+
+def test_the_vendored_htmx_is_the_one_its_readme_names() -> None:
+    vendor = Path(compose.__file__).parent / "static" / "vendor"
+    digest = hashlib.sha256((vendor / "htmx-2.0.11.min.js").read_bytes()).hexdigest()
+    assert f"`{digest}`" in (vendor / "README.md").read_text()
+    assert (vendor / "htmx-2.0.11.LICENSE").read_text().startswith("Zero-Clause BSD")

@@ -77,6 +77,23 @@ def option_name(integration_id: str, name: str) -> str:
     return f"o-{integration_id}-{name}"
 
 
+OPTIONS = {
+    "instagram": ("kind",),
+    "tiktok": ("privacy_level", *TIKTOK_SWITCHES),
+    "whatsapp": ("template", "language", "audience_id", "params", "recipients"),
+}
+
+
+def field_names(accounts: Sequence[Integration]) -> list[str]:
+    """Every field the form shows messages at, for these accounts."""
+    names = ["targets", "text", "link", "media", "publish_at", "campaign_id"]
+    names += [f"media-{i}-{part}" for i in range(MEDIA_ROWS) for part in ("url", "kind")]
+    for a in accounts:
+        names.append(f"t-{a.integration_id}")
+        names += [option_name(a.integration_id, o) for o in OPTIONS.get(a.platform, ())]
+    return names
+
+
 def read_form(items: Sequence[tuple[str, str]]) -> Draft:
     """A draft from the posted form's fields (`multi_items()`): unknown fields are ignored."""
     draft = Draft()

@@ -23,6 +23,28 @@ if TYPE_CHECKING:
 USABLE = ("active", "expiring")  # accounts a post can go to; the others need reconnecting
 
 
+async def _posted(console: Console, request: Request) -> tuple[Session, compose.Draft] | Response:
+    """The signed-in writer and the draft the form holds, or the answer to give instead."""
+    session = console.signed_in(request)
+    if session is None:
+        return RedirectResponse("/sign-in", status_code=303)
+    form = await request.form()
+    fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    if not same_token(session.csrf, dict(fields).get("csrf")):
+        return Response("The form expired or came from another site: reload it.", 403)
+    if not session.can_write:
+        return Response("A viewer cannot post: ask an owner for the editor role.", 403)
+    draft = compose.read_form(fields)
+    draft.token = draft.token or new_token()
+    return session, draft
+
+
+async def _usable(console: Console, session: Session) -> list[Integration]:
+    found = await console.api.integrations(session.api_key)
+    ordered = sorted(found, key=lambda i: (i.platform, i.account_name or i.account_id))
+    return [i for i in ordered if i.status in USABLE]
+
+
 def compose_routes(console: Console) -> APIRouter:
     router = APIRouter()
     zone = console.settings.time_zone
@@ -37,12 +59,15 @@ def compose_routes(console: Console) -> APIRouter:
         alert: str | None = None,
         checked: bool = False,
         status: int = 200,
+        live: bool = False,
     ) -> Response:
         problems = problems or []
         return console.page(
             request,
-            "compose.html",
+            "compose_live.html" if live else "compose.html",
             status,
+            live=live,
+            fields=compose.field_names(accounts),
             session=session,
             current="compose",
             accounts=accounts,
@@ -57,44 +82,47 @@ def compose_routes(console: Console) -> APIRouter:
             utc_by_default=zone == "UTC",
         )
 
-    async def usable(session: Session) -> list[Integration]:
-        found = await console.api.integrations(session.api_key)
-        ordered = sorted(found, key=lambda i: (i.platform, i.account_name or i.account_id))
-        return [i for i in ordered if i.status in USABLE]
-
     @router.get("/compose", response_class=HTMLResponse)
     async def compose_page(request: Request) -> Response:
         session = console.signed_in(request)
         if session is None:
             return RedirectResponse("/sign-in", status_code=303)
         try:
-            accounts = await usable(session) if session.can_write else []
+            accounts = await _usable(console, session) if session.can_write else []
         except ApiError as exc:
             return console.unavailable(request, session, "Compose", exc)
         status = 200 if session.can_write else 403
         draft = compose.Draft(token=new_token())
         return render(request, session, accounts, draft, status=status)
 
+    @router.post("/compose/check", response_class=HTMLResponse)
+    async def live_check(request: Request) -> Response:
+        """The live check (htmx, as the person types): the same checks as the Check button,
+        answered with the summary, every field's messages and the previews."""
+        found = await _posted(console, request)
+        if isinstance(found, Response):
+            return found
+        session, draft = found
+        try:
+            accounts = await _usable(console, session)
+        except ApiError as exc:
+            return Response(f"Herald could not answer ({exc.status}): {exc.message}", 502)
+        problems = compose.check(draft, accounts, zone, console.now())
+        return render(request, session, accounts, draft, problems=problems, checked=True, live=True)
+
     @router.post("/compose", response_class=HTMLResponse)
     async def compose_post(request: Request) -> Response:
-        session = console.signed_in(request)
-        if session is None:
-            return RedirectResponse("/sign-in", status_code=303)
-        form = await request.form()
-        fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
-        values = dict(fields)
-        if not same_token(session.csrf, values.get("csrf")):
-            return Response("The form expired or came from another site: reload it.", 403)
-        if not session.can_write:
-            return Response("A viewer cannot post: ask an owner for the editor role.", 403)
-        draft = compose.read_form(fields)
-        draft.token = draft.token or new_token()
+        found = await _posted(console, request)
+        if isinstance(found, Response):
+            return found
+        session, draft = found
         try:
-            accounts = await usable(session)
+            accounts = await _usable(console, session)
         except ApiError as exc:
             return console.unavailable(request, session, "Compose", exc)
         problems = compose.check(draft, accounts, zone, console.now())
-        if values.get("action") != "submit" or problems:
+        action = (await request.form()).get("action")
+        if action != "submit" or problems:
             status = 422 if problems else 200
             return render(
                 request, session, accounts, draft, problems=problems, checked=True, status=status
