@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
 
-from herald_localstack import prereqs
+from herald_localstack import kafka, prereqs
 from herald_localstack.config import StackConfig
 from herald_localstack.errors import StackError
 
@@ -75,3 +76,13 @@ def test_a_missing_postgres_says_what_to_install(
 def test_the_postgres_port_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HERALD_STACK_POSTGRES_PORT", "25432")
     assert StackConfig.from_env().postgres_port == 25432
+
+
+def test_kafka_cluster_ids_never_look_like_an_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One random id in 64 began with "-" and the storage tool refused it as a missing value
+    (CI, 2026-12-07); an id is drawn again until it does not, as Kafka's own Uuid does."""
+    drawn = iter([uuid.UUID(bytes=b"\xfb" + bytes(15)), uuid.UUID(bytes=b"\x04" + bytes(15))])
+    monkeypatch.setattr(kafka.uuid, "uuid4", lambda: next(drawn))
+    assert kafka.cluster_uuid() == "BAAAAAAAAAAAAAAAAAAAAA"
+    monkeypatch.undo()
+    assert all(not kafka.cluster_uuid().startswith("-") for _ in range(2000))

@@ -103,6 +103,16 @@ def _properties(cfg: StackConfig) -> str:
     )
 
 
+def cluster_uuid() -> str:
+    """A random cluster id as Kafka writes one (`Uuid.randomUuid`): base64url of 16 bytes, never
+    beginning with "-", which the storage tool's argument parser would take for an option (one
+    id in 64 did: "argument --cluster-id/-t: expected one argument")."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not text.startswith("-"):
+            return text
+
+
 def start(cfg: StackConfig, timeout_s: float = 120.0) -> Managed:
     """Format storage if new, start the broker and wait until it answers metadata requests."""
     proc = managed(cfg)
@@ -114,7 +124,7 @@ def start(cfg: StackConfig, timeout_s: float = 120.0) -> Managed:
     classpath = f"{cfg.kafka_libs}/*"
     env = {**os.environ, "LC_ALL": "C.UTF-8"}
     if not (home / "data" / "meta.properties").exists():
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        cluster_id = cluster_uuid()
         fmt = subprocess.run(
             [java, *JVM_OPTS, "-cp", classpath, "kafka.tools.StorageTool", "format",
              "--standalone", "-t", cluster_id, "-c", str(props)],
