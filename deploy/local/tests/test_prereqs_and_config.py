@@ -82,7 +82,7 @@ def test_kafka_cluster_ids_never_look_like_an_option(monkeypatch: pytest.MonkeyP
     """One random id in 64 began with "-" and the storage tool refused it as a missing value
     (CI, 2026-12-07); an id is drawn again until it does not, as Kafka's own Uuid does."""
     drawn = iter([uuid.UUID(bytes=b"\xfb" + bytes(15)), uuid.UUID(bytes=b"\x04" + bytes(15))])
-    monkeypatch.setattr(kafka.uuid, "uuid4", lambda: next(drawn))
+    monkeypatch.setattr(uuid, "uuid4", lambda: next(drawn))
     assert kafka.cluster_uuid() == "BAAAAAAAAAAAAAAAAAAAAA"
     monkeypatch.undo()
     assert all(not kafka.cluster_uuid().startswith("-") for _ in range(2000))
