@@ -32,6 +32,9 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 from tests.conftest import Connected
 
+from herald_localstack import demo
+from herald_localstack.secrets import StackSecrets
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,11 +146,38 @@ def _published_post(connected: Connected, text: str) -> dict[str, object]:
         time.sleep(0.5)
 
 
-async def _sign_in(page: Page, url: str, api_key: str) -> None:
+OWNERS: dict[str, demo.Demo] = {}  # by the session's API key: one owner per business
+
+
+def _demo_owner(connected: Connected) -> tuple[str, str]:
+    """An owner of the session's business made as `make up` makes the demo's
+    (`demo.ensure_owner`): its email and password."""
+    if connected.api_key not in OWNERS:
+        admin = StackSecrets.load_or_create(connected.system.cfg.run_dir).admin_token
+        auth = connected.system.url("auth-service")
+        key_id = connected.api_key.split("_")[1]
+        with httpx.Client(timeout=30) as http:
+            listed = http.get(
+                f"{auth}/v1/admin/businesses", headers={"Authorization": f"Bearer {admin}"}
+            )
+            assert listed.status_code == 200, listed.text
+            business_id = next(
+                b["business_id"]
+                for b in listed.json()["businesses"]
+                if any(k["key_id"] == key_id for k in b["api_keys"])
+            )
+            made = demo.Demo(business_id=business_id, api_key=connected.api_key)
+            demo.ensure_owner(http, auth, admin, made, lambda _: None)
+        OWNERS[connected.api_key] = made
+    return OWNERS[connected.api_key].owner_email, OWNERS[connected.api_key].owner_password
+
+
+async def _sign_in(page: Page, url: str, email: str, password: str) -> None:
     await page.goto(f"{url}/integrations")
     await expect(page).to_have_url(f"{url}/sign-in")  # a page needs a sign-in first
-    await page.get_by_label("API key").fill(api_key)
-    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_label("Email", exact=True).fill(email)
+    await page.get_by_label("Password", exact=True).fill(password)
+    await page.get_by_role("button", name="Sign in", exact=True).click()
     await expect(page).to_have_url(f"{url}/integrations")
 
 
@@ -169,7 +199,7 @@ async def test_a_person_reads_integrations_and_history_in_chromium(
     await page.goto(f"{console_url}/sign-in")
     await _no_serious_violations(page, axe_script)
     await _screenshot(page, "sign-in")
-    await _sign_in(page, console_url, connected.api_key)
+    await _sign_in(page, console_url, *_demo_owner(connected))
     await _no_serious_violations(page, axe_script)
     await _screenshot(page, "integrations")
 
@@ -213,7 +243,7 @@ async def test_a_person_reads_integrations_and_history_in_chromium(
         await _screenshot(small, f"phone-{path.strip('/')}")
     await phone.close()
 
-    await page.get_by_role("button", name="Sign out").click()
+    await page.get_by_role("button", name="Sign out", exact=True).click()
     await expect(page).to_have_url(f"{console_url}/sign-in")
     await page.goto(f"{console_url}/history")
     await expect(page).to_have_url(f"{console_url}/sign-in")
@@ -320,3 +350,72 @@ async def test_a_person_composes_fixes_schedules_and_cancels_in_chromium(
     await expect(page.get_by_role("heading", name="Webhooks", level=1)).to_be_visible()
     await _accessible_and_shot(page, axe_script, "webhooks")
     await context.close()
+
+
+async def test_an_owner_invites_a_viewer_who_cannot_write_in_chromium(
+    connected: Connected, console_url: str, browser: Browser, axe_script: Path
+) -> None:
+    """People (ADR 0024): the demo owner signs in with email and password and invites a viewer
+    on the Team page; the viewer joins through the link (setting a name and a password), sees no
+    write action, and the scheduler refuses the viewer's session a post with 403 while reading
+    is allowed; the owner signs out everywhere. axe passes on Team and the invitation page."""
+    owner = await browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = await owner.new_page()
+    await _sign_in(page, console_url, *_demo_owner(connected))
+    await page.get_by_role("link", name="Team").click()
+    await expect(page.get_by_role("heading", name="Team", level=1)).to_be_visible()
+    viewer = f"viewer-{uuid.uuid4().hex[:8]}@demo-bakery.example"
+    await page.get_by_label("Email", exact=True).fill(viewer)
+    await page.get_by_label("Role", exact=True).select_option("viewer")
+    await page.get_by_role("button", name="Create an invitation link").click()
+    link = await page.get_by_label("Invitation link").input_value()
+    assert link.startswith(f"{console_url}/invitations/hi_"), link
+    await _no_serious_violations(page, axe_script)
+    await _screenshot(page, "team")
+
+    guest = await browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    joining = await guest.new_page()
+    await joining.goto(link)
+    await expect(joining.get_by_text(f"as viewer, as {viewer}")).to_be_visible()
+    await _no_serious_violations(joining, axe_script)
+    await _screenshot(joining, "invitation")
+    password = f"viewer password {uuid.uuid4().hex[:6]}"
+    await joining.get_by_label("Your name").fill("Vic Viewer")
+    await joining.get_by_label("Choose a password").fill(password)
+    await joining.get_by_role("button", name="Join").click()
+    await expect(joining).to_have_url(f"{console_url}/integrations")
+    await expect(joining.get_by_text("Vic Viewer · viewer")).to_be_visible()
+    await expect(joining.get_by_role("link", name="Compose")).to_have_count(0)
+    await expect(joining.get_by_role("link", name="Team")).to_have_count(0)
+    buttons = await joining.get_by_role("button").all_inner_texts()
+    assert sorted(buttons) == ["Sign out", "Sign out everywhere"], buttons
+    await guest.close()
+
+    # The APIs enforce the role, whatever a page shows: reading yes, writing 403.
+    auth, scheduler = connected.system.url("auth-service"), connected.system.url("scheduler")
+    async with httpx.AsyncClient(timeout=30) as http:
+        signed = await http.post(
+            f"{auth}/v1/sessions", json={"email": viewer, "password": password}
+        )
+        assert signed.status_code == 201, signed.text
+        as_viewer = {"Authorization": f"Bearer {signed.json()['token']}"}
+        assert (await http.get(f"{scheduler}/v1/posts", headers=as_viewer)).status_code == 200
+        body = {
+            "content": {"text": "a viewer may not post"},
+            "targets": [
+                {"integration_id": connected.integrations["facebook"], "platform": "facebook"}
+            ],
+        }
+        refused = await http.post(
+            f"{scheduler}/v1/posts",
+            json=body,
+            headers={**as_viewer, "Idempotency-Key": f"viewer-{uuid.uuid4().hex}"},
+        )
+        assert refused.status_code == 403, refused.text
+        await http.delete(f"{auth}/v1/session", headers=as_viewer)
+
+    await page.get_by_role("button", name="Sign out everywhere").click()
+    await expect(page).to_have_url(f"{console_url}/sign-in")
+    await page.goto(f"{console_url}/team")
+    await expect(page).to_have_url(f"{console_url}/sign-in")
+    await owner.close()

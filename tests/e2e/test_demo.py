@@ -1,6 +1,7 @@
 """`make up` as a user meets it: every service as a process on real Kafka and FerretDB, accounts
 connected through the real OAuth flows on the sandbox, a post published to Facebook and Instagram,
-and exactly one visible publish per target on the sandbox's ledger."""
+exactly one visible publish per target on the sandbox's ledger, and the console's demo owner,
+whose printed email and password sign in."""
 
 from __future__ import annotations
 
@@ -65,3 +66,11 @@ def test_the_demo_connects_four_accounts_and_publishes_once_per_target(stack: St
     assert httpx.get(f"{sandbox}/_sandbox/ledger/duplicates", timeout=10).json() == {
         "duplicates": {}
     }
+    # The console's demo user: printed, and an owner of the demo's business (ADR 0024).
+    said = f"sign in as {result.owner_email} with the password {result.owner_password}"
+    assert any(said in line for line in lines), lines
+    auth = services.url(stack, "auth-service")
+    body = {"email": result.owner_email, "password": result.owner_password}
+    signed = httpx.post(f"{auth}/v1/sessions", json=body, timeout=30)
+    assert signed.status_code == 201, signed.text
+    assert (signed.json()["business_id"], signed.json()["role"]) == (result.business_id, "owner")

@@ -1,18 +1,22 @@
-"""The `make up` demo: a business, an API key, the four sandbox accounts connected through the
-real OAuth flows, and one post published to Facebook and Instagram, end to end.
+"""The `make up` demo: a business, an API key, its owner for the console (an email and a
+password), the four sandbox accounts connected through the real OAuth flows, and one post
+published to Facebook and Instagram, end to end.
 
 Everything goes through the public APIs a person would use: auth-service's admin API (with the
-stack's admin token) for the business and its key, `GET /v1/oauth/<provider>/connect`, its
-start link (which binds the connection to this client's cookie jar, as to a browser) and the
-platform's authorize page (asked to approve at once) for the accounts, the scheduler's
-`POST /v1/posts` for the post. The business and key are kept in `.run/demo.json` (readable by
-its owner only: it holds the raw key), so running it again reuses them.
+stack's admin token) for the business, its key and its owner (ADR 0024),
+`GET /v1/oauth/<provider>/connect`, its start link (which binds the connection to this
+client's cookie jar, as to a browser) and the platform's authorize page (asked to approve at
+once) for the accounts, the scheduler's
+`POST /v1/posts` for the post. The business, key and owner are kept in `.run/demo.json`
+(readable by its owner only: it holds the raw key and password), so running it again reuses
+them.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -37,6 +41,8 @@ class Demo:
     business_id: str
     api_key: str
     integrations: dict[str, str] = field(default_factory=dict)  # platform -> integration id
+    owner_email: str = ""  # the console's demo user, an owner of the business
+    owner_password: str = ""
 
 
 def run(cfg: StackConfig, say: Callable[[str], None], *, timeout_s: float = 120.0) -> Demo:
@@ -44,6 +50,7 @@ def run(cfg: StackConfig, say: Callable[[str], None], *, timeout_s: float = 120.
     auth, scheduler = url(cfg, "auth-service"), url(cfg, "scheduler")
     with httpx.Client(timeout=30.0) as http:
         demo = ensure_business(http, cfg.run_dir / "demo.json", auth, keys.admin_token, say)
+        ensure_owner(http, auth, keys.admin_token, demo, say)
         # The sandbox keeps its accounts in memory, so every start connects them again (the same
         # account reconnected keeps its integration id).
         for provider in PROVIDERS:
@@ -61,7 +68,8 @@ def run(cfg: StackConfig, say: Callable[[str], None], *, timeout_s: float = 120.
         msg = f"the demo post ended {final['status']}: {json.dumps(final['targets'])[:600]}"
         raise StackError(msg)
     _explain(say, scheduler, demo)
-    say(f"  the console: {url(cfg, 'console')} (sign in with the API key above)")
+    say(f"  the console: {url(cfg, 'console')}")
+    say(f"    sign in as {demo.owner_email} with the password {demo.owner_password}")
     return demo
 
 
@@ -101,6 +109,36 @@ def ensure_business(
     )
     say(f"created business {business['business_id']} and an API key")
     return Demo(business_id=business["business_id"], api_key=key["key"])
+
+
+DEMO_EMAIL = "owner@demo-bakery.example"
+
+
+def ensure_owner(
+    http: httpx.Client, auth: str, admin: str, demo: Demo, say: Callable[[str], None]
+) -> None:
+    """The business's demo owner: the saved one if its password still signs in, else a new
+    person (a new address when the usual one is taken by a person whose password is lost)."""
+    if demo.owner_email and demo.owner_password:
+        body = {"email": demo.owner_email, "password": demo.owner_password}
+        signed = http.post(f"{auth}/v1/sessions", json=body)
+        if signed.status_code == 201:
+            http.delete(f"{auth}/v1/session", headers=_bearer(signed.json()["token"]))
+            return
+    password = secrets.token_urlsafe(12)  # 16 characters, 96 random bits
+    for email in (DEMO_EMAIL, f"owner+{secrets.token_hex(4)}@demo-bakery.example"):
+        made = http.post(
+            f"{auth}/v1/admin/businesses/{demo.business_id}/users",
+            json={"email": email, "name": "Demo Owner", "password": password, "role": "owner"},
+            headers=_bearer(admin),
+        )
+        if made.status_code != 409:
+            _ok(made)
+            demo.owner_email, demo.owner_password = email, password
+            say(f"created the console user {email} (owner)")
+            return
+    msg = "could not create the demo owner: both addresses are taken"
+    raise StackError(msg)
 
 
 def connect(http: httpx.Client, auth: str, api_key: str, provider: str) -> str:
