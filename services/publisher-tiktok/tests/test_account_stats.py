@@ -45,6 +45,7 @@ async def test_the_four_counts_are_read_and_only_numbers_kept() -> None:
     assert (request.method, request.url.path) == ("GET", "/v2/user/info/")
     assert request.url.params["fields"] == ",".join(STATS)
     assert request.headers["Authorization"] == "Bearer tok"
+    assert request.content == b""  # a GET carries no body
     with pytest.raises(Throttled):  # one display call a minute here: the second waits
         await stats.read(Credentials("tok", "open_1"), CREATOR, DAY)
     assert len(seen) == 1

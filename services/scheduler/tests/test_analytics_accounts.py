@@ -151,3 +151,9 @@ async def test_page_days_from_the_sandbox_to_the_route(scheduler_env: SchedulerE
             refused_request = await http.get(url, params=params, headers=auth())
             assert refused_request.status_code == 422, params
             assert field in refused_request.text
+
+        assert body["not_collected_reason"] is None
+        env.integrations.add("fb-page", status=IntegrationStatus.DISCONNECTED)
+        gone = (await http.get(url, params=window, headers=auth())).json()
+        assert gone["not_collected_reason"].startswith("the integration is disconnected")
+        assert len(gone["days"]) == 3  # what was collected stays

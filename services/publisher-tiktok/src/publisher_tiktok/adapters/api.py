@@ -159,8 +159,8 @@ class HttpTikTokApi:
     ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}"}
         try:
-            response = await self._client.request(
-                method, self._base + path, json=body, headers=headers
+            response = await self._client.request(  # a GET (user/info) has no body
+                method, self._base + path, json=body if method != "GET" else None, headers=headers
             )
         except _NOT_SENT as exc:
             raise Transient(f"TikTok unreachable: {type(exc).__name__}", code="network") from exc

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from herald.events import Violation
+from herald.events import IntegrationStatus, Violation
 from herald.inputs import ID_PATTERN
 from herald.topics import Platform
 from scheduler.analytics.account_store import MongoAccountDays, StoredDay
@@ -78,6 +78,11 @@ class AccountAnalytics(BaseModel):
         description="Finished days of the window with nothing told yet (the job takes a day "
         "once it is over; before the account was connected there is none)."
     )
+    not_collected_reason: str | None = Field(
+        default=None,
+        description="Why no more days are being collected, when that is known: the integration "
+        "is expired or disconnected, so its account is not read until it is reconnected.",
+    )
 
 
 def account_days_of(request: Request) -> MongoAccountDays:
@@ -139,6 +144,11 @@ async def get_account_analytics(
             if start + timedelta(days=n) not in told
         ],
     )
+    if integration.status in (IntegrationStatus.EXPIRED, IntegrationStatus.DISCONNECTED):
+        analytics.not_collected_reason = (
+            f"the integration is {integration.status.value}: its account is not read until it "
+            "is reconnected"
+        )
     if CSV in request.headers.get("accept", ""):
         return Response(account_csv(analytics), media_type=f"{CSV}; charset=utf-8")
     return analytics
