@@ -255,6 +255,13 @@ async def _accessible_and_shot(page: Page, axe: Path, name: str) -> None:
     await _screenshot(page, name)
 
 
+async def _visit(page: Page, url: str, heading: str, axe: Path) -> None:
+    """Open a page, see its heading, run axe and save its screenshot (named by the heading)."""
+    await page.goto(url)
+    await expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+    await _accessible_and_shot(page, axe, heading.lower())
+
+
 async def _sign_in_with_the_key(page: Page, url: str, api_key: str) -> None:
     """The API-key sign-in (for operators; folded away once people sign in with a password)."""
     await page.goto(f"{url}/sign-in")
@@ -345,10 +352,9 @@ async def test_a_person_composes_fixes_schedules_and_cancels_in_chromium(
     await expect(page.get_by_role("status")).to_contain_text("Cancelled.")
     await expect(page.locator(f"#post-{post_id}")).to_contain_text("Cancelled")
     assert connected.status(post_id)["status"] == "cancelled"
-
-    await page.get_by_role("link", name="Webhooks").click()
-    await expect(page.get_by_role("heading", name="Webhooks", level=1)).to_be_visible()
-    await _accessible_and_shot(page, axe_script, "webhooks")
+    await _visit(page, f"{console_url}/posts/{post_id}/analytics", "Analytics", axe_script)
+    await expect(page.get_by_text("No figures yet")).to_have_count(2)  # never published
+    await _visit(page, f"{console_url}/webhooks", "Webhooks", axe_script)
     await context.close()
 
 

@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from prometheus_client import CollectorRegistry
 
 from console import people_routes, routes, team_routes, views
+from console.analytics_routes import analytics_routes
 from console.calendar_routes import calendar_routes
 from console.client import ApiError, HeraldApi, HttpHeraldApi
 from console.compose_routes import compose_routes
@@ -134,6 +135,7 @@ def create_app(
     app.include_router(routes.page_routes(console))
     app.include_router(compose_routes(console))
     app.include_router(calendar_routes(console))
+    app.include_router(analytics_routes(console))
     app.include_router(webhooks_routes(console))
     app.include_router(delivery_routes(console))
     return app

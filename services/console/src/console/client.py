@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from console.analytics import PostAnalytics
 from console.webhooks_client import Delivery, Endpoint
 from herald.events import Violation
 
@@ -127,6 +128,8 @@ class HeraldApi(Protocol):
 
     async def redeliver(self, api_key: str, delivery_id: str) -> None: ...
 
+    async def post_analytics(self, api_key: str, post_id: str) -> PostAnalytics: ...
+
 
 class HttpHeraldApi:
     def __init__(self, http: httpx.AsyncClient, *, auth_url: str, scheduler_url: str) -> None:
@@ -192,6 +195,10 @@ class HttpHeraldApi:
     async def redeliver(self, api_key: str, delivery_id: str) -> None:
         url = f"{self._scheduler}/v1/webhooks/deliveries/{delivery_id}/redeliver"
         await self._call("POST", url, api_key)
+
+    async def post_analytics(self, api_key: str, post_id: str) -> PostAnalytics:
+        body = await self._get(f"{self._scheduler}/v1/posts/{post_id}/analytics", api_key)
+        return PostAnalytics.model_validate(body)
 
     async def _get(self, url: str, api_key: str, params: dict[str, str] | None = None) -> Any:
         return await self._call("GET", url, api_key, params=params)

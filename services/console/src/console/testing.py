@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from console.analytics import PostAnalytics
 from console.client import ApiError, Integration, Post, PostAction, PostPage
 from console.webhooks_client import Delivery, Endpoint
 
@@ -26,6 +27,7 @@ class FakeApi:
     sent: dict[str, list[Delivery]] = field(default_factory=dict)  # by endpoint id
     hook_calls: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
     keys: set[str] = field(default_factory=lambda: {KEY})  # bearers the APIs accept
+    insights: dict[str, PostAnalytics] = field(default_factory=dict)  # by post id
 
     async def integrations(self, api_key: str) -> list[Integration]:
         self._check(api_key)
@@ -100,6 +102,12 @@ class FakeApi:
         self._check(api_key)
         self._refuse()
         self.hook_calls.append(("redeliver", delivery_id, None))
+
+    async def post_analytics(self, api_key: str, post_id: str) -> PostAnalytics:
+        self._check(api_key)
+        if post_id not in self.insights:
+            raise ApiError(404, f"no post {post_id}")
+        return self.insights[post_id]
 
     def _refuse(self) -> None:
         if self.refusal is not None:
