@@ -42,7 +42,8 @@ class PeopleStore(Protocol):
         ...
 
     async def add_failure(self, subject: str, at: datetime, forget_before: datetime) -> None:
-        """Count a failed sign-in against `subject`; failures before `forget_before` go."""
+        """Count a failed sign-in against `subject`; every failure before `forget_before`
+        (of any subject) goes."""
         ...
 
     async def failures_since(self, subject: str, since: datetime) -> int: ...

@@ -31,7 +31,8 @@ PEOPLE_INDEXES: dict[str, list[IndexModel]] = {
     "console_invitations": [IndexModel([("business_id", ASCENDING)], name="business")],
     "console_sessions": [IndexModel([("user_id", ASCENDING)], name="user")],
     "console_sign_in_failures": [
-        IndexModel([("subject", ASCENDING), ("at", ASCENDING)], name="subject_at")
+        IndexModel([("subject", ASCENDING), ("at", ASCENDING)], name="subject_at"),
+        IndexModel([("at", ASCENDING)], name="at"),
     ],
 }
 _ID = {User: "user_id", Invitation: "invitation_id", Session: "session_id"}
@@ -156,7 +157,9 @@ class MongoPeople:
         return done.modified_count
 
     async def add_failure(self, subject: str, at: datetime, forget_before: datetime) -> None:
-        await self._failures.delete_many({"subject": subject, "at": {"$lt": forget_before}})
+        # Every subject's old failures go, not only this one's: the collection holds at most
+        # one window of failures, whoever stops failing.
+        await self._failures.delete_many({"at": {"$lt": forget_before}})
         await self._failures.insert_one({"subject": subject, "at": at})
 
     async def failures_since(self, subject: str, since: datetime) -> int:
