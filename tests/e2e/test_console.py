@@ -364,7 +364,8 @@ async def test_an_owner_invites_a_viewer_who_cannot_write_in_chromium(
     """People (ADR 0024): the demo owner signs in with email and password and invites a viewer
     on the Team page; the viewer joins through the link (setting a name and a password), sees no
     write action, and the scheduler refuses the viewer's session a post with 403 while reading
-    is allowed; the owner signs out everywhere. axe passes on Team and the invitation page."""
+    is allowed; the owner signs out everywhere. axe passes on Team (desktop and phone width) and
+    the invitation page."""
     owner = await browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = await owner.new_page()
     await _sign_in(page, console_url, *_demo_owner(connected))
@@ -378,6 +379,7 @@ async def test_an_owner_invites_a_viewer_who_cannot_write_in_chromium(
     assert link.startswith(f"{console_url}/invitations/hi_"), link
     await _no_serious_violations(page, axe_script)
     await _screenshot(page, "team")
+    await _at_a_phones_width(browser, owner, console_url, ("/team",), axe_script)
 
     guest = await browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     joining = await guest.new_page()
