@@ -220,3 +220,21 @@ async def test_bad_input_is_refused_naming_the_field_by_the_schema(
     )
     assert answer.status_code == 422, answer.text
     assert [v["path"] for v in answer.json()["violations"]] == [field]
+
+
+async def test_an_invitation_is_no_way_around_the_failure_limits(make_world: WorldFactory) -> None:
+    """Accepting with an existing account checks its password within sign-in's limits."""
+    world = await make_world(people={"max_failures_per_email": 2})
+    owner = await owner_of(world)
+    link = await invite(world, owner, "owner@bakery.example", "editor")
+    details = await world.client.post("/v1/invitations/inspect", json={"token": link})
+    assert details.json()["has_account"]
+    guess = {"token": link, "name": "", "password": "a guess at the password"}
+    for _ in range(2):
+        wrong = await world.client.post("/v1/invitations/accept", json=guess)
+        assert wrong.status_code == 401
+        assert wrong.json()["field"] == "password"
+    right = await world.client.post("/v1/invitations/accept", json=guess | {"password": PASSWORD})
+    assert right.status_code == 429
+    signing_in = {"email": "owner@bakery.example", "password": PASSWORD}
+    assert (await world.client.post("/v1/sessions", json=signing_in)).status_code == 429

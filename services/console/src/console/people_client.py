@@ -68,7 +68,9 @@ class PeopleApi(Protocol):
     async def change_role(self, token: str, user_id: str, role: str) -> None: ...
     async def remove(self, token: str, user_id: str) -> None: ...
     async def invitation(self, invitation: str) -> InvitationDetails: ...
-    async def accept(self, invitation: str, name: str, password: str) -> SignedIn: ...
+    async def accept(
+        self, invitation: str, name: str, password: str, *, address: str
+    ) -> SignedIn: ...
 
 
 class HttpPeopleApi:
@@ -109,11 +111,11 @@ class HttpPeopleApi:
         found = await self._call("POST", "/v1/invitations/inspect", json={"token": invitation})
         return InvitationDetails.model_validate(found)
 
-    async def accept(self, invitation: str, name: str, password: str) -> SignedIn:
+    async def accept(self, invitation: str, name: str, password: str, *, address: str) -> SignedIn:
+        # An existing account's password is checked within the sign-in limits: the browser's.
         body = {"token": invitation, "name": name, "password": password}
-        return SignedIn.model_validate(
-            await self._call("POST", "/v1/invitations/accept", json=body)
-        )
+        found = await self._call("POST", "/v1/invitations/accept", json=body, forwarded_for=address)
+        return SignedIn.model_validate(found)
 
     async def _call(
         self,

@@ -157,7 +157,8 @@ def invitation_routes(console: Console) -> APIRouter:
         if not same_token(request.cookies.get(SIGN_IN_CSRF_COOKIE), csrf):
             return invitation_form(request, token, 403, details=details, error=EXPIRED_FORM)
         try:
-            signed = await people.accept(token[:TOKEN_MAX], name, password)
+            address = request.client.host if request.client else "unknown"
+            signed = await people.accept(token[:TOKEN_MAX], name, password, address=address)
         except ApiError as exc:
             field = "name" if exc.message.startswith("name") else "password"
             return invitation_form(

@@ -133,7 +133,8 @@ class FakePeople:
             has_account=any(p.email == found.email for p in self.people),
         )
 
-    async def accept(self, invitation: str, name: str, password: str) -> SignedIn:
+    async def accept(self, invitation: str, name: str, password: str, *, address: str) -> SignedIn:
+        self.addresses.append(address)
         found = self.invitations.get(invitation)
         if found is None:
             raise ApiError(404, "token: this invitation is unknown, used or expired")

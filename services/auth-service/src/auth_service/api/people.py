@@ -165,11 +165,15 @@ async def inspect_invitation(
     "/v1/invitations/accept",
     status_code=201,
     response_model=IssuedSession,
-    responses=error_responses(401, 404, 409),
+    responses=error_responses(401, 404, 409) | {429: {"description": "Too many failed sign-ins"}},
 )
-async def accept_invitation(body: Acceptance, deps: DepsDep, people: PeopleDep) -> IssuedSession:
-    """Join the business: a new person sets a name and password; a known one enters theirs."""
-    signed = await team.accept(deps, people, body.token, body.name, body.password)
+async def accept_invitation(
+    body: Acceptance, request: Request, deps: DepsDep, people: PeopleDep
+) -> IssuedSession:
+    """Join the business: a new person sets a name and password; a known one enters theirs
+    (checked within the sign-in failure limits)."""
+    address = request.client.host if request.client else "unknown"
+    signed = await team.accept(deps, people, body.token, body.name, body.password, address=address)
     return await issued(deps, signed)
 
 

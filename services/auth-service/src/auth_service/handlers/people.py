@@ -108,23 +108,38 @@ async def sign_in(
     """A new session, or 401 (wrong email or password, said alike), 403 (no membership in the
     business), 400 (several businesses and none named), 429 (past a failure limit)."""
     address_email = email_or_refuse(email)
+    wrong = "the email or the password is wrong"
+    if not await password_holds(deps, people, address_email, password, address=address):
+        raise Unauthorized(wrong)
+    user = await people.store.user_by_email(address_email)
+    if user is None:  # a person is never deleted; said as a wrong password all the same
+        raise Unauthorized(wrong)
+    membership = await _membership_for(people, user, business_id)
+    return await open_session(deps, people, user, membership)
+
+
+async def password_holds(
+    deps: Deps, people: People, email: str, password: str, *, address: str
+) -> bool:
+    """Whether `email` is a person's whose password this is, within the failure limits (429
+    past them): every check of a password, signing in or accepting an invitation with an
+    existing account, counts against the same limits."""
     policy = people.policy
     subjects = {
-        _subject("email", address_email): policy.max_failures_per_email,
+        _subject("email", email): policy.max_failures_per_email,
         _subject("address", address): policy.max_failures_per_address,
     }
     await _check_limits(deps, people, subjects)
-    user = await people.store.user_by_email(address_email)
+    user = await people.store.user_by_email(email)
     ok = await people.passwords.verify(user.password_hash if user else _DUMMY, password)
     if user is None or not ok:
         now = deps.clock.now()
         forget = now - timedelta(seconds=policy.failure_window_s)
         for subject in subjects:
             await people.store.add_failure(subject, now, forget)
-        raise Unauthorized("the email or the password is wrong")
-    await people.store.clear_failures(_subject("email", address_email))
-    membership = await _membership_for(people, user, business_id)
-    return await open_session(deps, people, user, membership)
+        return False
+    await people.store.clear_failures(_subject("email", email))
+    return True
 
 
 async def _membership_for(people: People, user: User, business_id: str | None) -> Membership:

@@ -16,7 +16,13 @@ from datetime import timedelta
 from auth_service.domain import hash_secret, secret_matches
 from auth_service.errors import Forbidden, InvalidField, NotFound, Unauthorized
 from auth_service.handlers.base import Deps
-from auth_service.handlers.people import People, SignedIn, email_or_refuse, open_session
+from auth_service.handlers.people import (
+    People,
+    SignedIn,
+    email_or_refuse,
+    open_session,
+    password_holds,
+)
 from auth_service.people import (
     INVITATION_PREFIX,
     Invitation,
@@ -113,12 +119,16 @@ async def find_invitation(deps: Deps, people: People, raw: str) -> Invitation:
     return found
 
 
-async def accept(deps: Deps, people: People, raw: str, name: str, password: str) -> SignedIn:
+async def accept(
+    deps: Deps, people: People, raw: str, name: str, password: str, *, address: str
+) -> SignedIn:
+    """Join with the invitation; an existing account's password is checked within the failure
+    limits of signing in (a link must not become a way around them)."""
     invitation = await find_invitation(deps, people, raw)
     user = await people.store.user_by_email(invitation.email)
     if user is None:
         _check_new_person(name, password)
-    elif not await people.passwords.verify(user.password_hash, password):
+    elif not await password_holds(deps, people, invitation.email, password, address=address):
         msg = f"password: {invitation.email} has an account; enter its password to join"
         raise Unauthorized(msg, field="password")
     now = deps.clock.now()
