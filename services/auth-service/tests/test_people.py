@@ -238,3 +238,34 @@ async def test_an_invitation_is_no_way_around_the_failure_limits(make_world: Wor
     assert right.status_code == 429
     signing_in = {"email": "owner@bakery.example", "password": PASSWORD}
     assert (await world.client.post("/v1/sessions", json=signing_in)).status_code == 429
+
+
+async def test_a_person_in_two_businesses_names_one_at_sign_in(make_world: WorldFactory) -> None:
+    world = await make_world()
+    await owner_of(world)
+    cafe = await world.client.post("/v1/admin/businesses", json={"name": "Cafe"}, headers=ADMIN)
+    cafe_id = cafe.json()["business_id"]
+    made = await world.client.post(
+        f"/v1/admin/businesses/{cafe_id}/users",
+        json={"email": "cafe@cafe.example", "name": "Cleo", "password": PASSWORD},
+        headers=ADMIN,
+    )
+    assert made.status_code == 201, made.text
+    cafe_owner = await sign_in(world.client, "cafe@cafe.example", PASSWORD)
+    link = await invite(world, cafe_owner, "owner@bakery.example", "viewer")
+    joined = await world.client.post(
+        "/v1/invitations/accept", json={"token": link, "password": PASSWORD}
+    )
+    assert joined.status_code == 201, joined.text
+    assert (joined.json()["business_id"], joined.json()["role"]) == (cafe_id, "viewer")
+
+    both = {"email": "owner@bakery.example", "password": PASSWORD}
+    ask = await world.client.post("/v1/sessions", json=both)
+    assert ask.status_code == 400
+    assert ask.json()["field"] == "business_id"
+    assert sorted(ask.json()["choices"].split(",")) == sorted([world.business_id, cafe_id])
+    assert f"{cafe_id} (Cafe)" in ask.json()["message"]
+    named = await world.client.post("/v1/sessions", json=both | {"business_id": cafe_id})
+    assert (named.json()["business_name"], named.json()["role"]) == ("Cafe", "viewer")
+    other = await world.client.post("/v1/sessions", json=both | {"business_id": "biz_other"})
+    assert other.status_code == 403

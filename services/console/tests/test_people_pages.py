@@ -150,3 +150,21 @@ async def test_sign_out_revokes_the_session_in_auth_service() -> None:
     page = await browser.get("/integrations")
     await browser.post("/sign-out", data={"csrf": csrf_of(page.text)})
     assert console.people.revoked == [token]
+
+
+async def test_a_person_in_several_businesses_chooses_one() -> None:
+    console = Console()
+    console.owner.businesses = [("biz_0a", "Bakery"), ("biz_0b", "Cafe (Main St)")]
+    browser = console.browser()
+    asked = await sign_in(browser, "owner@bakery.example", PASSWORD)
+    assert asked.status_code == 400
+    assert '<option value="biz_0b">Cafe (Main St)</option>' in asked.text
+    data = {
+        "email": "owner@bakery.example",
+        "password": PASSWORD,
+        "business_id": "biz_0b",
+        "csrf": csrf_of(asked.text),
+    }
+    chosen = await browser.post("/sign-in", data=data)
+    assert chosen.status_code == 303, chosen.text
+    assert "Olga · owner · Cafe (Main St)" in (await browser.get("/integrations")).text

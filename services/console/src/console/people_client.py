@@ -60,7 +60,9 @@ class InvitationDetails(_Read):
 
 
 class PeopleApi(Protocol):
-    async def sign_in(self, email: str, password: str, *, address: str) -> SignedIn: ...
+    async def sign_in(
+        self, email: str, password: str, *, address: str, business_id: str | None = None
+    ) -> SignedIn: ...
     async def sign_out(self, token: str) -> None: ...
     async def sign_out_everywhere(self, token: str) -> int: ...
     async def team(self, token: str) -> Team: ...
@@ -78,10 +80,14 @@ class HttpPeopleApi:
         self._http = http
         self._auth = auth_url
 
-    async def sign_in(self, email: str, password: str, *, address: str) -> SignedIn:
+    async def sign_in(
+        self, email: str, password: str, *, address: str, business_id: str | None = None
+    ) -> SignedIn:
         # auth-service limits failed sign-ins per address: the browser's, not the console's.
         # uvicorn there takes it from this header only when the console's address is trusted.
         body = {"email": email, "password": password}
+        if business_id:
+            body["business_id"] = business_id
         found = await self._call("POST", "/v1/sessions", json=body, forwarded_for=address)
         return SignedIn.model_validate(found)
 

@@ -5,6 +5,7 @@ session's once signed in, a double-submit cookie before (sign-in, accepting an i
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -26,6 +27,15 @@ if TYPE_CHECKING:
 ROLES = ("owner", "editor", "viewer")
 EXPIRED_FORM = "The form expired or came from another site: reload the page and try again."
 Text = Annotated[str, Form(max_length=300)]
+# auth-service's answer to a person in several businesses names each: "biz_... (Name), ..."
+_CHOICE = re.compile(r"(biz_[0-9a-f]+) \((.*?)\)(?=, biz_|$)")
+
+
+def business_choices(message: str) -> list[tuple[str, str]]:
+    """(id, name) of each business auth-service named, when it asked which one."""
+    if not message.startswith("business_id:"):
+        return []
+    return _CHOICE.findall(message.split("name one of ", 1)[-1])
 
 
 def _people(console: Console) -> PeopleApi:
@@ -49,7 +59,7 @@ def sign_in_routes(console: Console) -> APIRouter:
 
     def form(request: Request, status: int = 200, **context: Any) -> Response:
         token = new_token()
-        context = {"error": None, "field": None, "email": ""} | context
+        context = {"error": None, "field": None, "email": "", "choices": []} | context
         response = console.page(
             request, "sign_in.html", status, csrf=token, session=None, **context
         )
@@ -69,9 +79,11 @@ def sign_in_routes(console: Console) -> APIRouter:
     @router.post("/sign-in", response_class=HTMLResponse)
     async def sign_in(
         request: Request,
+        *,
         email: Text = "",
         password: Annotated[str, Form(max_length=256)] = "",
         api_key: Annotated[str, Form(max_length=200)] = "",
+        business_id: Annotated[str, Form(max_length=64)] = "",
         csrf: Annotated[str, Form(max_length=100)] = "",
     ) -> Response:
         if not same_token(request.cookies.get(SIGN_IN_CSRF_COOKIE), csrf):
@@ -82,10 +94,23 @@ def sign_in_routes(console: Console) -> APIRouter:
             return form(request, 422, error="Enter your email address.", field="email")
         if not password:
             return form(request, 422, error="Enter your password.", field="password", email=email)
+        return await _with_password(request, email, password, business_id)
+
+    async def _with_password(
+        request: Request, email: str, password: str, business_id: str
+    ) -> Response:
         address = request.client.host if request.client else "unknown"
         try:
-            signed = await _people(console).sign_in(email.strip(), password, address=address)
+            signed = await _people(console).sign_in(
+                email.strip(), password, address=address, business_id=business_id or None
+            )
         except ApiError as exc:
+            choices = business_choices(exc.message) if exc.status == 400 else []
+            if choices:
+                error = "You belong to several businesses: choose one and sign in again."
+                return form(
+                    request, 400, error=error, field="business_id", email=email, choices=choices
+                )
             field = "email" if exc.status in (400, 401, 403, 429) else None
             status = exc.status if exc.status in (400, 401, 403, 429) else 503
             message = {401: "The email or the password is wrong."}.get(exc.status, exc.message)

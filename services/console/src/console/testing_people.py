@@ -27,6 +27,7 @@ class FakePerson:
     name: str
     password: str
     role: str
+    businesses: list[tuple[str, str]] = field(default_factory=list)  # (id, name) if several
 
 
 @dataclass
@@ -69,12 +70,19 @@ class FakePeople:
             raise ApiError(403, f"only an owner manages the team; you are a {person.role}")
         return person
 
-    async def sign_in(self, email: str, password: str, *, address: str) -> SignedIn:
+    async def sign_in(
+        self, email: str, password: str, *, address: str, business_id: str | None = None
+    ) -> SignedIn:
         self.addresses.append(address)
         person = next((p for p in self.people if p.email == email.lower()), None)
         if person is None or person.password != password:
             raise ApiError(401, "the email or the password is wrong")
-        return self._open(person)
+        if len(person.businesses) > 1 and business_id is None:
+            named = ", ".join(f"{i} ({n})" for i, n in person.businesses)
+            msg = f"business_id: {email} belongs to several businesses; name one of {named}"
+            raise ApiError(400, msg)
+        name = dict(person.businesses).get(business_id or "", BUSINESS)
+        return self._open(person).model_copy(update={"business_name": name})
 
     async def sign_out(self, token: str) -> None:
         self._who(token)

@@ -48,6 +48,10 @@ class ErrorBody(BaseModel):
     field: str | None = Field(
         default=None, description="The request field a refusal is about (console users)."
     )
+    choices: str | None = Field(
+        default=None,
+        description="business_id at sign-in: the person's businesses, comma-separated ids.",
+    )
     retry_after_s: str | None = Field(
         default=None, description="too_many_attempts: seconds until sign-in may be tried again."
     )

@@ -114,7 +114,7 @@ async def sign_in(
     user = await people.store.user_by_email(address_email)
     if user is None:  # a person is never deleted; said as a wrong password all the same
         raise Unauthorized(wrong)
-    membership = await _membership_for(people, user, business_id)
+    membership = await _membership_for(deps, people, user, business_id)
     return await open_session(deps, people, user, membership)
 
 
@@ -142,7 +142,9 @@ async def password_holds(
     return True
 
 
-async def _membership_for(people: People, user: User, business_id: str | None) -> Membership:
+async def _membership_for(
+    deps: Deps, people: People, user: User, business_id: str | None
+) -> Membership:
     memberships = await people.store.memberships_of(user.user_id)
     if business_id is not None:
         for membership in memberships:
@@ -153,9 +155,13 @@ async def _membership_for(people: People, user: User, business_id: str | None) -
     if not memberships:
         raise Forbidden(f"{user.email} is not a member of any business", code="not_a_member")
     if len(memberships) > 1:
-        ids = ", ".join(m.business_id for m in memberships)
-        msg = f"business_id: {user.email} belongs to several businesses; name one of {ids}"
-        raise InvalidField(msg, field="business_id")
+        named = []
+        for m in memberships:
+            business = await deps.businesses.get(m.business_id)
+            named.append(f"{m.business_id} ({business.name if business else 'unnamed'})")
+        msg = f"business_id: {user.email} belongs to several businesses; name one of "
+        choices = ",".join(m.business_id for m in memberships)
+        raise InvalidField(msg + ", ".join(named), field="business_id", choices=choices)
     return memberships[0]
 
 
