@@ -41,7 +41,8 @@ ONE_SHOTS = {"topics", "demo"}
 DEMO_ONLY = {"platform-sandbox", "demo"}
 # The services on Kafka and MongoDB with their own secrets (the sandbox and the console aside).
 HERALD = set(SETTINGS) - {"console"}
-AUTH_URLS = ("AUTH__BASE_URL", "PUBLIC_BASE_URL")  # Herald's own addresses, not a platform's
+# Herald's own addresses (the browser's view of auth-service and the console), not a platform's.
+AUTH_URLS = ("AUTH__BASE_URL", "PUBLIC_BASE_URL", "OAUTH__RETURN_URLS")
 
 
 @pytest.fixture(scope="module", params=["v2", "v1"])

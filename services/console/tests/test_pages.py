@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -228,3 +229,81 @@ async def test_pages_forbid_framing_and_foreign_scripts() -> None:
 def test_an_unknown_time_zone_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="not an IANA time zone"):
         Settings(time_zone="Mars/Olympus")
+
+
+# Integrations: Connect and Reconnect start the platform's flow through auth-service and return
+# to the page, which says what happened; Refresh now and Disconnect are CSRF-checked forms.
+
+
+async def test_connect_sends_the_browser_to_the_flow_that_returns_here() -> None:
+    api = FakeApi(accounts=[integration()])
+    browser = await signed_in(api)
+    page = await page_text(browser, "/integrations")
+    for platform in ("Facebook", "Instagram", "WhatsApp", "TikTok"):
+        assert f">Connect {platform}</a>" in page
+    assert 'href="/integrations/connect/facebook">Reconnect' in page
+
+    started = await browser.get("/integrations/connect/tiktok")
+    assert started.status_code == 303
+    link = urlsplit(started.headers["location"])
+    assert (link.netloc, link.path) == ("auth.test", "/v1/oauth/tiktok/start")
+    assert parse_qs(link.query)["back"] == ["http://console.test/integrations"]
+    assert api.account_calls == [("connect", "tiktok")]
+    assert (await browser.get("/integrations/connect/myspace")).status_code == 404
+
+
+async def test_coming_back_from_a_flow_says_what_happened() -> None:
+    browser = await signed_in(FakeApi(accounts=[integration()]))
+    done = await page_text(
+        browser, "/integrations?status=connected&provider=facebook&integrations=int_a,int_b"
+    )
+    assert "Facebook connected: 2 accounts." in done
+    denied = await page_text(
+        browser, "/integrations?status=error&provider=instagram&error=access_denied"
+    )
+    assert "Instagram was not connected: the permission was not granted" in denied
+    odd = await page_text(browser, "/integrations?status=error&provider=x&error=<b>")
+    assert "auth-service refused it (&lt;b&gt;)" in odd
+
+
+async def test_refresh_and_disconnect_are_checked_forms_calling_auth_service() -> None:
+    api = FakeApi(accounts=[integration()])
+    browser = await signed_in(api)
+    page = await page_text(browser, "/integrations")
+    csrf = csrf_of(page)
+    assert 'action="/integrations/int_fb/refresh"' in page
+    assert 'action="/integrations/int_fb/disconnect"' in page
+
+    forged = await browser.post("/integrations/int_fb/disconnect", data={"csrf": "forged"})
+    assert forged.status_code == 403
+    refreshed = await browser.post("/integrations/int_fb/refresh", data={"csrf": csrf})
+    assert (refreshed.status_code, refreshed.headers["location"]) == (
+        303,
+        "/integrations?done=refresh",
+    )
+    assert "the account&#39;s token is renewed" in await page_text(
+        browser, refreshed.headers["location"]
+    )
+    gone = await browser.post("/integrations/int_fb/disconnect", data={"csrf": csrf})
+    assert gone.status_code == 303
+    assert api.account_calls == [("refresh", "int_fb"), ("disconnect", "int_fb")]
+    unknown = await browser.post("/integrations/int_fb/delete-everything", data={"csrf": csrf})
+    assert unknown.status_code == 404
+
+
+async def test_a_refusal_is_shown_on_the_page_with_the_apis_message() -> None:
+    api = FakeApi(accounts=[integration(status="expired")])
+    browser = await signed_in(api)
+    page = await page_text(browser, "/integrations")
+    assert 'action="/integrations/int_fb/refresh"' not in page  # nothing to refresh: reconnect
+    assert 'href="/integrations/connect/facebook">Reconnect' in page
+    api.refusal = ApiError(409, "integration int_fb is expired; reconnect it")
+    answer = await browser.post("/integrations/int_fb/disconnect", data={"csrf": csrf_of(page)})
+    assert answer.status_code == 409
+    assert "auth-service did not disconnect the account (409)" in answer.text
+    api.refusal = ApiError(
+        400, "return_to: not a URL this installation lets a connection return to"
+    )
+    started = await browser.get("/integrations/connect/facebook")
+    assert started.status_code == 400
+    assert "did not start the connection (400): return_to" in started.text

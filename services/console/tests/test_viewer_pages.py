@@ -75,6 +75,9 @@ async def test_a_viewer_is_offered_no_write_and_a_forced_one_is_refused() -> Non
     compose = await viewer.get("/compose")
     assert compose.status_code == 403
     assert "Your role can read, not post" in compose.text
+    accounts = await viewer.get("/integrations")
+    assert "/integrations/connect/" not in accounts.text
+    assert (await viewer.get("/integrations/connect/facebook")).status_code == 403
     hooks = await viewer.get("/webhooks")
     assert "https://hooks.example/h" in hooks.text
     assert 'action="/webhooks' not in hooks.text
@@ -86,7 +89,9 @@ async def test_a_viewer_is_offered_no_write_and_a_forced_one_is_refused() -> Non
         ("/webhooks", {"url": "https://evil.example/h"}),
         ("/webhooks/we_1/delete", {}),
         ("/webhooks/we_1/deliveries/d1/redeliver", {}),
+        ("/integrations/int_fb/refresh", {}),
+        ("/integrations/int_fb/disconnect", {}),
     ):
         answer = await viewer.post(path, data={"csrf": csrf, **fields})
         assert answer.status_code == 403, path
-    assert (api.submitted, api.actions, api.hook_calls) == ([], [], [])
+    assert (api.submitted, api.actions, api.hook_calls, api.account_calls) == ([], [], [], [])

@@ -187,6 +187,7 @@ def shared_environment() -> dict[str, str]:
 def wiring(cfg: StackConfig, keys: StackSecrets) -> dict[str, str]:
     """Point every service at the sandbox instead of the real platforms, and at each other."""
     sandbox, auth = url(cfg, "platform-sandbox"), url(cfg, "auth-service")
+    console = url(cfg, "console")
     graph = f"{sandbox}/graph.facebook.com"
     whatsapp_hook = f"{url(cfg, 'publisher-whatsapp')}/webhooks/whatsapp"
     # The fetcher trusts the sandbox's media path only: its admin API (/_sandbox/...) is refused.
@@ -199,6 +200,10 @@ def wiring(cfg: StackConfig, keys: StackSecrets) -> dict[str, str]:
         "HERALD_AUTH_VAULT__KEYS": json.dumps({"local-1": keys.vault_key}),
         "HERALD_AUTH_VAULT__PRIMARY_KID": "local-1",
         "HERALD_AUTH_API_KEY_PEPPER": keys.api_key_pepper,
+        # A connection started on the console's Integrations page returns there.
+        "HERALD_AUTH_OAUTH__RETURN_URLS": json.dumps(
+            [f"{console}/integrations", f"{console.replace('127.0.0.1', 'localhost')}/integrations"]
+        ),
         "HERALD_SCHEDULER_AUTH__BASE_URL": auth,
         "HERALD_SCHEDULER_AUTH__SERVICE_TOKEN": keys.service_tokens["scheduler"],
         "HERALD_SCHEDULER_WEBHOOKS__VAULT__KEYS": json.dumps({"local-1": keys.webhook_key}),

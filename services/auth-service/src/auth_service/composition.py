@@ -148,6 +148,7 @@ def policy_of(settings: Settings) -> Policy:
         tiktok_tolerance_s=settings.tiktok.webhook_tolerance_s,
         meta_tolerance_s=settings.meta.signed_request_tolerance_s,
         completion_url=settings.oauth.completion_url,
+        return_urls=tuple(settings.oauth.return_urls),
     )
 
 

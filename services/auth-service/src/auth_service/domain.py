@@ -144,6 +144,7 @@ class OAuthState:
     created_at: datetime
     expires_at: datetime
     verifier: Sealed | None = None  # the PKCE code_verifier, sealed by the vault like tokens
+    return_to: str | None = None  # where the browser goes after the callback (an allowed URL)
 
 
 # ---- Integrations ----------------------------------------------------------------------------

@@ -64,7 +64,22 @@ class OAuthSettings(Section):
         default=None,
         description="Where the browser goes after a callback (with ?status=...); else a page.",
     )
+    return_urls: list[str] = Field(
+        default_factory=list,
+        description="URLs a connect may name as its own return_to (exactly one of these, or "
+        "below one at a '/' or '?'): the console's Integrations page, for example. Empty: no "
+        "connect may choose where the browser returns.",
+    )
     http_timeout_s: float = Field(default=10.0, gt=0)
+
+    @field_validator("return_urls")
+    @classmethod
+    def _absolute_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not re.fullmatch(r"https?://[^/\s?#@\\]+(/[^\s#\\]*)?", url):
+                msg = f"each must be an absolute http(s) URL without userinfo or fragment: {url!r}"
+                raise ValueError(msg)
+        return value
 
 
 class RefreshSettings(Section):

@@ -24,6 +24,7 @@ from console.analytics_routes import analytics_routes
 from console.calendar_routes import calendar_routes
 from console.client import ApiError, HeraldApi, HttpHeraldApi
 from console.compose_routes import compose_routes
+from console.integrations_routes import integrations_routes
 from console.people_client import HttpPeopleApi, PeopleApi
 from console.sessions import SESSION_COOKIE, Session, Sessions
 from console.settings import Settings
@@ -132,6 +133,7 @@ def create_app(
     app.include_router(people_routes.sign_out_routes(console))
     app.include_router(team_routes.team_routes(console))
     app.include_router(team_routes.invitation_routes(console))
+    app.include_router(integrations_routes(console))
     app.include_router(routes.page_routes(console))
     app.include_router(compose_routes(console))
     app.include_router(calendar_routes(console))

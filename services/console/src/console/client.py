@@ -130,6 +130,14 @@ class HeraldApi(Protocol):
 
     async def post_analytics(self, api_key: str, post_id: str) -> PostAnalytics: ...
 
+    async def connect_link(self, api_key: str, provider: str, *, return_to: str) -> str:
+        """auth-service's start link of a new connection, returning to `return_to`."""
+        ...
+
+    async def refresh_integration(self, api_key: str, integration_id: str) -> None: ...
+
+    async def disconnect_integration(self, api_key: str, integration_id: str) -> None: ...
+
 
 class HttpHeraldApi:
     def __init__(self, http: httpx.AsyncClient, *, auth_url: str, scheduler_url: str) -> None:
@@ -199,6 +207,17 @@ class HttpHeraldApi:
     async def post_analytics(self, api_key: str, post_id: str) -> PostAnalytics:
         body = await self._get(f"{self._scheduler}/v1/posts/{post_id}/analytics", api_key)
         return PostAnalytics.model_validate(body)
+
+    async def connect_link(self, api_key: str, provider: str, *, return_to: str) -> str:
+        url = f"{self._auth}/v1/oauth/{provider}/connect"
+        body = await self._get(url, api_key, params={"return_to": return_to})
+        return str(body["authorize_url"])
+
+    async def refresh_integration(self, api_key: str, integration_id: str) -> None:
+        await self._call("POST", f"{self._auth}/v1/integrations/{integration_id}/refresh", api_key)
+
+    async def disconnect_integration(self, api_key: str, integration_id: str) -> None:
+        await self._call("DELETE", f"{self._auth}/v1/integrations/{integration_id}", api_key)
 
     async def _get(self, url: str, api_key: str, params: dict[str, str] | None = None) -> Any:
         return await self._call("GET", url, api_key, params=params)

@@ -1,4 +1,5 @@
-"""The console's pages (sign-in, sign-out and the team: `people_routes`, `team_routes`)."""
+"""The console's History page (sign-in, sign-out and the team: `people_routes`, `team_routes`;
+Integrations: `integrations_routes`)."""
 
 from __future__ import annotations
 
@@ -28,18 +29,6 @@ def page_routes(console: Console) -> APIRouter:
         return console.page(
             request, "unavailable.html", status, title=title, error=exc, session=session
         )
-
-    @router.get("/integrations", response_class=HTMLResponse)
-    async def integrations(request: Request) -> Response:
-        session = console.signed_in(request)
-        if session is None:
-            return RedirectResponse("/sign-in", status_code=303)
-        try:
-            found = await console.api.integrations(session.api_key)
-        except ApiError as exc:
-            return unavailable(request, session, "Integrations", exc)
-        rows = views.integration_rows(found, console.now())
-        return console.page(request, "integrations.html", rows=rows, session=session, current="int")
 
     @router.get("/history", response_class=HTMLResponse)
     async def history(request: Request) -> Response:

@@ -28,6 +28,7 @@ class FakeApi:
     hook_calls: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
     keys: set[str] = field(default_factory=lambda: {KEY})  # bearers the APIs accept
     insights: dict[str, PostAnalytics] = field(default_factory=dict)  # by post id
+    account_calls: list[tuple[str, str]] = field(default_factory=list)  # (action, id or provider)
 
     async def integrations(self, api_key: str) -> list[Integration]:
         self._check(api_key)
@@ -108,6 +109,22 @@ class FakeApi:
         if post_id not in self.insights:
             raise ApiError(404, f"no post {post_id}")
         return self.insights[post_id]
+
+    async def connect_link(self, api_key: str, provider: str, *, return_to: str) -> str:
+        self._check(api_key)
+        self._refuse()
+        self.account_calls.append(("connect", provider))
+        return f"https://auth.test/v1/oauth/{provider}/start?state=s1&back={return_to}"
+
+    async def refresh_integration(self, api_key: str, integration_id: str) -> None:
+        self._check(api_key)
+        self._refuse()
+        self.account_calls.append(("refresh", integration_id))
+
+    async def disconnect_integration(self, api_key: str, integration_id: str) -> None:
+        self._check(api_key)
+        self._refuse()
+        self.account_calls.append(("disconnect", integration_id))
 
     def _refuse(self) -> None:
         if self.refusal is not None:

@@ -151,6 +151,7 @@ def state_doc(state: OAuthState) -> Document:
         "created_at": state.created_at,
         "expires_at": state.expires_at,
         "verifier": sealed_doc(state.verifier) if state.verifier else None,
+        "return_to": state.return_to,
     }
 
 
@@ -164,4 +165,5 @@ def state_from(doc: Document) -> OAuthState:
         created_at=doc["created_at"],
         expires_at=doc["expires_at"],
         verifier=sealed_from(doc["verifier"]) if isinstance(doc.get("verifier"), dict) else None,
+        return_to=str(doc["return_to"]) if doc.get("return_to") else None,
     )

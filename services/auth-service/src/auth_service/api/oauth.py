@@ -32,6 +32,7 @@ from auth_service.handlers.oauth import (
     CallbackInput,
     complete_callback,
     open_in_browser,
+    return_to_of,
     start_connect,
 )
 from herald.topics import Platform
@@ -91,6 +92,7 @@ async def connect(
     provider: Platform,
     deps: DepsDep,
     key: Writer,
+    *,
     login: Annotated[
         Literal["facebook", "instagram"] | None,
         Query(
@@ -99,9 +101,18 @@ async def connect(
         ),
     ] = None,
     redirect: Annotated[bool, Query(description="Answer 302 to the start link.")] = False,
+    return_to: Annotated[
+        str | None,
+        Query(
+            max_length=2048,
+            description="Where the person's browser goes when the flow ends, with ?status=... "
+            "(as the completion URL): one of the installation's HERALD_AUTH_OAUTH__RETURN_URLS "
+            "or below one; others are refused (400 return_to_not_allowed).",
+        ),
+    ] = None,
 ) -> Response:
     started = await start_connect(
-        deps, key.business_id, provider.value, AuthServer(login) if login else None
+        deps, key.business_id, provider.value, AuthServer(login) if login else None, return_to
     )
     if redirect:
         return RedirectResponse(started.start_url, status_code=302, headers=_PAGE_HEADERS)
@@ -137,7 +148,7 @@ async def start(
     except AuthServiceError as exc:
         if exc.status != 400:
             raise
-        return _refused(deps, provider, exc, wants_json)
+        return _refused(deps, provider, exc, wants_json, await return_to_of(deps, state))
     response = RedirectResponse(started.authorize_url, status_code=302, headers=_PAGE_HEADERS)
     if started.cookie_value is not None:
         response.set_cookie(
@@ -184,13 +195,15 @@ async def callback(
     )
     wants_json = "application/json" in request.headers.get("accept", "")
     cookie = browser_cookie_name(digest(query.state)) if query.state else None
+    back = await return_to_of(deps, query.state)  # read before the callback spends the state
     try:
         integrations = await complete_callback(deps, provider.value, given, caller, request.cookies)
     except AuthServiceError as exc:
         if exc.status != 400:
             raise
-        return _forget(deps, provider, request, cookie, _refused(deps, provider, exc, wants_json))
-    answer = _connected(deps, provider, integrations, wants_json)
+        refused = _refused(deps, provider, exc, wants_json, back)
+        return _forget(deps, provider, request, cookie, refused)
+    answer = _connected(deps, provider, integrations, wants_json, back)
     return _forget(deps, provider, request, cookie, answer)
 
 
@@ -204,7 +217,11 @@ def _forget(
 
 
 def _connected(
-    deps: Deps, provider: Platform, integrations: list[Integration], wants_json: bool
+    deps: Deps,
+    provider: Platform,
+    integrations: list[Integration],
+    wants_json: bool,
+    return_to: str | None = None,
 ) -> Response:
     now = deps.clock.now()
     body = CallbackResponse(
@@ -212,19 +229,27 @@ def _connected(
         provider=provider,
         integrations=[health(i, now, deps.policy.margins) for i in integrations],
     )
-    if deps.policy.completion_url:
+    end = return_to or deps.policy.completion_url
+    if end:
         done = {"status": "connected", "provider": provider.value}
         done["integrations"] = ",".join(i.id for i in integrations)
-        return _completion(deps, done)
+        return _completion(end, done)
     if wants_json:
         return JSONResponse(body.model_dump(mode="json"), headers=_PAGE_HEADERS)
     names = "".join(f"<li>{escape(i.account_name or i.account_id)}</li>" for i in integrations)
     return _page(f"{provider.value.title()} connected", f"<ul>{names}</ul>", 200)
 
 
-def _refused(deps: Deps, provider: Platform, exc: AuthServiceError, wants_json: bool) -> Response:
-    if deps.policy.completion_url:
-        return _completion(deps, {"status": "error", "provider": provider.value, "error": exc.code})
+def _refused(
+    deps: Deps,
+    provider: Platform,
+    exc: AuthServiceError,
+    wants_json: bool,
+    return_to: str | None = None,
+) -> Response:
+    end = return_to or deps.policy.completion_url
+    if end:
+        return _completion(end, {"status": "error", "provider": provider.value, "error": exc.code})
     if wants_json:
         body = {"error": exc.code, "message": exc.message}
         return JSONResponse(body, status_code=400, headers=_PAGE_HEADERS)
@@ -232,8 +257,8 @@ def _refused(deps: Deps, provider: Platform, exc: AuthServiceError, wants_json: 
     return _page("The connection was not completed", text, 400)
 
 
-def _completion(deps: Deps, query: dict[str, str]) -> Response:
-    target = f"{deps.policy.completion_url}?{urlencode(query)}"
+def _completion(end: str, query: dict[str, str]) -> Response:
+    target = f"{end}{'&' if '?' in end else '?'}{urlencode(query)}"
     return RedirectResponse(target, status_code=303, headers=_PAGE_HEADERS)
 
 

@@ -59,6 +59,7 @@ class Policy:
     tiktok_tolerance_s: int = 300
     meta_tolerance_s: int = 3_600  # a signed_request's issued_at, either side of now
     completion_url: str | None = None
+    return_urls: tuple[str, ...] = ()  # what a connect's return_to may start with
 
 
 @dataclass

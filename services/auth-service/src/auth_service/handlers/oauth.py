@@ -42,6 +42,7 @@ from auth_service.errors import (
 from auth_service.handlers.base import Deps
 from auth_service.handlers.lifecycle import store_connected
 from auth_service.ports import AuthorizeRequest, ProviderGateway
+from auth_service.returns import allowed_return
 from auth_service.vault import SealContext, VaultError
 from herald.errors import NeedsReauth, Permanent, Throttled, Transient
 from herald.topics import Platform
@@ -95,9 +96,16 @@ def gateway_for(deps: Deps, provider: str) -> ProviderGateway:
 
 
 async def start_connect(
-    deps: Deps, business_id: str, provider: str, login: AuthServer | None = None
+    deps: Deps,
+    business_id: str,
+    provider: str,
+    login: AuthServer | None = None,
+    return_to: str | None = None,
 ) -> ConnectStart:
     gateway = gateway_for(deps, provider)
+    if return_to is not None and not allowed_return(return_to, deps.policy.return_urls):
+        msg = "return_to: not a URL this installation lets a connection return to"
+        raise AuthServiceError(msg, code="return_to_not_allowed")
     servers = gateway.auth_servers()
     # `login` chooses among a provider's servers; a provider with one server has no choice.
     server = login if login is not None and len(servers) > 1 else servers[0]
@@ -120,6 +128,7 @@ async def start_connect(
         created_at=now,
         expires_at=now + timedelta(seconds=deps.policy.state_ttl_s),
         verifier=deps.vault.seal(verifier, sealed) if verifier else None,
+        return_to=return_to,
     )
     await deps.states.put(record)
     start = start_uri(deps, gateway.platform, state)
@@ -153,6 +162,14 @@ async def open_in_browser(
     )
     log.info("oauth.started_in_browser", provider=gateway.platform.value, again=secret is None)
     return BrowserStart(url, name, secret, max_age)
+
+
+async def return_to_of(deps: Deps, state: str | None) -> str | None:
+    """Where the browser of a flow goes when it ends, if its connect named a place."""
+    if not state or len(state) > MAX_STATE_CHARS:
+        return None
+    record = await deps.states.get(digest(state))
+    return None if record is None else record.return_to
 
 
 async def _live_state(deps: Deps, provider: Platform, state: str) -> OAuthState:
