@@ -150,10 +150,10 @@ async def _sign_in(page: Page, url: str, email: str, password: str) -> None:
     await expect(page).to_have_url(f"{url}/integrations")
 
 
-async def _connect_facebook_again_and_refresh(page: Page, url: str) -> None:
+async def _connect_facebook_again_and_refresh(page: Page, url: str, axe: Path) -> None:
     """Connect Facebook again through the real flow (auth-service's start link, the sandbox's
     consent page, the callback) back to the Integrations page, which says what happened; then
-    Refresh now on the Facebook card."""
+    Refresh now on the Facebook card, and its account's analytics page."""
     await page.get_by_role("link", name="Connect Facebook", exact=True).click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Facebook account")
     await page.get_by_role("button", name="Approve").click()
@@ -164,6 +164,10 @@ async def _connect_facebook_again_and_refresh(page: Page, url: str) -> None:
     await facebook.get_by_role("button", name=re.compile("^Refresh now")).click()
     await expect(page.get_by_role("status")).to_contain_text("the account's token is renewed")
     await expect(facebook).to_contain_text("Active")
+    await facebook.get_by_role("link", name=re.compile("^Analytics")).click()
+    await expect(page.get_by_role("heading", name="Account analytics", level=1)).to_be_visible()
+    await _accessible_and_shot(page, axe, "account-analytics")
+    await page.get_by_role("link", name="← Integrations").click()
 
 
 async def _fits_the_width(page: Page) -> bool:
@@ -194,7 +198,7 @@ async def test_a_person_reads_integrations_and_history_in_chromium(
         card = accounts.filter(has=page.get_by_role("heading", name=platform))
         await expect(card.first).to_contain_text("Active")
     await expect(page.get_by_text(f"Times are shown in {ZONE}.")).to_be_visible()
-    await _connect_facebook_again_and_refresh(page, console_url)
+    await _connect_facebook_again_and_refresh(page, console_url, axe_script)
 
     await page.get_by_role("link", name="History").click()
     await expect(page).to_have_url(f"{console_url}/history")

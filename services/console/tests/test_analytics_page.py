@@ -99,3 +99,59 @@ async def test_the_page_shows_the_chart_the_table_and_what_is_absent() -> None:
     missing = await browser.get("/posts/p2/analytics")
     assert missing.status_code == 404
     assert "no post p2" in missing.text
+
+
+def account(days: int = 10, **changes: object) -> analytics.AccountAnalytics:
+    base: dict[str, object] = {
+        "integration_id": "int_ig",
+        "platform": "instagram",
+        "from": "2026-11-11",
+        "to": "2026-12-09",
+        "days": [
+            {
+                "day": f"2026-11-{20 + n:02d}",
+                "collected_at": NOW,
+                "metrics": {
+                    "followers": {"value": 1000 + 5 * n, "platform_metric": "followers_count"},
+                    "reach": {"value": 40 + n, "platform_metric": "reach"},
+                },
+                "absent": {"following": "Instagram accounts have no following count"},
+            }
+            for n in range(days)
+        ],
+        "not_collected": ["2026-12-08"],
+    }
+    return analytics.AccountAnalytics.model_validate(base | changes)
+
+
+def test_an_accounts_followers_are_charted_by_day_with_a_label_every_week() -> None:
+    chart = analytics.account_chart(account())
+    assert chart is not None
+    assert chart.title == "Followers by day"
+    assert [b.value for b in chart.bars] == [1000 + 5 * n for n in range(10)]
+    assert [b.label for b in chart.bars if b.label] == ["20 Nov", "27 Nov", "29 Nov"]
+    assert analytics.account_chart(account(days=0)) is None
+
+
+async def test_the_account_page_shows_its_days_the_platform_names_and_what_is_missing() -> None:
+    gone = account(days=2, not_collected_reason="The integration is disconnected: reconnect it.")
+    api = FakeApi(account_insights={"int_ig": account(), "int_old": gone})
+    settings = Settings(time_zone="Europe/Berlin", secure_cookies=False)
+    transport = httpx.ASGITransport(app=create_app(settings, api=api, now=lambda: NOW))
+    browser = httpx.AsyncClient(transport=transport, base_url="http://console.test")
+    form = await browser.get("/sign-in")
+    found = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert found is not None
+    await browser.post("/sign-in", data={"api_key": KEY, "csrf": found.group(1)})
+    page = await browser.get("/integrations/int_ig/analytics")
+    assert page.status_code == 200, page.text
+    assert "Followers by day: 1,000, 1,005" in page.text
+    assert "<td>2026-11-29</td><td>followers</td><td>1,045</td><td>followers_count</td>" in (
+        page.text
+    )
+    assert "following (Instagram accounts have no following count)" in page.text
+    assert "Days with nothing collected yet: 2026-12-08." in page.text
+    old = await browser.get("/integrations/int_old/analytics")
+    assert "The integration is disconnected: reconnect it." in old.text
+    missing = await browser.get("/integrations/int_nope/analytics")
+    assert missing.status_code == 404

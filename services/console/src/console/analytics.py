@@ -6,9 +6,9 @@ are worked out here), with the same figures in a table beside it for screen read
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Read(BaseModel):
@@ -51,7 +51,29 @@ class PostAnalytics(_Read):
     targets: list[TargetAnalytics]
 
 
+class AccountDay(_Read):
+    day: date
+    collected_at: datetime
+    metrics: dict[str, Figure] = {}
+    absent: dict[str, str] = {}
+    unavailable: dict[str, str | None] | None = None
+
+
+class AccountAnalytics(_Read):
+    """The scheduler's `GET /v1/analytics/accounts/{id}` (ADR 0020): an account's figures by
+    UTC day."""
+
+    integration_id: str
+    platform: str
+    from_: date = Field(alias="from")
+    to: date
+    days: list[AccountDay] = []
+    not_collected: list[date] = []
+    not_collected_reason: str | None = None
+
+
 CHART_METRICS = ("views", "reach", "interactions", "reactions", "comments", "shares")
+ACCOUNT_CHART_METRICS = ("followers", "reach", "views", "interactions")
 WIDTH, HEIGHT, GAP = 320, 120, 12  # the chart's viewBox and the space between bars
 
 
@@ -122,4 +144,20 @@ def chart(target: TargetAnalytics) -> Chart | None:
         points = [(age(s.age_s), s.metrics[metric].value) for s in history if metric in s.metrics]
         if points:
             return Chart(f"{metric.replace('_', ' ').capitalize()} by the post's age", bars(points))
+    return None
+
+
+def account_chart(account: AccountAnalytics) -> Chart | None:
+    """The first of followers, reach, views, interactions the days carry, day by day (a label
+    on every seventh bar and the last, so a month stays legible)."""
+    for metric in ACCOUNT_CHART_METRICS:
+        points = [(f"{d.day:%d %b}", d.metrics[metric].value) for d in account.days
+                  if metric in d.metrics]  # fmt: skip
+        if points:
+            last = len(points) - 1
+            labelled = [
+                (label if i % 7 == 0 or i == last else "", value)
+                for i, (label, value) in enumerate(points)
+            ]
+            return Chart(f"{metric.capitalize()} by day", bars(labelled))
     return None

@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from console.analytics import PostAnalytics
+from console.analytics import AccountAnalytics, PostAnalytics
 from console.webhooks_client import Delivery, Endpoint
 from herald.events import Violation
 
@@ -130,6 +130,8 @@ class HeraldApi(Protocol):
 
     async def post_analytics(self, api_key: str, post_id: str) -> PostAnalytics: ...
 
+    async def account_analytics(self, api_key: str, integration_id: str) -> AccountAnalytics: ...
+
     async def connect_link(self, api_key: str, provider: str, *, return_to: str) -> str:
         """auth-service's start link of a new connection, returning to `return_to`."""
         ...
@@ -207,6 +209,10 @@ class HttpHeraldApi:
     async def post_analytics(self, api_key: str, post_id: str) -> PostAnalytics:
         body = await self._get(f"{self._scheduler}/v1/posts/{post_id}/analytics", api_key)
         return PostAnalytics.model_validate(body)
+
+    async def account_analytics(self, api_key: str, integration_id: str) -> AccountAnalytics:
+        url = f"{self._scheduler}/v1/analytics/accounts/{integration_id}"
+        return AccountAnalytics.model_validate(await self._get(url, api_key))
 
     async def connect_link(self, api_key: str, provider: str, *, return_to: str) -> str:
         url = f"{self._auth}/v1/oauth/{provider}/connect"

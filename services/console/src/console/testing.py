@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from console.analytics import PostAnalytics
+from console.analytics import AccountAnalytics, PostAnalytics
 from console.client import ApiError, Integration, Post, PostAction, PostPage
 from console.webhooks_client import Delivery, Endpoint
 
@@ -29,6 +29,7 @@ class FakeApi:
     keys: set[str] = field(default_factory=lambda: {KEY})  # bearers the APIs accept
     insights: dict[str, PostAnalytics] = field(default_factory=dict)  # by post id
     account_calls: list[tuple[str, str]] = field(default_factory=list)  # (action, id or provider)
+    account_insights: dict[str, AccountAnalytics] = field(default_factory=dict)  # by integration
 
     async def integrations(self, api_key: str) -> list[Integration]:
         self._check(api_key)
@@ -109,6 +110,12 @@ class FakeApi:
         if post_id not in self.insights:
             raise ApiError(404, f"no post {post_id}")
         return self.insights[post_id]
+
+    async def account_analytics(self, api_key: str, integration_id: str) -> AccountAnalytics:
+        self._check(api_key)
+        if integration_id not in self.account_insights:
+            raise ApiError(404, f"no integration {integration_id} in this business")
+        return self.account_insights[integration_id]
 
     async def connect_link(self, api_key: str, provider: str, *, return_to: str) -> str:
         self._check(api_key)
