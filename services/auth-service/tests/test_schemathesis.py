@@ -118,8 +118,11 @@ def test_the_live_app_serves_the_document_under_test(live_api: LiveApi) -> None:
 def test_api(case: schemathesis.Case[Any], live_api: LiveApi) -> None:
     # A callback or start link is accepted only with a state this server issued minutes ago,
     # and Embedded Signup only with a code the platform issued minutes ago, which no generated
-    # request can hold: their refusal (400, documented) is the right answer.
-    stateful = case.path.endswith(("/callback", "/start", "/embedded-signup"))
+    # request can hold: their refusal (400, documented) is the right answer. So is a connect's
+    # `return_to` that the installation does not list (ADR 0017), which no generated URL is.
+    stateful = case.path.endswith(("/callback", "/start", "/embedded-signup")) or bool(
+        case.path.endswith("/connect") and case.query and "return_to" in case.query
+    )
     excluded: list[Any] = [positive_data_acceptance] if stateful else []
     case.call_and_validate(
         base_url=live_api.url,
