@@ -22,6 +22,7 @@ ADR 0004), so a single Page measures one partition's latency, not the system's t
 holds N finished posts (`prefill.py` copies the documents the first measurement's posts left in
 the scheduler's and the publisher's databases), and prints the ratio of the two rates: what a
 store grown by months of use costs.
+HERALD_BENCH_KEEP_METRICS=<dir> writes every service's `/metrics` after each measurement there.
 `--quick` (20 posts, 500 stored; only the services a Facebook post passes through) checks in
 seconds that the whole path still works; `make test` runs it (tests/benchmarks/test_quick.py).
 
@@ -43,6 +44,7 @@ from typing import Any
 
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.partitioner import DefaultPartitioner
 from backpressure import Backpressure
 from cpu import CpuWatch
 from dbtime import print_database_time
@@ -52,7 +54,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pymongo import AsyncMongoClient
 from resultline import result_line
 
-from herald.topics import TopicNames
+from herald.topics import DEFAULT_PARTITIONS, TopicNames
 from herald_localstack import demo, services, stack
 from herald_localstack.config import StackConfig
 from herald_localstack.process import port_taken
@@ -62,6 +64,8 @@ from herald_localstack.system import System
 RESULT_KEYS: tuple[str, ...] = (
     "posts",
     "pages",
+    "partitions_used",
+    "partitions_by_hash",
     "accepted_per_s",
     "published_per_s",
     "published_s",
@@ -193,6 +197,18 @@ def _more_pages(http: httpx.Client, sandbox: str, count: int) -> None:
         http.post(f"{sandbox}/_sandbox/facebook/pages", json=body).raise_for_status()
 
 
+def _partitions_used(integration_ids: list[str]) -> int:
+    """How many partitions the requests of these integrations would land on placed by their
+    key (Kafka's default partitioner: murmur2), as before lanes (ADR 0025)."""
+    return len(_hash_places(integration_ids))
+
+
+def _hash_places(integration_ids: list[str]) -> set[int]:
+    partitions = list(range(DEFAULT_PARTITIONS))
+    place = DefaultPartitioner()
+    return {place(i.encode(), partitions, partitions) for i in integration_ids}
+
+
 def _metrics(system: System) -> dict[str, str]:
     found = {}
     for service in (s.name for s in services.SERVICES):
@@ -279,6 +295,13 @@ class Bench:
         total, accepting = finished - started, submitted - started
         print(f"bench_e2e: {posts} Facebook text posts, {os.cpu_count()} cores, one process each")
         print(f"  Facebook Pages posted to, round-robin: {len(self.pages)}")
+        hashed = _partitions_used(self.pages)
+        lanes = asyncio.run(self._partitions_by_lane())
+        print(
+            f"  partitions of post.requested.facebook the Pages' requests use: {lanes} of "
+            f"{DEFAULT_PARTITIONS} by their lanes (ADR 0025), {hashed} by their keys' hash "
+            "(a partition's requests are handled one at a time)"
+        )
         print(f"  posts of the business already stored: {stored}")
         print(f"  services: {', '.join(self.system.processes)}")
         print(f"  publisher-facebook concurrency {FB_CONCURRENCY}")
@@ -293,10 +316,18 @@ class Bench:
         )
         cpu.print()
         top = int(os.environ.get("HERALD_BENCH_DB_TOP", "12"))
-        print_database_time(_metrics(self.system), top=top)
+        scraped = _metrics(self.system)
+        print_database_time(scraped, top=top)
+        if kept := os.environ.get("HERALD_BENCH_KEEP_METRICS"):  # a directory: each /metrics
+            os.makedirs(kept, exist_ok=True)
+            for service, text in scraped.items():
+                with open(os.path.join(kept, f"{service}-{stored}.prom"), "w") as out:
+                    out.write(text)
         figures: dict[str, float | int | str] = {
             "posts": posts,
             "pages": len(self.pages),
+            "partitions_used": lanes,
+            "partitions_by_hash": hashed,
             "accepted_per_s": posts / accepting,
             "published_per_s": posts / total,
             "published_s": total,
@@ -307,6 +338,20 @@ class Bench:
             "busiest_process": cpu.busiest().replace(" ", "_"),
         }
         return figures, post_ids
+
+    async def _partitions_by_lane(self) -> int:
+        """The partitions the Pages' lanes place their requests on; a Page without a lane
+        counts where its key's hash places it."""
+        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(self.cfg.mongo_uri)
+        try:
+            view = mongo[self.cfg.database("herald_scheduler")]["integrations"]
+            docs = await view.find({"_id": {"$in": self.pages}}).to_list()
+        finally:
+            await mongo.close()
+        lanes = {d["_id"]: d["lane"] for d in docs if isinstance(d.get("lane"), int)}
+        places = [lanes[p] % DEFAULT_PARTITIONS for p in self.pages if p in lanes]
+        unplaced = [p for p in self.pages if p not in lanes]
+        return len(set(places) | _hash_places(unplaced))
 
     def store(self, templates: list[str], count: int) -> None:
         """Copy the documents the `templates` posts left until `count` more posts exist."""

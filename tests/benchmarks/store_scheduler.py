@@ -29,7 +29,7 @@ from herald.events import IntegrationStatus, PostSubmitted
 from herald.mongo import Document
 from herald.topics import Platform
 from scheduler.adapters.dispatch import MongoDispatch
-from scheduler.adapters.dispatch import MongoIntegrations as IntegrationView
+from scheduler.adapters.integrations import MongoIntegrations as IntegrationView
 from scheduler.adapters.listing import PAGE_SIZE, due_day
 from scheduler.adapters.posts import MongoPosts
 from scheduler.adapters.recipients import MongoRecipients

@@ -400,6 +400,16 @@ def test_fleet_survives_every_fault_with_nothing_lost_or_doubled(fleet_system: C
         f"{verdict.report()}\nreplay: {again} read again, {replayed_effects} side effects\n"
         f"{result}\n"
     )
+    if not verdict.valid or any(behind.values()) or replayed_effects:
+        _keep_logs(connected, REPORTS / f"fleet-{len(items)}-seed{SEED}-{run}")
     assert verdict.valid, verdict.report()
     assert not any(behind.values()), behind
     assert replayed_effects == 0
+
+
+def _keep_logs(connected: Connected, where: Path) -> None:
+    """A failed run's service logs, kept (its run directory goes with its stack): what each
+    process said about the items the checker names."""
+    logs = connected.system.cfg.run_dir / "system"
+    shutil.copytree(logs, where, dirs_exist_ok=True)
+    print(f"[fleet chaos] the services' logs of this run are kept in {where}")

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import OutOfOrderSequenceNumber
+from aiokafka.partitioner import DefaultPartitioner
 
 from herald.emitter import KafkaEmitter
 from herald.events import PostPublished
@@ -96,3 +97,39 @@ async def test_the_emitter_survives_a_dead_producer(
     finally:
         await broker.stop()
     assert len(await _read(infra.kafka_bootstrap, topic, 1)) == 1
+
+
+async def test_a_lane_places_sends_on_its_partition_whatever_the_key(
+    infra: InfraEndpoints, new_topic: NewTopicFactory
+) -> None:
+    """Lanes 0..7 on a 4-partition topic: each lands on `lane % 4`, the key's hash aside; no
+    lane leaves the key's hash to place it (Kafka's default partitioner)."""
+    topic = await new_topic(partitions=4)
+    settings = KafkaSettings(bootstrap_servers=infra.kafka_bootstrap)
+    broker = new_broker(settings, client_id="test-lanes")
+    await start_broker(broker, settings)
+    try:
+        for lane in range(8):
+            await publish(
+                broker, f"lane{lane}".encode(), topic, key=b"one-key", headers={}, lane=lane
+            )
+        await publish(broker, b"hashed", topic, key=b"one-key", headers={})
+    finally:
+        await broker.stop()
+
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=infra.kafka_bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    placed: dict[bytes, int] = {}
+    try:
+        async with asyncio.timeout(30):
+            while len(placed) < 9:
+                batch = await consumer.getmany(timeout_ms=500)
+                placed |= {r.value or b"": tp.partition for tp, rs in batch.items() for r in rs}
+    finally:
+        await consumer.stop()
+    assert {placed[f"lane{lane}".encode()] for lane in range(8)} == {0, 1, 2, 3}
+    assert all(placed[f"lane{lane}".encode()] == lane % 4 for lane in range(8))
+    hashed = DefaultPartitioner()(b"one-key", [0, 1, 2, 3], [0, 1, 2, 3])
+    assert placed[b"hashed"] == hashed

@@ -41,8 +41,15 @@ class ProducerEmitter:
         self._out = out
 
     async def emit(
-        self, event: Event, *, topic: str, key: str, headers: Mapping[str, str] | None = None
+        self,
+        event: Event,
+        *,
+        topic: str,
+        key: str,
+        headers: Mapping[str, str] | None = None,
+        lane: int | None = None,
     ) -> None:
+        assert lane is None  # the account jobs' snapshots are placed by their key
         await send_event(self._out, topic, event, key=key)
 
 

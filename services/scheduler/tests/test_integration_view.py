@@ -12,7 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from herald.events import IntegrationStatus
 from herald.mongo import Document
 from herald.topics import Platform
-from scheduler.adapters.dispatch import MongoIntegrations
+from scheduler.adapters.integrations import MongoIntegrations, business_offset
 from scheduler.ports import IntegrationInfo
 
 pytestmark = pytest.mark.connected
@@ -44,3 +44,50 @@ async def test_an_event_writes_through(mongo_db: AsyncDatabase[Document]) -> Non
     stored = await mongo_db["integrations"].find_one({"_id": "fb-1"})
     assert stored is not None
     assert stored["status"] == "expired"
+
+
+def _of(integration_id: str, business_id: str) -> IntegrationInfo:
+    return IntegrationInfo(integration_id, business_id, Platform.FACEBOOK, ACTIVE)
+
+
+async def test_a_business_s_integrations_take_consecutive_lanes_once(
+    mongo_db: AsyncDatabase[Document],
+) -> None:
+    """ADR 0025: from the business's offset, one more per integration first stored; a later
+    status keeps the lane, and another process reads the same lanes from the store."""
+    view = MongoIntegrations(mongo_db)
+    now = datetime.now(UTC)
+    for n in range(3):
+        await view.observe(_of(f"page-{n}", "biz-lanes"), now)
+    await view.observe(_of("other-page", "biz-other"), now)
+    start = business_offset("biz-lanes")
+    expected = {f"page-{n}": start + n for n in range(3)}
+    assert await view.lanes([*expected, "unknown"]) == expected
+    assert await view.lanes(["other-page"]) == {"other-page": business_offset("biz-other")}
+
+    later = IntegrationInfo("page-1", "biz-lanes", Platform.FACEBOOK, EXPIRED)
+    assert await view.observe(later, now + timedelta(seconds=1))
+    elsewhere = MongoIntegrations(mongo_db)  # another replica, nothing held
+    assert await elsewhere.lanes(expected) == expected
+    assert await elsewhere.statuses(["page-1"]) == {"page-1": EXPIRED}
+
+
+async def test_an_integration_stored_before_lanes_gets_one_at_its_next_change(
+    mongo_db: AsyncDatabase[Document],
+) -> None:
+    now = datetime.now(UTC)
+    await mongo_db["integrations"].insert_one(
+        {
+            "_id": "old-page",
+            "business_id": "biz-old",
+            "platform": "facebook",
+            "status": "active",
+            "occurred_at": now,
+        }
+    )
+    view = MongoIntegrations(mongo_db)
+    assert await view.lanes(["old-page"]) == {}  # placed by its key's hash meanwhile
+    assert await view.observe(_of("old-page", "biz-old"), now + timedelta(seconds=1))
+    assert await MongoIntegrations(mongo_db).lanes(["old-page"]) == {
+        "old-page": business_offset("biz-old")
+    }

@@ -4,6 +4,11 @@
 `herald.testing.RecordingEmitter`. A call returns only after the broker acknowledged the write
 (acks=all, idempotent producer), so a caller may then commit its own progress. An event carries
 the trace context of the span it is emitted in.
+
+The key places an event: Kafka's default partitioner hashes it, so one key's events keep their
+order on one partition. A `lane` places it instead at `lane` modulo the topic's partitions: the
+scheduler gives each integration a lane once (ADR 0025), so a business's accounts fill distinct
+partitions where their hashes would share some, and each still keeps its order.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ class EventEmitter(Protocol):
         topic: str,
         key: str,
         headers: Mapping[str, str] | None = None,
+        lane: int | None = None,
     ) -> None: ...
 
 
@@ -42,7 +48,8 @@ class KafkaEmitter:
         topic: str,
         key: str,
         headers: Mapping[str, str] | None = None,
+        lane: int | None = None,
     ) -> None:
         trace = TraceContext.current()  # the work this event comes out of (herald.tracing)
         body, ce_headers = encode(event, source=self._source, trace=trace, extra_headers=headers)
-        await publish(self._broker, body, topic, key=key.encode(), headers=ce_headers)
+        await publish(self._broker, body, topic, key=key.encode(), headers=ce_headers, lane=lane)

@@ -80,13 +80,24 @@ async def publish(
     *,
     key: bytes | None,
     headers: Mapping[str, str],
+    lane: int | None = None,
 ) -> None:
     """`broker.publish`, acknowledged; a dead idempotent producer is replaced and the send made
-    once more."""
+    once more. `lane`: the partition is `lane` modulo the topic's partitions instead of the
+    key's hash (`herald.emitter`)."""
     producer = current_producer(broker)
     try:
-        await broker.publish(message, topic, key=key, headers=dict(headers))
+        partition = await _partition(producer, topic, lane)
+        await broker.publish(message, topic, key=key, partition=partition, headers=dict(headers))
     except DEAD_PRODUCER_ERRORS as exc:
         renewed = await renew_producer(broker, producer)
         log.warning("kafka.producer_renewed", error=repr(exc), topic=topic, by_this_send=renewed)
-        await broker.publish(message, topic, key=key, headers=dict(headers))
+        partition = await _partition(current_producer(broker), topic, lane)
+        await broker.publish(message, topic, key=key, partition=partition, headers=dict(headers))
+
+
+async def _partition(producer: Any, topic: str, lane: int | None) -> int | None:
+    if lane is None or producer is None:
+        return None  # the key's hash places it (Kafka's default partitioner)
+    partitions = sorted(await producer.partitions_for(topic))
+    return int(partitions[lane % len(partitions)])

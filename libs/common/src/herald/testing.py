@@ -22,6 +22,7 @@ class Emitted:
     topic: str
     key: str
     headers: dict[str, str]
+    lane: int | None = None
 
 
 @dataclass
@@ -38,10 +39,11 @@ class RecordingEmitter:
         topic: str,
         key: str,
         headers: Mapping[str, str] | None = None,
+        lane: int | None = None,
     ) -> None:
         if self.fail_with is not None:
             raise self.fail_with
-        self.emitted.append(Emitted(event, topic, key, dict(headers or {})))
+        self.emitted.append(Emitted(event, topic, key, dict(headers or {}), lane))
 
     def of_type(self, cls: type[Event]) -> list[Event]:
         return [e.event for e in self.emitted if isinstance(e.event, cls)]

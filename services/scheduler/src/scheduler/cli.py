@@ -29,7 +29,13 @@ class NoEmitter:
     """The campaign pass produces no events; an attempt to is a bug, and says so."""
 
     async def emit(
-        self, event: Event, *, topic: str, key: str, headers: Mapping[str, str] | None = None
+        self,
+        event: Event,
+        *,
+        topic: str,
+        key: str,
+        headers: Mapping[str, str] | None = None,
+        lane: int | None = None,
     ) -> None:
         msg = f"the campaign pass does not produce events (tried {event.event_type})"
         raise RuntimeError(msg)

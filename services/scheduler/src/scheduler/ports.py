@@ -171,6 +171,10 @@ class DispatchStore(Protocol):
 
 class IntegrationView(Protocol):
     async def statuses(self, integration_ids: Iterable[str]) -> dict[str, IntegrationStatus]: ...
+    async def lanes(self, integration_ids: Iterable[str]) -> dict[str, int]:
+        """Each integration's lane where it has one (ADR 0025): its requests' partition."""
+        ...
+
     async def remember(self, infos: Sequence[IntegrationInfo], at: datetime) -> None:
         """Record what auth-service just said, where it differs from what is known."""
         ...

@@ -23,7 +23,8 @@ from herald.retention import DAY_S, Retention, Rule
 from herald.stopping import cancel_and_wait
 from scheduler.adapters.audiences import MongoAudiences
 from scheduler.adapters.campaigns import MongoCampaigns
-from scheduler.adapters.dispatch import MongoDispatch, MongoIntegrations
+from scheduler.adapters.dispatch import MongoDispatch
+from scheduler.adapters.integrations import MongoIntegrations
 from scheduler.adapters.posts import MongoPosts
 from scheduler.adapters.recipients import MongoRecipients
 from scheduler.analytics.refresh import REFRESHES

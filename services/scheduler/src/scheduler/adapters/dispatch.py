@@ -8,7 +8,6 @@ docs/adr/0006-scheduler-dispatch-and-state.md for the claim protocol.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -16,7 +15,6 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from herald.batching import InsertBatcher
-from herald.events import IntegrationStatus
 from herald.mongo import Document
 from herald.topics import Platform
 from herald.tracing import TraceContext
@@ -24,7 +22,7 @@ from scheduler.adapters.documents import fact_document, fact_of
 from scheduler.adapters.posts import find_each, insert_ignoring_duplicates
 from scheduler.domain import dispatch_id
 from scheduler.models import DispatchFact
-from scheduler.ports import Claim, IntegrationInfo, PendingItem, Request
+from scheduler.ports import Claim, PendingItem, Request
 
 DELETE_CHUNK = 500
 
@@ -111,72 +109,6 @@ class MongoDispatch:
     async def dispatch_facts(self, target_ids: Sequence[str]) -> list[DispatchFact]:
         """Every recorded dispatch of these targets (for reading state and history)."""
         return [fact_of(d) for d in await find_each(self._dispatches, "target_id", target_ids)]
-
-
-class MongoIntegrations:
-    """What the scheduler last heard about each integration (from auth-service at submission,
-    then from `integration.events`); the dispatcher reads it instead of calling auth-service
-    once per target."""
-
-    def __init__(
-        self, db: AsyncDatabase[Document], *, memo_s: float = 10.0, read_memo_s: float = 2.0
-    ) -> None:
-        self._view = db["integrations"]
-        # What this process last read or wrote per integration, and when: submissions repeating
-        # a known status skip their write for `memo_s`; the dispatcher, claiming a batch, reads
-        # what is at most `read_memo_s` old from here instead of one query per integration.
-        # `integration.events` write through `observe`; another replica's may reach this one
-        # that much later, and the publisher's token request catches an expired one anyway.
-        self._memo_s = memo_s
-        self._read_memo_s = read_memo_s
-        self._memo: dict[str, tuple[float, IntegrationStatus]] = {}
-
-    def _note(self, integration_id: str, status: IntegrationStatus) -> None:
-        if len(self._memo) >= 10_000:
-            self._memo.clear()
-        self._memo[integration_id] = (time.monotonic(), status)
-
-    def _noted(self, key: str, within_s: float | None = None) -> IntegrationStatus | None:
-        noted = self._memo.get(key)
-        window = self._memo_s if within_s is None else within_s
-        return noted[1] if noted is not None and time.monotonic() - noted[0] < window else None
-
-    async def statuses(self, integration_ids: Iterable[str]) -> dict[str, IntegrationStatus]:
-        known: dict[str, IntegrationStatus] = {}
-        missing = []
-        for integration_id in dict.fromkeys(integration_ids):
-            status = self._noted(integration_id, self._read_memo_s)
-            if status is None:
-                missing.append(integration_id)
-            else:
-                known[integration_id] = status
-        for doc in await find_each(self._view, "_id", missing):
-            known[doc["_id"]] = IntegrationStatus(doc["status"])
-            self._note(doc["_id"], known[doc["_id"]])
-        return known
-
-    async def remember(self, infos: Sequence[IntegrationInfo], at: datetime) -> None:
-        news = [i for i in infos if self._noted(i.integration_id) is not i.status]
-        known = await self.statuses(i.integration_id for i in news)
-        for info in news:
-            if known.get(info.integration_id) is not info.status:
-                await self.observe(info, at)
-            else:
-                self._note(info.integration_id, info.status)
-
-    async def observe(self, info: IntegrationInfo, occurred_at: datetime) -> bool:
-        known = await self._view.find_one({"_id": info.integration_id})
-        if known is not None and known["occurred_at"] > occurred_at:
-            return False
-        doc = {
-            "business_id": info.business_id,
-            "platform": info.platform.value,
-            "status": info.status.value,
-            "occurred_at": occurred_at,
-        }
-        await self._view.update_one({"_id": info.integration_id}, {"$set": doc}, upsert=True)
-        self._note(info.integration_id, info.status)
-        return True
 
 
 def _pending_doc(item: PendingItem) -> Document:

@@ -30,6 +30,7 @@ from herald.events import (
     Violation,
 )
 from herald.inputs import printable
+from herald.topics import Platform
 from herald.tracing import consuming
 from scheduler.analytics.account_store import MongoAccountDays
 from scheduler.analytics.store import MongoAnalytics
@@ -126,7 +127,10 @@ class InsightsSubscriber:
 
     async def _kind(self, event: PostInsightsCollected | PostInsightsUnavailable) -> str | None:
         """The target's post kind (`options.kind`), which decides the metrics an Instagram
-        media has; None for a post this scheduler does not know."""
+        media has; None for a post this scheduler does not know. Only Instagram's options have
+        a kind (`herald.content`), so the other platforms' snapshots cost no reads."""
+        if event.platform is not Platform.INSTAGRAM:
+            return None
         target = await self._posts.get_target(event.target_id)
         post = await self._posts.get_post(event.business_id, event.post_id)
         if target is None or post is None or target.index >= len(post.targets):

@@ -46,6 +46,7 @@ class Owned:
     item: PendingItem
     claim: str
     status: IntegrationStatus | None
+    lane: int | None = None  # its integration's (ADR 0025); None: the key's hash places it
 
 
 @dataclass
@@ -102,7 +103,11 @@ class DispatchHandler:
         lost = [i for i in items if claims[i.target_id].id not in won]
         owned.extend(await self._contest(lost, result, now))
         statuses = await self._deps.view.statuses(i.integration_id for i, _ in owned)
-        result.owned = [Owned(i, c, statuses.get(i.integration_id)) for i, c in owned]
+        lanes = await self._deps.view.lanes(i.integration_id for i, _ in owned)
+        result.owned = [
+            Owned(i, c, statuses.get(i.integration_id), lanes.get(i.integration_id))
+            for i, c in owned
+        ]
         return result
 
     async def send(self, owned: Sequence[Owned]) -> DispatchReport:
@@ -115,7 +120,7 @@ class DispatchHandler:
                 await self._needs_reauth(entry.item, entry.status)
                 report.needs_reauth.append(entry.item)
             else:
-                sendable.append((entry.item, entry.claim))
+                sendable.append(entry)
         await self._send(sendable, report)
         return report
 
@@ -190,17 +195,21 @@ class DispatchHandler:
             return claim.id
         return None
 
-    async def _send(self, owned: list[tuple[PendingItem, str]], report: DispatchReport) -> None:
+    async def _send(self, owned: list[Owned], report: DispatchReport) -> None:
         if not owned:
             return
         outcomes: list[datetime | BaseException] = []
         for start in range(0, len(owned), PRODUCE_CHUNK):
             chunk = owned[start : start + PRODUCE_CHUNK]
             outcomes.extend(
-                await asyncio.gather(*(self._produce(i) for i, _ in chunk), return_exceptions=True)
+                await asyncio.gather(
+                    *(self._produce(o.item, o.lane) for o in chunk), return_exceptions=True
+                )
             )
         release: list[str] = []
-        for (item, claim), outcome in zip(owned, outcomes, strict=True):
+        for (item, claim), outcome in zip(
+            ((o.item, o.claim) for o in owned), outcomes, strict=True
+        ):
             if isinstance(outcome, BaseException):
                 log.warning(
                     "dispatch.produce_failed", target_id=item.target_id, error=repr(outcome)
@@ -213,7 +222,7 @@ class DispatchHandler:
         # Released claims let the next pass retry at once instead of after a lease.
         await self._deps.dispatch.release(release)
 
-    async def _produce(self, item: PendingItem) -> datetime:
+    async def _produce(self, item: PendingItem, lane: int | None) -> datetime:
         event = PostRequested(
             post_id=item.post_id,
             target_id=item.target_id,
@@ -233,7 +242,7 @@ class DispatchHandler:
         name = f"dispatch post.requested.{item.platform.value}"
         with producing(name, item.trace):
             await self._deps.emitter.emit(
-                event, topic=topic, key=item.integration_id, headers=headers
+                event, topic=topic, key=item.integration_id, headers=headers, lane=lane
             )
         return self._deps.clock()
 

@@ -23,7 +23,7 @@ from herald.events import (
 )
 from scheduler.domain import TERMINAL, Observation, Reported, advance
 from scheduler.handlers.base import Deps
-from scheduler.models import HistoryEntry, JsonObject, TargetChanges, TargetState
+from scheduler.models import HistoryEntry, JsonObject, Target, TargetChanges, TargetState
 from scheduler.ports import IntegrationInfo
 
 log = structlog.get_logger(__name__)
@@ -52,10 +52,19 @@ def observe(result: Result) -> Observation:
 
 async def record_result(deps: Deps, result: Result, *, event_id: str, occurred_at: datetime) -> str:
     """Record one result; returns what happened (for the log line and metrics)."""
+    effect, _ = await record(deps, result, event_id=event_id, occurred_at=occurred_at)
+    return effect
+
+
+async def record(
+    deps: Deps, result: Result, *, event_id: str, occurred_at: datetime
+) -> tuple[str, Target | None]:
+    """Record one result; returns what happened and the target as this result left it (what
+    the business's notice tells, without reading it again), None for a target not found."""
     target = await deps.posts.get_target(result.target_id)
     if target is None or target.business_id != result.business_id:
         log.warning("result.unknown_target", target_id=result.target_id)
-        return "unknown_target"
+        return "unknown_target", None
     seen = observe(result)
     stale = occurred_at < target.epoch_started_at
     await deps.posts.add_history(
@@ -71,12 +80,13 @@ async def record_result(deps: Deps, result: Result, *, event_id: str, occurred_a
         )
     )
     if stale:
-        return "stale"  # a result of an earlier epoch, before a person asked for a retry
+        return "stale", target  # of an earlier epoch, before a person asked for a retry
     transition = advance(target, seen)
     if not transition.changed:
-        return "unchanged"
-    await deps.posts.update_target(target.id, replace(transition.changes, updated_at=deps.clock()))
-    return transition.state.value
+        return "unchanged", target
+    changes = replace(transition.changes, updated_at=deps.clock())
+    await deps.posts.update_target(target.id, changes)
+    return transition.state.value, changes.applied(target)
 
 
 async def record_progress(deps: Deps, progressed: PostProgressed, *, occurred_at: datetime) -> str:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -24,10 +26,6 @@ from herald.events import (
     IntegrationDisconnected,
     IntegrationEvent,
     IntegrationExpired,
-    PostFailed,
-    PostPublished,
-    PostRetryScheduled,
-    RetryReason,
 )
 from herald.notices import (
     AcceptedTarget,
@@ -35,12 +33,9 @@ from herald.notices import (
     BroadcastProgressed,
     FinishedTarget,
     IntegrationNeedsReconnect,
-    Notice,
     PostAccepted,
     PostFinished,
     TargetFailed,
-    TargetPublished,
-    TargetRetrying,
     webhook_type,
 )
 from herald.topics import TopicNames
@@ -48,6 +43,7 @@ from scheduler.handlers.base import status_of
 from scheduler.models import Post, Role, Target, TargetState
 from scheduler.ports import PostStore
 from scheduler.webhooks.models import Delivery, DeliveryState, Endpoint
+from scheduler.webhooks.notice_of import Result, correlation, target_fields, target_notice
 from scheduler.webhooks.store import WebhookStore
 
 log = structlog.get_logger(__name__)
@@ -55,8 +51,7 @@ log = structlog.get_logger(__name__)
 NAMESPACE = uuid.UUID("6f1d7c1e-2b55-4f7e-9a63-0c7d4b8e5a10")  # of Herald's notice ids
 FINISHED = {"published", "partially_published", "failed", "cancelled"}
 ENDED = {TargetState.PUBLISHED, TargetState.FAILED, TargetState.CANCELLED}
-
-Result = PostPublished | PostFailed | PostRetryScheduled
+TOLD_POSTS = 20_000  # posts whose identity `Notifier._post_of` holds at most
 
 
 def notice_id(*parts: object) -> str:
@@ -90,10 +85,11 @@ class Notifier:
         self._names = names
         self._clock = clock
         self.wake = wake  # tells this replica's sender at once that a delivery is due
+        self._told: OrderedDict[str, Post] = OrderedDict()  # `_post_of`, the latest first out
 
     async def accepted(self, post: Post, targets: Sequence[Target]) -> None:
         notice = PostAccepted(
-            **_correlation(post),
+            **correlation(post),
             occurred_at=post.created_at,
             status="draft" if post.draft else "scheduled",
             due_at=post.due_at,
@@ -108,16 +104,37 @@ class Notifier:
                 for t in sorted(targets, key=lambda t: t.order)
             ],
         )
+        self._remember(post)
         await self.publish(notice, notice_id(post.id, "accepted"))
 
-    async def result(self, result: Result, *, event_id: str) -> None:
-        target = await self._posts.get_target(result.target_id)
-        if target is None:
-            return
+    async def _post_of(self, target: Target) -> Post | None:
+        """The target's post as far as notices use it: its identity, correlation and targets'
+        ids, which never change once stored, so a post told of once is not read again."""
+        post = self._told.get(target.post_id)
+        if post is not None:
+            self._told.move_to_end(target.post_id)
+            return post
         post = await self._posts.get_post(target.business_id, target.post_id)
+        if post is not None:
+            self._remember(post)
+        return post
+
+    def _remember(self, post: Post) -> None:
+        slim = replace(
+            post,
+            content={},
+            targets=tuple(replace(t, options=_role_only(t.options)) for t in post.targets),
+        )
+        self._told[post.id] = slim
+        if len(self._told) > TOLD_POSTS:
+            self._told.popitem(last=False)
+
+    async def result(self, result: Result, *, event_id: str, target: Target) -> None:
+        """`target` as recording `result` left it."""
+        post = await self._post_of(target)
         if post is None:
             return
-        notice = _target_notice(post, target, result)
+        notice = target_notice(post, target, result)
         if notice is None:
             return  # the target's state says otherwise: an older result, nothing to tell
         await self.publish(notice, notice_id(event_id, notice.event_type))
@@ -125,7 +142,10 @@ class Notifier:
             await self._after_end(post, target)
 
     async def _after_end(self, post: Post, target: Target) -> None:
-        targets = await self._posts.targets_of([post])
+        if not post.has_broadcast and post.target_ids == (target.id,):
+            targets = [target]  # its only target: nothing more to read
+        else:
+            targets = await self._posts.targets_of([post])
         if target.role is Role.BATCH and target.batch is not None:
             await self._broadcast(post, target.batch.parent_target_id, targets)
         await self._finished(post, targets)
@@ -142,7 +162,7 @@ class Notifier:
         post = await self._posts.get_post(target.business_id, target.post_id)
         if post is None:
             return
-        fields = {**_correlation(post), **_target_fields(target)}
+        fields = {**correlation(post), **target_fields(target)}
         notice = TargetFailed(
             **fields,
             occurred_at=target.updated_at,
@@ -158,7 +178,7 @@ class Notifier:
             return
         counted = sorted((t for t in targets if t.role is not Role.BATCH), key=lambda t: t.order)
         notice = PostFinished(
-            **_correlation(post),
+            **correlation(post),
             occurred_at=max(t.updated_at for t in targets),
             status=status,  # type: ignore[arg-type]  # one of FINISHED, checked above
             targets=[
@@ -188,8 +208,8 @@ class Notifier:
         done = published + failed == len(batches)
         cls = BroadcastCompleted if done else BroadcastProgressed
         notice = cls(
-            **_correlation(post),
-            **_target_fields(parent),
+            **correlation(post),
+            **target_fields(parent),
             occurred_at=self._clock(),
             batches=len(batches),
             batches_published=published,
@@ -232,7 +252,7 @@ class Notifier:
                 event, topic=self._names.business_events, key=business, headers={"ce_id": event_id}
             )
         kind = webhook_type(event)
-        endpoints = [only] if only is not None else await self._store.endpoints_of(business)
+        endpoints = [only] if only is not None else await self._store.endpoints_to_tell(business)
         body = webhook_body(event, occurred)
         now = self._clock()
         queued = 0
@@ -258,63 +278,7 @@ class Notifier:
         return queued
 
 
-def _correlation(post: Post) -> dict[str, Any]:
-    return {
-        "business_id": post.business_id,
-        "post_id": post.id,
-        "idempotency_key": post.idempotency_key,
-        "external_ref": post.external_ref,
-        "source_event_id": post.source_event_id,
-        "campaign_id": post.campaign_id,
-    }
-
-
-def _target_fields(target: Target) -> dict[str, Any]:
-    return {
-        "target_id": target.id,
-        "target_index": target.index,
-        "integration_id": target.integration_id,
-        "platform": target.platform,
-    }
-
-
-def _target_notice(  # noqa: PLR0911 - one return per kind of result and state
-    post: Post, target: Target, result: Result
-) -> Notice | None:
-    fields = {**_correlation(post), **_target_fields(target)}
-    if isinstance(result, PostPublished):
-        if target.state is not TargetState.PUBLISHED:
-            return None
-        return TargetPublished(
-            **fields,
-            occurred_at=result.published_at,
-            attempt=result.attempt,
-            platform_post_id=result.platform_post_id,
-            permalink=result.permalink,
-            published_at=result.published_at,
-        )
-    if isinstance(result, PostFailed) and result.final:
-        if target.state is not TargetState.FAILED:
-            return None
-        return TargetFailed(
-            **fields, occurred_at=result.failed_at, attempt=result.attempt, error=result.error
-        )
-    if target.state is not TargetState.RETRYING:
-        return None
-    if isinstance(result, PostFailed):  # not final: the publisher retries
-        return TargetRetrying(
-            **fields,
-            occurred_at=result.failed_at,
-            next_attempt=result.attempt + 1,
-            next_attempt_at=result.failed_at,
-            reason=RetryReason.RETRY,
-            error=result.error,
-        )
-    return TargetRetrying(
-        **fields,
-        occurred_at=target.updated_at,
-        next_attempt=result.next_attempt,
-        next_attempt_at=result.next_attempt_at,
-        reason=result.reason,
-        error=result.error,
-    )
+def _role_only(options: dict[str, Any]) -> dict[str, Any]:
+    """What of a target's options `TargetSpec.role` reads: its audience, if any."""
+    audience = options.get("audience_id")
+    return {"audience_id": audience} if audience else {}

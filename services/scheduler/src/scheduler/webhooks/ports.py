@@ -15,9 +15,14 @@ class Notices(Protocol):
         ...
 
     async def result(
-        self, result: PostPublished | PostFailed | PostRetryScheduled, *, event_id: str
+        self,
+        result: PostPublished | PostFailed | PostRetryScheduled,
+        *,
+        event_id: str,
+        target: Target,
     ) -> None:
-        """A publisher's result was recorded for one of the business's targets."""
+        """A publisher's result was recorded for one of the business's targets; `target` as
+        the record left it."""
         ...
 
     async def cancelled(self, post: Post) -> None:

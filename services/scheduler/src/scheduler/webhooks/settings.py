@@ -68,6 +68,14 @@ class WebhookSettings(BaseModel):
         description="Days before a connection ends that `integration.expiring` is sent.",
     )
     expiry_check_s: float = Field(default=3600.0, gt=0, description="How often to look.")
+    endpoints_cache_s: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="A business's endpoints are read at most this often for its notices; a "
+        "change made through this replica applies at once, through another within this time. "
+        "0: read for every notice.",
+    )
     poll_s: float = Field(default=1.0, gt=0, description="How often due deliveries are sent.")
     timeout_s: float = Field(default=10.0, gt=0, description="Whole request, per attempt.")
     batch: int = Field(default=50, ge=1, le=1000, description="Deliveries sent per pass.")

@@ -24,6 +24,7 @@ from pymongo.errors import DuplicateKeyError
 
 from herald.mongo import Document
 from herald.sealing import Envelope, Keyring, SealError
+from scheduler.webhooks.held import HeldEndpoints
 from scheduler.webhooks.models import Attempt, Delivery, DeliveryState, Endpoint, Secret
 
 log = structlog.get_logger(__name__)
@@ -36,8 +37,11 @@ class Resealed:
 
 
 class WebhookStore:
-    def __init__(self, db: AsyncDatabase[Document], keyring: Keyring) -> None:
+    def __init__(
+        self, db: AsyncDatabase[Document], keyring: Keyring, *, endpoints_cache_s: float = 0.0
+    ) -> None:
         self._keyring = keyring
+        self._held = HeldEndpoints(endpoints_cache_s)
         self._endpoints = db["webhook_endpoints"]
         self._deliveries = db["webhook_deliveries"]
         self._queue = db["webhook_queue"]
@@ -56,9 +60,11 @@ class WebhookStore:
     # Endpoints
 
     async def add_endpoint(self, endpoint: Endpoint) -> None:
+        self._held.forget(endpoint.business_id)
         await self._endpoints.insert_one(self._endpoint_doc(endpoint))
 
     async def save_endpoint(self, endpoint: Endpoint) -> None:
+        self._held.forget(endpoint.business_id)
         await self._endpoints.replace_one({"_id": endpoint.id}, self._endpoint_doc(endpoint))
 
     async def endpoint(self, endpoint_id: str) -> Endpoint | None:
@@ -68,6 +74,16 @@ class WebhookStore:
     async def endpoints_of(self, business_id: str) -> list[Endpoint]:
         docs = await self._endpoints.find({"business_id": business_id}).to_list()
         return sorted((self._endpoint_of(d) for d in docs), key=lambda e: (e.created_at, e.id))
+
+    async def endpoints_to_tell(self, business_id: str) -> list[Endpoint]:
+        """`endpoints_of`, as read at most `endpoints_cache_s` ago: what a notice is queued
+        for. A change made through another replica shows within that time; a delivery to an
+        endpoint deleted or disabled meanwhile fails with that reason when it is sent."""
+        found = self._held.get(business_id)
+        if found is None:
+            found = await self.endpoints_of(business_id)
+            self._held.put(business_id, found)
+        return found
 
     async def reseal(self) -> Resealed:
         """Seal again under the primary key every endpoint's secrets sealed under another key
@@ -125,6 +141,7 @@ class WebhookStore:
         return str(stored["value"])  # stored before sealing; `reseal` seals it at start
 
     async def delete_endpoint(self, endpoint_id: str) -> None:
+        self._held.forget()  # its business is not at hand here; a deletion is rare
         await self._endpoints.delete_one({"_id": endpoint_id})
 
     # Deliveries

@@ -34,9 +34,11 @@ async def record_result(
     A target's progress (ADR 0018) is only noted on it: nothing to tell."""
     if isinstance(result, PostProgressed):
         return await lifecycle.record_progress(deps, result, occurred_at=occurred_at)
-    effect = await lifecycle.record_result(deps, result, event_id=event_id, occurred_at=occurred_at)
-    if deps.notices is not None and effect not in SILENT:
-        await deps.notices.result(result, event_id=event_id)
+    effect, target = await lifecycle.record(
+        deps, result, event_id=event_id, occurred_at=occurred_at
+    )
+    if deps.notices is not None and target is not None and effect not in SILENT:
+        await deps.notices.result(result, event_id=event_id, target=target)
     return effect
 
 

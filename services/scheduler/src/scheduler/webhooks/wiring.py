@@ -68,7 +68,11 @@ def build(
     """The webhook pieces; `deps.notices` tells through them from now on, and `loops` (the
     service's background work) gets the sender and the expiry check when enabled. Refuses
     (ConfigurationError) a keyring unfit to seal the signing secrets (`keyring`)."""
-    store = WebhookStore(db, keyring(settings, http_host=host, production=production))
+    store = WebhookStore(
+        db,
+        keyring(settings, http_host=host, production=production),
+        endpoints_cache_s=settings.endpoints_cache_s,
+    )
     notifier = Notifier(
         posts=deps.posts, store=store, emitter=deps.emitter, names=deps.names, clock=deps.clock
     )
