@@ -174,7 +174,8 @@ async def test_a_csv_import_reports_each_rejected_row_and_a_bad_file_is_said_pla
     assert fake.imports == [("au_1", rows.encode())]
     assert "Import of regulars.csv" in answer.text
     assert "2 of 3 rows imported; 1 row rejected." in answer.text
-    assert re.search(r"<td>3</td><td>2</td><td>phone</td><td>A phone number in E.164", answer.text)
+    row = '<td class="word">3</td><td class="word">2</td><td class="word">phone</td>'
+    assert f"<tr>{row}<td>A phone number in E.164" in answer.text
     assert "<dt>Opted in</dt><dd>1</dd>" in answer.text  # the audience as it is now
 
     empty = await browser.post(
@@ -215,9 +216,15 @@ async def test_a_running_broadcast_is_polled_until_it_ends() -> None:
         "failed": 10,
     }
     fake = FakeAudiences(NOW, lists={"au_1": audience()}, posts={"p_bc": post("scheduled")})
+    accepted: dict[str, Any] = {
+        "recipients": 200,
+        "by_state": {"accepted": 190, "failed": 10},
+        "failed": 10,
+    }
     fake.reads["p_bc"] = [
         post("scheduled"),
         post("publishing", counts=expanded),
+        post("published", counts=accepted),
         post("published", counts=ended),
     ]
     browser = await signed_in(fake)
@@ -235,8 +242,13 @@ async def test_a_running_broadcast_is_polled_until_it_ends() -> None:
     assert "50 of 200 recipients handled (25%)" in sending.text
     assert "Left out when sent: Opted out 3." in sending.text
 
+    settling = await browser.get("/broadcasts/p_bc/card")
+    assert 'hx-trigger="every 3s"' in settling.text  # sent, its receipts still to come
+    assert "Waiting for WhatsApp&#39;s receipts" in settling.text
+    assert "Accepted by WhatsApp, no status yet</th><td>190</td>" in settling.text
+
     done = await browser.get("/broadcasts/p_bc/card")
-    assert "hx-get" not in done.text  # ended: the card no longer asks to be polled
+    assert "hx-get" not in done.text  # ended and settled: the card no longer asks to be polled
     assert "Sent</p>" in done.text
     for step in (
         '<th scope="row">Sent</th><td>190</td><td>95% of recipients</td>',
@@ -256,6 +268,11 @@ async def test_broadcasts_empty_later_and_signed_out_polling() -> None:
     later = await browser.get("/broadcasts")
     assert "Scheduled for 2026-12-08 11:00 CET" in later.text
     assert "hx-get" not in later.text  # not due: nothing to poll
+    stale = {"recipients": 5, "by_state": {"accepted": 5}}
+    fake.posts = {"p_bc": post("published", due=NOW - timedelta(hours=1), counts=stale)}
+    sent_long_ago = await browser.get("/broadcasts")
+    assert "Accepted by WhatsApp, no status yet</th><td>5</td>" in sent_long_ago.text
+    assert "hx-get" not in sent_long_ago.text  # receipts that never came are not awaited forever
     assert (await browser.get("/broadcasts/p_nope/card")).status_code == 404
     browser.cookies.clear()  # signed out, as when the session expires while polling
     signed_out = await browser.get("/broadcasts/p_bc/card")

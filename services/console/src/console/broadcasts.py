@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from console.audiences_client import BroadcastSummary, Counts, WhatsAppPost, WhatsAppTarget
 
 ENDED = {"published", "partially_published", "failed", "cancelled"}
+# A sent broadcast's receipts (sent, delivered, read) come after WhatsApp accepted its messages:
+# the page keeps polling while some are still only accepted, for this long after it was sent.
+SETTLING = timedelta(minutes=10)
 # The funnel's steps in order, as the scheduler counts them (`sent` and `delivered` count those
 # that got at least that far), and the states outside it that the page names when present.
 STEPS = ("sent", "delivered", "read", "failed")
@@ -52,7 +55,8 @@ class BroadcastView:
     status: str
     status_word: str
     due_at: datetime
-    running: bool  # due and not ended: the page polls it
+    running: bool  # due and not ended
+    settling: bool  # sent lately, some recipients without a receipt yet
     waiting: bool  # not due yet
     recipients: int
     done: int  # recipients no longer waiting to be sent
@@ -62,6 +66,11 @@ class BroadcastView:
     others: list[tuple[str, int]]
     excluded: list[tuple[str, int]]
     error: str | None
+
+    @property
+    def polled(self) -> bool:
+        """Whether the page re-reads it every few seconds."""
+        return self.running or self.settling
 
 
 def broadcast_target(post: WhatsAppPost) -> WhatsAppTarget | None:
@@ -85,6 +94,12 @@ def broadcast_view(
     summary = target.broadcast
     audience_id = summary.audience_id if summary else None
     ended = post.status in ENDED
+    sent_at = target.published_at or post.due_at
+    settling = (
+        post.status in ("published", "partially_published")
+        and counts.by_state.get("accepted", 0) > 0
+        and now - sent_at < SETTLING
+    )
     return BroadcastView(
         post_id=post.post_id,
         target_id=target.target_id,
@@ -94,6 +109,7 @@ def broadcast_view(
         status_word=STATUS_WORDS.get(post.status, post.status),
         due_at=post.due_at,
         running=not ended and post.status != "draft" and post.due_at <= now,
+        settling=settling,
         waiting=not ended and post.due_at > now,
         recipients=counts.recipients,
         done=done,

@@ -1,7 +1,8 @@
 """Broadcasts: the business's WhatsApp posts sent to an audience, newest first, each with its
-progress and funnel. A broadcast being sent re-reads itself every few seconds (htmx polls its
-card, `GET /broadcasts/{post_id}/card`, and the card of one that has ended no longer asks to be
-polled, so polling stops); without JavaScript a reload shows the same."""
+progress and funnel. A broadcast being sent, or sent lately with receipts still to come,
+re-reads itself every few seconds (htmx polls its card, `GET /broadcasts/{post_id}/card`; the
+card of one that has ended and settled no longer asks to be polled, so polling stops);
+without JavaScript a reload shows the same."""
 
 from __future__ import annotations
 
