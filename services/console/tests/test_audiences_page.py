@@ -309,3 +309,16 @@ async def test_a_viewer_reads_audiences_and_broadcasts_but_cannot_write() -> Non
     )
     assert forced.status_code == 403
     assert (fake.created, fake.imports) == ([], [])
+
+
+async def test_a_file_far_over_the_limit_is_refused_before_it_is_read() -> None:
+    fake = FakeAudiences(NOW, lists={"au_1": audience()})
+    browser = await signed_in(fake)  # import_max_bytes=2048: bodies over 2 x 2048 + 64 KiB
+    csrf = csrf_of((await browser.get("/audiences/au_1")).text)
+    huge = await browser.post(
+        "/audiences/au_1/import",
+        data={"csrf": csrf},
+        files={"file": ("huge.csv", b"x" * 200_000, "text/csv")},
+    )
+    assert huge.status_code == 413
+    assert fake.imports == []

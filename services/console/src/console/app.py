@@ -129,8 +129,9 @@ def create_app(
     # console may start before them.
     add_operational_routes(app, service=SERVICE, checks={}, registry=CollectorRegistry())
     # A form that never finishes arriving gets a 408. A CSV import may be larger than other
-    # forms: the route itself refuses a file over `import_max_bytes` with a page saying so.
-    imports = BodyLimit(settings.import_max_bytes + 65_536, settings.import_timeout_s)
+    # forms: the route itself refuses a file over `import_max_bytes` with its page saying so,
+    # for files up to twice that; only a larger body gets this middleware's bare 413.
+    imports = BodyLimit(2 * settings.import_max_bytes + 65_536, settings.import_timeout_s)
     install_body_limits(app, settings.http, {"/audiences/{audience_id}/import": imports})
 
     @app.middleware("http")
