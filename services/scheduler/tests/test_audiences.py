@@ -116,9 +116,9 @@ async def test_audiences_contacts_and_opt_outs(scheduler_env: SchedulerEnv) -> N
     statuses = {c["phone"]: c["status"] for c in page}
     assert statuses["+351912340001"] == "not_opted_in"
     assert statuses["+351912340002"] == "opted_out"
-    assert [a["contacts"] for a in listed.json()["items"]] == [6]
+    assert [(a["contacts"], a["opted_in"]) for a in listed.json()["items"]] == [(6, 4)]
     assert (other.status_code, other_contacts.status_code) == (404, 404)
-    assert (removed.status_code, after["contacts"]) == (204, 5)
+    assert (removed.status_code, after["contacts"], after["opted_in"]) == (204, 5, 3)
     assert (deleted.status_code, gone.status_code) == (204, 404)
 
 

@@ -21,6 +21,9 @@ from prometheus_client import CollectorRegistry
 
 from console import people_routes, routes, team_routes, views
 from console.analytics_routes import analytics_routes
+from console.audiences_client import AudiencesApi, HttpAudiencesApi
+from console.audiences_routes import audience_routes, audiences_routes
+from console.broadcasts_routes import broadcasts_routes
 from console.calendar_routes import calendar_routes
 from console.client import ApiError, HeraldApi, HttpHeraldApi
 from console.compose_routes import compose_routes
@@ -29,7 +32,7 @@ from console.people_client import HttpPeopleApi, PeopleApi
 from console.sessions import SESSION_COOKIE, Session, Sessions
 from console.settings import Settings
 from console.webhooks_routes import delivery_routes, webhooks_routes
-from herald.bodylimits import install_body_limits
+from herald.bodylimits import BodyLimit, install_body_limits
 from herald.service import add_operational_routes
 
 SERVICE = "console"
@@ -53,6 +56,7 @@ class Console:
     now: Callable[[], datetime]
     apis: dict[str, HeraldApi] = field(default_factory=dict)
     people: PeopleApi | None = None  # auth-service's people routes (ADR 0024)
+    audiences: AudiencesApi | None = None  # the scheduler's audiences and WhatsApp posts
 
     @property
     def api(self) -> HeraldApi:
@@ -90,6 +94,7 @@ def create_app(
     *,
     api: HeraldApi | None = None,
     people: PeopleApi | None = None,
+    audiences: AudiencesApi | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
     """`api` is the services' public APIs; by default over HTTP to `auth_url`/`scheduler_url`."""
@@ -101,6 +106,7 @@ def create_app(
     if api is not None:
         console.apis["api"] = api
         console.people = people
+        console.audiences = audiences
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -112,6 +118,7 @@ def create_app(
                 http, auth_url=settings.auth_url, scheduler_url=settings.scheduler_url
             )
             console.people = HttpPeopleApi(http, auth_url=settings.auth_url)
+            console.audiences = HttpAudiencesApi(http, scheduler_url=settings.scheduler_url)
             yield
 
     app = FastAPI(title="Herald console", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -121,7 +128,11 @@ def create_app(
     # (unavailable.html), so a blip there does not take every console out of service, and the
     # console may start before them.
     add_operational_routes(app, service=SERVICE, checks={}, registry=CollectorRegistry())
-    install_body_limits(app, settings.http)  # a form that never finishes arriving gets a 408
+    # A form that never finishes arriving gets a 408. A CSV import may be larger than other
+    # forms: the route itself refuses a file over `import_max_bytes` with its page saying so,
+    # for files up to twice that; only a larger body gets this middleware's bare 413.
+    imports = BodyLimit(2 * settings.import_max_bytes + 65_536, settings.import_timeout_s)
+    install_body_limits(app, settings.http, {"/audiences/{audience_id}/import": imports})
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
@@ -140,4 +151,7 @@ def create_app(
     app.include_router(analytics_routes(console))
     app.include_router(webhooks_routes(console))
     app.include_router(delivery_routes(console))
+    app.include_router(audiences_routes(console))
+    app.include_router(audience_routes(console))
+    app.include_router(broadcasts_routes(console))
     return app

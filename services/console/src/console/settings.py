@@ -32,6 +32,15 @@ class Settings(BaseSettings):
     )
     session_ttl_s: int = Field(default=8 * 3600, ge=60, description="How long a sign-in lasts.")
     api_timeout_s: float = Field(default=10.0, gt=0, description="Per call to auth or scheduler.")
+    import_max_bytes: int = Field(
+        default=5 * 1_048_576,
+        ge=1,
+        description="The largest CSV file the Audiences page imports (the scheduler's own limit, "
+        "20 MiB by default, still applies).",
+    )
+    import_timeout_s: float = Field(
+        default=60.0, gt=0, description="How long an import's upload may take to arrive."
+    )
 
     @field_validator("time_zone")
     @classmethod

@@ -220,7 +220,12 @@ class AudienceStore(Protocol):
         """The audience and its contacts."""
         ...
 
-    async def count_contacts(self, audience_ids: Sequence[str]) -> dict[str, int]: ...
+    async def count_contacts(
+        self, audience_ids: Sequence[str], *, opted_in_only: bool = False
+    ) -> dict[str, int]:
+        """Contacts by audience id (only those who agreed to messages, if `opted_in_only`)."""
+        ...
+
     async def insert_contacts(self, contacts: Sequence[Contact]) -> set[int]:
         """Insert; the indexes of contacts whose phone the audience has already."""
         ...

@@ -68,11 +68,16 @@ class MongoAudiences:
         await self._contacts.delete_many({"audience_id": audience_id})
         await self._audiences.delete_one({"_id": audience_id})
 
-    async def count_contacts(self, audience_ids: Sequence[str]) -> dict[str, int]:
+    async def count_contacts(
+        self, audience_ids: Sequence[str], *, opted_in_only: bool = False
+    ) -> dict[str, int]:
         if not audience_ids:
             return {}
+        match: Document = {"audience_id": {"$in": list(audience_ids)}}
+        if opted_in_only:
+            match["opted_in"] = True
         pipeline: list[Document] = [
-            {"$match": {"audience_id": {"$in": list(audience_ids)}}},
+            {"$match": match},
             {"$group": {"_id": "$audience_id", "n": {"$sum": 1}}},
         ]
         cursor = await self._contacts.aggregate(pipeline)

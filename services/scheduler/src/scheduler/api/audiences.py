@@ -209,6 +209,7 @@ def audience_view(counted: AudienceWithCount) -> AudienceView:
         description=audience.description,
         fields=list(audience.fields),
         contacts=counted.contacts,
+        opted_in=counted.opted_in,
         created_at=audience.created_at,
     )
 

@@ -32,6 +32,10 @@ class AudienceView(BaseModel):
     description: str | None
     fields: list[str]
     contacts: int = Field(description="Contacts in the audience, whatever their status.")
+    opted_in: int = Field(
+        description="Of them, those who agreed to WhatsApp messages (`opted_in`); a broadcast "
+        "still leaves out any of these the business has opted out since."
+    )
     created_at: AwareDatetime
 
 

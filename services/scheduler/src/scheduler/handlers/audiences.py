@@ -46,6 +46,7 @@ INSERT_CHUNK = 1000
 class AudienceWithCount:
     audience: Audience
     contacts: int
+    opted_in: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,8 @@ async def owned_audience(deps: Deps, business_id: str, audience_id: str) -> Audi
         msg = f"no audience {audience_id} in this business"
         raise NotFound(msg)
     counts = await deps.audiences.count_contacts([audience_id])
-    return AudienceWithCount(audience, counts.get(audience_id, 0))
+    opted = await deps.audiences.count_contacts([audience_id], opted_in_only=True)
+    return AudienceWithCount(audience, counts.get(audience_id, 0), opted.get(audience_id, 0))
 
 
 async def list_audiences(
@@ -94,8 +96,10 @@ async def list_audiences(
 ) -> tuple[list[AudienceWithCount], str | None]:
     found = await deps.audiences.list_audiences(business_id, after, limit + 1)
     page = found[:limit]
-    counts = await deps.audiences.count_contacts([a.id for a in page])
-    items = [AudienceWithCount(a, counts.get(a.id, 0)) for a in page]
+    ids = [a.id for a in page]
+    counts = await deps.audiences.count_contacts(ids)
+    opted = await deps.audiences.count_contacts(ids, opted_in_only=True)
+    items = [AudienceWithCount(a, counts.get(a.id, 0), opted.get(a.id, 0)) for a in page]
     return items, (page[-1].id if len(found) > limit else None)
 
 
