@@ -77,7 +77,7 @@ class PostPage(_Read):
     next_cursor: str | None = None
 
 
-PostAction = Literal["cancel", "retry", "schedule"]
+PostAction = Literal["cancel", "retry", "schedule", "reschedule"]
 
 
 class ApiError(Exception):

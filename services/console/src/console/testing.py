@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from console.analytics import AccountAnalytics, PostAnalytics
 from console.client import ApiError, Integration, Post, PostAction, PostPage
@@ -61,7 +62,13 @@ class FakeApi:
         self._check(api_key)
         self._refuse()
         self.actions.append((post_id, action, body))
-        return next(p for p in self.posted if p.post_id == post_id)
+        found = next(p for p in self.posted if p.post_id == post_id)
+        if action == "reschedule" and body is not None:  # moved as the scheduler moves it
+            local = datetime.fromisoformat(body["publish_at"])
+            due = local.replace(tzinfo=ZoneInfo(body["timezone"])).astimezone(UTC)
+            found = found.model_copy(update={"due_at": due})
+            self.posted = [found if p.post_id == post_id else p for p in self.posted]
+        return found
 
     async def endpoints(self, api_key: str) -> list[Endpoint]:
         self._check(api_key)
