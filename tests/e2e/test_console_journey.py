@@ -6,12 +6,13 @@ photo or a video) and fixes it, schedules it now, and watches the calendar (the 
 with a bounded wait) until Facebook's target is published and Instagram's has failed: the
 sandbox refuses the Instagram container once (a fault rule: Graph code 100, subcode 2207023, a
 permanent error), so the failure is real. The person reads the post's analytics, retries the
-failed target from the calendar and sees it published as a new attempt (the scheduler's history
-records the retry and a second dispatch epoch), finds the post published in History, composes
-a post for tomorrow and reschedules it (a past time refused at the field first), then signs
-out, after which the session no longer opens a page. axe-core finds no serious or critical
-violation on any console page visited, and each is saved as a screenshot (`journey-*`) under
-.run/test-reports/console/. The session's system and browser fixtures are test_console.py's.
+failed target from the calendar and sees it published as a new attempt (the post's Timeline
+shows the failure, then round 2 asked for, sent and published), finds the post published in
+History, composes a post for tomorrow and reschedules it (a past time refused at the field
+first), then signs out, after which the session no longer opens a page. axe-core finds no
+serious or critical violation on any console page visited, and each is saved as a screenshot
+(`journey-*`) under .run/test-reports/console/. The session's system and browser fixtures are
+test_console.py's.
 """
 
 from __future__ import annotations
@@ -198,7 +199,8 @@ async def _published_then_failed(page: Page, connected: Connected, post_id: str,
 
 async def _retry(page: Page, connected: Connected, post_id: str, axe: Path) -> None:
     """*Retry failed targets*: Instagram's target is published as a new attempt (a second
-    dispatch epoch in the scheduler's history, after the retry it records)."""
+    dispatch epoch in the scheduler's history, after the retry it records), which the post's
+    Timeline page shows as round 2 after the failure."""
     card = page.locator(f"#post-{post_id}")
     await card.get_by_role("button", name=re.compile("^Retry failed targets")).click()
     await expect(page.get_by_role("status")).to_contain_text("Failed targets are being retried")
@@ -214,6 +216,20 @@ async def _retry(page: Page, connected: Connected, post_id: str, axe: Path) -> N
     assert retries[0]["detail"]["previous_error"]["code"], retries[0]
     kinds = [e["kind"] for e in history if e["target_id"] == retries[0]["target_id"]]
     assert kinds.index("post.published") > kinds.index("post.retry_requested"), kinds
+    # The post's timeline shows the new attempt: the failure, then round 2 asked for, sent and
+    # published.
+    await card.get_by_role("link", name=re.compile("^Timeline")).click()
+    await expect(page.get_by_role("heading", name="Timeline", level=1)).to_be_visible()
+    steps = page.get_by_role("list", name="What happened, oldest first").get_by_role("listitem")
+    said = await steps.all_inner_texts()
+    failed = next(i for i, s in enumerate(said) if "Instagram: Failed" in s)
+    asked = next(i for i, s in enumerate(said) if "Instagram: Retry asked for (round 2)" in s)
+    sent = next(i for i, s in enumerate(said) if "Instagram: Sent to the publisher (round 2)" in s)
+    published = [i for i, s in enumerate(said) if "Instagram: Published" in s]
+    assert failed < asked < sent < published[-1], said
+    assert "Error 100" in said[failed], said
+    await _checked(page, axe, "timeline")
+    await page.go_back()
 
 
 async def _sign_out_for_good(page: Page, browser: Browser, url: str) -> None:  # noqa: F811
