@@ -20,6 +20,7 @@ LAYERING = Layering(
         "calendar.py",
         "analytics.py",
         "broadcasts.py",
+        "timeline.py",
     ),
 )
 

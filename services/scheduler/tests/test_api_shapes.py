@@ -69,6 +69,7 @@ def test_the_openapi_document_covers_every_route() -> None:
         ("POST", "/v1/posts/{post_id}/cancel"),
         ("POST", "/v1/posts/{post_id}/retry"),
         ("POST", "/v1/posts/{post_id}/schedule"),
+        ("POST", "/v1/posts/{post_id}/reschedule"),
         ("POST", "/v1/campaigns"),
         ("GET", "/v1/campaigns"),
         ("GET", "/v1/campaigns/{campaign_id}"),

@@ -107,6 +107,7 @@ class Live:
     campaign_id: str
     endpoint_id: str
     delivery_id: str
+    scheduled_id: str  # a post due far ahead, for the reschedule route (a draft cannot move)
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,7 @@ POST: dict[str, Any] = {
     "draft": True,
 }
 SCHEDULE = {"schedule": {"publish_at": "2031-03-30T09:00:00+01:00", "timezone": "Europe/Lisbon"}}
+RESCHEDULE = {"publish_at": "2031-04-02T10:30:00", "timezone": "Europe/Lisbon"}
 CAMPAIGN = {
     "name": "weekly",
     "recurrence": {
@@ -269,6 +271,9 @@ def strategies(live: Live) -> dict[tuple[str, str], st.SearchStrategy[Call]]:
     return {
         ("POST", "/v1/posts"): json_call("POST", "/v1/posts", POST),
         ("POST", "/v1/posts/{post_id}/schedule"): json_call("POST", f"{post}/schedule", SCHEDULE),
+        ("POST", "/v1/posts/{post_id}/reschedule"): json_call(
+            "POST", f"/v1/posts/{live.scheduled_id}/reschedule", RESCHEDULE
+        ),
         ("POST", "/v1/posts/{post_id}/cancel"): no_body_call(
             "POST", lambda i: f"/v1/posts/{i}/cancel", live.post_id
         ),
@@ -349,6 +354,15 @@ def found_by_the_review(live: Live) -> dict[tuple[str, str], list[Call]]:
                 {"schedule": {"publish_at": "2031-01-01T09:00:00", "timezone": "Europe"}},
             ],
         ),
+        ("POST", "/v1/posts/{post_id}/reschedule"): (
+            f"/v1/posts/{live.scheduled_id}/reschedule",
+            [
+                {"publish_at": "9999-12-31T23:59:59-05:00"},
+                {"publish_at": "0001-01-01T00:00:00+01:00"},
+                {"publish_at": "2031-01-01T09:00:00", "timezone": "Europe"},
+                {"publish_at": 1900000000},
+            ],
+        ),
         ("POST", "/v1/campaigns"): (
             "/v1/campaigns",
             [
@@ -422,11 +436,12 @@ def live(infra: InfraEndpoints, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 def _seed(url: str) -> Live:
-    """A draft post, an audience with a contact, a campaign, a webhook endpoint and a delivery
-    (its ping) for the routes that need ids."""
+    """A draft post, a scheduled one, an audience with a contact, a campaign, a webhook
+    endpoint and a delivery (its ping) for the routes that need ids."""
     with httpx.Client(base_url=url, headers=auth(), timeout=60) as http:
         draft = {**POST, "targets": POST["targets"][:1]}
         post = http.post("/v1/posts", json=draft).json()["post_id"]
+        scheduled = http.post("/v1/posts", json={**draft, "draft": False}).json()["post_id"]
         audience = http.post("/v1/audiences", json=AUDIENCE).json()["audience_id"]
         contact = http.post(f"/v1/audiences/{audience}/contacts", json=CONTACT).json()
         campaign = http.post("/v1/campaigns", json=CAMPAIGN).json()["campaign_id"]
@@ -435,7 +450,8 @@ def _seed(url: str) -> Live:
         endpoint = made.json()["id"]
         ping = http.post(f"/v1/webhooks/endpoints/{endpoint}/ping")
         assert ping.status_code == 202, ping.text
-    return Live(url, post, audience, contact["contact_id"], campaign, endpoint, ping.json()["id"])
+    delivery = ping.json()["id"]
+    return Live(url, post, audience, contact["contact_id"], campaign, endpoint, delivery, scheduled)
 
 
 def test_every_write_route_of_the_document_has_a_strategy(live: Live) -> None:

@@ -31,6 +31,7 @@ from console.integrations_routes import integrations_routes
 from console.people_client import HttpPeopleApi, PeopleApi
 from console.sessions import SESSION_COOKIE, Session, Sessions
 from console.settings import Settings
+from console.timeline_routes import timeline_routes
 from console.webhooks_routes import delivery_routes, webhooks_routes
 from herald.bodylimits import BodyLimit, install_body_limits
 from herald.service import add_operational_routes
@@ -149,6 +150,7 @@ def create_app(
     app.include_router(compose_routes(console))
     app.include_router(calendar_routes(console))
     app.include_router(analytics_routes(console))
+    app.include_router(timeline_routes(console))
     app.include_router(webhooks_routes(console))
     app.include_router(delivery_routes(console))
     app.include_router(audiences_routes(console))

@@ -2,7 +2,7 @@
 week in the business's zone), the filters a person may set (each refused by name when it is not
 one the scheduler knows), the posts grouped by their local day, and what can be done to each
 post (the scheduler's routes: retry failed targets, cancel what is not dispatched yet, schedule
-a draft). The scheduler has no route to move a scheduled post, so the calendar offers none."""
+a draft, move a post whose every target still waits)."""
 
 from __future__ import annotations
 
@@ -143,3 +143,39 @@ def actions(row: PostRow) -> list[str]:
     if states & {"draft", "scheduled"}:
         found.append("cancel")
     return found
+
+
+@dataclass(frozen=True)
+class Moving:
+    """A *Reschedule* form sent back to its post: what was typed and why it was refused."""
+
+    post_id: str
+    publish_at: str
+    problem: str
+
+
+def movable(row: PostRow) -> bool:
+    """Whether the scheduler would move this post: scheduled, every target still waiting (a
+    target dispatched, published or cancelled keeps the post where it is)."""
+    states = {t.target.state for t in row.targets}
+    return row.post.status == "scheduled" and states == {"scheduled"}
+
+
+def input_value(moment: datetime, zone: ZoneInfo) -> str:
+    """A time as a datetime-local input shows it, in the business's zone."""
+    return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+
+def reschedule_body(publish_at: str, zone: str, now: datetime) -> dict[str, str] | str:
+    """The scheduler's reschedule body for a datetime-local value read in `zone`, or what is
+    wrong with it (the scheduler checks it again and stays the authority)."""
+    value = publish_at.strip()
+    try:
+        local = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        local = None
+    if local is None or local.tzinfo is not None:
+        return "Give the new date and time to publish at."
+    if local.replace(tzinfo=ZoneInfo(zone)) <= now:
+        return "This time has passed: choose a later one."
+    return {"publish_at": local.isoformat(timespec="seconds"), "timezone": zone}

@@ -7,6 +7,7 @@ break a page. `HeraldApi` is the port; `HttpHeraldApi` calls the services; the t
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -72,12 +73,19 @@ class Post(_Read):
     campaign_id: str | None = None
 
 
+class HistoryItem(_Read):
+    at: datetime
+    kind: str  # post.scheduled, post.dispatched, post.failed, post.retry_requested, ...
+    target_id: str | None = None
+    detail: dict[str, Any]
+
+
 class PostPage(_Read):
     items: list[Post]
     next_cursor: str | None = None
 
 
-PostAction = Literal["cancel", "retry", "schedule"]
+PostAction = Literal["cancel", "retry", "schedule", "reschedule"]
 
 
 class ApiError(Exception):
@@ -109,6 +117,10 @@ class HeraldApi(Protocol):
     async def act_on_post(
         self, api_key: str, post_id: str, action: PostAction, body: dict[str, Any] | None = None
     ) -> Post: ...
+
+    async def timeline(self, api_key: str, post_id: str) -> tuple[Post, list[HistoryItem]]:
+        """The post and everything that happened to it, oldest first."""
+        ...
 
     async def endpoints(self, api_key: str) -> list[Endpoint]: ...
 
@@ -175,6 +187,14 @@ class HttpHeraldApi:
         url = f"{self._scheduler}/v1/posts/{post_id}/{action}"
         answer = await self._call("POST", url, api_key, json=body)
         return Post.model_validate(answer["post"])
+
+    async def timeline(self, api_key: str, post_id: str) -> tuple[Post, list[HistoryItem]]:
+        url = f"{self._scheduler}/v1/posts/{post_id}"
+        post, history = await asyncio.gather(  # the two reads at once
+            self._get(url, api_key), self._get(f"{url}/history", api_key)
+        )
+        items = [HistoryItem.model_validate(e) for e in history["entries"]]
+        return Post.model_validate(post), items
 
     async def endpoints(self, api_key: str) -> list[Endpoint]:
         body = await self._get(f"{self._scheduler}/v1/webhooks/endpoints", api_key)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from console.analytics import AccountAnalytics, PostAnalytics
-from console.client import ApiError, Integration, Post, PostAction, PostPage
+from console.client import ApiError, HistoryItem, Integration, Post, PostAction, PostPage
 from console.webhooks_client import Delivery, Endpoint
 
 KEY = "hk_test_secret"
@@ -30,6 +31,7 @@ class FakeApi:
     insights: dict[str, PostAnalytics] = field(default_factory=dict)  # by post id
     account_calls: list[tuple[str, str]] = field(default_factory=list)  # (action, id or provider)
     account_insights: dict[str, AccountAnalytics] = field(default_factory=dict)  # by integration
+    histories: dict[str, list[HistoryItem]] = field(default_factory=dict)  # by post id
 
     async def integrations(self, api_key: str) -> list[Integration]:
         self._check(api_key)
@@ -61,7 +63,20 @@ class FakeApi:
         self._check(api_key)
         self._refuse()
         self.actions.append((post_id, action, body))
-        return next(p for p in self.posted if p.post_id == post_id)
+        found = next(p for p in self.posted if p.post_id == post_id)
+        if action == "reschedule" and body is not None:  # moved as the scheduler moves it
+            local = datetime.fromisoformat(body["publish_at"])
+            due = local.replace(tzinfo=ZoneInfo(body["timezone"])).astimezone(UTC)
+            found = found.model_copy(update={"due_at": due})
+            self.posted = [found if p.post_id == post_id else p for p in self.posted]
+        return found
+
+    async def timeline(self, api_key: str, post_id: str) -> tuple[Post, list[HistoryItem]]:
+        self._check(api_key)
+        found = next((p for p in self.posted if p.post_id == post_id), None)
+        if found is None:
+            raise ApiError(404, f"no post {post_id} in this business")
+        return found, self.histories.get(post_id, [])
 
     async def endpoints(self, api_key: str) -> list[Endpoint]:
         self._check(api_key)

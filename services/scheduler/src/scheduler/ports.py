@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from herald.events import IntegrationStatus
+from herald.events import IntegrationStatus, Schedule
 from herald.topics import Platform
 from herald.tracing import TraceContext
 from herald.whatsapp_registry import RegisteredTemplate
@@ -128,6 +128,10 @@ class PostStore(Protocol):
     async def find_by_key(self, business_id: str, idempotency_key: str) -> Post | None: ...
     async def schedule_post(self, post_id: str, due_at: datetime) -> None:
         """A draft is a draft no more, due at `due_at`."""
+        ...
+
+    async def move_post(self, post_id: str, schedule: Schedule, due_at: datetime) -> None:
+        """The post is due at `due_at` now (asked as `schedule`): its due day moves with it."""
         ...
 
     async def insert_targets(self, targets: Sequence[Target]) -> None: ...

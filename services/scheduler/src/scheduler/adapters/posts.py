@@ -24,6 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from herald.batching import InsertBatcher
+from herald.events import Schedule
 from herald.mongo import Document
 from scheduler.adapters.documents import (
     changes_document,
@@ -95,6 +96,12 @@ class MongoPosts:
 
     async def schedule_post(self, post_id: str, due_at: datetime) -> None:
         changes = {"draft": False, "due_at": due_at, "due_day": due_day(due_at)}
+        await self._posts.update_one({"_id": post_id}, {"$set": changes})
+
+    async def move_post(self, post_id: str, schedule: Schedule, due_at: datetime) -> None:
+        # `due_day` moves too: a calendar's week is read day by day (scheduler.adapters.listing).
+        asked = {"publish_at": schedule.publish_at, "timezone": schedule.timezone}
+        changes = {"schedule": asked, "due_at": due_at, "due_day": due_day(due_at)}
         await self._posts.update_one({"_id": post_id}, {"$set": changes})
 
     async def insert_targets(self, targets: Sequence[Target]) -> None:

@@ -1,4 +1,5 @@
-"""`/v1/posts`: submit, read, list, history, cancel, retry, schedule or delete a draft."""
+"""`/v1/posts`: submit, read, list, history, cancel, retry, reschedule, schedule or delete a
+draft."""
 
 from __future__ import annotations
 
@@ -19,11 +20,13 @@ from scheduler.api.schemas import (
     PostCreate,
     PostPage,
     PostView,
+    Reschedule,
     ScheduleDraft,
 )
 from scheduler.api.views import decode_cursor, decode_key, encode_cursor, encode_key, post_view
 from scheduler.deliveries import mask
 from scheduler.handlers import delivery_reads, manage, queries
+from scheduler.handlers.reschedule import reschedule
 from scheduler.handlers.submit import submit
 from scheduler.ports import PostFilter
 
@@ -182,6 +185,19 @@ async def schedule_draft(
     """Schedule a draft (with its own schedule, or the one given)."""
     schedule = body.schedule.to_schedule() if body and body.schedule else None
     result = await manage.schedule_draft(deps, key.business_id, post_id, schedule)
+    return await _changed(deps, key.business_id, post_id, result)
+
+
+@router.post(
+    "/{post_id}/reschedule",
+    response_model=Changed,
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
+async def reschedule_post(post_id: PostId, deps: DepsDep, key: Writer, body: Reschedule) -> Changed:
+    """Move a scheduled post to another time. Every target must still be scheduled (none
+    dispatched); the time is checked as a new post's is (a past time is refused at
+    `publish_at`); one due within seconds, which a dispatcher is sending, answers 409."""
+    result = await reschedule(deps, key.business_id, post_id, body.to_schedule())
     return await _changed(deps, key.business_id, post_id, result)
 
 

@@ -74,6 +74,17 @@ class ScheduleDraft(ApiBody):
     schedule: ScheduleIn | None = Field(default=None, description="Absent: the draft's own.")
 
 
+class Reschedule(ApiBody):
+    publish_at: LocalOrAware = Field(
+        description="The new publish time. Without an offset it is read in `timezone`.",
+        examples=["2031-03-30T10:30:00"],
+    )
+    timezone: str | None = Field(default=None, max_length=64, examples=["Europe/Lisbon"])
+
+    def to_schedule(self) -> Schedule:
+        return Schedule(publish_at=self.publish_at, timezone=self.timezone)
+
+
 class RecipientCounts(BaseModel):
     recipients: int = Field(description="Recipients of the post (skipped ones included).")
     by_state: dict[str, int] = Field(description="Each recipient once, by its furthest state.")
