@@ -12,7 +12,17 @@ pytestmark = pytest.mark.unit
 
 LAYERING = Layering(
     Path(__file__).parents[1] / "src" / "console",
-    inner=("views.py", "sessions.py", "compose.py", "preview.py", "calendar.py", "analytics.py"),
+    inner=(
+        "views.py",
+        "sessions.py",
+        "compose.py",
+        "preview.py",
+        "calendar.py",
+        "analytics.py",
+        "campaigns.py",
+        "recurrence.py",
+        "overview.py",
+    ),
 )
 
 

@@ -22,10 +22,13 @@ from prometheus_client import CollectorRegistry
 from console import people_routes, routes, team_routes, views
 from console.analytics_routes import analytics_routes
 from console.calendar_routes import calendar_routes
+from console.campaign_routes import campaign_routes
 from console.client import ApiError, HeraldApi, HttpHeraldApi
 from console.compose_routes import compose_routes
 from console.integrations_routes import integrations_routes
+from console.overview_routes import overview_routes
 from console.people_client import HttpPeopleApi, PeopleApi
+from console.scheduler_client import HttpSchedulerApi, SchedulerApi
 from console.sessions import SESSION_COOKIE, Session, Sessions
 from console.settings import Settings
 from console.webhooks_routes import delivery_routes, webhooks_routes
@@ -53,6 +56,7 @@ class Console:
     now: Callable[[], datetime]
     apis: dict[str, HeraldApi] = field(default_factory=dict)
     people: PeopleApi | None = None  # auth-service's people routes (ADR 0024)
+    scheduler: SchedulerApi | None = None  # the scheduler's campaigns and analytics summary
 
     @property
     def api(self) -> HeraldApi:
@@ -90,6 +94,7 @@ def create_app(
     *,
     api: HeraldApi | None = None,
     people: PeopleApi | None = None,
+    scheduler: SchedulerApi | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
     """`api` is the services' public APIs; by default over HTTP to `auth_url`/`scheduler_url`."""
@@ -101,6 +106,7 @@ def create_app(
     if api is not None:
         console.apis["api"] = api
         console.people = people
+        console.scheduler = scheduler
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -112,6 +118,7 @@ def create_app(
                 http, auth_url=settings.auth_url, scheduler_url=settings.scheduler_url
             )
             console.people = HttpPeopleApi(http, auth_url=settings.auth_url)
+            console.scheduler = HttpSchedulerApi(http, scheduler_url=settings.scheduler_url)
             yield
 
     app = FastAPI(title="Herald console", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -138,6 +145,8 @@ def create_app(
     app.include_router(compose_routes(console))
     app.include_router(calendar_routes(console))
     app.include_router(analytics_routes(console))
+    app.include_router(campaign_routes(console))
+    app.include_router(overview_routes(console))
     app.include_router(webhooks_routes(console))
     app.include_router(delivery_routes(console))
     return app
