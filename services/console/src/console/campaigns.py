@@ -210,13 +210,18 @@ def describe(
     zone = zone_named(zone_name)
     if rule is None or zone is None:
         return Described(f"{rule_text} in {zone_name}, from {starts_at:%Y-%m-%d %H:%M}")
-    words = f"{recurrence.words(rule, starts_at)} ({zone_name})"
-    upcoming = recurrence.next_moments(rule, starts_at, zone, now, 1)
-    first = recurrence.next_moments(rule, starts_at, zone, created_at, 1)
-    so_far = recurrence.count_between(rule, starts_at, zone, created_at, now)
+    first: datetime | None = None
+    so_far = 0
+    upcoming: datetime | None = None
+    for moment in recurrence.moments(rule, starts_at, zone, created_at):  # one walk for all three
+        first = first or moment
+        if moment > now:
+            upcoming = moment
+            break
+        so_far += 1
     return Described(
-        words,
-        upcoming[0] if upcoming else None,
+        f"{recurrence.words(rule, starts_at)} ({zone_name})",
+        upcoming,
         so_far,
-        first[0].astimezone(zone).date() if first else None,
+        None if first is None else first.astimezone(zone).date(),
     )

@@ -135,12 +135,6 @@ def next_moments(
     return found
 
 
-def count_between(
-    rule: Rule, start: datetime, zone: ZoneInfo, after: datetime, until: datetime
-) -> int:
-    return sum(1 for _ in moments(rule, start, zone, after, until))
-
-
 def words(rule: Rule, start: datetime) -> str:
     """ "Every 2 weeks on Monday and Thursday at 09:00, from 2026-12-08, 10 times"."""
     one, many = FREQUENCIES[rule.frequency]
