@@ -163,6 +163,7 @@ def test_a_good_recurrence_becomes_the_campaign_body_with_the_post_as_template()
         ({"campaign_name": "x" * 201}, "campaign_name", "200 characters at most"),
         ({"rec_freq": "HOURLY"}, "rec_freq", "Choose daily, weekly or monthly."),
         ({"rec_interval": "0"}, "rec_interval", "Repeat every 1 to 99"),
+        ({"rec_interval": "\N{SUPERSCRIPT TWO}"}, "rec_interval", "Repeat every 1 to 99"),
         ({"rec_day": ["8"]}, "rec_days", "Choose weekdays from Monday to Sunday."),
         ({"rec_time": "25:00"}, "rec_time", "hours and minutes"),
         ({"rec_start": "08.12.2026"}, "rec_start", "Give the first day as a date"),

@@ -8,7 +8,7 @@ says it (`console.recurrence` does the rule itself). The API stays the authority
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -120,7 +120,9 @@ def check(form: Recurring, zone: ZoneInfo, now: datetime) -> Checked:
     return Checked(found, rule, start)
 
 
-def _end(form: Recurring, first: date | None, refuse: Any) -> tuple[int | None, date | None]:
+def _end(
+    form: Recurring, first: date | None, refuse: Callable[[str, str], None]
+) -> tuple[int | None, date | None]:
     if form.rec_end == "count":
         count = _whole(form.rec_count, 1, COUNT_MAX)
         if count is None:
@@ -131,7 +133,7 @@ def _end(form: Recurring, first: date | None, refuse: Any) -> tuple[int | None, 
         if until is None:
             refuse("recurrence.until", "Give the last day as a date, or choose another end.")
         elif first is not None and until < first:
-            refuse("recurrence.until", "The last day comes before the first.", "out_of_range")
+            refuse("recurrence.until", "The last day comes before the first.")
         return None, until
     if form.rec_end != "never":
         refuse("recurrence.end", "Choose when the campaign ends: never, on a day, or after N.")
@@ -140,7 +142,9 @@ def _end(form: Recurring, first: date | None, refuse: Any) -> tuple[int | None, 
 
 def _whole(value: str, low: int, high: int) -> int | None:
     value = value.strip()
-    return int(value) if value.isdigit() and low <= int(value) <= high else None
+    if not (value.isascii() and value.isdigit()):  # "²" is a digit to str.isdigit, not to int
+        return None
+    return int(value) if low <= int(value) <= high else None
 
 
 def _time(value: str) -> time | None:
