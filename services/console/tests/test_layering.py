@@ -21,6 +21,9 @@ LAYERING = Layering(
         "analytics.py",
         "broadcasts.py",
         "timeline.py",
+        "campaigns.py",
+        "recurrence.py",
+        "overview.py",
     ),
 )
 

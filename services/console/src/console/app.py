@@ -25,10 +25,13 @@ from console.audiences_client import AudiencesApi, HttpAudiencesApi
 from console.audiences_routes import audience_routes, audiences_routes
 from console.broadcasts_routes import broadcasts_routes
 from console.calendar_routes import calendar_routes
+from console.campaign_routes import campaign_routes
 from console.client import ApiError, HeraldApi, HttpHeraldApi
 from console.compose_routes import compose_routes
 from console.integrations_routes import integrations_routes
+from console.overview_routes import overview_routes
 from console.people_client import HttpPeopleApi, PeopleApi
+from console.scheduler_client import HttpSchedulerApi, SchedulerApi
 from console.sessions import SESSION_COOKIE, Session, Sessions
 from console.settings import Settings
 from console.timeline_routes import timeline_routes
@@ -58,6 +61,7 @@ class Console:
     apis: dict[str, HeraldApi] = field(default_factory=dict)
     people: PeopleApi | None = None  # auth-service's people routes (ADR 0024)
     audiences: AudiencesApi | None = None  # the scheduler's audiences and WhatsApp posts
+    scheduler: SchedulerApi | None = None  # the scheduler's campaigns and analytics summary
 
     @property
     def api(self) -> HeraldApi:
@@ -96,6 +100,7 @@ def create_app(
     api: HeraldApi | None = None,
     people: PeopleApi | None = None,
     audiences: AudiencesApi | None = None,
+    scheduler: SchedulerApi | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
     """`api` is the services' public APIs; by default over HTTP to `auth_url`/`scheduler_url`."""
@@ -108,6 +113,7 @@ def create_app(
         console.apis["api"] = api
         console.people = people
         console.audiences = audiences
+        console.scheduler = scheduler
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -120,6 +126,7 @@ def create_app(
             )
             console.people = HttpPeopleApi(http, auth_url=settings.auth_url)
             console.audiences = HttpAudiencesApi(http, scheduler_url=settings.scheduler_url)
+            console.scheduler = HttpSchedulerApi(http, scheduler_url=settings.scheduler_url)
             yield
 
     app = FastAPI(title="Herald console", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -151,6 +158,8 @@ def create_app(
     app.include_router(calendar_routes(console))
     app.include_router(analytics_routes(console))
     app.include_router(timeline_routes(console))
+    app.include_router(campaign_routes(console))
+    app.include_router(overview_routes(console))
     app.include_router(webhooks_routes(console))
     app.include_router(delivery_routes(console))
     app.include_router(audiences_routes(console))

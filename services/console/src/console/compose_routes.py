@@ -1,7 +1,9 @@
 """Compose: `GET /compose` shows the form, `POST /compose` checks it (the Check button) or
 submits it to the scheduler (Schedule), re-rendering it with every violation at its field. The
 checks are the API's own (`console.compose.check`), and a 422 the scheduler answers anyway is
-placed at the fields it names the same way."""
+placed at the fields it names the same way. "As a recurring campaign" submits the post as the
+template of a new campaign (`POST /v1/campaigns`; `console.campaigns` checks its recurrence and
+previews its next occurrences) and leads to the Campaigns page."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from console import compose, preview
+from console import campaigns, compose, preview
 from console.client import ApiError, Integration
+from console.compose_campaign import CampaignMaker
 from console.sessions import Session, new_token, same_token
 from herald.events import Violation
 
@@ -23,8 +26,11 @@ if TYPE_CHECKING:
 USABLE = ("active", "expiring")  # accounts a post can go to; the others need reconnecting
 
 
-async def _posted(console: Console, request: Request) -> tuple[Session, compose.Draft] | Response:
-    """The signed-in writer and the draft the form holds, or the answer to give instead."""
+async def _posted(
+    console: Console, request: Request
+) -> tuple[Session, compose.Draft, campaigns.Recurring] | Response:
+    """The signed-in writer, the draft the form holds and its recurrence fields, or the answer
+    to give instead."""
     session = console.signed_in(request)
     if session is None:
         return RedirectResponse("/sign-in", status_code=303)
@@ -36,7 +42,8 @@ async def _posted(console: Console, request: Request) -> tuple[Session, compose.
         return Response("A viewer cannot post: ask an owner for the editor role.", 403)
     draft = compose.read_form(fields)
     draft.token = draft.token or new_token()
-    return session, draft
+    today = console.now().astimezone(ZoneInfo(console.settings.time_zone)).date()
+    return session, draft, campaigns.read(fields, today)
 
 
 async def _usable(console: Console, session: Session) -> list[Integration]:
@@ -48,6 +55,7 @@ async def _usable(console: Console, session: Session) -> list[Integration]:
 def compose_routes(console: Console) -> APIRouter:
     router = APIRouter()
     zone = console.settings.time_zone
+    maker = CampaignMaker(console)
 
     def render(
         request: Request,
@@ -60,6 +68,8 @@ def compose_routes(console: Console) -> APIRouter:
         checked: bool = False,
         status: int = 200,
         live: bool = False,
+        recurring: campaigns.Recurring | None = None,
+        rule: campaigns.Checked | None = None,
     ) -> Response:
         problems = problems or []
         return console.page(
@@ -67,13 +77,16 @@ def compose_routes(console: Console) -> APIRouter:
             "compose_live.html" if live else "compose.html",
             status,
             live=live,
-            fields=compose.field_names(accounts),
+            fields=compose.field_names(accounts) + campaigns.FIELDS,
+            recurring=recurring or campaigns.Recurring(rec_start=maker.today()),
+            occurrences=maker.occurrences(rule),
+            frequencies=campaigns.FREQUENCY_WORDS,
             session=session,
             current="compose",
             accounts=accounts,
             draft=draft,
-            problems=[(compose.field_of(v.path, draft), v.message) for v in problems],
-            errors=compose.by_field(problems, draft),
+            problems=[(campaigns.field_of(v.path, draft), v.message) for v in problems],
+            errors=campaigns.by_field(problems, draft),
             previews=preview.previews(draft, accounts),
             alert=alert,
             checked=checked and not problems,
@@ -102,32 +115,68 @@ def compose_routes(console: Console) -> APIRouter:
         found = await _posted(console, request)
         if isinstance(found, Response):
             return found
-        session, draft = found
+        session, draft, recurring = found
         try:
             accounts = await _usable(console, session)
         except ApiError as exc:
             return Response(f"Herald could not answer ({exc.status}): {exc.message}", 502)
-        problems = compose.check(draft, accounts, zone, console.now())
-        return render(request, session, accounts, draft, problems=problems, checked=True, live=True)
+        problems, rule = maker.checks(draft, recurring, accounts)
+        return render(
+            request,
+            session,
+            accounts,
+            draft,
+            problems=problems,
+            checked=True,
+            live=True,
+            recurring=recurring,
+            rule=rule,
+        )
 
     @router.post("/compose", response_class=HTMLResponse)
     async def compose_post(request: Request) -> Response:
         found = await _posted(console, request)
         if isinstance(found, Response):
             return found
-        session, draft = found
+        session, draft, recurring = found
         try:
             accounts = await _usable(console, session)
         except ApiError as exc:
             return console.unavailable(request, session, "Compose", exc)
-        problems = compose.check(draft, accounts, zone, console.now())
         action = (await request.form()).get("action")
-        if action != "submit" or problems:
-            status = 422 if problems else 200
+        draft.when = "campaign" if action == "campaign" else draft.when  # its own button
+        problems, rule = maker.checks(draft, recurring, accounts)
+        if action not in ("submit", "campaign") or problems:
             return render(
-                request, session, accounts, draft, problems=problems, checked=True, status=status
+                request,
+                session,
+                accounts,
+                draft,
+                problems=problems,
+                checked=True,
+                status=422 if problems else 200,
+                recurring=recurring,
+                rule=rule,
             )
-        return await submit(request, session, accounts, draft)
+        if rule is None:
+            return await submit(request, session, accounts, draft)
+        try:
+            made = await maker.make(session.api_key, accounts, draft, recurring, rule)
+        except ApiError as exc:
+            problems = exc.violations if exc.status == 422 else []
+            alert = f"The scheduler did not take the campaign ({exc.status}): {exc.message}"
+            return render(
+                request,
+                session,
+                accounts,
+                draft,
+                problems=problems,
+                alert=None if problems else alert,
+                status=502 if exc.status >= 500 else exc.status,
+                recurring=recurring,
+                rule=rule,
+            )
+        return RedirectResponse(f"/campaigns?done=created#campaign-{made}", status_code=303)
 
     async def submit(
         request: Request, session: Session, accounts: list[Integration], draft: compose.Draft
