@@ -8,6 +8,7 @@ longer than `request_timeout_ms` leaves behind; the fleet chaos run restarts Kaf
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import OutOfOrderSequenceNumber
 from aiokafka.partitioner import DefaultPartitioner
 
-from herald.emitter import KafkaEmitter
+from herald.emitter import KafkaEmitter, Outgoing
 from herald.events import PostPublished
 from herald.kafka import new_broker, start_broker
 from herald.producing import current_producer, publish, renewals
@@ -133,3 +134,36 @@ async def test_a_lane_places_sends_on_its_partition_whatever_the_key(
     assert all(placed[f"lane{lane}".encode()] == lane % 4 for lane in range(8))
     hashed = DefaultPartitioner()(b"one-key", [0, 1, 2, 3], [0, 1, 2, 3])
     assert placed[b"hashed"] == hashed
+
+
+async def test_emit_all_lands_every_event_in_order_and_survives_a_dead_producer(
+    infra: InfraEndpoints, new_topic: NewTopicFactory
+) -> None:
+    """Notices of one result go out together (`emit_all`): in the order given, on one
+    partition, and sent again whole by a renewed producer."""
+    topic = await new_topic(partitions=1)
+    settings = KafkaSettings(bootstrap_servers=infra.kafka_bootstrap)
+    broker = new_broker(settings, client_id="test-emit-all")
+    await start_broker(broker, settings)
+    events = [
+        PostPublished(
+            post_id=f"p{n}",
+            target_id=f"p{n}-0",
+            business_id="b1",
+            integration_id="i1",
+            platform=Platform.FACEBOOK,
+            attempt=1,
+            published_at=datetime.now(UTC),
+        )
+        for n in range(5)
+    ]
+    emitter = KafkaEmitter(broker, source="test")
+    try:
+        await emitter.emit_all([Outgoing(e, topic=topic, key="b1") for e in events[:3]])
+        _kill(current_producer(broker))
+        await emitter.emit_all([Outgoing(e, topic=topic, key="b1") for e in events[3:]])
+        assert renewals(broker) == 1
+    finally:
+        await broker.stop()
+    landed = [json.loads(v)["post_id"] for v in await _read(infra.kafka_bootstrap, topic, 5)]
+    assert landed == [f"p{n}" for n in range(5)]

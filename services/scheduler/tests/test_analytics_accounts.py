@@ -7,7 +7,7 @@ the platform refuses is absent with its reason; another business gets 404 and ba
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +16,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from herald.emitter import Outgoing
 from herald.events import Event, IntegrationConnected, IntegrationStatus
 from herald.graph import GraphClient
 from herald.graph.accounts import PageAccountInsights
@@ -51,6 +52,10 @@ class ProducerEmitter:
     ) -> None:
         assert lane is None  # the account jobs' snapshots are placed by their key
         await send_event(self._out, topic, event, key=key)
+
+    async def emit_all(self, outgoing: Sequence[Outgoing]) -> None:
+        for out in outgoing:
+            await send_event(self._out, out.topic, out.event, key=out.key)
 
 
 @asynccontextmanager

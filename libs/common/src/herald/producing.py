@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiokafka
@@ -101,3 +101,30 @@ async def _partition(producer: Any, topic: str, lane: int | None) -> int | None:
         return None  # the key's hash places it (Kafka's default partitioner)
     partitions = sorted(await producer.partitions_for(topic))
     return int(partitions[lane % len(partitions)])
+
+
+async def publish_all(
+    broker: KafkaBroker, messages: Sequence[tuple[bytes, str, bytes | None, Mapping[str, str]]]
+) -> None:
+    """Several sends (body, topic, key, headers), appended to the producer in this order and
+    acknowledged together: one round trip to the broker where `publish` takes one each. A dead
+    idempotent producer is replaced and every one of them sent again (at least once)."""
+    producer = current_producer(broker)
+    try:
+        await _send_all(broker, messages)
+    except DEAD_PRODUCER_ERRORS as exc:
+        renewed = await renew_producer(broker, producer)
+        log.warning(
+            "kafka.producer_renewed", error=repr(exc), sends=len(messages), by_this_send=renewed
+        )
+        await _send_all(broker, messages)
+
+
+async def _send_all(
+    broker: KafkaBroker, messages: Sequence[tuple[bytes, str, bytes | None, Mapping[str, str]]]
+) -> None:
+    acks = [
+        await broker.publish(body, topic, key=key, headers=dict(headers), no_confirm=True)
+        for body, topic, key, headers in messages  # in order: each is appended before the next
+    ]
+    await asyncio.gather(*acks)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from herald.emitter import Outgoing
 from herald.errors import PlatformError, Transient
 from herald.events import Event, PostRequested, Violation
 from herald.ledger import EntryState, Lease, LedgerEntry
@@ -44,6 +45,12 @@ class RecordingEmitter:
         if self.fail_with is not None:
             raise self.fail_with
         self.emitted.append(Emitted(event, topic, key, dict(headers or {}), lane))
+
+    async def emit_all(self, outgoing: Sequence[Outgoing]) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        for out in outgoing:
+            self.emitted.append(Emitted(out.event, out.topic, out.key, dict(out.headers or {})))
 
     def of_type(self, cls: type[Event]) -> list[Event]:
         return [e.event for e in self.emitted if isinstance(e.event, cls)]

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
+from herald.emitter import Outgoing
 from herald.events import Event
 from herald.logging import configure_logging
 from herald.mongo import new_mongo_client, wait_for_mongo
@@ -39,6 +40,10 @@ class NoEmitter:
     ) -> None:
         msg = f"the campaign pass does not produce events (tried {event.event_type})"
         raise RuntimeError(msg)
+
+    async def emit_all(self, outgoing: Sequence[Outgoing]) -> None:
+        for out in outgoing:
+            await self.emit(out.event, topic=out.topic, key=out.key)
 
 
 async def process_campaigns(settings: Settings) -> PassReport:

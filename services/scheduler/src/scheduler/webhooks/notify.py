@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from herald.emitter import EventEmitter
+from herald.emitter import EventEmitter, Outgoing
 from herald.events import (
     Event,
     IntegrationDisconnected,
@@ -51,6 +51,7 @@ log = structlog.get_logger(__name__)
 NAMESPACE = uuid.UUID("6f1d7c1e-2b55-4f7e-9a63-0c7d4b8e5a10")  # of Herald's notice ids
 FINISHED = {"published", "partially_published", "failed", "cancelled"}
 ENDED = {TargetState.PUBLISHED, TargetState.FAILED, TargetState.CANCELLED}
+Told = tuple[Event, str]  # a notice and its id
 TOLD_POSTS = 20_000  # posts whose identity `Notifier._post_of` holds at most
 
 
@@ -137,22 +138,24 @@ class Notifier:
         notice = target_notice(post, target, result)
         if notice is None:
             return  # the target's state says otherwise: an older result, nothing to tell
-        await self.publish(notice, notice_id(event_id, notice.event_type))
+        told: list[Told] = [(notice, notice_id(event_id, notice.event_type))]
         if target.state in ENDED:
-            await self._after_end(post, target)
+            told += await self._after_end(post, target)
+        await self.tell(told)
 
-    async def _after_end(self, post: Post, target: Target) -> None:
+    async def _after_end(self, post: Post, target: Target) -> list[Told]:
         if not post.has_broadcast and post.target_ids == (target.id,):
             targets = [target]  # its only target: nothing more to read
         else:
             targets = await self._posts.targets_of([post])
+        told = []
         if target.role is Role.BATCH and target.batch is not None:
-            await self._broadcast(post, target.batch.parent_target_id, targets)
-        await self._finished(post, targets)
+            told += self._broadcast(post, target.batch.parent_target_id, targets)
+        return told + self._finished(post, targets)
 
     async def cancelled(self, post: Post) -> None:
         """A person cancelled targets of the post: it may have ended."""
-        await self._finished(post, await self._posts.targets_of([post]))
+        await self.tell(self._finished(post, await self._posts.targets_of([post])))
 
     async def failed_here(self, target_id: str) -> None:
         """The scheduler failed a target itself (its integration unusable at dispatch)."""
@@ -169,13 +172,13 @@ class Notifier:
             attempt=target.attempts,
             error=target.last_error,
         )
-        await self.publish(notice, notice_id(target.id, target.epoch, notice.event_type))
-        await self._after_end(post, target)
+        told = [(notice, notice_id(target.id, target.epoch, notice.event_type))]
+        await self.tell(told + await self._after_end(post, target))
 
-    async def _finished(self, post: Post, targets: list[Target]) -> None:
+    def _finished(self, post: Post, targets: list[Target]) -> list[Told]:
         status = status_of(targets)
         if status not in FINISHED:
-            return
+            return []
         counted = sorted((t for t in targets if t.role is not Role.BATCH), key=lambda t: t.order)
         notice = PostFinished(
             **correlation(post),
@@ -194,15 +197,15 @@ class Notifier:
         )
         # Once per outcome of the post: a retry a person asks for may finish it again.
         outcome = ",".join(f"{t.id}={t.state.value}@{t.epoch}" for t in targets)
-        await self.publish(notice, notice_id(post.id, "finished", outcome))
+        return [(notice, notice_id(post.id, "finished", outcome))]
 
-    async def _broadcast(self, post: Post, parent_id: str, targets: list[Target]) -> None:
+    def _broadcast(self, post: Post, parent_id: str, targets: list[Target]) -> list[Told]:
         parent = next((t for t in targets if t.id == parent_id), None)
         batches = [
             t for t in targets if t.batch is not None and t.batch.parent_target_id == parent_id
         ]
         if parent is None or not batches:
-            return
+            return []
         published = sum(1 for t in batches if t.state is TargetState.PUBLISHED)
         failed = sum(1 for t in batches if t.state in (TargetState.FAILED, TargetState.CANCELLED))
         done = published + failed == len(batches)
@@ -215,7 +218,7 @@ class Notifier:
             batches_published=published,
             batches_failed=failed,
         )
-        await self.publish(notice, notice_id(parent_id, cls.event_type, published, failed))
+        return [(notice, notice_id(parent_id, cls.event_type, published, failed))]
 
     async def integration(self, event: IntegrationEvent, *, event_id: str) -> None:
         await self._store.watch(
@@ -242,15 +245,43 @@ class Notifier:
             )
             await self.publish(notice, notice_id(event_id, notice.event_type))
 
+    async def tell(self, told: Sequence[Told]) -> int:
+        """`publish` several notices: emitted on `business.events` in this order and
+        acknowledged together (one round trip to Kafka where each alone would take one), then
+        queued for the endpoints; returns how many deliveries were queued."""
+        if not told:
+            return 0
+        await self._emitter.emit_all(
+            [
+                Outgoing(
+                    event,
+                    topic=self._names.business_events,
+                    key=_business(event),
+                    headers={"ce_id": event_id},
+                )
+                for event, event_id in told
+            ]
+        )
+        queued = 0
+        for event, event_id in told:
+            queued += await self._queue(event, event_id, only=None)
+        return queued
+
     async def publish(self, event: Event, event_id: str, *, only: Endpoint | None = None) -> int:
         """Emit `event` on `business.events` (unless it goes to `only` one endpoint: a ping) and
         queue it for each endpoint that wants it; returns how many deliveries were queued."""
-        business = str(getattr(event, "business_id"))  # noqa: B009 - every notice has one
-        occurred = getattr(event, "occurred_at", None) or self._clock()
         if only is None:
             await self._emitter.emit(
-                event, topic=self._names.business_events, key=business, headers={"ce_id": event_id}
+                event,
+                topic=self._names.business_events,
+                key=_business(event),
+                headers={"ce_id": event_id},
             )
+        return await self._queue(event, event_id, only=only)
+
+    async def _queue(self, event: Event, event_id: str, *, only: Endpoint | None) -> int:
+        business = _business(event)
+        occurred = getattr(event, "occurred_at", None) or self._clock()
         kind = webhook_type(event)
         endpoints = [only] if only is not None else await self._store.endpoints_to_tell(business)
         body = webhook_body(event, occurred)
@@ -276,6 +307,10 @@ class Notifier:
             self.wake()
         log.info("notice.told", type=kind, notice_id=event_id, deliveries=queued)
         return queued
+
+
+def _business(event: Event) -> str:
+    return str(getattr(event, "business_id"))  # noqa: B009 - every notice has one
 
 
 def _role_only(options: dict[str, Any]) -> dict[str, Any]:
