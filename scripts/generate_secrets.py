@@ -79,7 +79,8 @@ def _value(
         return callers[service]
     if key == "HERALD_AUTH_SERVICE_TOKENS":
         return json.dumps(callers, separators=(",", ":"))
-    if key.endswith("_VAULT__KEYS"):  # auth-service's token vault, the scheduler's webhook secrets
+    # auth-service's token vault, the scheduler's webhook secrets, the console's session cookies
+    if key.endswith(("_VAULT__KEYS", "_SESSIONS__KEYS")):
         kid = str(env.get(key.removesuffix("KEYS") + "PRIMARY_KID", "k1"))
         key_b64 = base64.b64encode(secrets.token_bytes(32)).decode()
         return json.dumps({kid: key_b64}, separators=(",", ":"))
@@ -109,7 +110,7 @@ def write(files: dict[str, dict[str, str]], out: Path, mongo_uri: str) -> list[P
             every |= env
     written = []
     for name, env in [*files.items(), ("kubernetes", every)]:
-        if not env:  # a service with no secrets (the console) gets no file
+        if not env:  # a service with no secrets gets no file
             continue
         path = out / f"{name}.env"
         partial = path.with_suffix(".tmp")

@@ -309,6 +309,46 @@ def test_the_console_reaches_only_the_apis_it_calls_and_they_let_it_in(
     )
 
 
+def test_the_console_runs_several_replicas_with_its_session_keys_from_the_secret(
+    rendered: tuple[str, list[Manifest]],
+) -> None:
+    """Sign-ins are sealed in the browser's cookie (ADR 0024): more than one console pod, each
+    with the same keyring from the Secret, in production (which refuses to start without it)."""
+    render, docs = rendered
+    values = _values(render)
+    console = of_kind(docs, "Deployment")["console"]
+    assert console["spec"]["replicas"] == values["services"]["console"]["replicas"] > 1
+    config, env = _env(docs, "console")
+    assert config["HERALD_CONSOLE_ENVIRONMENT"] == "production"
+    assert config["HERALD_CONSOLE_SESSIONS__PRIMARY_KID"] == "k1"
+    assert "HERALD_CONSOLE_SESSIONS__KEYS" not in config
+    ref = env["HERALD_CONSOLE_SESSIONS__KEYS"]["valueFrom"]["secretKeyRef"]
+    assert ref == {
+        "name": values["secrets"]["existingSecret"],
+        "key": "HERALD_CONSOLE_SESSIONS__KEYS",
+    }
+
+
+def test_auth_service_believes_forwarded_addresses_from_the_pod_network_only(
+    rendered: tuple[str, list[Manifest]], tmp_path: Path
+) -> None:
+    """uvicorn takes X-Forwarded-For (the browser's address, for the sign-in limit) only from
+    FORWARDED_ALLOW_IPS: the values' networks, at the console (from the ingress) and at
+    auth-service (from the console) alone; empty leaves loopback."""
+    render, docs = rendered
+    trusted = _values(render)["forwardedAllowIps"]
+    maps = of_kind(docs, "ConfigMap")
+    assert maps["auth-service"]["data"]["FORWARDED_ALLOW_IPS"] == ",".join(trusted)
+    assert maps["console"]["data"]["FORWARDED_ALLOW_IPS"] == ",".join(trusted)
+    trusting = sorted(n for n, m in maps.items() if "FORWARDED_ALLOW_IPS" in m["data"])
+    assert trusting == ["auth-service", "console"]
+    empty = tmp_path / "no-proxies.yaml"
+    empty.write_text("forwardedAllowIps: []\n")
+    none = of_kind(chart.render(*RENDERS[render], empty), "ConfigMap")
+    assert "FORWARDED_ALLOW_IPS" not in none["auth-service"]["data"]
+    assert "FORWARDED_ALLOW_IPS" not in none["console"]["data"]
+
+
 def test_topics_job_provisions_the_designs_plan() -> None:
     """The hook Job runs herald.provision, whose plan is TopicNames(prefix).plan(partitions):
     its environment must be exactly what ProvisionSettings reads."""

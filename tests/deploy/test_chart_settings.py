@@ -17,6 +17,7 @@ from tests.deploy.settings_env import SETTINGS
 
 from auth_service.settings import Settings as AuthSettings
 from auth_service.settings import secret_problems
+from console import keys as console_keys
 from console.settings import Settings as ConsoleSettings
 from herald.settings import load_settings
 from scheduler.environment import startup_problems
@@ -65,10 +66,13 @@ def test_production_values_and_generated_secrets_configure_the_service(
             s for s, v in chart.values(PRODUCTION)["services"].items()
             if any(k.endswith("_AUTH__SERVICE_TOKEN") for k in v["secretEnv"])
         }  # fmt: skip
-    elif isinstance(settings, ConsoleSettings):  # no store, no secrets: the APIs it calls
+    elif isinstance(settings, ConsoleSettings):  # no store: the APIs it calls, its session keys
         assert settings.auth_url == "http://herald-auth-service:8101"
         assert settings.scheduler_url == "http://herald-scheduler:8102"
         assert settings.secure_cookies
+        assert settings.environment == "production"
+        assert console_keys.refusals(settings) == []
+        assert console_keys.keyring(settings).primary_kid == "k1"
     else:
         token = settings.auth.service_token.get_secret_value()  # type: ignore[attr-defined]
         assert token == secrets[f"{_prefix(service)}AUTH__SERVICE_TOKEN"]
@@ -97,5 +101,5 @@ def test_secrets_files_are_private(tmp_path: Path) -> None:
         check=True, capture_output=True,
     )  # fmt: skip
     files = sorted(tmp_path.glob("*.env"))
-    assert len(files) == 9
+    assert len(files) == 10  # 7 services (the console's session keys), sandbox, demo, kubernetes
     assert all(path.stat().st_mode & 0o077 == 0 for path in files)

@@ -10,6 +10,7 @@ sandbox and the demo only under the `demo` profile, and every variable a real se
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import shutil
@@ -27,6 +28,8 @@ from tests.deploy.settings_env import SETTINGS, prefixes, secret_variables
 
 from auth_service.settings import Settings as AuthSettings
 from auth_service.settings import secret_problems
+from console import keys as console_keys
+from console.settings import Settings as ConsoleSettings
 from herald.settings import load_settings, unknown_variables
 from herald_localstack.services import SERVICES
 from scheduler.environment import startup_problems
@@ -180,6 +183,41 @@ def test_each_service_is_configured_to_start_in_production(
     if isinstance(settings, SchedulerSettings):
         assert settings.environment == "production"
         assert startup_problems(settings) == []
+
+
+def test_the_console_starts_in_production_with_its_own_session_key(
+    resolved: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its keyring comes from its generated env file (ADR 0024), never from this file."""
+    raw = yaml.safe_load(COMPOSE.read_text())["services"]["console"]
+    assert raw["env_file"] == ["${HERALD_COMPOSE_SECRETS:-./secrets}/console.env"]
+    assert not set(raw["environment"]) & secret_variables(SETTINGS["console"])
+    for name in [n for n in os.environ if n.startswith("HERALD_")]:
+        monkeypatch.delenv(name)
+    for name, value in resolved["services"]["console"]["environment"].items():
+        monkeypatch.setenv(name, str(value))
+    settings = load_settings(ConsoleSettings)
+    assert settings.environment == "production"
+    assert console_keys.refusals(settings) == []
+
+
+def test_auth_service_believes_forwarded_addresses_from_the_console_only(
+    resolved: dict[str, Any],
+) -> None:
+    """The console has a fixed address on the network, and it is the only one whose
+    X-Forwarded-For (the browser's address, for the sign-in limit) auth-service believes; the
+    console believes the proxy in front of it."""
+    console = resolved["services"]["console"]["networks"]["default"]["ipv4_address"]
+    subnet = resolved["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(console) in ipaddress.ip_network(subnet)
+    env = resolved["services"]["auth-service"]["environment"]
+    assert env["FORWARDED_ALLOW_IPS"] == console
+    # The console believes the TLS proxy on the host (the gateway): the browser's address.
+    gateway = next(ipaddress.ip_network(subnet).hosts())
+    assert resolved["services"]["console"]["environment"]["FORWARDED_ALLOW_IPS"] == str(gateway)
+    assert not any("FORWARDED_ALLOW_IPS" in (s.get("environment") or {})
+                   for n, s in _services(resolved)
+                   if n not in ("auth-service", "console"))  # fmt: skip
 
 
 def test_mongodb_is_a_single_node_replica_set(resolved: dict[str, Any]) -> None:

@@ -233,12 +233,16 @@ async def _retry(page: Page, connected: Connected, post_id: str, axe: Path) -> N
 
 
 async def _sign_out_for_good(page: Page, browser: Browser, url: str) -> None:  # noqa: F811
-    """Sign out; the session's cookie, replayed, opens nothing: it ended on the server."""
+    """Sign out; the session's cookie, replayed, opens nothing: it ended in auth-service. The
+    cookie still opens at the console (sealed there, not stored, ADR 0024), so the first page
+    finds the APIs refusing it, says the session ended and drops it; the next is the sign-in."""
     signed_in = await page.context.storage_state()
     await page.get_by_role("button", name="Sign out", exact=True).click()
     await expect(page).to_have_url(f"{url}/sign-in")
     replay = await browser.new_context(storage_state=signed_in)
     again = await replay.new_page()
+    await again.goto(f"{url}/calendar")
+    await expect(again.get_by_text("Your session has ended")).to_be_visible()
     await again.goto(f"{url}/calendar")
     await expect(again).to_have_url(f"{url}/sign-in")
     await replay.close()

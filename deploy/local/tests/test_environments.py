@@ -20,13 +20,15 @@ pytestmark = pytest.mark.unit
 def holders(keys: StackSecrets) -> dict[str, set[str]]:
     """Each secret of the stack, and the services that use it: auth-service checks the others'
     tokens and keeps the vault key, the pepper and the admin token; each caller has its own token;
-    the scheduler alone seals business webhook secrets with its key; publisher-whatsapp answers
+    the scheduler alone seals business webhook secrets with its key, the console its session
+    cookies with its own; publisher-whatsapp answers
     Meta's handshake with the verify token."""
     expected = {
         keys.admin_token: {"auth-service"},
         keys.vault_key: {"auth-service"},
         keys.api_key_pepper: {"auth-service"},
         keys.webhook_key: {"scheduler"},
+        keys.console_key: {"console"},
         keys.whatsapp_verify_token: {"publisher-whatsapp"},
     }
     for caller, token in keys.service_tokens.items():

@@ -25,6 +25,8 @@ def test_made_once_then_reused_and_private(tmp_path: Path) -> None:
     assert len(base64.b64decode(first.vault_key)) == 32
     assert len(base64.b64decode(first.webhook_key)) == 32
     assert first.webhook_key != first.vault_key
+    assert len(base64.b64decode(first.console_key)) == 32
+    assert first.console_key not in (first.vault_key, first.webhook_key)
     assert stat.S_IMODE((tmp_path / "secrets.json").stat().st_mode) == 0o600
 
 
@@ -40,6 +42,7 @@ def test_an_older_file_keeps_its_values_and_gains_the_missing_ones(tmp_path: Pat
     assert len(base64.b64decode(loaded.vault_key)) == 32
     assert json.loads((tmp_path / "secrets.json").read_text())["vault_key"] == loaded.vault_key
     assert len(base64.b64decode(loaded.webhook_key)) == 32  # gained by an older file
+    assert len(base64.b64decode(loaded.console_key)) == 32
 
 
 def test_each_installation_has_its_own_api_key_pepper(tmp_path: Path) -> None:

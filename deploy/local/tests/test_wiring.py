@@ -9,6 +9,9 @@ import pytest
 
 from auth_service.composition import check_settings
 from auth_service.settings import Settings as AuthSettings
+from console import keys as console_keys
+from console.keys import DEV_SESSION_KEY
+from console.settings import Settings as ConsoleSettings
 from herald_localstack import services
 from herald_localstack.config import StackConfig
 from herald_localstack.secrets import StackSecrets
@@ -88,6 +91,26 @@ def test_the_scheduler_seals_webhook_secrets_with_this_installations_key(
     assert {k: v.get_secret_value() for k, v in vault.keys.items()} == {"local-1": keys.webhook_key}
     assert keys.webhook_key != DEV_VAULT_KEY
     assert keyring(SchedulerSettings().webhooks, http_host="0.0.0.0").primary_kid == "local-1"  # noqa: S104
+
+
+def test_the_console_seals_sessions_with_this_installations_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every console process of a run gets the run's key (kept in .run/secrets.json), so a
+    restarted console still opens the cookies it sealed; never the public development key."""
+    cfg = dataclasses.replace(StackConfig.from_env(), run_dir=tmp_path)
+    keys = StackSecrets.load_or_create(tmp_path)
+    for name, value in services.wiring(cfg, keys).items():
+        monkeypatch.setenv(name, value)
+
+    settings = ConsoleSettings()
+
+    assert {k: v.get_secret_value() for k, v in settings.sessions.keys.items()} == {
+        "local-1": keys.console_key
+    }
+    assert keys.console_key != DEV_SESSION_KEY
+    monkeypatch.setenv("HERALD_CONSOLE_ENVIRONMENT", "production")
+    assert console_keys.refusals(ConsoleSettings()) == []
 
 
 def test_the_fetchers_trust_the_sandboxs_media_path_only(

@@ -21,11 +21,24 @@ NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 PASSWORD = "a long enough password"
 
 
+class LiveSessions(set[str]):
+    """The bearers the APIs accept: the API key, and every session auth-service holds now (so
+    a revoked session is refused, as the APIs' introspection refuses it)."""
+
+    def __init__(self, keys: set[str], people: FakePeople) -> None:
+        super().__init__(keys)
+        self._people = people
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key) or key in self._people.sessions
+
+
 class Console:
     def __init__(self) -> None:
         self.people = FakePeople(NOW)
         self.owner = self.people.add("owner@bakery.example", PASSWORD, "owner", "Olga")
         self.api = FakeApi()
+        self.api.keys = LiveSessions(self.api.keys, self.people)
         settings = Settings(time_zone="Europe/Berlin", secure_cookies=False)
         app = create_app(settings, api=self.api, people=self.people, now=lambda: NOW)
         self.transport = httpx.ASGITransport(app=app)
@@ -137,9 +150,16 @@ async def test_sign_out_everywhere_ends_every_session_of_the_person() -> None:
     assert (out.status_code, out.headers["location"]) == (303, "/sign-in")
     assert console.people.sessions == {}
     assert len(console.people.revoked) == 2
-    for browser in (laptop, phone):
-        gone = await browser.get("/integrations")
-        assert (gone.status_code, gone.headers["location"]) == (303, "/sign-in")
+    gone = await laptop.get("/integrations")
+    assert (gone.status_code, gone.headers["location"]) == (303, "/sign-in")
+    # The phone's cookie still opens, but auth-service refuses its session: the page says it
+    # ended and drops the cookie, so the next page is the sign-in form.
+    ended = await phone.get("/integrations")
+    assert ended.status_code == 401
+    assert "Your session has ended" in ended.text
+    assert f'{SESSION_COOKIE}=""' in ended.headers["set-cookie"]
+    again = await phone.get("/integrations")
+    assert (again.status_code, again.headers["location"]) == (303, "/sign-in")
 
 
 async def test_sign_out_revokes_the_session_in_auth_service() -> None:

@@ -1,5 +1,6 @@
 """The local stack's own secrets: service tokens, the admin token, the vault key, the API-key
-pepper and the scheduler's key sealing webhook secrets, made once per run folder (auth-service
+pepper, the scheduler's key sealing webhook secrets and the console's key sealing its session
+cookies, made once per run folder (auth-service
 and the scheduler refuse their public development defaults outside local runs; here each
 installation has its own).
 
@@ -30,6 +31,7 @@ class StackSecrets:
     vault_key: str  # base64 of 32 random bytes: the local vault's AES-256 key
     api_key_pepper: str  # keys API key hashes: kept, or every stored key stops working
     webhook_key: str  # base64 of 32 random bytes: seals the scheduler's webhook secrets (kept)
+    console_key: str  # base64 of 32 random bytes: seals the console's session cookies (kept)
 
     @classmethod
     def load_or_create(cls, run_dir: Path) -> StackSecrets:
@@ -44,6 +46,8 @@ class StackSecrets:
             "vault_key": base64.b64encode(secrets.token_bytes(32)).decode(),
             "api_key_pepper": secrets.token_hex(32),
             "webhook_key": base64.b64encode(secrets.token_bytes(32)).decode(),
+            # Kept, so a restarted stack's console still opens the cookies it sealed.
+            "console_key": base64.b64encode(secrets.token_bytes(32)).decode(),
         }
         if set(data.get("service_tokens", {})) != set(CALLERS):
             data.pop("service_tokens", None)

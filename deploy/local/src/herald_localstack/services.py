@@ -213,6 +213,10 @@ def wiring(cfg: StackConfig, keys: StackSecrets) -> dict[str, str]:
         "HERALD_CONSOLE_AUTH_URL": auth,
         "HERALD_CONSOLE_SCHEDULER_URL": url(cfg, "scheduler"),
         "HERALD_CONSOLE_SECURE_COOKIES": "false",
+        # Its own key sealing session cookies, not the public development one: the same for
+        # every console process of this run, so a restart signs nobody out.
+        "HERALD_CONSOLE_SESSIONS__KEYS": json.dumps({"local-1": keys.console_key}),
+        "HERALD_CONSOLE_SESSIONS__PRIMARY_KID": "local-1",
         "HERALD_SANDBOX_WEBHOOKS__WHATSAPP_URL": whatsapp_hook,
         "HERALD_SANDBOX_WEBHOOKS__TIKTOK_URL": f"{url(cfg, 'publisher-tiktok')}/webhooks/tiktok",
         "HERALD_PUBLISHER_TIKTOK_TIKTOK__BASE_URL": f"{sandbox}/open.tiktokapis.com",

@@ -164,6 +164,22 @@ _EXIT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 CANNOT_BIND = 4
 
 
+def uvicorn_config(app: FastAPI, http: HttpServerSettings) -> uvicorn.Config:
+    """How every service runs under uvicorn. Proxy headers are uvicorn's default: the client
+    address (`request.client`) is taken from `X-Forwarded-For` only when the request comes from
+    an address in `FORWARDED_ALLOW_IPS` (loopback when unset), as auth-service's sign-in limit
+    needs behind the console (ADR 0024); from anyone else the header is ignored."""
+    return uvicorn.Config(
+        app,
+        host=http.host,
+        port=http.port,
+        log_config=None,  # herald.logging already routes uvicorn's loggers
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=20,
+    )
+
+
 def serve(app: FastAPI, http: HttpServerSettings) -> None:
     """Run `app` under uvicorn until SIGINT or SIGTERM, then shut the lifespan down cleanly.
 
@@ -174,16 +190,7 @@ def serve(app: FastAPI, http: HttpServerSettings) -> None:
     except OSError as exc:
         log.error("service.cannot_bind", host=http.host, port=http.port, error=str(exc))
         raise SystemExit(CANNOT_BIND) from exc
-    config = uvicorn.Config(
-        app,
-        host=http.host,
-        port=http.port,
-        log_config=None,  # herald.logging already routes uvicorn's loggers
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=20,
-    )
-    server = _Server(config)
+    server = _Server(uvicorn_config(app, http))
     try:
         server.run(sockets=[listening])
     except asyncio.CancelledError:

@@ -29,6 +29,7 @@ from console.campaign_routes import campaign_routes
 from console.client import ApiError, HeraldApi, HttpHeraldApi
 from console.compose_routes import compose_routes
 from console.integrations_routes import integrations_routes
+from console.keys import keyring
 from console.overview_routes import overview_routes
 from console.people_client import HttpPeopleApi, PeopleApi
 from console.scheduler_client import HttpSchedulerApi, SchedulerApi
@@ -75,9 +76,12 @@ class Console:
     ) -> HTMLResponse:
         """A page whose API did not answer, or refused: says so, with the API's message."""
         status = 502 if exc.status >= 500 else exc.status
-        return self.page(
+        page = self.page(
             request, "unavailable.html", status, title=title, error=exc, session=session
         )
+        if exc.status == 401:  # the session ended in auth-service: so does this cookie
+            page.delete_cookie(SESSION_COOKIE, path="/")
+        return page
 
     def cookie(self, response: Response, key: str, value: str) -> None:
         response.set_cookie(
@@ -103,12 +107,15 @@ def create_app(
     scheduler: SchedulerApi | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
-    """`api` is the services' public APIs; by default over HTTP to `auth_url`/`scheduler_url`."""
+    """`api` is the services' public APIs; by default over HTTP to `auth_url`/`scheduler_url`.
+    Raises ConfigurationError when the session keyring is unfit (`console.keys`)."""
     zone = ZoneInfo(settings.time_zone)
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals |= {"platform_name": views.platform_name, "zone": settings.time_zone}
     templates.env.filters["local"] = lambda value: views.local_time(value, zone)
-    console = Console(settings, templates, Sessions(settings.session_ttl_s), now)
+    # Refuses (ConfigurationError) a keyring unfit for this run before anything is built.
+    sessions = Sessions(keyring(settings), settings.session_ttl_s)
+    console = Console(settings, templates, sessions, now)
     if api is not None:
         console.apis["api"] = api
         console.people = people

@@ -47,9 +47,9 @@ def _people(console: Console) -> PeopleApi:
 def _signed_in_as(console: Console, signed: SignedIn) -> Response:
     person = Person(signed.user_id, signed.email, signed.name, signed.role, signed.business_name)
     left = (signed.expires_at - console.now()).total_seconds()
-    session_id, _ = console.sessions.open(signed.token, person, ttl_s=max(left, 1.0))
+    sealed, _ = console.sessions.open(signed.token, person, ttl_s=max(left, 1.0))
     response = RedirectResponse("/integrations", status_code=303)
-    console.cookie(response, SESSION_COOKIE, session_id)
+    console.cookie(response, SESSION_COOKIE, sealed)
     response.delete_cookie(SIGN_IN_CSRF_COOKIE, path="/")
     return response
 
@@ -125,9 +125,9 @@ def sign_in_routes(console: Console) -> APIRouter:
                 error = "Herald did not accept this API key."
                 return form(request, 401, error=error, field="api_key")
             return form(request, 503, error=f"Herald could not check the key: {exc.message}")
-        session_id, _ = console.sessions.open(key)
+        sealed, _ = console.sessions.open(key)
         response = RedirectResponse("/integrations", status_code=303)
-        console.cookie(response, SESSION_COOKIE, session_id)
+        console.cookie(response, SESSION_COOKIE, sealed)
         response.delete_cookie(SIGN_IN_CSRF_COOKIE, path="/")
         return response
 
@@ -145,10 +145,10 @@ def sign_out_routes(console: Console) -> APIRouter:
         if session is not None and not same_token(session.csrf, csrf):
             return Response("The sign-out form expired: reload the page.", status_code=403)
         if session is not None and session.person is not None and console.people is not None:
-            # An error: already ended there (expired, signed out elsewhere), nothing to undo.
+            # Ends it in auth-service, so a copy of the cookie dies with it. An error: already
+            # ended there (expired, signed out elsewhere), nothing to undo.
             with contextlib.suppress(ApiError):
                 await console.people.sign_out(session.api_key)
-        console.sessions.close(request.cookies.get(SESSION_COOKIE))
         response = RedirectResponse("/sign-in", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -174,7 +174,8 @@ def sign_out_routes(console: Console) -> APIRouter:
                     error=exc,
                     session=session,
                 )
-        console.sessions.close_person(session.person.user_id)
+        # Every session of the person is revoked in auth-service: another browser's cookie
+        # still opens here, but its next API call answers 401 and the page says it ended.
         response = RedirectResponse("/sign-in", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

@@ -1,24 +1,35 @@
-"""Signed-in browsers: a random session id in an HttpOnly, SameSite=Strict cookie, the
-credential kept server-side in this process's memory (never in the browser), and a CSRF token
-per session that every form posts back. Before sign-in, the sign-in form's token is a
-double-submit cookie.
+"""Signed-in browsers: the session sealed into an HttpOnly, SameSite=Strict cookie (AES-256-GCM
+under the console's keyring, `herald.sealing`; ADR 0024), and a CSRF token per session that
+every form posts back. Before sign-in, the sign-in form's token is a double-submit cookie.
 
-The credential is a console session of auth-service (`hs_...`, a person signed in with email
-and password, ADR 0024) or, for operators and scripts, a business's API key (`hk_...`, all
-rights). In memory, so one console process holds its sessions and a restart signs everyone out;
-the session in auth-service is what the APIs check, so a sign-out there ends this one too.
+The cookie holds the credential (a console session of auth-service, `hs_...`, for a person
+signed in with email and password; or, for operators and scripts, a business's API key,
+`hk_...`, all rights), the CSRF token, the person and the expiry, sealed with the cookie's
+purpose as associated data: the browser can neither read nor change it, and nothing is kept in
+the process, so a restart signs nobody out and any replica opens any cookie. A cookie that does
+not open (tampered, expired, sealed under a key no longer in the ring, or for another purpose)
+is no session: the browser is signed out. Sign-out ends the session in auth-service, which
+the APIs check on every call, so a copy of the cookie stops working there too.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
+import json
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from herald.sealing import VERSION, Envelope, Keyring, SealError
 
 SESSION_COOKIE = "herald_console_session"
 SIGN_IN_CSRF_COOKIE = "herald_console_csrf"  # the sign-in form's double-submit token
+DOMAIN = "herald-console"  # starts every cookie's associated data (herald.sealing's domain)
+PURPOSE = "session-cookie"  # what the sealed text is for: a console sign-in, nothing else
 
 
 @dataclass(frozen=True)
@@ -36,7 +47,7 @@ class Person:
 class Session:
     api_key: str  # the bearer sent to the APIs: an auth-service session or an API key
     csrf: str
-    expires_at: float
+    expires_at: float  # seconds since the epoch (wall clock: a cookie outlives the process)
     person: Person | None = None  # None: signed in with an API key
 
     @property
@@ -50,45 +61,74 @@ class Session:
 
 
 class Sessions:
-    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+    """Seals sessions into cookie values and opens them; keeps nothing."""
+
+    def __init__(
+        self, keyring: Keyring, ttl_s: float, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._keyring = keyring
         self._ttl_s = ttl_s
         self._clock = clock
-        self._by_id: dict[str, Session] = {}
 
     def open(
         self, api_key: str, person: Person | None = None, ttl_s: float | None = None
     ) -> tuple[str, Session]:
-        self._sweep()
-        session_id = secrets.token_urlsafe(32)
+        """A new session and its cookie value; it lasts `ttl_s` (the session's own time left
+        in auth-service) but never longer than the console's setting."""
         lasts = min(self._ttl_s, ttl_s) if ttl_s is not None else self._ttl_s
-        session = Session(api_key, secrets.token_urlsafe(32), self._clock() + lasts, person)
-        self._by_id[session_id] = session
-        return session_id, session
+        expires_at = float(round(self._clock() + lasts))  # whole seconds, as sealed
+        session = Session(api_key, secrets.token_urlsafe(32), expires_at, person)
+        return self.seal(session), session
 
-    def get(self, session_id: str | None) -> Session | None:
-        if not session_id:
+    def seal(self, session: Session, purpose: str = PURPOSE) -> str:
+        envelope = self._keyring.seal(
+            json.dumps(_doc(session), separators=(",", ":"), ensure_ascii=False), purpose
+        )
+        return ".".join((str(envelope.v), envelope.kid, _url(envelope.nonce), _url(envelope.ct)))
+
+    def get(self, cookie: str | None, purpose: str = PURPOSE) -> Session | None:
+        """The session in this cookie, or None when there is none, it does not open or it
+        has expired."""
+        if not cookie:
             return None
-        session = self._by_id.get(session_id)
-        if session is None or session.expires_at <= self._clock():
-            self._by_id.pop(session_id, None)
+        try:
+            session = _session(json.loads(self._keyring.open(_envelope(cookie), purpose)))
+        except (SealError, ValueError, KeyError, TypeError):
             return None
-        return session
+        return session if session.expires_at > self._clock() else None
 
-    def close(self, session_id: str | None) -> None:
-        if session_id:
-            self._by_id.pop(session_id, None)
 
-    def close_person(self, user_id: str) -> None:
-        """Every session of this person here (after they signed out everywhere)."""
-        for session_id in [
-            k for k, s in self._by_id.items() if s.person and s.person.user_id == user_id
-        ]:
-            del self._by_id[session_id]
+def _doc(session: Session) -> dict[str, Any]:
+    p = session.person
+    person = [p.user_id, p.email, p.name, p.role, p.business_name] if p else None
+    return {"k": session.api_key, "c": session.csrf, "e": round(session.expires_at), "p": person}
 
-    def _sweep(self) -> None:
-        now = self._clock()
-        for session_id in [k for k, s in self._by_id.items() if s.expires_at <= now]:
-            del self._by_id[session_id]
+
+def _session(doc: dict[str, Any]) -> Session:
+    person = Person(*(str(x) for x in doc["p"])) if doc["p"] is not None else None
+    return Session(str(doc["k"]), str(doc["c"]), float(doc["e"]), person)
+
+
+def _envelope(cookie: str) -> Envelope:
+    """`<version>.<key id>.<nonce>.<ciphertext>`, base64url without padding (cookie-safe)."""
+    version, kid, nonce, ct = cookie.split(".")  # ValueError: not four parts
+    if version != str(VERSION):
+        msg = f"not a version {VERSION} session cookie"
+        raise SealError(msg)
+    return Envelope(VERSION, kid, _std(nonce), _std(ct))
+
+
+def _url(standard: str) -> str:
+    return standard.rstrip("=").replace("+", "-").replace("/", "_")
+
+
+def _std(url: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(url + "=" * (-len(url) % 4))
+    except (binascii.Error, ValueError) as exc:
+        msg = "not base64url"
+        raise SealError(msg) from exc
+    return base64.b64encode(raw).decode()
 
 
 def new_token() -> str:

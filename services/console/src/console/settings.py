@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+import re
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings
 
 from herald.settings import HttpServerSettings, LogSettings, service_config
+
+
+class SessionKeySettings(BaseModel):
+    """The keyring sealing the session cookies (`herald.sealing`, ADR 0024)."""
+
+    model_config = {"extra": "forbid"}
+
+    keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Keyring: key id -> base64 of a 32-byte AES-256 key. New cookies are sealed "
+        "with the primary key; older keys keep opening theirs until they expire, so a rotation "
+        "signs nobody out. Required in production, and in development unless the server "
+        "listens on loopback only, where a public development key stands in.",
+    )
+    primary_kid: str | None = Field(
+        default=None,
+        description="The key id new cookies are sealed with (the only key: itself).",
+    )
+
+    @field_validator("keys")
+    @classmethod
+    def _cookie_safe_ids(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        bad = [kid for kid in value if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", kid)]
+        if bad:
+            msg = f"key ids are letters, digits, - and _ (they travel in the cookie): {bad}"
+            raise ValueError(msg)
+        return value
 
 
 class Settings(BaseSettings):
@@ -15,6 +44,12 @@ class Settings(BaseSettings):
 
     http: HttpServerSettings = Field(default_factory=lambda: HttpServerSettings(port=8130))
     log: LogSettings = Field(default_factory=LogSettings)
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="production: refuses to start without SESSIONS__KEYS or with the public "
+        "development key (console.keys).",
+    )
+    sessions: SessionKeySettings = Field(default_factory=SessionKeySettings)
     auth_url: str = Field(
         default="http://127.0.0.1:8101", description="auth-service's public API (integrations)."
     )
