@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from aiokafka import TopicPartition
 from aiokafka.errors import IllegalStateError
+from structlog.testing import capture_logs
 
-from herald.consuming import commit
+from herald.consuming import commit, commit_soon
 
 pytestmark = pytest.mark.unit
 
@@ -91,3 +92,34 @@ async def test_an_unexpected_failure_reaches_every_caller() -> None:
         commit(msg, _record(0, 1)), commit(msg, _record(0, 2)), return_exceptions=True
     )
     assert all(isinstance(r, RuntimeError) for r in results)
+
+
+async def test_commit_soon_returns_at_once_and_its_offsets_go_out_together() -> None:
+    """The caller moves on before the broker answers; offsets committed meanwhile share the
+    next request, and the highest of each partition wins."""
+    consumer = FakeConsumer()
+    msg: Any = SimpleNamespace(consumer=consumer)
+    commit_soon(msg, _record(0, 10))  # returns without waiting: the gate is still shut
+    await asyncio.sleep(0)
+    commit_soon(msg, _record(0, 11))
+    commit_soon(msg, _record(0, 12))
+    assert consumer.committed == {}
+    consumer.gate.set()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert consumer.requests == [{TopicPartition("t", 0): 11}, {TopicPartition("t", 0): 13}]
+    assert consumer.committed == {TopicPartition("t", 0): 13}
+
+
+async def test_a_failed_commit_soon_is_logged() -> None:
+    consumer = FakeConsumer(broken=True)
+    consumer.gate.set()
+    msg: Any = SimpleNamespace(consumer=consumer)
+    with capture_logs() as logs:
+        commit_soon(msg, _record(0, 1))
+        for _ in range(10):
+            await asyncio.sleep(0)
+    assert consumer.committed == {}
+    failed = [e for e in logs if e["event"] == "offset.commit_failed"]
+    assert failed
+    assert "not a Kafka error" in failed[0]["error"]

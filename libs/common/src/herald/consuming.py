@@ -121,6 +121,27 @@ async def commit(msg: KafkaMessage, record: Any) -> None:
     await committer.commit(TopicPartition(record.topic, record.partition), record.offset + 1)
 
 
+def commit_soon(msg: KafkaMessage, record: Any) -> None:
+    """`commit`, without waiting for the broker: the consumer goes on to its next record while
+    the offset is on its way (and commits of several records go out as one request). Only for a
+    handler whose work is idempotent and already durable: a commit that fails, or is cut short
+    by a shutdown, only means the record is handled again after a restart or a rebalance. A
+    failure is logged, never lost silently; a failing handler still rewinds its partition to its
+    own record (`Pauser.hold`), behind every offset committed this way."""
+    task = asyncio.ensure_future(commit(msg, record))
+    _IN_FLIGHT.add(task)
+    task.add_done_callback(_settled_commit)
+
+
+def _settled_commit(task: asyncio.Future[None]) -> None:
+    _IN_FLIGHT.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("offset.commit_failed", error=repr(task.exception()), waited=False)
+
+
+_IN_FLIGHT: set[asyncio.Future[None]] = set()  # held until done: a task is not kept otherwise
+
+
 class _Committer:
     def __init__(self, consumer: Any) -> None:
         self._consumer = consumer

@@ -4,8 +4,8 @@
 A `post.submitted` becomes a post only when signed by an API key of the business it names
 (`handlers.producers`); otherwise it is a rejection with the reason, kept and answered.
 
-Offsets are committed per record and only after the work is durable (the post stored, the
-rejection stored and emitted, the result recorded). An unexpected error (MongoDB, auth-service or
+Offsets are committed per record and only after the work is durable (a result's commit is
+not waited for: recording it again changes nothing). An unexpected error (MongoDB, auth-service or
 Kafka unreachable, a bug) never drops a message: its partition is rewound to it and paused
 briefly, and it runs again. A message that cannot be decoded is kept and answered, never a crash;
 so is one whose content fails the same way each time it is handled (`POISON`: a value that cannot
@@ -25,7 +25,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.message import StreamMessage
 
 from herald.cloudevents import Envelope, decode
-from herald.consuming import INVALID_HEADERS, Pauser, Strikes, commit, tolerant_parser
+from herald.consuming import INVALID_HEADERS, Pauser, Strikes, commit, commit_soon, tolerant_parser
 from herald.errors import InvalidEvent
 from herald.events import (
     IntegrationConnected,
@@ -267,7 +267,9 @@ class Subscribers:
             if isinstance(result, PostPublished | PostFailed) and effect != "unknown_target":
                 for outcome in await record_outcomes(self._deps, result, occurred_at=occurred):
                     self._metrics.broadcasts.recipients.labels(outcome).inc()
-        await commit(msg, record)
+        # Recording a result again changes nothing (history by event id, forward-only states,
+        # notices by derived ids): the next need not wait for this commit (ADR 0004).
+        commit_soon(msg, record)
 
     async def _on_integration_event(
         self, msg: KafkaMessage, record: Any, headers: dict[str, str]
