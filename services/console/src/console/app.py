@@ -17,9 +17,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from prometheus_client import CollectorRegistry
 
-from console import people_routes, routes, team_routes, views
+from console import people_routes, routes, settings_routes, team_routes, views
 from console.analytics_routes import analytics_routes
 from console.audiences_client import AudiencesApi, HttpAudiencesApi
 from console.audiences_routes import audience_routes, audiences_routes
@@ -63,7 +64,14 @@ class Console:
     def api(self) -> HeraldApi:
         return self.apis["api"]
 
+    def zone(self, session: Session | None) -> str:
+        """The IANA zone a session's pages show and read times in: its business's, or the
+        console's `HERALD_CONSOLE_TIME_ZONE` for a business without one."""
+        return (session.zone if session else None) or self.settings.time_zone
+
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        # Every page and fragment renders in its session's zone (the `local` filter reads it).
+        context.setdefault("zone", self.zone(context.get("session")))
         return self.templates.TemplateResponse(request, name, context, status_code=status)
 
     def unavailable(
@@ -99,10 +107,11 @@ def create_app(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
     """`api` is the services' public APIs; by default over HTTP to `auth_url`/`scheduler_url`."""
-    zone = ZoneInfo(settings.time_zone)
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals |= {"platform_name": views.platform_name, "zone": settings.time_zone}
-    templates.env.filters["local"] = lambda value: views.local_time(value, zone)
+    templates.env.filters["local"] = pass_context(
+        lambda context, value: views.local_time(value, ZoneInfo(context["zone"]))
+    )
     console = Console(settings, templates, Sessions(settings.session_ttl_s), now)
     if api is not None:
         console.apis["api"] = api
@@ -145,6 +154,7 @@ def create_app(
     app.include_router(people_routes.sign_out_routes(console))
     app.include_router(team_routes.team_routes(console))
     app.include_router(team_routes.invitation_routes(console))
+    app.include_router(settings_routes.settings_routes(console))
     app.include_router(integrations_routes(console))
     app.include_router(routes.page_routes(console))
     app.include_router(compose_routes(console))

@@ -47,7 +47,6 @@ async def _usable(console: Console, session: Session) -> list[Integration]:
 
 def compose_routes(console: Console) -> APIRouter:
     router = APIRouter()
-    zone = console.settings.time_zone
 
     def render(
         request: Request,
@@ -79,7 +78,7 @@ def compose_routes(console: Console) -> APIRouter:
             checked=checked and not problems,
             privacy=compose.PRIVACY_WORDS,
             media_rows=compose.MEDIA_ROWS,
-            utc_by_default=zone == "UTC",
+            business_zone=session.zone is not None,
         )
 
     @router.get("/compose", response_class=HTMLResponse)
@@ -107,7 +106,7 @@ def compose_routes(console: Console) -> APIRouter:
             accounts = await _usable(console, session)
         except ApiError as exc:
             return Response(f"Herald could not answer ({exc.status}): {exc.message}", 502)
-        problems = compose.check(draft, accounts, zone, console.now())
+        problems = compose.check(draft, accounts, console.zone(session), console.now())
         return render(request, session, accounts, draft, problems=problems, checked=True, live=True)
 
     @router.post("/compose", response_class=HTMLResponse)
@@ -120,7 +119,7 @@ def compose_routes(console: Console) -> APIRouter:
             accounts = await _usable(console, session)
         except ApiError as exc:
             return console.unavailable(request, session, "Compose", exc)
-        problems = compose.check(draft, accounts, zone, console.now())
+        problems = compose.check(draft, accounts, console.zone(session), console.now())
         action = (await request.form()).get("action")
         if action != "submit" or problems:
             status = 422 if problems else 200
@@ -132,6 +131,7 @@ def compose_routes(console: Console) -> APIRouter:
     async def submit(
         request: Request, session: Session, accounts: list[Integration], draft: compose.Draft
     ) -> Response:
+        zone = console.zone(session)
         body = compose.to_body(draft, accounts, zone)
         try:
             post = await console.api.submit_post(

@@ -15,7 +15,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 SESSION_COOKIE = "herald_console_session"
 SIGN_IN_CSRF_COOKIE = "herald_console_csrf"  # the sign-in form's double-submit token
@@ -38,6 +38,10 @@ class Session:
     csrf: str
     expires_at: float
     person: Person | None = None  # None: signed in with an API key
+    # The business's IANA zone as auth-service said at sign-in (None: it has none, and the
+    # console's HERALD_CONSOLE_TIME_ZONE stands in), and its id, to re-zone its sessions.
+    zone: str | None = None
+    business_id: str = ""
 
     @property
     def can_write(self) -> bool:
@@ -56,14 +60,28 @@ class Sessions:
         self._by_id: dict[str, Session] = {}
 
     def open(
-        self, api_key: str, person: Person | None = None, ttl_s: float | None = None
+        self,
+        api_key: str,
+        person: Person | None = None,
+        ttl_s: float | None = None,
+        *,
+        zone: str | None = None,
+        business_id: str = "",
     ) -> tuple[str, Session]:
         self._sweep()
         session_id = secrets.token_urlsafe(32)
         lasts = min(self._ttl_s, ttl_s) if ttl_s is not None else self._ttl_s
-        session = Session(api_key, secrets.token_urlsafe(32), self._clock() + lasts, person)
+        expires_at = self._clock() + lasts
+        session = Session(api_key, secrets.token_urlsafe(32), expires_at, person, zone, business_id)
         self._by_id[session_id] = session
         return session_id, session
+
+    def rezone(self, business_id: str, zone: str) -> None:
+        """Every session of the business here shows `zone` from its next page (an owner just
+        changed it; sessions in other console processes learn it at their next sign-in)."""
+        for session_id, session in list(self._by_id.items()):
+            if business_id and session.business_id == business_id:
+                self._by_id[session_id] = replace(session, zone=zone)
 
     def get(self, session_id: str | None) -> Session | None:
         if not session_id:
@@ -84,6 +102,11 @@ class Sessions:
             k for k, s in self._by_id.items() if s.person and s.person.user_id == user_id
         ]:
             del self._by_id[session_id]
+
+    def rezone_one(self, session_id: str | None, zone: str) -> None:
+        session = self._by_id.get(session_id or "")
+        if session_id and session is not None:
+            self._by_id[session_id] = replace(session, zone=zone)
 
     def _sweep(self) -> None:
         now = self._clock()
