@@ -5,7 +5,7 @@ placed at the fields it names the same way."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from console import compose, preview
+from console.audiences_client import Audience
 from console.client import ApiError, Integration
 from console.sessions import Session, new_token, same_token
 from herald.events import Violation
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from console.app import Console
 
 USABLE = ("active", "expiring")  # accounts a post can go to; the others need reconnecting
+AUDIENCE_PAGES = 5  # at most 500 audiences offered (the scheduler's pages hold 100)
 
 
 async def _posted(console: Console, request: Request) -> tuple[Session, compose.Draft] | Response:
@@ -45,6 +47,28 @@ async def _usable(console: Console, session: Session) -> list[Integration]:
     return [i for i in ordered if i.status in USABLE]
 
 
+async def _audiences(
+    console: Console, session: Session, accounts: list[Integration]
+) -> list[Audience] | None:
+    """The business's audiences for a WhatsApp account's select (the scheduler's
+    `GET /v1/audiences`, page by page); None when it could not say, and the form then asks for
+    an id as text rather than failing the page."""
+    if console.audiences is None or not any(a.platform == "whatsapp" for a in accounts):
+        return []
+    found: list[Audience] = []
+    cursor: str | None = None
+    try:
+        for _ in range(AUDIENCE_PAGES):
+            page = await console.audiences.audiences(session.api_key, cursor=cursor)
+            found += page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    except ApiError:
+        return None
+    return sorted(found, key=lambda a: a.name.casefold())
+
+
 def compose_routes(console: Console) -> APIRouter:
     router = APIRouter()
 
@@ -59,6 +83,7 @@ def compose_routes(console: Console) -> APIRouter:
         checked: bool = False,
         status: int = 200,
         live: bool = False,
+        audiences: list[Audience] | None = None,
     ) -> Response:
         problems = problems or []
         return console.page(
@@ -79,7 +104,19 @@ def compose_routes(console: Console) -> APIRouter:
             privacy=compose.PRIVACY_WORDS,
             media_rows=compose.MEDIA_ROWS,
             business_zone=session.zone is not None,
+            audiences=audiences,
         )
+
+    async def full(
+        request: Request,
+        session: Session,
+        accounts: list[Integration],
+        draft: compose.Draft,
+        **options: Any,
+    ) -> Response:
+        """The whole form (not the live check's fragment), with the audiences to choose from."""
+        audiences = await _audiences(console, session, accounts)
+        return render(request, session, accounts, draft, audiences=audiences, **options)
 
     @router.get("/compose", response_class=HTMLResponse)
     async def compose_page(request: Request) -> Response:
@@ -92,7 +129,7 @@ def compose_routes(console: Console) -> APIRouter:
             return console.unavailable(request, session, "Compose", exc)
         status = 200 if session.can_write else 403
         draft = compose.Draft(token=new_token())
-        return render(request, session, accounts, draft, status=status)
+        return await full(request, session, accounts, draft, status=status)
 
     @router.post("/compose/check", response_class=HTMLResponse)
     async def live_check(request: Request) -> Response:
@@ -123,7 +160,7 @@ def compose_routes(console: Console) -> APIRouter:
         action = (await request.form()).get("action")
         if action != "submit" or problems:
             status = 422 if problems else 200
-            return render(
+            return await full(
                 request, session, accounts, draft, problems=problems, checked=True, status=status
             )
         return await submit(request, session, accounts, draft)
@@ -139,12 +176,12 @@ def compose_routes(console: Console) -> APIRouter:
             )
         except ApiError as exc:
             if exc.status == 422 and exc.violations:
-                return render(
+                return await full(
                     request, session, accounts, draft, problems=exc.violations, status=422
                 )
             alert = f"The scheduler did not take the post ({exc.status}): {exc.message}"
             status = 502 if exc.status >= 500 else exc.status
-            return render(request, session, accounts, draft, alert=alert, status=status)
+            return await full(request, session, accounts, draft, alert=alert, status=status)
         day = post.due_at.astimezone(ZoneInfo(zone)).date().isoformat()
         where = urlencode({"view": "day", "day": day, "done": "posted"})
         return RedirectResponse(f"/calendar?{where}#post-{post.post_id}", status_code=303)
