@@ -82,8 +82,9 @@ def _extra_env(sandbox: str) -> dict[str, dict[str, str]]:
     photo URLs may be http (scheduler and publisher alike). The insights jobs follow the
     sandbox's clock and look every 5 s, so a test that advances it by a day sees the 1 h and
     24 h snapshots taken, and the account insights jobs the day that ended (ADR 0020). The
-    console shows times in Europe/Berlin, a zone with daylight saving, so the browser test sees
-    times converted (tests/e2e/test_console.py).
+    console keeps its default zone, UTC: the browser tests' business has its own, Europe/Berlin
+    (a zone with daylight saving, set by its owner), so they see times converted by the
+    business's zone, not the console's (tests/e2e/test_console.py).
     """
     verified = json.dumps([sandbox.replace("127.0.0.1", "localhost") + "/_sandbox/media/"])
     schemes = json.dumps(["https", "http"])
@@ -105,7 +106,6 @@ def _extra_env(sandbox: str) -> dict[str, dict[str, str]]:
             "HERALD_SCHEDULER_RULES__TIKTOK_PHOTO_URL_SCHEMES": schemes,
             **{f"HERALD_SCHEDULER_WEBHOOKS__{k}": v for k, v in WEBHOOKS.items()},
         },
-        "console": {"HERALD_CONSOLE_TIME_ZONE": "Europe/Berlin"},
         "publisher-facebook": {
             "HERALD_PUBLISHER_FACEBOOK_LEASE_S": "60",
             **{f"HERALD_PUBLISHER_FACEBOOK_{k}": v for k, v in insights.items()},

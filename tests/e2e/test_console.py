@@ -37,15 +37,16 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / ".run" / "test-reports" / "console"
 CHROMIUM = Path("/usr/bin/chromium")
-ZONE = "Europe/Berlin"
+ZONE = demo.DEMO_ZONE  # the business's, not the console's (whose fallback is UTC)
 PHONE_WIDTH = 390
 
 
 @pytest.fixture(scope="module")
 def console_url(connected: Connected) -> str:
-    """The system's own console (`make up`'s, on the session's auth-service and scheduler, its
-    zone Europe/Berlin by tests/conftest.py): the one auth-service lets a connection started on
-    its Integrations page return to (HERALD_AUTH_OAUTH__RETURN_URLS)."""
+    """The system's own console (`make up`'s, on the session's auth-service and scheduler; its
+    own fallback zone is UTC, and the pages show the business's, Europe/Berlin, set by its owner
+    as `make up` sets the demo's): the one auth-service lets a connection started on its
+    Integrations page return to (HERALD_AUTH_OAUTH__RETURN_URLS)."""
     url = connected.system.url("console")
     assert httpx.get(f"{url}/readyz", timeout=10).status_code == 200
     return url
@@ -120,7 +121,8 @@ OWNERS: dict[str, demo.Demo] = {}  # by the session's API key: one owner per bus
 
 def _demo_owner(connected: Connected) -> tuple[str, str]:
     """An owner of the session's business made as `make up` makes the demo's
-    (`demo.ensure_owner`): its email and password."""
+    (`demo.ensure_owner`), who gives the business its zone, Europe/Berlin, as the demo's owner
+    does (`demo.ensure_zone`): its email and password."""
     if connected.api_key not in OWNERS:
         admin = StackSecrets.load_or_create(connected.system.cfg.run_dir).admin_token
         auth = connected.system.url("auth-service")
@@ -137,6 +139,7 @@ def _demo_owner(connected: Connected) -> tuple[str, str]:
             )
             made = demo.Demo(business_id=business_id, api_key=connected.api_key)
             demo.ensure_owner(http, auth, admin, made, lambda _: None)
+            demo.ensure_zone(http, auth, made, lambda _: None)
         OWNERS[connected.api_key] = made
     return OWNERS[connected.api_key].owner_email, OWNERS[connected.api_key].owner_password
 

@@ -3,7 +3,8 @@ password), the four sandbox accounts connected through the real OAuth flows, and
 published to Facebook and Instagram, end to end.
 
 Everything goes through the public APIs a person would use: auth-service's admin API (with the
-stack's admin token) for the business, its key and its owner (ADR 0024),
+stack's admin token) for the business, its key and its owner (ADR 0024), the owner's session
+for the business's time zone (Europe/Berlin, `PATCH /v1/business`),
 `GET /v1/oauth/<provider>/connect`, its start link (which binds the connection to this
 client's cookie jar, as to a browser) and the platform's authorize page (asked to approve at
 once) for the accounts, the scheduler's
@@ -51,6 +52,7 @@ def run(cfg: StackConfig, say: Callable[[str], None], *, timeout_s: float = 120.
     with httpx.Client(timeout=30.0) as http:
         demo = ensure_business(http, cfg.run_dir / "demo.json", auth, keys.admin_token, say)
         ensure_owner(http, auth, keys.admin_token, demo, say)
+        ensure_zone(http, auth, demo, say)
         # The sandbox keeps its accounts in memory, so every start connects them again (the same
         # account reconnected keeps its integration id).
         for provider in PROVIDERS:
@@ -139,6 +141,23 @@ def ensure_owner(
             return
     msg = "could not create the demo owner: both addresses are taken"
     raise StackError(msg)
+
+
+DEMO_ZONE = "Europe/Berlin"
+
+
+def ensure_zone(http: httpx.Client, auth: str, demo: Demo, say: Callable[[str], None]) -> None:
+    """The business's time zone, set by its owner as a person would (`PATCH /v1/business`) when
+    it has none, so the console shows the demo's times in a zone of its own."""
+    body = {"email": demo.owner_email, "password": demo.owner_password}
+    token = _ok(http.post(f"{auth}/v1/sessions", json=body))["token"]
+    try:
+        if _ok(http.get(f"{auth}/v1/business", headers=_bearer(token)))["timezone"] is None:
+            change = {"timezone": DEMO_ZONE}
+            _ok(http.patch(f"{auth}/v1/business", json=change, headers=_bearer(token)))
+            say(f"set the business's time zone to {DEMO_ZONE}")
+    finally:
+        http.delete(f"{auth}/v1/session", headers=_bearer(token))
 
 
 def connect(http: httpx.Client, auth: str, api_key: str, provider: str) -> str:

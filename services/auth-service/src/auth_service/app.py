@@ -21,6 +21,7 @@ from pymongo import AsyncMongoClient
 from auth_service.adapters.mongo import ensure_indexes
 from auth_service.api import (
     admin,
+    business,
     embedded_signup,
     integrations,
     internal,
@@ -140,7 +141,16 @@ def mount(components: Components, lifespan: Lifespan | None = None) -> FastAPI:
     oauth.document_state_required(app)
     install_body_limits(app, settings.http)
     # Before `integrations`, whose `/{integration_id}` routes would otherwise be tried first.
-    for module in (oauth, embedded_signup, integrations, internal, admin, webhooks, people):
+    for module in (
+        oauth,
+        embedded_signup,
+        integrations,
+        internal,
+        admin,
+        webhooks,
+        people,
+        business,
+    ):
         app.include_router(module.router)
     app.include_router(people.admin_router)
     if dev_page_served(settings):

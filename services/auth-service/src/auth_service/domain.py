@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from herald.events import IntegrationStatus
 from herald.topics import Platform
@@ -82,6 +83,18 @@ class Business:
     id: str
     name: str
     created_at: datetime
+    # The IANA zone its people read times in (the console's pages); None until one is set.
+    timezone: str | None = None
+
+
+def known_timezone(name: str) -> str:
+    """`name` if it is an IANA time zone this installation knows (`zoneinfo`), else ValueError."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        msg = f"not an IANA time zone: {name!r} (e.g. Europe/Berlin, America/New_York, UTC)"
+        raise ValueError(msg) from exc
+    return name
 
 
 @dataclass(frozen=True)

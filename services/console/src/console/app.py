@@ -17,9 +17,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from prometheus_client import CollectorRegistry
 
-from console import people_routes, routes, team_routes, views
+from console import people_routes, routes, settings_routes, team_routes, views
 from console.analytics_routes import analytics_routes
 from console.audiences_client import AudiencesApi, HttpAudiencesApi
 from console.audiences_routes import audience_routes, audiences_routes
@@ -37,6 +38,7 @@ from console.sessions import SESSION_COOKIE, Session, Sessions
 from console.settings import Settings
 from console.timeline_routes import timeline_routes
 from console.webhooks_routes import delivery_routes, webhooks_routes
+from console.zones import BusinessZones, install_zone_refresh
 from herald.bodylimits import BodyLimit, install_body_limits
 from herald.service import add_operational_routes
 
@@ -63,12 +65,21 @@ class Console:
     people: PeopleApi | None = None  # auth-service's people routes (ADR 0024)
     audiences: AudiencesApi | None = None  # the scheduler's audiences and WhatsApp posts
     scheduler: SchedulerApi | None = None  # the scheduler's campaigns and analytics summary
+    zones: BusinessZones = field(default_factory=BusinessZones)  # each business's, read lately
 
     @property
     def api(self) -> HeraldApi:
         return self.apis["api"]
 
+    def zone(self, session: Session | None) -> str:
+        """The IANA zone a session's pages show and read times in: its business's (as read
+        from auth-service within the last minute, else as sealed in the cookie at sign-in), or
+        the console's `HERALD_CONSOLE_TIME_ZONE` for a business without one."""
+        return (self.zones.zone(session) if session else None) or self.settings.time_zone
+
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        # Every page and fragment renders in its session's zone (the `local` filter reads it).
+        context.setdefault("zone", self.zone(context.get("session")))
         return self.templates.TemplateResponse(request, name, context, status_code=status)
 
     def unavailable(
@@ -106,16 +117,19 @@ def create_app(
     audiences: AudiencesApi | None = None,
     scheduler: SchedulerApi | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    zones: BusinessZones | None = None,
 ) -> FastAPI:
     """`api` is the services' public APIs; by default over HTTP to `auth_url`/`scheduler_url`.
     Raises ConfigurationError when the session keyring is unfit (`console.keys`)."""
-    zone = ZoneInfo(settings.time_zone)
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals |= {"platform_name": views.platform_name, "zone": settings.time_zone}
-    templates.env.filters["local"] = lambda value: views.local_time(value, zone)
+    templates.env.filters["local"] = pass_context(
+        lambda context, value: views.local_time(value, ZoneInfo(context["zone"]))
+    )
     # Refuses (ConfigurationError) a keyring unfit for this run before anything is built.
     sessions = Sessions(keyring(settings), settings.session_ttl_s)
     console = Console(settings, templates, sessions, now)
+    console.zones = zones or console.zones  # a test's, on its own clock
     if api is not None:
         console.apis["api"] = api
         console.people = people
@@ -148,6 +162,7 @@ def create_app(
     # for files up to twice that; only a larger body gets this middleware's bare 413.
     imports = BodyLimit(2 * settings.import_max_bytes + 65_536, settings.import_timeout_s)
     install_body_limits(app, settings.http, {"/audiences/{audience_id}/import": imports})
+    install_zone_refresh(app, console)  # a changed zone reaches every session within a minute
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
@@ -159,6 +174,7 @@ def create_app(
     app.include_router(people_routes.sign_out_routes(console))
     app.include_router(team_routes.team_routes(console))
     app.include_router(team_routes.invitation_routes(console))
+    app.include_router(settings_routes.settings_routes(console))
     app.include_router(integrations_routes(console))
     app.include_router(routes.page_routes(console))
     app.include_router(compose_routes(console))

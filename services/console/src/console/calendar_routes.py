@@ -34,7 +34,6 @@ _POST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 def calendar_routes(console: Console) -> APIRouter:
     router = APIRouter()
-    zone = ZoneInfo(console.settings.time_zone)
 
     async def show(
         request: Request,
@@ -45,6 +44,7 @@ def calendar_routes(console: Console) -> APIRouter:
         status: int = 200,
         moving: calendar.Moving | None = None,
     ) -> Response:
+        zone = ZoneInfo(console.zone(session))
         view = calendar.read_view(params, console.now().astimezone(zone).date())
         try:
             page, accounts = await asyncio.gather(  # the two services at once
@@ -103,7 +103,7 @@ def calendar_routes(console: Console) -> APIRouter:
         body: dict[str, Any] | None = None
         if action == "schedule" and publish_at:
             local = compose.read_form([("when", "later"), ("publish_at", publish_at)])
-            schedule = compose.to_body(local, [], console.settings.time_zone)["schedule"]
+            schedule = compose.to_body(local, [], console.zone(session))["schedule"]
             body = {"schedule": schedule}
         try:
             await console.api.act_on_post(session.api_key, post_id, cast(PostAction, action), body)
@@ -120,7 +120,7 @@ def calendar_routes(console: Console) -> APIRouter:
     ) -> Response:
         """*Reschedule*: the new time read in the business's zone; any refusal (the console's
         own check, the scheduler's 422 at `publish_at`, its 409) is shown at the post's field."""
-        body = calendar.reschedule_body(typed, console.settings.time_zone, console.now())
+        body = calendar.reschedule_body(typed, console.zone(session), console.now())
         if isinstance(body, str):
             moving = calendar.Moving(post_id, typed, body)
             return await show(request, session, params, status=422, moving=moving)
@@ -132,7 +132,7 @@ def calendar_routes(console: Console) -> APIRouter:
             status = 502 if exc.status >= 500 else exc.status
             return await show(request, session, params, status=status, moving=moving)
         # The new day, in the view the form was on, with the post in sight.
-        day = post.due_at.astimezone(zone).date().isoformat()
+        day = post.due_at.astimezone(ZoneInfo(console.zone(session))).date().isoformat()
         where = urlencode(params | {"day": day, "done": "reschedule"})
         return RedirectResponse(f"/calendar?{where}#post-{post_id}", status_code=303)
 

@@ -18,42 +18,51 @@ from herald.events import Violation
 
 if TYPE_CHECKING:
     from console.app import Console
+    from console.sessions import Session
 
 MADE_REMEMBERED = 1000  # campaigns made, by form token
 
 
 class CampaignMaker:
+    """Every time here is in the zone of the session at hand (`Console.zone`: its business's,
+    else the console's fallback)."""
+
     def __init__(self, console: Console) -> None:
         self._console = console
-        self._zone = console.settings.time_zone
-        self._tz = ZoneInfo(self._zone)
         self._made: OrderedDict[str, str] = OrderedDict()  # form token -> campaign id
 
-    def today(self) -> str:
-        return self._console.now().astimezone(self._tz).date().isoformat()
+    def today(self, session: Session) -> str:
+        zone = ZoneInfo(self._console.zone(session))
+        return self._console.now().astimezone(zone).date().isoformat()
 
     def checks(
-        self, draft: compose.Draft, recurring: campaigns.Recurring, accounts: list[Integration]
+        self,
+        draft: compose.Draft,
+        recurring: campaigns.Recurring,
+        accounts: list[Integration],
+        session: Session,
     ) -> tuple[list[Violation], campaigns.Checked | None]:
         """Compose's checks, and the recurrence's when the post is to be a campaign."""
         now = self._console.now()
-        problems = compose.check(draft, accounts, self._zone, now)
+        zone = self._console.zone(session)
+        problems = compose.check(draft, accounts, zone, now)
         if draft.when != "campaign":
             return problems, None
-        rule = campaigns.check(recurring, self._tz, now)
+        rule = campaigns.check(recurring, ZoneInfo(zone), now)
         return problems + rule.problems, rule
 
-    def occurrences(self, rule: campaigns.Checked | None) -> list[str]:
+    def occurrences(self, rule: campaigns.Checked | None, session: Session) -> list[str]:
         """The next occurrences as the business reads them ("Tue 2026-12-08 09:00 CET")."""
         if rule is None or rule.rule is None or rule.start is None:
             return []
         now: datetime = self._console.now()
-        found = next_moments(rule.rule, rule.start, self._tz, now, campaigns.PREVIEWED)
-        return [f"{m.astimezone(self._tz):%a %Y-%m-%d %H:%M %Z}" for m in found]
+        tz = ZoneInfo(self._console.zone(session))
+        found = next_moments(rule.rule, rule.start, tz, now, campaigns.PREVIEWED)
+        return [f"{m.astimezone(tz):%a %Y-%m-%d %H:%M %Z}" for m in found]
 
     async def make(
         self,
-        api_key: str,
+        session: Session,
         accounts: list[Integration],
         draft: compose.Draft,
         recurring: campaigns.Recurring,
@@ -62,9 +71,10 @@ class CampaignMaker:
         """The campaign's id; raises the scheduler's `ApiError`."""
         if draft.token in self._made:
             return self._made[draft.token]
-        post = compose.to_body(draft, accounts, self._zone)
-        body = campaigns.body(post, recurring, rule, self._zone)
-        campaign = await scheduler_of(self._console).create_campaign(api_key, body)
+        zone = self._console.zone(session)
+        post = compose.to_body(draft, accounts, zone)
+        body = campaigns.body(post, recurring, rule, zone)
+        campaign = await scheduler_of(self._console).create_campaign(session.api_key, body)
         self._made[draft.token] = campaign.campaign_id
         while len(self._made) > MADE_REMEMBERED:
             self._made.popitem(last=False)

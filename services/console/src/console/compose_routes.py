@@ -3,7 +3,9 @@ submits it to the scheduler (Schedule), re-rendering it with every violation at 
 checks are the API's own (`console.compose.check`), and a 422 the scheduler answers anyway is
 placed at the fields it names the same way. "As a recurring campaign" submits the post as the
 template of a new campaign (`POST /v1/campaigns`; `console.campaigns` checks its recurrence and
-previews its next occurrences) and leads to the Campaigns page."""
+previews its next occurrences) and leads to the Campaigns page. A WhatsApp account's audience
+is chosen by name from a select of the scheduler's audiences. Every time is read and shown in
+the session's zone (`Console.zone`)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from console import campaigns, compose, preview
+from console.audiences_client import Audience
 from console.client import ApiError, Integration
 from console.compose_campaign import CampaignMaker
 from console.sessions import Session, new_token, same_token
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from console.app import Console
 
 USABLE = ("active", "expiring")  # accounts a post can go to; the others need reconnecting
+AUDIENCE_PAGES = 5  # at most 500 audiences offered (the scheduler's pages hold 100)
 
 
 async def _posted(
@@ -42,7 +46,7 @@ async def _posted(
         return Response("A viewer cannot post: ask an owner for the editor role.", 403)
     draft = compose.read_form(fields)
     draft.token = draft.token or new_token()
-    today = console.now().astimezone(ZoneInfo(console.settings.time_zone)).date()
+    today = console.now().astimezone(ZoneInfo(console.zone(session))).date()
     return session, draft, campaigns.read(fields, today)
 
 
@@ -52,12 +56,33 @@ async def _usable(console: Console, session: Session) -> list[Integration]:
     return [i for i in ordered if i.status in USABLE]
 
 
+async def _audiences(
+    console: Console, session: Session, accounts: list[Integration]
+) -> list[Audience] | None:
+    """The business's audiences for a WhatsApp account's select (the scheduler's
+    `GET /v1/audiences`, page by page); None when it could not say, and the form then asks for
+    an id as text rather than failing the page."""
+    if console.audiences is None or not any(a.platform == "whatsapp" for a in accounts):
+        return []
+    found: list[Audience] = []
+    cursor: str | None = None
+    try:
+        for _ in range(AUDIENCE_PAGES):
+            page = await console.audiences.audiences(session.api_key, cursor=cursor)
+            found += page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    except ApiError:
+        return None
+    return sorted(found, key=lambda a: a.name.casefold())
+
+
 def compose_routes(console: Console) -> APIRouter:
     router = APIRouter()
-    zone = console.settings.time_zone
     maker = CampaignMaker(console)
 
-    def render(
+    async def render(
         request: Request,
         session: Session,
         accounts: list[Integration],
@@ -71,15 +96,17 @@ def compose_routes(console: Console) -> APIRouter:
         recurring: campaigns.Recurring | None = None,
         rule: campaigns.Checked | None = None,
     ) -> Response:
+        # The whole form, with the audiences to choose from, or the live check's fragment.
         problems = problems or []
+        audiences = [] if live else await _audiences(console, session, accounts)
         return console.page(
             request,
             "compose_live.html" if live else "compose.html",
             status,
             live=live,
             fields=compose.field_names(accounts) + campaigns.FIELDS,
-            recurring=recurring or campaigns.Recurring(rec_start=maker.today()),
-            occurrences=maker.occurrences(rule),
+            recurring=recurring or campaigns.Recurring(rec_start=maker.today(session)),
+            occurrences=maker.occurrences(rule, session),
             frequencies=campaigns.FREQUENCY_WORDS,
             session=session,
             current="compose",
@@ -92,7 +119,8 @@ def compose_routes(console: Console) -> APIRouter:
             checked=checked and not problems,
             privacy=compose.PRIVACY_WORDS,
             media_rows=compose.MEDIA_ROWS,
-            utc_by_default=zone == "UTC",
+            business_zone=console.zones.zone(session) is not None,
+            audiences=audiences,
         )
 
     @router.get("/compose", response_class=HTMLResponse)
@@ -106,7 +134,7 @@ def compose_routes(console: Console) -> APIRouter:
             return console.unavailable(request, session, "Compose", exc)
         status = 200 if session.can_write else 403
         draft = compose.Draft(token=new_token())
-        return render(request, session, accounts, draft, status=status)
+        return await render(request, session, accounts, draft, status=status)
 
     @router.post("/compose/check", response_class=HTMLResponse)
     async def live_check(request: Request) -> Response:
@@ -120,8 +148,8 @@ def compose_routes(console: Console) -> APIRouter:
             accounts = await _usable(console, session)
         except ApiError as exc:
             return Response(f"Herald could not answer ({exc.status}): {exc.message}", 502)
-        problems, rule = maker.checks(draft, recurring, accounts)
-        return render(
+        problems, rule = maker.checks(draft, recurring, accounts, session)
+        return await render(
             request,
             session,
             accounts,
@@ -145,9 +173,9 @@ def compose_routes(console: Console) -> APIRouter:
             return console.unavailable(request, session, "Compose", exc)
         action = (await request.form()).get("action")
         draft.when = "campaign" if action == "campaign" else draft.when  # its own button
-        problems, rule = maker.checks(draft, recurring, accounts)
+        problems, rule = maker.checks(draft, recurring, accounts, session)
         if action not in ("submit", "campaign") or problems:
-            return render(
+            return await render(
                 request,
                 session,
                 accounts,
@@ -161,11 +189,11 @@ def compose_routes(console: Console) -> APIRouter:
         if rule is None:
             return await submit(request, session, accounts, draft)
         try:
-            made = await maker.make(session.api_key, accounts, draft, recurring, rule)
+            made = await maker.make(session, accounts, draft, recurring, rule)
         except ApiError as exc:
             problems = exc.violations if exc.status == 422 else []
             alert = f"The scheduler did not take the campaign ({exc.status}): {exc.message}"
-            return render(
+            return await render(
                 request,
                 session,
                 accounts,
@@ -181,6 +209,7 @@ def compose_routes(console: Console) -> APIRouter:
     async def submit(
         request: Request, session: Session, accounts: list[Integration], draft: compose.Draft
     ) -> Response:
+        zone = console.zone(session)
         body = compose.to_body(draft, accounts, zone)
         try:
             post = await console.api.submit_post(
@@ -188,12 +217,12 @@ def compose_routes(console: Console) -> APIRouter:
             )
         except ApiError as exc:
             if exc.status == 422 and exc.violations:
-                return render(
+                return await render(
                     request, session, accounts, draft, problems=exc.violations, status=422
                 )
             alert = f"The scheduler did not take the post ({exc.status}): {exc.message}"
             status = 502 if exc.status >= 500 else exc.status
-            return render(request, session, accounts, draft, alert=alert, status=status)
+            return await render(request, session, accounts, draft, alert=alert, status=status)
         day = post.due_at.astimezone(ZoneInfo(zone)).date().isoformat()
         where = urlencode({"view": "day", "day": day, "done": "posted"})
         return RedirectResponse(f"/calendar?{where}#post-{post.post_id}", status_code=303)

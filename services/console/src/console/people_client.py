@@ -1,6 +1,7 @@
 """What the console asks auth-service about people (ADR 0024): sign in, sign out (here and
-everywhere), the team, invitations. Public routes only; `PeopleApi` is the port,
-`HttpPeopleApi` calls auth-service, the tests pass `console.testing_people.FakePeople`."""
+everywhere), the team, invitations, the business's time zone. Public routes only; `PeopleApi`
+is the port, `HttpPeopleApi` calls auth-service, the tests pass
+`console.testing_people.FakePeople`."""
 
 from __future__ import annotations
 
@@ -23,8 +24,18 @@ class SignedIn(_Read):
     email: str
     name: str
     business_name: str
+    business_id: str = ""  # a fake or an older auth-service may not say
+    business_timezone: str | None = None  # None: the business has none set
     role: str
     expires_at: datetime
+
+
+class Business(_Read):
+    """The signed-in business's own settings (`GET /v1/business`)."""
+
+    business_id: str
+    name: str
+    timezone: str | None = None
 
 
 class Member(_Read):
@@ -70,6 +81,8 @@ class PeopleApi(Protocol):
     async def change_role(self, token: str, user_id: str, role: str) -> None: ...
     async def remove(self, token: str, user_id: str) -> None: ...
     async def invitation(self, invitation: str) -> InvitationDetails: ...
+    async def business(self, token: str) -> Business: ...
+    async def set_time_zone(self, token: str, zone: str) -> Business: ...
     async def accept(
         self, invitation: str, name: str, password: str, *, address: str
     ) -> SignedIn: ...
@@ -117,6 +130,13 @@ class HttpPeopleApi:
         found = await self._call("POST", "/v1/invitations/inspect", json={"token": invitation})
         return InvitationDetails.model_validate(found)
 
+    async def business(self, token: str) -> Business:
+        return Business.model_validate(await self._call("GET", "/v1/business", token=token))
+
+    async def set_time_zone(self, token: str, zone: str) -> Business:
+        found = await self._call("PATCH", "/v1/business", json={"timezone": zone}, token=token)
+        return Business.model_validate(found)
+
     async def accept(self, invitation: str, name: str, password: str, *, address: str) -> SignedIn:
         # An existing account's password is checked within the sign-in limits: the browser's.
         body = {"token": invitation, "name": name, "password": password}
@@ -151,6 +171,8 @@ def _message(response: httpx.Response) -> str:
         body = response.json()
     except ValueError:
         return response.text[:300]
+    if isinstance(body, dict) and body.get("violations"):  # a 422: say what each one is
+        return "; ".join(str(v.get("message", "")) for v in body["violations"])[:300]
     if isinstance(body, dict) and isinstance(body.get("message"), str):
         return str(body["message"])
     return response.text[:300]

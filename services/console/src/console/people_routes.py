@@ -47,7 +47,13 @@ def _people(console: Console) -> PeopleApi:
 def _signed_in_as(console: Console, signed: SignedIn) -> Response:
     person = Person(signed.user_id, signed.email, signed.name, signed.role, signed.business_name)
     left = (signed.expires_at - console.now()).total_seconds()
-    sealed, _ = console.sessions.open(signed.token, person, ttl_s=max(left, 1.0))
+    sealed, _ = console.sessions.open(
+        signed.token,
+        person,
+        ttl_s=max(left, 1.0),
+        zone=signed.business_timezone,
+        business_id=signed.business_id,
+    )
     response = RedirectResponse("/integrations", status_code=303)
     console.cookie(response, SESSION_COOKIE, sealed)
     response.delete_cookie(SIGN_IN_CSRF_COOKIE, path="/")
@@ -125,7 +131,13 @@ def sign_in_routes(console: Console) -> APIRouter:
                 error = "Herald did not accept this API key."
                 return form(request, 401, error=error, field="api_key")
             return form(request, 503, error=f"Herald could not check the key: {exc.message}")
-        sealed, _ = console.sessions.open(key)
+        zone, business_id = None, ""
+        if console.people is not None:
+            # An auth-service without `/v1/business` (or a blip) leaves the console's own zone.
+            with contextlib.suppress(ApiError):
+                business = await console.people.business(key)
+                zone, business_id = business.timezone, business.business_id
+        sealed, _ = console.sessions.open(key, zone=zone, business_id=business_id)
         response = RedirectResponse("/integrations", status_code=303)
         console.cookie(response, SESSION_COOKIE, sealed)
         response.delete_cookie(SIGN_IN_CSRF_COOKIE, path="/")

@@ -4,7 +4,8 @@ every form posts back. Before sign-in, the sign-in form's token is a double-subm
 
 The cookie holds the credential (a console session of auth-service, `hs_...`, for a person
 signed in with email and password; or, for operators and scripts, a business's API key,
-`hk_...`, all rights), the CSRF token, the person and the expiry, sealed with the cookie's
+`hk_...`, all rights), the CSRF token, the person, the expiry, and the business's id and time
+zone as at sign-in (`console.zones` says when a newer zone wins), sealed with the cookie's
 purpose as associated data: the browser can neither read nor change it, and nothing is kept in
 the process, so a restart signs nobody out and any replica opens any cookie. A cookie that does
 not open (tampered, expired, sealed under a key no longer in the ring, or for another purpose)
@@ -49,6 +50,11 @@ class Session:
     csrf: str
     expires_at: float  # seconds since the epoch (wall clock: a cookie outlives the process)
     person: Person | None = None  # None: signed in with an API key
+    # The business's IANA zone as auth-service said at sign-in, or as this person just set it
+    # on Settings (None: it has none, and the console's HERALD_CONSOLE_TIME_ZONE stands in),
+    # and its id, under which the console keeps the zone it last read (`console.zones`).
+    zone: str | None = None
+    business_id: str = ""
 
     @property
     def can_write(self) -> bool:
@@ -71,16 +77,24 @@ class Sessions:
         self._clock = clock
 
     def open(
-        self, api_key: str, person: Person | None = None, ttl_s: float | None = None
+        self,
+        api_key: str,
+        person: Person | None = None,
+        ttl_s: float | None = None,
+        *,
+        zone: str | None = None,
+        business_id: str = "",
     ) -> tuple[str, Session]:
         """A new session and its cookie value; it lasts `ttl_s` (the session's own time left
         in auth-service) but never longer than the console's setting."""
         lasts = min(self._ttl_s, ttl_s) if ttl_s is not None else self._ttl_s
         expires_at = float(round(self._clock() + lasts))  # whole seconds, as sealed
-        session = Session(api_key, secrets.token_urlsafe(32), expires_at, person)
+        session = Session(api_key, secrets.token_urlsafe(32), expires_at, person, zone, business_id)
         return self.seal(session), session
 
     def seal(self, session: Session, purpose: str = PURPOSE) -> str:
+        """The cookie value of `session`: also to seal it again after it changed (an owner
+        who set the business's zone gets a cookie with the new zone, same expiry)."""
         envelope = self._keyring.seal(
             json.dumps(_doc(session), separators=(",", ":"), ensure_ascii=False), purpose
         )
@@ -101,12 +115,27 @@ class Sessions:
 def _doc(session: Session) -> dict[str, Any]:
     p = session.person
     person = [p.user_id, p.email, p.name, p.role, p.business_name] if p else None
-    return {"k": session.api_key, "c": session.csrf, "e": round(session.expires_at), "p": person}
+    doc = {"k": session.api_key, "c": session.csrf, "e": round(session.expires_at), "p": person}
+    # The business (its id, and its zone at sign-in or as its owner last set it here); left
+    # out when unknown, so an API-key session of an older auth-service stays as small as before.
+    if session.business_id:
+        doc["b"] = session.business_id
+    if session.zone:
+        doc["z"] = session.zone
+    return doc
 
 
 def _session(doc: dict[str, Any]) -> Session:
     person = Person(*(str(x) for x in doc["p"])) if doc["p"] is not None else None
-    return Session(str(doc["k"]), str(doc["c"]), float(doc["e"]), person)
+    zone = doc.get("z")  # a cookie sealed before sessions carried the business has neither
+    return Session(
+        str(doc["k"]),
+        str(doc["c"]),
+        float(doc["e"]),
+        person,
+        str(zone) if zone else None,
+        str(doc.get("b", "")),
+    )
 
 
 def _envelope(cookie: str) -> Envelope:

@@ -58,8 +58,8 @@ class Settings(BaseSettings):
     )
     time_zone: str = Field(
         default="UTC",
-        description="The IANA time zone the pages show times in (the business's; auth-service "
-        "keeps none per business yet).",
+        description="The IANA time zone pages use for a business that has none of its own "
+        "(auth-service keeps each business's; an owner sets it on the Settings page).",
     )
     secure_cookies: bool = Field(
         default=True,

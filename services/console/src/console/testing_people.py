@@ -6,9 +6,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from console.client import ApiError
 from console.people_client import (
+    Business,
     Invitation,
     InvitationDetails,
     IssuedInvitation,
@@ -18,6 +20,7 @@ from console.people_client import (
 )
 
 BUSINESS = "Herald Demo Bakery"
+BUSINESS_ID = "biz_0123456789abcdef01234567"
 
 
 @dataclass
@@ -38,6 +41,7 @@ class FakePeople:
     invitations: dict[str, IssuedInvitation] = field(default_factory=dict)
     revoked: list[str] = field(default_factory=list)
     addresses: list[str] = field(default_factory=list)
+    zone: str | None = None  # the business's IANA time zone; None: none set
 
     def add(self, email: str, password: str, role: str, name: str = "") -> FakePerson:
         person = FakePerson(f"usr_{len(self.people)}", email, name or email, password, role)
@@ -53,6 +57,8 @@ class FakePeople:
             email=person.email,
             name=person.name,
             business_name=BUSINESS,
+            business_id=BUSINESS_ID,
+            business_timezone=self.zone,
             role=person.role,
             expires_at=self.now + timedelta(hours=8),
         )
@@ -140,6 +146,23 @@ class FakePeople:
             expires_at=found.expires_at,
             has_account=any(p.email == found.email for p in self.people),
         )
+
+    async def business(self, token: str) -> Business:
+        if not token.startswith("hk_"):  # an API key reads it too
+            self._who(token)
+        return Business(business_id=BUSINESS_ID, name=BUSINESS, timezone=self.zone)
+
+    async def set_time_zone(self, token: str, zone: str) -> Business:
+        person = self._who(token)
+        if person.role != "owner":
+            msg = f"only an owner changes the business's time zone; you are a {person.role}"
+            raise ApiError(403, msg)
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ApiError(422, f"Value error, not an IANA time zone: {zone!r}") from exc
+        self.zone = zone
+        return await self.business(token)
 
     async def accept(self, invitation: str, name: str, password: str, *, address: str) -> SignedIn:
         self.addresses.append(address)

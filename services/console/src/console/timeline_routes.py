@@ -22,7 +22,6 @@ _POST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 def timeline_routes(console: Console) -> APIRouter:
     router = APIRouter()
-    zone = ZoneInfo(console.settings.time_zone)
 
     @router.get("/posts/{post_id}/timeline", response_class=HTMLResponse)
     async def post_timeline(request: Request, post_id: str) -> Response:
@@ -35,6 +34,7 @@ def timeline_routes(console: Console) -> APIRouter:
             post, entries = await console.api.timeline(session.api_key, post_id)
         except ApiError as exc:
             return console.unavailable(request, session, "Timeline", exc)
+        zone = ZoneInfo(console.zone(session))
         day = post.due_at.astimezone(zone).date().isoformat()
         return console.page(
             request,

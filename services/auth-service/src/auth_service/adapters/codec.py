@@ -107,11 +107,17 @@ def integration_from(doc: Document) -> Integration:
 
 
 def business_doc(business: Business) -> Document:
-    return {"_id": business.id, "name": business.name, "created_at": business.created_at}
+    return {
+        "_id": business.id,
+        "name": business.name,
+        "created_at": business.created_at,
+        "timezone": business.timezone,
+    }
 
 
 def business_from(doc: Document) -> Business:
-    return Business(str(doc["_id"]), str(doc["name"]), doc["created_at"])
+    zone = doc.get("timezone")  # absent in documents written before businesses had one
+    return Business(str(doc["_id"]), str(doc["name"]), doc["created_at"], zone and str(zone))
 
 
 def key_doc(key: ApiKeyRecord) -> Document:

@@ -89,6 +89,10 @@ class MongoBusinesses:
     async def all(self) -> list[Business]:
         return [business_from(d) async for d in self._c.find({}).sort("created_at", ASCENDING)]
 
+    async def set_timezone(self, business_id: str, timezone: str) -> Business | None:
+        await self._c.update_one({"_id": business_id}, {"$set": {"timezone": timezone}})
+        return await self.get(business_id)
+
 
 class MongoApiKeys:
     """Last use is kept apart (`api_key_usage`): on FerretDB two updates of one document lose

@@ -33,7 +33,7 @@ router = APIRouter(
     "/businesses", status_code=201, response_model=BusinessView, responses=error_responses(400, 401)
 )
 async def create_business(body: NewBusiness, deps: DepsDep) -> BusinessView:
-    return business_view(await keys.create_business(deps, body.name), [])
+    return business_view(await keys.create_business(deps, body.name, body.timezone), [])
 
 
 @router.get("/businesses", response_model=BusinessList, responses=error_responses(401))

@@ -73,6 +73,7 @@ async def session_view(deps: Deps, signed: SignedIn) -> SessionView:
         name=signed.user.name,
         business_id=signed.session.business_id,
         business_name=business.name if business else signed.session.business_id,
+        business_timezone=business.timezone if business else None,
         role=signed.role,
         expires_at=signed.session.expires_at,
     )

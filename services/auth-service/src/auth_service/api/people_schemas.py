@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from auth_service.api.schemas import _Body
+from auth_service.domain import known_timezone
 from auth_service.people import (
     EMAIL_MAX,
     EMAIL_PATTERN,
@@ -37,6 +38,9 @@ class SessionView(BaseModel):
     name: str
     business_id: str
     business_name: str
+    business_timezone: str | None = Field(
+        description="The business's IANA time zone (`GET/PATCH /v1/business`); null: none set."
+    )
     role: Role
     expires_at: AwareDatetime
 
@@ -106,3 +110,26 @@ class NewUser(_Body):
     name: str = Field(min_length=1, max_length=NAME_MAX, pattern=NAME_PATTERN)
     password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
     role: Role = Role.OWNER
+
+
+class BusinessSettings(BaseModel):
+    business_id: str
+    name: str
+    timezone: str | None = Field(
+        description="The IANA time zone the console shows and reads times in; null: none set."
+    )
+
+
+class TimezoneChange(_Body):
+    timezone: str = Field(
+        min_length=1,
+        max_length=64,
+        description="An IANA time zone name this installation knows (`zoneinfo`), e.g. "
+        "`Europe/Berlin`; any other is refused (422).",
+        examples=["Europe/Berlin"],
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        return known_timezone(value)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from auth_service.domain import known_timezone
 from herald.events import IntegrationStatus
 from herald.topics import Platform
 
@@ -158,6 +159,14 @@ class CallbackResponse(BaseModel):
 
 class NewBusiness(_Body):
     name: str = Field(min_length=1, max_length=200)
+    timezone: str | None = Field(
+        default=None, max_length=64, description="Its IANA time zone, e.g. `Europe/Berlin`."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known(cls, value: str | None) -> str | None:
+        return None if value is None else known_timezone(value)
 
 
 class NewApiKey(_Body):
@@ -187,6 +196,7 @@ class IssuedKey(ApiKeyView):
 class BusinessView(BaseModel):
     business_id: str
     name: str
+    timezone: str | None = None
     created_at: AwareDatetime
     api_keys: list[ApiKeyView] = Field(default_factory=list)
 

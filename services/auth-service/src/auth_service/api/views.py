@@ -87,6 +87,7 @@ def business_view(business: Business, keys: list[ApiKeyRecord]) -> BusinessView:
     return BusinessView(
         business_id=business.id,
         name=business.name,
+        timezone=business.timezone,
         created_at=business.created_at,
         api_keys=[key_view(k) for k in keys],
     )

@@ -35,8 +35,8 @@ class IssuedKey:
     key: str
 
 
-async def create_business(deps: Deps, name: str) -> Business:
-    business = Business(f"biz_{secrets.token_hex(12)}", name, deps.clock.now())
+async def create_business(deps: Deps, name: str, timezone: str | None = None) -> Business:
+    business = Business(f"biz_{secrets.token_hex(12)}", name, deps.clock.now(), timezone)
     await deps.businesses.insert(business)
     return business
 
