@@ -2,7 +2,10 @@
 
 `CpuWatch` reads every process's user and system time at the start and the end of a run and
 names each one by what it runs (a Herald service by its `python -m` package, Kafka, FerretDB,
-PostgreSQL's backends summed, this load generator). Linux only, which is where we run.
+PostgreSQL's backends summed, this load generator). Only this checkout's processes count (their
+working directory is in it: the services run in it, Kafka, FerretDB and PostgreSQL in its
+`.run/`), so another checkout's stack on the same machine does not bend the figures. Linux only,
+which is where we run.
 """
 
 from __future__ import annotations
@@ -32,12 +35,24 @@ def _name(pid: int, cmdline: list[str], me: str) -> str | None:
 _SERVERS = {"ferretdb": "ferretdb", "postgres": "postgres"}
 
 
-def _sample(me: str) -> dict[int, tuple[str, float]]:
+ROOT = Path(__file__).resolve().parents[2]  # this checkout
+
+
+def _ours(entry: Path, root: Path) -> bool:
+    try:
+        return (entry / "cwd").resolve().is_relative_to(root)
+    except OSError:
+        return False
+
+
+def _sample(me: str, root: Path = ROOT) -> dict[int, tuple[str, float]]:
     found: dict[int, tuple[str, float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         pid = int(entry.name)
+        if pid != os.getpid() and not _ours(entry, root):
+            continue
         try:
             raw = (entry / "cmdline").read_bytes()
             stat = (entry / "stat").read_text()

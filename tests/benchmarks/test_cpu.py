@@ -4,8 +4,11 @@ a test session's `-m` marker expression (a session running beside a benchmark wa
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
-from cpu import _name
+from cpu import ROOT, _name, _ours, _sample
 
 pytestmark = pytest.mark.unit
 
@@ -25,3 +28,13 @@ def test_the_infrastructure_is_named_by_what_it_is() -> None:
         == "kafka"
     )
     assert _name(13, ["/cache/ferretdb", "--handler=postgresql"], "me") == "ferretdb"
+
+
+def test_only_this_checkout_s_processes_count(tmp_path: Path) -> None:
+    """A process working in another checkout (a second stack on the machine) is not counted;
+    this process always is."""
+    here = _sample("me", root=ROOT)
+    assert here[os.getpid()][0] == "me"
+    elsewhere = _sample("me", root=tmp_path)  # nothing runs in a fresh directory
+    assert set(elsewhere) == {os.getpid()}
+    assert all(_ours(Path(f"/proc/{pid}"), ROOT) for pid in here if pid != os.getpid())
