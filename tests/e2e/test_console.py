@@ -16,88 +16,31 @@ screenshot is saved under .run/test-reports/console/ (docs/console.md shows some
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from tests.conftest import Connected
-
-from herald_localstack import demo
-from herald_localstack.secrets import StackSecrets
+from tests.e2e.console_browser import (
+    ZONE,
+    accessible_and_shot,
+    at_a_phones_width,
+    demo_owner,
+    fits_a_phone,
+    no_serious_violations,
+    phone_context,
+    schedule_at_half_past_nine,
+    screenshot,
+    sign_in,
+    sign_in_with_the_key,
+)
 
 pytestmark = pytest.mark.e2e
-
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / ".run" / "test-reports" / "console"
-CHROMIUM = Path("/usr/bin/chromium")
-ZONE = demo.DEMO_ZONE  # the business's, not the console's (whose fallback is UTC)
-PHONE_WIDTH = 390
-
-
-@pytest.fixture(scope="module")
-def console_url(connected: Connected) -> str:
-    """The system's own console (`make up`'s, on the session's auth-service and scheduler; its
-    own fallback zone is UTC, and the pages show the business's, Europe/Berlin, set by its owner
-    as `make up` sets the demo's): the one auth-service lets a connection started on its
-    Integrations page return to (HERALD_AUTH_OAUTH__RETURN_URLS)."""
-    url = connected.system.url("console")
-    assert httpx.get(f"{url}/readyz", timeout=10).status_code == 200
-    return url
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    assert CHROMIUM.exists(), (
-        f"{CHROMIUM} is missing: the console's browser test drives Debian's Chromium. "
-        "Install it with `apt-get install -y chromium` (.ci/run does this on a fresh machine)."
-    )
-    return CHROMIUM
-
-
-@pytest.fixture(scope="module")
-def axe_script() -> Path:
-    """axe.min.js, installed once from the lock file by the project's own script."""
-    installed = subprocess.run(  # noqa: S603 - the project's own script
-        [str(ROOT / "scripts" / "ensure-axe-core")],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert installed.returncode == 0, installed.stderr
-    return Path(installed.stdout.strip())
-
-
-async def _no_serious_violations(page: Page, axe: Path) -> None:
-    """axe-core over the whole page: no violation of impact serious or critical."""
-    await page.add_script_tag(path=axe)
-    found = await page.evaluate(
-        """async () => (await axe.run()).violations
-            .filter(v => v.impact === "serious" || v.impact === "critical")
-            .map(v => `${v.id} (${v.impact}): ${v.nodes.map(n => n.target).join(", ")}`)"""
-    )
-    assert found == [], f"{page.url}: {found}"
-
-
-async def _screenshot(page: Page, name: str) -> None:
-    await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
-
-
-@pytest.fixture
-async def browser(chromium: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(chromium))
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 def _published_post(connected: Connected, text: str) -> dict[str, object]:
@@ -116,43 +59,6 @@ def _published_post(connected: Connected, text: str) -> dict[str, object]:
         time.sleep(0.5)
 
 
-OWNERS: dict[str, demo.Demo] = {}  # by the session's API key: one owner per business
-
-
-def _demo_owner(connected: Connected) -> tuple[str, str]:
-    """An owner of the session's business made as `make up` makes the demo's
-    (`demo.ensure_owner`), who gives the business its zone, Europe/Berlin, as the demo's owner
-    does (`demo.ensure_zone`): its email and password."""
-    if connected.api_key not in OWNERS:
-        admin = StackSecrets.load_or_create(connected.system.cfg.run_dir).admin_token
-        auth = connected.system.url("auth-service")
-        key_id = connected.api_key.split("_")[1]
-        with httpx.Client(timeout=30) as http:
-            listed = http.get(
-                f"{auth}/v1/admin/businesses", headers={"Authorization": f"Bearer {admin}"}
-            )
-            assert listed.status_code == 200, listed.text
-            business_id = next(
-                b["business_id"]
-                for b in listed.json()["businesses"]
-                if any(k["key_id"] == key_id for k in b["api_keys"])
-            )
-            made = demo.Demo(business_id=business_id, api_key=connected.api_key)
-            demo.ensure_owner(http, auth, admin, made, lambda _: None)
-            demo.ensure_zone(http, auth, made, lambda _: None)
-        OWNERS[connected.api_key] = made
-    return OWNERS[connected.api_key].owner_email, OWNERS[connected.api_key].owner_password
-
-
-async def _sign_in(page: Page, url: str, email: str, password: str) -> None:
-    await page.goto(f"{url}/integrations")
-    await expect(page).to_have_url(f"{url}/sign-in")  # a page needs a sign-in first
-    await page.get_by_label("Email", exact=True).fill(email)
-    await page.get_by_label("Password", exact=True).fill(password)
-    await page.get_by_role("button", name="Sign in", exact=True).click()
-    await expect(page).to_have_url(f"{url}/integrations")
-
-
 async def _connect_facebook_again_and_refresh(page: Page, url: str, axe: Path) -> None:
     """Connect Facebook again through the real flow (auth-service's start link, the sandbox's
     consent page, the callback) back to the Integrations page, which says what happened; then
@@ -169,12 +75,8 @@ async def _connect_facebook_again_and_refresh(page: Page, url: str, axe: Path) -
     await expect(facebook).to_contain_text("Active")
     await facebook.get_by_role("link", name=re.compile("^Analytics")).click()
     await expect(page.get_by_role("heading", name="Account analytics", level=1)).to_be_visible()
-    await _accessible_and_shot(page, axe, "account-analytics")
+    await accessible_and_shot(page, axe, "account-analytics")
     await page.get_by_role("link", name="← Integrations").click()
-
-
-async def _fits_the_width(page: Page) -> bool:
-    return bool(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 async def test_a_person_reads_integrations_and_history_in_chromium(
@@ -189,11 +91,11 @@ async def test_a_person_reads_integrations_and_history_in_chromium(
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = await context.new_page()
     await page.goto(f"{console_url}/sign-in")
-    await _no_serious_violations(page, axe_script)
-    await _screenshot(page, "sign-in")
-    await _sign_in(page, console_url, *_demo_owner(connected))
-    await _no_serious_violations(page, axe_script)
-    await _screenshot(page, "integrations")
+    await no_serious_violations(page, axe_script)
+    await screenshot(page, "sign-in")
+    await sign_in(page, console_url, *demo_owner(connected))
+    await no_serious_violations(page, axe_script)
+    await screenshot(page, "integrations")
 
     await expect(page.get_by_role("heading", name="Integrations", level=1)).to_be_visible()
     accounts = page.get_by_role("list", name="Connected accounts").get_by_role("listitem")
@@ -211,8 +113,8 @@ async def test_a_person_reads_integrations_and_history_in_chromium(
     await expect(card).to_contain_text(f"Published {published:%Y-%m-%d %H:%M %Z}")
     link = card.get_by_role("link", name="View on Facebook")
     await expect(link).to_have_attribute("href", str(target["permalink"]))
-    await _no_serious_violations(page, axe_script)
-    await _screenshot(page, "history")
+    await no_serious_violations(page, axe_script)
+    await screenshot(page, "history")
 
     # Keyboard: the first Tab lands on the skip link, with a visible outline.
     await page.keyboard.press("Tab")
@@ -220,20 +122,14 @@ async def test_a_person_reads_integrations_and_history_in_chromium(
     await expect(focused).to_have_text("Skip to content")
     assert await focused.evaluate("e => getComputedStyle(e).outlineStyle") != "none"
 
-    phone = await browser.new_context(
-        viewport={"width": PHONE_WIDTH, "height": 844},
-        is_mobile=True,
-        has_touch=True,
-        bypass_csp=True,
-        storage_state=await context.storage_state(),  # the same signed-in session
-    )
+    phone = await phone_context(browser, context)  # the same signed-in session
     small = await phone.new_page()
     for path in ("/integrations", "/history"):
         await small.goto(f"{console_url}{path}")
         await expect(small.get_by_role("link", name="History")).to_be_visible()
-        assert await _fits_the_width(small), f"{path} scrolls sideways at {PHONE_WIDTH} px"
-        await _no_serious_violations(small, axe_script)
-        await _screenshot(small, f"phone-{path.strip('/')}")
+        await fits_a_phone(small, path)
+        await no_serious_violations(small, axe_script)
+        await screenshot(small, f"phone-{path.strip('/')}")
     await phone.close()
 
     await page.get_by_role("button", name="Sign out", exact=True).click()
@@ -243,47 +139,11 @@ async def test_a_person_reads_integrations_and_history_in_chromium(
     await context.close()
 
 
-async def _accessible_and_shot(page: Page, axe: Path, name: str) -> None:
-    await _no_serious_violations(page, axe)
-    await _screenshot(page, name)
-
-
 async def _visit(page: Page, url: str, heading: str, axe: Path) -> None:
     """Open a page, see its heading, run axe and save its screenshot (named by the heading)."""
     await page.goto(url)
     await expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
-    await _accessible_and_shot(page, axe, heading.lower())
-
-
-async def _sign_in_with_the_key(page: Page, url: str, api_key: str) -> None:
-    """The API-key sign-in (for operators; folded away once people sign in with a password)."""
-    await page.goto(f"{url}/sign-in")
-    folded = page.get_by_text("Sign in with an API key instead")
-    if await folded.count():
-        await folded.click()
-    await page.locator("#api_key").fill(api_key)
-    await page.locator("#api_key").press("Enter")
-    await expect(page).to_have_url(f"{url}/integrations")
-
-
-async def _at_a_phones_width(
-    browser: Browser, signed_in: BrowserContext, url: str, paths: tuple[str, ...], axe: Path
-) -> None:
-    """Each page in the same session at a phone's width: nothing scrolls sideways, axe passes."""
-    phone = await browser.new_context(
-        viewport={"width": PHONE_WIDTH, "height": 844},
-        is_mobile=True,
-        has_touch=True,
-        bypass_csp=True,
-        storage_state=await signed_in.storage_state(),
-    )
-    small = await phone.new_page()
-    for path in paths:
-        await small.goto(f"{url}{path}")
-        assert await _fits_the_width(small), f"{path} scrolls sideways at {PHONE_WIDTH} px"
-        await _no_serious_violations(small, axe)
-        await _screenshot(small, f"phone-{path.strip('/').split('?')[0]}")
-    await phone.close()
+    await accessible_and_shot(page, axe, heading.lower())
 
 
 async def test_a_person_composes_fixes_schedules_and_cancels_in_chromium(
@@ -298,10 +158,10 @@ async def test_a_person_composes_fixes_schedules_and_cancels_in_chromium(
 
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = await context.new_page()
-    await _sign_in_with_the_key(page, console_url, connected.api_key)
+    await sign_in_with_the_key(page, console_url, connected.api_key)
     await page.get_by_role("link", name="Compose").click()
     await expect(page).to_have_url(f"{console_url}/compose")
-    await _no_serious_violations(page, axe_script)
+    await no_serious_violations(page, axe_script)
 
     await page.locator(f'input[name="target"][value="{facebook}"]').check()
     await page.locator(f'input[name="target"][value="{tiktok}"]').check()
@@ -315,7 +175,7 @@ async def test_a_person_composes_fixes_schedules_and_cancels_in_chromium(
     await expect(page.locator(f"#errs-o-{tiktok}-privacy_level")).to_contain_text("privacy level")
     await expect(page.locator("#errs-media")).to_contain_text("TikTok")
     await expect(page.get_by_role("alert")).to_contain_text("to fix before this can be scheduled")
-    await _accessible_and_shot(page, axe_script, "compose-error")
+    await accessible_and_shot(page, axe_script, "compose-error")
 
     await privacy.select_option("SELF_ONLY")
     await page.get_by_label("Media 1 URL").fill("https://cdn.example/stollen.mp4")
@@ -324,22 +184,18 @@ async def test_a_person_composes_fixes_schedules_and_cancels_in_chromium(
     await expect(page.get_by_role("status")).to_contain_text("No problems found")
     await expect(page.get_by_label("TikTok preview")).to_contain_text("Who can watch: Only me.")
     await expect(page.get_by_label("Facebook preview")).to_contain_text(text)
-    await _accessible_and_shot(page, axe_script, "compose")
+    await accessible_and_shot(page, axe_script, "compose")
 
-    await page.get_by_label("Later", exact=True).check()
-    await page.get_by_label(f"Date and time ({ZONE})").fill(f"{tomorrow.isoformat()}T09:30")
-    await page.get_by_role("button", name="Schedule post").click()
-    await expect(page).to_have_url(re.compile(r"/calendar\?view=day&day=.*#post-"))
-    post_id = page.url.rsplit("#post-", 1)[1]
+    post_id = await schedule_at_half_past_nine(page, tomorrow)
     card = page.locator(f"#post-{post_id}")
     await expect(page.get_by_role("status")).to_contain_text("The post is scheduled")
     await expect(card).to_contain_text(f"{tomorrow.isoformat()} 09:30")
     await expect(card).to_contain_text("TikTok · ")
     await expect(card).to_contain_text("Scheduled")
-    await _accessible_and_shot(page, axe_script, "calendar")
+    await accessible_and_shot(page, axe_script, "calendar")
 
     paths = ("/compose", f"/calendar?day={tomorrow.isoformat()}", "/webhooks")
-    await _at_a_phones_width(browser, context, console_url, paths, axe_script)
+    await at_a_phones_width(browser, context, console_url, paths, axe_script)
 
     await card.get_by_role("button", name="Cancel").click()
     await expect(page.get_by_role("status")).to_contain_text("Cancelled.")
@@ -361,7 +217,7 @@ async def test_an_owner_invites_a_viewer_who_cannot_write_in_chromium(
     the invitation page."""
     owner = await browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = await owner.new_page()
-    await _sign_in(page, console_url, *_demo_owner(connected))
+    await sign_in(page, console_url, *demo_owner(connected))
     await page.get_by_role("link", name="Team").click()
     await expect(page.get_by_role("heading", name="Team", level=1)).to_be_visible()
     viewer = f"viewer-{uuid.uuid4().hex[:8]}@demo-bakery.example"
@@ -370,16 +226,16 @@ async def test_an_owner_invites_a_viewer_who_cannot_write_in_chromium(
     await page.get_by_role("button", name="Create an invitation link").click()
     link = await page.get_by_label("Invitation link").input_value()
     assert link.startswith(f"{console_url}/invitations/hi_"), link
-    await _no_serious_violations(page, axe_script)
-    await _screenshot(page, "team")
-    await _at_a_phones_width(browser, owner, console_url, ("/team",), axe_script)
+    await no_serious_violations(page, axe_script)
+    await screenshot(page, "team")
+    await at_a_phones_width(browser, owner, console_url, ("/team",), axe_script)
 
     guest = await browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     joining = await guest.new_page()
     await joining.goto(link)
     await expect(joining.get_by_text(f"as viewer, as {viewer}")).to_be_visible()
-    await _no_serious_violations(joining, axe_script)
-    await _screenshot(joining, "invitation")
+    await no_serious_violations(joining, axe_script)
+    await screenshot(joining, "invitation")
     password = f"viewer password {uuid.uuid4().hex[:6]}"
     await joining.get_by_label("Your name").fill("Vic Viewer")
     await joining.get_by_label("Choose a password").fill(password)

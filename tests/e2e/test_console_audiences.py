@@ -14,63 +14,20 @@ from __future__ import annotations
 
 import random
 import re
-import subprocess
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from tests.conftest import Connected
-from tests.e2e.test_console import (
-    _at_a_phones_width,
-    _no_serious_violations,
-    _screenshot,
-    _sign_in_with_the_key,
+from tests.e2e.console_browser import (
+    at_a_phones_width,
+    no_serious_violations,
+    screenshot,
+    sign_in_with_the_key,
 )
 
 pytestmark = pytest.mark.e2e
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def console_url(connected: Connected) -> str:
-    url = connected.system.url("console")
-    assert httpx.get(f"{url}/readyz", timeout=10).status_code == 200
-    return url
-
-
-@pytest.fixture(scope="module")
-def axe_script() -> Path:
-    """axe.min.js, installed once from the lock file by the project's own script."""
-    installed = subprocess.run(  # noqa: S603 - the project's own script
-        [str(ROOT / "scripts" / "ensure-axe-core")],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert installed.returncode == 0, installed.stderr
-    return Path(installed.stdout.strip())
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: `apt-get install -y chromium`"
-    return CHROMIUM
-
-
-@pytest.fixture
-async def browser(chromium: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(chromium))
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 def _numbers() -> tuple[str, str]:
@@ -123,8 +80,8 @@ async def _create_and_import(page: Page, url: str, name: str, axe: Path) -> str:
     contacts = page.get_by_role("table", name=re.compile("^Contacts by phone number"))
     await expect(contacts.get_by_role("row").filter(has_text=first)).to_contain_text("Opted in")
     await expect(page.locator("dl.card dd").nth(1)).to_have_text("2")  # opted in, of 2
-    await _no_serious_violations(page, axe)
-    await _screenshot(page, "audience-import")
+    await no_serious_violations(page, axe)
+    await screenshot(page, "audience-import")
     return audience_id
 
 
@@ -134,7 +91,7 @@ async def test_a_person_imports_an_audience_and_watches_its_broadcast_in_chromiu
     name = f"Regulars {uuid.uuid4().hex[:6]}"
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = await context.new_page()
-    await _sign_in_with_the_key(page, console_url, connected.api_key)
+    await sign_in_with_the_key(page, console_url, connected.api_key)
     audience_id = await _create_and_import(page, console_url, name, axe_script)
 
     post_id = _broadcast(connected, audience_id)
@@ -158,8 +115,8 @@ async def test_a_person_imports_an_audience_and_watches_its_broadcast_in_chromiu
             ["0" if step == "Failed" else "2", rate], timeout=120_000
         )
     await expect(card).not_to_have_attribute("hx-get", re.compile("."))  # polling has stopped
-    await _no_serious_violations(page, axe_script)
-    await _screenshot(page, "broadcasts")
+    await no_serious_violations(page, axe_script)
+    await screenshot(page, "broadcasts")
     paths = ("/audiences", "/broadcasts")
-    await _at_a_phones_width(browser, context, console_url, paths, axe_script)
+    await at_a_phones_width(browser, context, console_url, paths, axe_script)
     await context.close()

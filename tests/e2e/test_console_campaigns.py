@@ -23,7 +23,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,95 +30,21 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from tests.conftest import Connected
+from tests.e2e.console_browser import (
+    SCREENSHOTS,
+    ZONE,
+    accessible_and_shot,
+    at_a_phones_width,
+    demo_owner,
+)
 
-from herald_localstack import demo, services
-from herald_localstack.secrets import StackSecrets
+from herald_localstack import services
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / ".run" / "test-reports" / "console"
-CHROMIUM = Path("/usr/bin/chromium")
-ZONE = demo.DEMO_ZONE  # the business's, not the console's (whose fallback is UTC)
-PHONE_WIDTH = 390
 TERMINAL = frozenset({"published", "failed", "partially_published", "cancelled"})
-
-
-@pytest.fixture(scope="module")
-def console_url(connected: Connected) -> str:
-    url = connected.system.url("console")
-    assert httpx.get(f"{url}/readyz", timeout=10).status_code == 200
-    return url
-
-
-@pytest.fixture(scope="module")
-def axe_script() -> Path:
-    """axe.min.js, installed once from the lock file by the project's own script."""
-    installed = subprocess.run(  # noqa: S603 - the project's own script
-        [str(ROOT / "scripts" / "ensure-axe-core")],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert installed.returncode == 0, installed.stderr
-    return Path(installed.stdout.strip())
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    assert CHROMIUM.exists(), (
-        f"{CHROMIUM} is missing: the console's browser tests drive Debian's Chromium. "
-        "Install it with `apt-get install -y chromium` (.ci/run does this on a fresh machine)."
-    )
-    return CHROMIUM
-
-
-@pytest.fixture
-async def browser(chromium: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(chromium))
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-async def _accessible_and_shot(page: Page, axe: Path, name: str) -> None:
-    """axe-core over the whole page (no serious or critical violation), then a screenshot."""
-    await page.add_script_tag(path=axe)
-    found = await page.evaluate(
-        """async () => (await axe.run()).violations
-            .filter(v => v.impact === "serious" || v.impact === "critical")
-            .map(v => `${v.id} (${v.impact}): ${v.nodes.map(n => n.target).join(", ")}`)"""
-    )
-    assert found == [], f"{page.url}: {found}"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
-
-
-def _owner(connected: Connected) -> tuple[str, str]:
-    """An owner of the session's business, made as `make up` makes the demo's, who gives the
-    business its zone (`demo.ensure_zone`, when it has none)."""
-    admin = StackSecrets.load_or_create(connected.system.cfg.run_dir).admin_token
-    auth = connected.system.url("auth-service")
-    key_id = connected.api_key.split("_")[1]
-    with httpx.Client(timeout=30) as http:
-        listed = http.get(
-            f"{auth}/v1/admin/businesses", headers={"Authorization": f"Bearer {admin}"}
-        )
-        assert listed.status_code == 200, listed.text
-        business_id = next(
-            b["business_id"]
-            for b in listed.json()["businesses"]
-            if any(k["key_id"] == key_id for k in b["api_keys"])
-        )
-        made = demo.Demo(business_id=business_id, api_key=connected.api_key)
-        demo.ensure_owner(http, auth, admin, made, lambda _: None)
-        demo.ensure_zone(http, auth, made, lambda _: None)
-    return made.owner_email, made.owner_password
 
 
 def _campaign_pass(connected: Connected) -> dict[str, object]:
@@ -210,7 +135,7 @@ async def _compose_the_campaign(page: Page, connected: Connected, text: str, axe
     await expect(name).to_have_attribute("aria-invalid", "true")
     await expect(page.get_by_role("alert")).to_contain_text("1 problem to fix")
     await expect(page.get_by_role("alert")).to_contain_text("Give the campaign a name")
-    await _accessible_and_shot(page, axe, "compose-campaign-error")
+    await accessible_and_shot(page, axe, "compose-campaign-error")
 
     await name.fill(f"Morning loaves {text[-8:]}")
     await page.get_by_role("button", name="Check").click()
@@ -218,7 +143,7 @@ async def _compose_the_campaign(page: Page, connected: Connected, text: str, axe
     occurrences = page.get_by_role("list", name="Next occurrences").get_by_role("listitem")
     await expect(occurrences).to_have_count(3)  # three times, from tomorrow
     await expect(occurrences.first).to_have_text(re.compile(rf"{first:%Y-%m-%d} 09:30 CES?T$"))
-    await _accessible_and_shot(page, axe, "compose-campaign")
+    await accessible_and_shot(page, axe, "compose-campaign")
     await page.locator("#recurrence").screenshot(path=SCREENSHOTS / "compose-recurrence.png")
 
     await page.get_by_role("button", name="Create campaign").click()
@@ -241,32 +166,10 @@ async def _overview(page: Page, url: str, published: str, axe: Path) -> None:
     ).to_be_visible()
     top = page.get_by_role("link", name=re.compile(f"of post {published}$")).first
     await expect(top).to_be_visible()
-    await _accessible_and_shot(page, axe, "overview")
+    await accessible_and_shot(page, axe, "overview")
     await page.get_by_role("link", name="7 days").click()
     await expect(page).to_have_url(f"{url}/overview?days=7")
     await expect(page.locator('strong[aria-current="page"]')).to_have_text("7 days")
-
-
-async def _at_a_phones_width(
-    browser: Browser, signed_in: BrowserContext, url: str, axe: Path
-) -> None:
-    """The three pages in the same session at a phone's width: nothing scrolls sideways."""
-    phone = await browser.new_context(
-        viewport={"width": PHONE_WIDTH, "height": 844},
-        is_mobile=True,
-        has_touch=True,
-        bypass_csp=True,
-        storage_state=await signed_in.storage_state(),
-    )
-    small = await phone.new_page()
-    for path in ("/compose", "/campaigns", "/overview"):
-        await small.goto(f"{url}{path}")
-        # The page's own width, not innerWidth: a phone widens its layout viewport to fit a
-        # page that overflows, and then innerWidth grows with it.
-        wide = await small.evaluate("document.documentElement.scrollWidth")
-        assert wide <= PHONE_WIDTH, f"{path} is {wide} px wide at {PHONE_WIDTH} px"
-        await _accessible_and_shot(small, axe, f"phone-{path.strip('/')}")
-    await phone.close()
 
 
 async def test_a_person_composes_a_recurring_campaign_and_reads_the_overview_in_chromium(
@@ -277,7 +180,7 @@ async def test_a_person_composes_a_recurring_campaign_and_reads_the_overview_in_
     published = _published_with_figures(connected, run)
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = await context.new_page()
-    email, password = _owner(connected)
+    email, password = demo_owner(connected)
     await page.goto(f"{console_url}/sign-in")
     await page.get_by_label("Email", exact=True).fill(email)
     await page.get_by_label("Password", exact=True).fill(password)
@@ -290,7 +193,7 @@ async def test_a_person_composes_a_recurring_campaign_and_reads_the_overview_in_
     await expect(card).to_contain_text("Every day at 09:30")
     await expect(card).to_contain_text(f"3 times ({ZONE})")
     await expect(card).to_contain_text("Active")
-    await _accessible_and_shot(page, axe_script, "campaigns")
+    await accessible_and_shot(page, axe_script, "campaigns")
 
     report = _campaign_pass(connected)
     # Every occurrence is within the week ahead (the loop may have made them a moment earlier).
@@ -301,10 +204,11 @@ async def test_a_person_composes_a_recurring_campaign_and_reads_the_overview_in_
     first = page.get_by_role("heading", name=re.compile(rf"09:30 CES?T · {text}")).first
     await expect(first).to_be_visible()
     await expect(page.get_by_text(f"Scheduled · campaign {campaign_id}").first).to_be_visible()
-    await _accessible_and_shot(page, axe_script, "calendar-campaign")
+    await accessible_and_shot(page, axe_script, "calendar-campaign")
 
     await _overview(page, console_url, published, axe_script)
-    await _at_a_phones_width(browser, context, console_url, axe_script)
+    paths = ("/compose", "/campaigns", "/overview")
+    await at_a_phones_width(browser, context, console_url, paths, axe_script)
     # End it: the scheduler cancels its three posts, so nothing is published after the test.
     await page.get_by_role("link", name="Campaigns").click()
     await card.get_by_role("button", name=re.compile("^End campaign")).click()

@@ -11,8 +11,8 @@ shows the failure, then round 2 asked for, sent and published), finds the post p
 History, composes a post for tomorrow and reschedules it (a past time refused at the field
 first), then signs out, after which the session no longer opens a page. axe-core finds no
 serious or critical violation on any console page visited, and each is saved as a screenshot
-(`journey-*`) under .run/test-reports/console/. The session's system and browser fixtures are
-test_console.py's.
+(`journey-*`) under .run/test-reports/console/. The browser fixtures are tests/e2e/conftest.py's,
+the shared helpers tests/e2e/console_browser.py's.
 """
 
 from __future__ import annotations
@@ -29,16 +29,12 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 from tests.conftest import Connected
-from tests.e2e.test_console import (  # the fixtures are shared with the other console tests
+from tests.e2e.console_browser import (
     ZONE,
-    _demo_owner,
-    _no_serious_violations,
-    _screenshot,
-    _sign_in,
-    axe_script,  # noqa: F401 - a fixture
-    browser,  # noqa: F401 - a fixture
-    chromium,  # noqa: F401 - a fixture
-    console_url,  # noqa: F401 - a fixture
+    accessible_and_shot,
+    demo_owner,
+    schedule_at_half_past_nine,
+    sign_in,
 )
 
 pytestmark = pytest.mark.e2e
@@ -54,8 +50,7 @@ REFUSED_MEDIA = {
 
 
 async def _checked(page: Page, axe: Path, name: str) -> None:
-    await _no_serious_violations(page, axe)
-    await _screenshot(page, f"journey-{name}")
+    await accessible_and_shot(page, axe, f"journey-{name}")
 
 
 async def _until(page: Page, card: Locator, *texts: str) -> None:
@@ -151,11 +146,7 @@ async def _reschedule_a_later_post(
     await page.goto(f"{url}/compose")
     await page.locator(f'input[name="target"][value="{facebook}"]').check()
     await page.get_by_label("Text", exact=True).fill(text)
-    await page.get_by_label("Later", exact=True).check()
-    await page.get_by_label(f"Date and time ({ZONE})").fill(f"{tomorrow.isoformat()}T09:30")
-    await page.get_by_role("button", name="Schedule post").click()
-    await expect(page).to_have_url(re.compile(r"/calendar\?view=day&day=.*#post-"))
-    post_id = page.url.rsplit("#post-", 1)[1]
+    post_id = await schedule_at_half_past_nine(page, tomorrow)
     card = page.locator(f"#post-{post_id}")
     field = card.get_by_label(f"New time ({ZONE})")
     await expect(field).to_have_value(f"{tomorrow.isoformat()}T09:30")
@@ -232,7 +223,7 @@ async def _retry(page: Page, connected: Connected, post_id: str, axe: Path) -> N
     await page.go_back()
 
 
-async def _sign_out_for_good(page: Page, browser: Browser, url: str) -> None:  # noqa: F811
+async def _sign_out_for_good(page: Page, browser: Browser, url: str) -> None:
     """Sign out; the session's cookie, replayed, opens nothing: it ended in auth-service. The
     cookie still opens at the console (sealed there, not stored, ADR 0024), so the first page
     finds the APIs refusing it, says the session ended and drops it; the next is the sign-in."""
@@ -250,9 +241,9 @@ async def _sign_out_for_good(page: Page, browser: Browser, url: str) -> None:  #
 
 async def test_a_person_walks_the_whole_journey_in_chromium(
     connected: Connected,
-    console_url: str,  # noqa: F811 - the fixture imported above
-    browser: Browser,  # noqa: F811 - the fixture imported above
-    axe_script: Path,  # noqa: F811 - the fixture imported above
+    console_url: str,
+    browser: Browser,
+    axe_script: Path,
 ) -> None:
     url, axe = console_url, axe_script
     run = uuid.uuid4().hex[:8]
@@ -261,7 +252,7 @@ async def test_a_person_walks_the_whole_journey_in_chromium(
     page = await context.new_page()
     await page.goto(f"{url}/sign-in")
     await _checked(page, axe, "sign-in")
-    await _sign_in(page, url, *_demo_owner(connected))
+    await sign_in(page, url, *demo_owner(connected))
     await _checked(page, axe, "integrations")
     await _connect_facebook(page)
     await _checked(page, axe, "connected")

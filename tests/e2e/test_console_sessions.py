@@ -11,33 +11,13 @@ import re
 import httpx
 import pytest
 from tests.conftest import Connected
+from tests.e2e.console_browser import demo_owner
 
-from herald_localstack import demo, services
-from herald_localstack.secrets import StackSecrets
+from herald_localstack import services
 
 pytestmark = pytest.mark.e2e
 
 COOKIE = "herald_console_session"
-
-
-def owner(connected: Connected) -> tuple[str, str]:
-    """An owner of the session's business (`demo.ensure_owner`, as `make up` makes the demo's)."""
-    admin = StackSecrets.load_or_create(connected.system.cfg.run_dir).admin_token
-    auth = connected.system.url("auth-service")
-    key_id = connected.api_key.split("_")[1]
-    with httpx.Client(timeout=30) as http:
-        listed = http.get(
-            f"{auth}/v1/admin/businesses", headers={"Authorization": f"Bearer {admin}"}
-        )
-        assert listed.status_code == 200, listed.text
-        business_id = next(
-            b["business_id"]
-            for b in listed.json()["businesses"]
-            if any(k["key_id"] == key_id for k in b["api_keys"])
-        )
-        made = demo.Demo(business_id=business_id, api_key=connected.api_key)
-        demo.ensure_owner(http, auth, admin, made, lambda _: None)
-    return made.owner_email, made.owner_password
 
 
 def csrf(html: str) -> str:
@@ -54,7 +34,7 @@ def signed_in_page(browser: httpx.Client, url: str) -> httpx.Response:
 
 
 def test_a_session_survives_a_restart_and_opens_at_another_replica(connected: Connected) -> None:
-    email, password = owner(connected)
+    email, password = demo_owner(connected)
     url = connected.system.url("console")
     with httpx.Client(timeout=30) as browser:
         form = browser.get(f"{url}/sign-in")

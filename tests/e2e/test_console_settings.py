@@ -3,7 +3,7 @@ the running system: the zone is auth-service's (`PATCH /v1/business`), and every
 owner's session follows at once, the console's own zone (UTC) only a fallback. axe finds no
 serious or critical violation on the page; its screenshot is saved as `settings.png`. The zone
 is set back to the business's usual one (Europe/Berlin) afterwards, for the other console tests
-of the session. The system and browser fixtures are test_console.py's."""
+of the session. The browser fixtures are tests/e2e/conftest.py's."""
 
 from __future__ import annotations
 
@@ -14,16 +14,12 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 from tests.conftest import Connected
-from tests.e2e.test_console import (  # the fixtures are shared with the other console tests
+from tests.e2e.console_browser import (
     ZONE,
-    _demo_owner,
-    _no_serious_violations,
-    _screenshot,
-    _sign_in,
-    axe_script,  # noqa: F401 - a fixture
-    browser,  # noqa: F401 - a fixture
-    chromium,  # noqa: F401 - a fixture
-    console_url,  # noqa: F401 - a fixture
+    demo_owner,
+    no_serious_violations,
+    screenshot,
+    sign_in,
 )
 
 pytestmark = pytest.mark.e2e
@@ -45,23 +41,23 @@ def _business_zone(connected: Connected) -> str | None:
 
 async def test_an_owner_changes_the_business_zone_in_chromium(
     connected: Connected,
-    console_url: str,  # noqa: F811 - the fixture imported above
-    browser: Browser,  # noqa: F811 - the fixture imported above
-    axe_script: Path,  # noqa: F811 - the fixture imported above
+    console_url: str,
+    browser: Browser,
+    axe_script: Path,
 ) -> None:
-    email, password = _demo_owner(connected)
+    email, password = demo_owner(connected)
     assert _business_zone(connected) == ZONE
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = await context.new_page()
-    await _sign_in(page, console_url, email, password)
+    await sign_in(page, console_url, email, password)
     await expect(page.get_by_text(f"Times are shown in {ZONE}.")).to_be_visible()
     try:
         await page.get_by_role("link", name="Settings", exact=True).click()
         await expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
         zone = page.get_by_label("Time zone", exact=True)
         await expect(zone).to_have_value(ZONE)
-        await _no_serious_violations(page, axe_script)
-        await _screenshot(page, "settings")
+        await no_serious_violations(page, axe_script)
+        await screenshot(page, "settings")
 
         await zone.focus()  # keyboard: the select, then its button
         await zone.select_option(OTHER)
