@@ -82,7 +82,7 @@ def history(n: int) -> list[PostInsightsCollected]:
     """n targets published over ~120 days (a few with no publication time), three ages each,
     and another business's at the same times."""
     rng = random.Random(20)
-    made = []
+    made: list[PostInsightsCollected] = []
     for i in range(n):
         published = NOW - timedelta(days=rng.uniform(0, 120)) if i % 9 else None
         made.extend(event(i, published, age) for age in AGES)
