@@ -139,7 +139,8 @@ def build_workers(
     subscribers.register(infra.broker, group=group)
     stores.analytics.subscribe(infra.broker, deps, group=group)
     loops: list[Callable[[], Coroutine[Any, Any, None]]] = [
-        lambda: _refresh_gauge(stores, metrics, settings.metrics_refresh_s)
+        lambda: _refresh_gauge(stores, metrics, settings.metrics_refresh_s),
+        stores.analytics.backfill,  # once, then done (ADR 0020, "Reading a period")
     ]
     if settings.retention.enabled:
         db = infra.mongo[settings.database]

@@ -3,27 +3,47 @@
 `post_insights` holds one document per `(target_id, age_s)`, `_id` `<target_id>:<age_s>`, the
 same identity the publishers' collector gives a snapshot (ADR 0003): the first event recorded
 for it is kept and a repeated one (redelivered, or collected again after a crash) is a
-duplicate by the unique `_id`, found without reading first. Reads are equalities on the declared
-`post_id` and `business_id` indexes (docs/architecture.md, "Store rules").
+duplicate by the unique `_id`, found without reading first. Reads are equalities on declared
+indexes (docs/architecture.md, "Store rules"): a post's snapshots by `post_id`, a business's
+period by its publication-time buckets (`scheduler.analytics.buckets`).
+
+Snapshots stored before the buckets existed are given theirs once, in the background after
+startup (`backfill`), which then writes a marker; until a reader sees that marker it reads a
+period by the whole-business query it used before (correct, slower), and once seen never asks
+again.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING
+import structlog
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from herald.events import MessageStatusEvent, PostInsightsCollected, PostInsightsUnavailable
 from herald.mongo import Document
 from herald.topics import Platform
+from scheduler.analytics import buckets
+from scheduler.analytics.buckets import published_moment
 from scheduler.deliveries import parent_of
 
 SNAPSHOTS = "post_insights"
 PRICING = "message_pricing"
+MARKERS = "analytics_markers"
+BUCKETED = "post_insights.buckets"  # the marker: every snapshot stored has its buckets
+READS_AT_ONCE = 8  # a period's bucket reads in flight at once
+# Updates per command: FerretDB 1.24 holds a PostgreSQL connection per update of a command until
+# the command ends, and its pool has 50 (500 at once deadlocked it).
+BACKFILL_BATCH = 16
+BACKFILL_RETRY_S = 30.0
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,10 +71,16 @@ class MongoAnalytics:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._snapshots = db[SNAPSHOTS]
         self._pricing = db[PRICING]
+        self._markers = db[MARKERS]
+        self._bucketed = False  # the backfill's marker seen (it is never taken back)
 
     async def ensure_indexes(self) -> None:
         await self._snapshots.create_index([("post_id", ASCENDING)])
         await self._snapshots.create_index([("business_id", ASCENDING)])
+        for field in (buckets.DAY, buckets.WEEK):
+            await self._snapshots.create_index(
+                [("business_id", ASCENDING), (field, ASCENDING)], name=f"by_{field}"
+            )
         await self._pricing.create_index([("post_id", ASCENDING)])
 
     async def record(
@@ -81,6 +107,7 @@ class MongoAnalytics:
             "platform": event.platform.value,
             "platform_post_id": event.platform_post_id,
             "published_at": event.published_at,
+            **buckets.stamp(published_moment(event.published_at, at, event.age_s)),
             "age_s": event.age_s,
             "collected_at": at,
             "metrics": metrics,
@@ -138,21 +165,89 @@ class MongoAnalytics:
         platform: str | None = None,
         integration_id: str | None = None,
     ) -> list[StoredSnapshot]:
-        """The business's snapshots of targets published in `[from, to)`: an equality on the
-        `business_id` index (and the filters' fields), the window applied to what it selects."""
+        """The business's snapshots of targets published in `[from, to)`: equality reads of the
+        period's weeks and days (a few at once), the exact bounds applied to what they select.
+        Until every snapshot has its buckets (`backfill`), the `business_id` index's whole
+        selection instead."""
         query: Document = {"business_id": business_id}
         if platform is not None:
             query["platform"] = platform
         if integration_id is not None:
             query["integration_id"] = integration_id
         start, end = published
+        if await self.bucketed():
+            reads = [query | {field: value} for field, value in buckets.buckets(start, end)]
+            docs = await _each(self._snapshots.find, reads)
+        else:
+            docs = await self._snapshots.find(query).to_list()
         found = []
-        async for doc in self._snapshots.find(query):
+        for doc in docs:
             snapshot = _snapshot(doc)
-            at = snapshot.published_at or snapshot.collected_at - timedelta(seconds=snapshot.age_s)
+            at = published_moment(snapshot.published_at, snapshot.collected_at, snapshot.age_s)
             if start <= at < end:
                 found.append(snapshot)
         return found
+
+    async def bucketed(self) -> bool:
+        """Whether every snapshot stored has its buckets (the backfill's marker is written)."""
+        if not self._bucketed:
+            self._bucketed = await self._markers.find_one({"_id": BUCKETED}) is not None
+        return self._bucketed
+
+    async def backfill(self) -> int:
+        """Give every snapshot stored without buckets its buckets, then write the marker that
+        lets readers rely on them; how many were given. Once the marker exists this reads only
+        it. Replicas running it at once write the same values."""
+        if await self.bucketed():
+            return 0
+        older = await self._snapshots.find(
+            {buckets.DAY: {"$exists": False}},
+            {"published_at": 1, "collected_at": 1, "age_s": 1},
+        ).to_list()
+        for i in range(0, len(older), BACKFILL_BATCH):
+            updates = [
+                UpdateOne({"_id": doc["_id"]}, {"$set": buckets.stamp(_published(doc))})
+                for doc in older[i : i + BACKFILL_BATCH]
+            ]
+            await self._snapshots.bulk_write(updates, ordered=False)
+        # A DuplicateKeyError is another replica's upsert of the marker a moment before.
+        with contextlib.suppress(DuplicateKeyError):
+            await self._markers.update_one(
+                {"_id": BUCKETED}, {"$set": {"at": datetime.now(UTC)}}, upsert=True
+            )
+        self._bucketed = True
+        return len(older)
+
+    async def backfill_until_done(self) -> None:
+        """`backfill`, retried while the store fails (run in the background after startup)."""
+        while True:
+            try:
+                given = await self.backfill()
+            except PyMongoError as exc:
+                log.warning("insights_backfill_failed", error=str(exc), retry_s=BACKFILL_RETRY_S)
+                await asyncio.sleep(BACKFILL_RETRY_S)
+                continue
+            if given:
+                log.info("insights_backfilled", snapshots=given)
+            return
+
+
+async def _each(find: Any, queries: list[Document]) -> list[Document]:
+    """Every document the queries select, `READS_AT_ONCE` queries in flight at a time."""
+    gate = asyncio.Semaphore(READS_AT_ONCE)
+
+    async def one(query: Document) -> list[Document]:
+        async with gate:
+            found: list[Document] = await find(query).to_list()
+            return found
+
+    batches = await asyncio.gather(*(one(q) for q in queries))
+    return [doc for batch in batches for doc in batch]
+
+
+def _published(doc: Document) -> datetime:
+    collected = _aware(doc["collected_at"]) or doc["collected_at"]
+    return published_moment(_aware(doc.get("published_at")), collected, int(doc["age_s"]))
 
 
 def _snapshot(doc: Document) -> StoredSnapshot:

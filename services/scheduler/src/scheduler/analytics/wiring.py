@@ -27,6 +27,10 @@ class Analytics:
         await self.store.ensure_indexes()
         await self.account_days.ensure_indexes()
 
+    async def backfill(self) -> None:
+        """Run in the background after startup: buckets for snapshots stored before them."""
+        await self.store.backfill_until_done()
+
     def subscribe(self, broker: KafkaBroker, deps: Deps, *, group: str) -> None:
         """Consume `post.insights` (group `<group>.insights`) and WhatsApp's pricing from
         `message.status` (group `<group>.pricing`), beside the scheduler's own groups."""
