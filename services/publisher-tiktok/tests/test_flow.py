@@ -26,6 +26,7 @@ from publisher_testenv.tiktok_flow import (
     video_request,
 )
 from publisher_tiktok.handlers import TikTokPublisher
+from publisher_tiktok.recovery import LOOKS
 
 pytestmark = pytest.mark.unit
 
@@ -275,9 +276,12 @@ async def _pull_platform(sandbox: SandboxHarness) -> TikTokPublisher:
     return platform_on(sandbox, verified_url_prefixes=[prefix])
 
 
-async def test_a_crash_after_a_pull_init_ends_unknown_not_in_a_second_pull(
+async def test_a_crash_after_a_pull_init_finds_the_post_on_the_account_not_a_second_pull(
     sandbox: SandboxHarness,
 ) -> None:
+    """The answer to a pull init is lost (the process dies before "processing" is saved): the
+    redelivery looks for the post among the account's videos until TikTok shows it, and reports
+    it published with its id; TikTok was asked to pull once."""
     platform = await _pull_platform(sandbox)
     api = platform.api
     inits: list[str] = []
@@ -295,14 +299,50 @@ async def test_a_crash_after_a_pull_init_ends_unknown_not_in_a_second_pull(
         await platform.publish(request, creds, saved.open())
     assert saved.step == "pull_sent"
 
-    with pytest.raises(Unknown) as caught:  # the redelivery, in a new process
-        await platform.publish(request, creds, saved.open())
+    outcome = await platform.publish(request, creds, saved.open())  # the redelivery
+    for _ in range(LOOKS):
+        if isinstance(outcome, Published):
+            break
+        assert isinstance(outcome, Wait)
+        assert outcome.step == "pull_sent"
+        await sandbox.settle()
+        sandbox.sandbox.clock.advance(60)
+        outcome = await platform.publish(request, creds, saved.open())
+    assert isinstance(outcome, Published), outcome
+    shown = await ledger(sandbox)
+    assert len(inits) == 1  # TikTok was asked to pull once
+    assert len(shown) == 1
+    assert outcome.platform_post_id
+
+
+async def test_a_lost_pull_answer_with_nothing_on_the_account_ends_unknown(
+    sandbox: SandboxHarness,
+) -> None:
+    """The init never reached TikTok, but the publisher cannot know: it looks `LOOKS` times,
+    then fails the target as unknown with what to do, never pulling a second time."""
+    platform = await _pull_platform(sandbox)
+    api = platform.api
+
+    async def die_before_sending(*args: Any, **kwargs: Any) -> Any:
+        del args, kwargs
+        raise asyncio.CancelledError
+
+    request = video_request(sandbox.media_url("pulled.mp4", bytes=40_000))
+    creds = await credentials(sandbox)
+    saved = SavedCheckpoint()
+    with patch.object(api, "init_video", die_before_sending):
+        with pytest.raises(asyncio.CancelledError):
+            await platform.publish(request, creds, saved.open())
+        for _ in range(LOOKS - 1):  # nothing shows: it looks again, status_poll_s apart
+            outcome = await platform.publish(request, creds, saved.open())
+            assert isinstance(outcome, Wait)
+            assert outcome.step == "pull_sent"
+            sandbox.sandbox.clock.advance(60)
+        with pytest.raises(Unknown) as caught:
+            await platform.publish(request, creds, saved.open())
     assert caught.value.code == "interrupted_pull_init"
     assert caught.value.remediation
-    assert len(inits) == 1  # TikTok was asked to pull once
-    await sandbox.settle()
-    sandbox.sandbox.clock.advance(60)
-    assert len(await ledger(sandbox)) <= 1
+    assert await ledger(sandbox) == []
 
 
 async def test_a_refused_pull_init_goes_back_to_start(sandbox: SandboxHarness) -> None:

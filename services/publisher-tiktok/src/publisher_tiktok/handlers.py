@@ -41,6 +41,7 @@ from publisher_tiktok.domain import (
 )
 from publisher_tiktok.ports import Limiter, MediaSource, Outcomes, TikTokApi
 from publisher_tiktok.progress import FileUploads, Follower
+from publisher_tiktok.recovery import find_pulled
 from publisher_tiktok.settings import TikTokSettings
 
 PROCESSING, UPLOADING, START, PULL_SENT = "processing", "uploading", "start", "pull_sent"
@@ -69,14 +70,8 @@ class TikTokPublisher:
             return await flow.follower().check()
         if checkpoint.step == UPLOADING:
             return await flow.uploads().resume()
-        if checkpoint.step == PULL_SENT:
-            raise Unknown(
-                "publisher-tiktok stopped after asking TikTok to pull the media and before it "
-                "recorded the answer: TikTok may be publishing the post",
-                code="interrupted_pull_init",
-                remediation="Check the TikTok account; post again only if it is not there.",
-                evidence={"source": checkpoint.data.get("pull")},
-            )
+        if checkpoint.step == PULL_SENT:  # the init's answer was lost: look on the account
+            return await find_pulled(flow)
         return await flow.start()
 
 
@@ -197,7 +192,7 @@ class Flow:
     async def pull_sent(self, kind: str) -> AsyncIterator[None]:
         """`pull_sent` saved before a pull init; back to `start` when TikTok's answer shows
         nothing started (a refusal, or a call that never left). `Unknown` keeps `pull_sent`."""
-        await self.checkpoint.save(PULL_SENT, pull=kind)
+        await self.checkpoint.save(PULL_SENT, pull=kind, sent_at=self.platform.clock())
         try:
             yield
         except Unknown:

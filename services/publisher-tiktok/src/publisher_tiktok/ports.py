@@ -60,6 +60,10 @@ class TikTokApi(Protocol):
 
     async def video_query(self, token: str, video_ids: list[str]) -> list[dict[str, Any]]: ...
 
+    async def video_list(self, token: str, *, fields: str, max_count: int) -> list[dict[str, Any]]:
+        """The token owner's newest videos (`POST /v2/video/list/`), newest first."""
+        ...
+
     async def user_info(self, token: str, fields: list[str]) -> dict[str, Any]:
         """The Display API's `user/info` with these `fields` (each gated by a scope)."""
         ...

@@ -94,6 +94,11 @@ class HttpTikTokApi:
         data = await self._call("POST", path, token, {"filters": {"video_ids": video_ids}})
         return list(data.get("videos") or [])
 
+    async def video_list(self, token: str, *, fields: str, max_count: int) -> list[dict[str, Any]]:
+        path = f"/v2/video/list/?fields={fields}"
+        data = await self._call("POST", path, token, {"max_count": max_count})
+        return list(data.get("videos") or [])
+
     async def user_info(self, token: str, fields: list[str]) -> dict[str, Any]:
         data = await self._call("GET", f"/v2/user/info/?fields={','.join(fields)}", token, {})
         user = data.get("user")
