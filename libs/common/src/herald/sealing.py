@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -75,6 +76,51 @@ def keyring_problems(keys: Mapping[str, str], primary_kid: str | None, name: str
     if len(keys) > 1 and primary_kid is None:
         problems.append(f"{name}__PRIMARY_KID: is missing (several keys: name the one to seal)")
     return problems
+
+
+def deployment_problems(
+    keys: Mapping[str, str],
+    primary_kid: str | None,
+    name: str,
+    *,
+    development_key: str,
+    sealed: str,
+    production: bool,
+    environment_variable: str,
+    host: str,
+) -> list[str]:
+    """`keyring_problems`, and, in production or when the server listens beyond loopback, no
+    key or the public `development_key` (which a local run on loopback may use: only this
+    machine reaches it). `sealed` says what the keys seal, for the message."""
+    problems = keyring_problems(keys, primary_kid, name)
+    if production or not is_loopback_host(host):
+        where = (
+            f"({environment_variable} is production)"
+            if production
+            else f"(the server listens on {host}, not loopback only)"
+        )
+        if not keys:
+            problems.append(
+                f"{name}__KEYS: is missing, so the public development key would seal {sealed} "
+                f"{where}; set a JSON object of key id -> base64 of 32 random bytes"
+            )
+        problems += [
+            f"{name}__KEYS[{kid}]: is the public development key {where}"
+            for kid, value in keys.items()
+            if value == development_key
+        ]
+    return problems
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a server listening on `host` is reachable from this machine only."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 # What the associated data of an envelope starts with, unless a keyring is given its own.

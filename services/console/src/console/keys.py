@@ -7,13 +7,12 @@ gets the development key, which anyone can read here, so only this machine reach
 from __future__ import annotations
 
 import base64
-import ipaddress
 
 import structlog
 
 from console.sessions import DOMAIN
 from console.settings import Settings
-from herald.sealing import Keyring, decode_key, keyring_problems
+from herald.sealing import Keyring, decode_key, deployment_problems
 from herald.settings import ConfigurationError
 
 log = structlog.get_logger(__name__)
@@ -40,34 +39,13 @@ def refusals(settings: Settings) -> list[str]:
     """What unfits the keyring, each naming its variable: a malformed key anywhere; no key, or
     the public development key, in production or when the server listens beyond loopback."""
     keys = {kid: v.get_secret_value() for kid, v in settings.sessions.keys.items()}
-    problems = keyring_problems(keys, settings.sessions.primary_kid, KEYS)
-    production = settings.environment == "production"
-    host = settings.http.host
-    if production or not is_loopback_host(host):
-        where = (
-            "(HERALD_CONSOLE_ENVIRONMENT is production)"
-            if production
-            else f"(the server listens on {host}, not loopback only)"
-        )
-        if not keys:
-            problems.append(
-                f"{KEYS}__KEYS: is missing, so the public development key would seal session "
-                f"cookies {where}; set a JSON object of key id -> base64 of 32 random bytes"
-            )
-        problems += [
-            f"{KEYS}__KEYS[{kid}]: is the public development key {where}"
-            for kid, value in keys.items()
-            if value == DEV_SESSION_KEY
-        ]
-    return problems
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether a server listening on `host` is reachable from this machine only."""
-    host = host.strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return deployment_problems(
+        keys,
+        settings.sessions.primary_kid,
+        KEYS,
+        development_key=DEV_SESSION_KEY,
+        sealed="session cookies",
+        production=settings.environment == "production",
+        environment_variable="HERALD_CONSOLE_ENVIRONMENT",
+        host=settings.http.host,
+    )

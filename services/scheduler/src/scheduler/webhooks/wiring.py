@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import ipaddress
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from herald.mongo import Document
 from herald.retention import DAY_S, Retention, Rule
-from herald.sealing import Keyring, decode_key, keyring_problems
+from herald.sealing import Keyring, decode_key, deployment_problems
 from herald.settings import ConfigurationError
 from scheduler.adapters.rejections import MongoRejections
 from scheduler.api import rejections
@@ -107,35 +106,16 @@ def keyring_refusals(
     """What unfits the keyring, each naming its variable: a malformed key anywhere; no key, or
     the public development key, in production or when the server listens beyond loopback."""
     keys = {kid: v.get_secret_value() for kid, v in settings.vault.keys.items()}
-    problems = keyring_problems(keys, settings.vault.primary_kid, VAULT)
-    if production or not is_loopback_host(http_host):
-        where = (
-            "(HERALD_SCHEDULER_ENVIRONMENT is production)"
-            if production
-            else f"(the server listens on {http_host}, not loopback only)"
-        )
-        if not keys:
-            problems.append(
-                f"{VAULT}__KEYS: is missing, so the public development key would seal webhook "
-                f"secrets {where}; set a JSON object of key id -> base64 of 32 random bytes"
-            )
-        problems += [
-            f"{VAULT}__KEYS[{kid}]: is the public development key {where}"
-            for kid, value in keys.items()
-            if value == DEV_VAULT_KEY
-        ]
-    return problems
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether a server listening on `host` is reachable from this machine only."""
-    host = host.strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return deployment_problems(
+        keys,
+        settings.vault.primary_kid,
+        VAULT,
+        development_key=DEV_VAULT_KEY,
+        sealed="webhook secrets",
+        production=production,
+        environment_variable="HERALD_SCHEDULER_ENVIRONMENT",
+        host=http_host,
+    )
 
 
 def sweep(db: AsyncDatabase[Document], settings: WebhookSettings) -> Retention:
