@@ -1,21 +1,25 @@
 """How long the scheduler takes to answer the console's Overview (`GET /v1/analytics/summary`)
-with N posts' insights snapshots stored, and what reading a period by its buckets saves.
+with N posts' insights snapshots stored, and what reading a period by its buckets, and each
+target's latest snapshot only, save.
 
 The summary read every snapshot of the business and applied the period to what it read (3-5 s at
-10,000 posts on the local store, whatever the period); it now reads the period's publication
-weeks and days, each an equality on a declared index (ADR 0020, "Reading a period"; ADR 0010).
+10,000 posts on the local store, whatever the period); then the period's publication weeks and
+days, each an equality on a declared index (ADR 0020, "Reading a period"; ADR 0010); now the
+same equalities on each target's latest snapshot, kept beside the history (ADR 0020, "The latest
+snapshot per target"): a third of the documents.
 
 N posts of one business, published evenly over the last 365 days on three platforms, each with
 its three snapshots (1 h, 24 h, 7 d: 3N documents), are written through the scheduler's own store
-(`MongoAnalytics.record`, as the insights consumer does). A scheduler process
-(`scheduler.testprocess:app_with_fake_auth`, on the shared local stack) answers the Overview's
-three periods (7, 28 and 90 days back from now) `--reps` times each; the median and p95 are
-printed. Then, in the same run and in this process, the store's read itself, by bucket and by the
-whole-business query the summary used before (the one it still uses until the backfill of
-snapshots stored before buckets has finished): the ratio is what the buckets save. One line ends
-it:
+(`MongoAnalytics.record`, as the insights consumer does, after a first start's backfills). A
+scheduler process (`scheduler.testprocess:app_with_fake_auth`, on the shared local stack)
+answers the Overview's three periods (7, 28 and 90 days back from now) `--reps` times each; the
+median and p95 are printed. Then, in the same run and in this process, the store's reads
+themselves: each target's latest by bucket (what the summary reads), every snapshot by bucket
+(what it read before), and every snapshot by the whole-business query (what it read first, and
+still reads until the buckets' backfill has finished). One line ends it:
 
     result: snapshots=3N summary_7d_ms=<ms> summary_28d_ms=<ms> summary_90d_ms=<ms> \
+        latest_28d_ms=<ms> latest_90d_ms=<ms> \
         store_28d_ms=<ms> whole_28d_ms=<ms> store_90d_ms=<ms> whole_90d_ms=<ms> \
         speedup_28d=<x> speedup_90d=<x>
 
@@ -55,6 +59,8 @@ RESULT_KEYS: tuple[str, ...] = (
     "summary_7d_ms",
     "summary_28d_ms",
     "summary_90d_ms",
+    "latest_28d_ms",
+    "latest_90d_ms",
     "store_28d_ms",
     "whole_28d_ms",
     "store_90d_ms",
@@ -109,6 +115,9 @@ def snapshots(n: int) -> list[PostInsightsCollected]:
 async def fill(store: MongoAnalytics, n: int) -> float:
     began = time.perf_counter()
     await store.ensure_indexes()
+    # A first start's backfills find nothing and write their markers.
+    await store.backfill()
+    await store.backfill_latest()
     made = snapshots(n)
     for start in range(0, len(made), CHUNK):
         chunk = made[start : start + CHUNK]
@@ -120,7 +129,6 @@ async def fill(store: MongoAnalytics, n: int) -> float:
         )
         if (start + CHUNK) % 6000 == 0:
             say(f"  filled {start + CHUNK} snapshots")
-    await store.backfill()  # nothing to give: writes the marker, as a first start does
     return time.perf_counter() - began
 
 
@@ -151,9 +159,13 @@ async def summaries(url: str, reps: int) -> dict[str, list[float]]:
         return {f"{d}d": await timed(ask(d), reps) for d in PERIODS}
 
 
-async def store_reads(store: MongoAnalytics, reps: int) -> dict[str, list[float]]:
+async def store_reads(
+    store: MongoAnalytics, reps: int, *, latest: bool = False
+) -> dict[str, list[float]]:
+    reader = store.latest_of_business if latest else store.of_business
+
     def read(days: int) -> Callable[[], Awaitable[object]]:
-        return lambda: store.of_business(BUSINESS, (NOW - timedelta(days=days), NOW))
+        return lambda: reader(BUSINESS, (NOW - timedelta(days=days), NOW))
 
     return {f"{d}d": await timed(read(d), reps) for d in PERIODS[1:]}
 
@@ -192,8 +204,10 @@ async def run(cfg: StackConfig, args: argparse.Namespace) -> None:
         table("the scheduler's answer (GET /v1/analytics/summary, by bucket)", answers)
         server.stop()
         server = None
+        latest = await store_reads(MongoAnalytics(client[database]), args.reps, latest=True)
+        table("the store's read of each target's latest, by bucket (the summary's read)", latest)
         bucketed = await store_reads(MongoAnalytics(client[database]), args.reps)
-        table("the store's read, by bucket", bucketed)
+        table("the store's read of every snapshot, by bucket (what it read before)", bucketed)
         await client[database][MARKERS].delete_many({"_id": BUCKETED})  # as before the backfill
         whole = await store_reads(MongoAnalytics(client[database]), args.reps)
         table("the store's read, whole business (the query the summary used before)", whole)
@@ -211,6 +225,8 @@ async def run(cfg: StackConfig, args: argparse.Namespace) -> None:
         "summary_7d_ms": median(answers, "7d"),
         "summary_28d_ms": median(answers, "28d"),
         "summary_90d_ms": median(answers, "90d"),
+        "latest_28d_ms": median(latest, "28d"),
+        "latest_90d_ms": median(latest, "90d"),
         "store_28d_ms": median(bucketed, "28d"),
         "whole_28d_ms": median(whole, "28d"),
         "store_90d_ms": median(bucketed, "90d"),

@@ -137,7 +137,7 @@ async def get_summary(
     ):
         msg = f"no integration {integration_id} in this business"
         raise NotFound(msg)
-    snapshots = await analytics_of(request).of_business(
+    snapshots = await analytics_of(request).latest_of_business(
         key.business_id,
         (start, end),
         platform=platform.value if platform else None,

@@ -16,7 +16,9 @@ days left at either end, one read each: at most 6 + 6 day reads and a week read 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 DAY = "published_day"
 WEEK = "published_week"
@@ -25,6 +27,19 @@ WEEK = "published_week"
 def published_moment(published_at: datetime | None, collected_at: datetime, age_s: int) -> datetime:
     """When the snapshot's target was published, as the summary's window sees it."""
     return published_at or collected_at - timedelta(seconds=age_s)
+
+
+def aware(value: object) -> datetime | None:
+    """A datetime as UTC-aware (MongoDB gives back naive UTC ones); None for anything else."""
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def stored_moment(doc: Mapping[str, Any]) -> datetime:
+    """`published_moment` of a stored snapshot document."""
+    collected = aware(doc["collected_at"]) or doc["collected_at"]
+    return published_moment(aware(doc.get("published_at")), collected, int(doc["age_s"]))
 
 
 def stamp(moment: datetime) -> dict[str, str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +31,8 @@ from herald.events import MessageStatusEvent, PostInsightsCollected, PostInsight
 from herald.mongo import Document
 from herald.topics import Platform
 from scheduler.analytics import buckets
-from scheduler.analytics.buckets import published_moment
+from scheduler.analytics.buckets import aware, published_moment
+from scheduler.analytics.latest import LatestSnapshots
 from scheduler.deliveries import parent_of
 
 SNAPSHOTS = "post_insights"
@@ -73,6 +75,7 @@ class MongoAnalytics:
         self._pricing = db[PRICING]
         self._markers = db[MARKERS]
         self._bucketed = False  # the backfill's marker seen (it is never taken back)
+        self._latest = LatestSnapshots(db, self._markers)
 
     async def ensure_indexes(self) -> None:
         await self._snapshots.create_index([("post_id", ASCENDING)])
@@ -82,6 +85,7 @@ class MongoAnalytics:
                 [("business_id", ASCENDING), (field, ASCENDING)], name=f"by_{field}"
             )
         await self._pricing.create_index([("post_id", ASCENDING)])
+        await self._latest.ensure_indexes()
 
     async def record(
         self,
@@ -120,7 +124,13 @@ class MongoAnalytics:
         try:
             await self._snapshots.insert_one(doc)
         except DuplicateKeyError:
+            # Told again: the first told is kept, and kept as the latest too (a crash may have
+            # come between the two writes).
+            stored = await self._snapshots.find_one({"_id": doc["_id"]})
+            if stored is not None:
+                await self._latest.keep(stored)
             return False
+        await self._latest.keep(doc)
         return True
 
     async def record_pricing(self, event: MessageStatusEvent) -> bool:
@@ -169,17 +179,41 @@ class MongoAnalytics:
         period's weeks and days (a few at once), the exact bounds applied to what they select.
         Until every snapshot has its buckets (`backfill`), the `business_id` index's whole
         selection instead."""
-        query: Document = {"business_id": business_id}
-        if platform is not None:
-            query["platform"] = platform
-        if integration_id is not None:
-            query["integration_id"] = integration_id
+        query = _scope(business_id, platform, integration_id)
+        return await self._read(self._snapshots.find, query, published, await self.bucketed())
+
+    async def latest_of_business(
+        self,
+        business_id: str,
+        published: tuple[datetime, datetime],
+        *,
+        platform: str | None = None,
+        integration_id: str | None = None,
+    ) -> list[StoredSnapshot]:
+        """Each target's latest snapshot with figures, of the business's targets published in
+        `[from, to)` (as that snapshot dates the publication): read from the kept latest
+        (`scheduler.analytics.latest`) by the period's weeks and days, or, until every target's
+        latest is kept, found in the period's history."""
+        if not (await self._latest.kept() and await self.bucketed()):
+            history = await self.of_business(
+                business_id, published, platform=platform, integration_id=integration_id
+            )
+            return latest_per_target(s for s in history if s.unavailable is None)
+        query = _scope(business_id, platform, integration_id)
+        return await self._read(self._latest.find, query, published, by_bucket=True)
+
+    async def _read(
+        self, find: Any, query: Document, published: tuple[datetime, datetime], by_bucket: bool
+    ) -> list[StoredSnapshot]:
+        """What `find` selects of the query's targets published in `[from, to)`: equality reads
+        of the period's weeks and days (a few at once), or the query's whole selection when not
+        `by_bucket`; the exact bounds applied to what they select."""
         start, end = published
-        if await self.bucketed():
+        if by_bucket:
             reads = [query | {field: value} for field, value in buckets.buckets(start, end)]
-            docs = await _each(self._snapshots.find, reads)
+            docs = await _each(find, reads)
         else:
-            docs = await self._snapshots.find(query).to_list()
+            docs = await find(query).to_list()
         found = []
         for doc in docs:
             snapshot = _snapshot(doc)
@@ -206,7 +240,7 @@ class MongoAnalytics:
         ).to_list()
         for i in range(0, len(older), BACKFILL_BATCH):
             updates = [
-                UpdateOne({"_id": doc["_id"]}, {"$set": buckets.stamp(_published(doc))})
+                UpdateOne({"_id": doc["_id"]}, {"$set": buckets.stamp(buckets.stored_moment(doc))})
                 for doc in older[i : i + BACKFILL_BATCH]
             ]
             await self._snapshots.bulk_write(updates, ordered=False)
@@ -218,18 +252,44 @@ class MongoAnalytics:
         self._bucketed = True
         return len(older)
 
+    async def backfill_latest(self) -> int:
+        """Keep every target's latest snapshot from the history stored before they were kept
+        (`scheduler.analytics.latest`), then write its marker; how many targets were written."""
+        return await self._latest.backfill(self._snapshots)
+
     async def backfill_until_done(self) -> None:
-        """`backfill`, retried while the store fails (run in the background after startup)."""
+        """`backfill`, then `backfill_latest`, retried while the store fails (run in the
+        background after startup)."""
         while True:
             try:
                 given = await self.backfill()
+                kept = await self.backfill_latest()
             except PyMongoError as exc:
                 log.warning("insights_backfill_failed", error=str(exc), retry_s=BACKFILL_RETRY_S)
                 await asyncio.sleep(BACKFILL_RETRY_S)
                 continue
-            if given:
-                log.info("insights_backfilled", snapshots=given)
+            if given or kept:
+                log.info("insights_backfilled", snapshots=given, latest_targets=kept)
             return
+
+
+def latest_per_target(snapshots: Iterable[StoredSnapshot]) -> list[StoredSnapshot]:
+    """Each target's snapshot of the greatest age among `snapshots`."""
+    latest: dict[str, StoredSnapshot] = {}
+    for snapshot in snapshots:
+        known = latest.get(snapshot.target_id)
+        if known is None or snapshot.age_s > known.age_s:
+            latest[snapshot.target_id] = snapshot
+    return list(latest.values())
+
+
+def _scope(business_id: str, platform: str | None, integration_id: str | None) -> Document:
+    query: Document = {"business_id": business_id}
+    if platform is not None:
+        query["platform"] = platform
+    if integration_id is not None:
+        query["integration_id"] = integration_id
+    return query
 
 
 async def _each(find: Any, queries: list[Document]) -> list[Document]:
@@ -245,11 +305,6 @@ async def _each(find: Any, queries: list[Document]) -> list[Document]:
     return [doc for batch in batches for doc in batch]
 
 
-def _published(doc: Document) -> datetime:
-    collected = _aware(doc["collected_at"]) or doc["collected_at"]
-    return published_moment(_aware(doc.get("published_at")), collected, int(doc["age_s"]))
-
-
 def _snapshot(doc: Document) -> StoredSnapshot:
     return StoredSnapshot(
         target_id=doc["target_id"],
@@ -258,17 +313,10 @@ def _snapshot(doc: Document) -> StoredSnapshot:
         integration_id=doc["integration_id"],
         platform=Platform(doc["platform"]),
         platform_post_id=doc.get("platform_post_id"),
-        published_at=_aware(doc.get("published_at")),
+        published_at=aware(doc.get("published_at")),
         age_s=int(doc["age_s"]),
-        collected_at=_aware(doc["collected_at"]) or doc["collected_at"],
+        collected_at=aware(doc["collected_at"]) or doc["collected_at"],
         metrics=dict(doc.get("metrics") or {}),
         kind=doc.get("kind"),
         unavailable=doc.get("unavailable"),
     )
-
-
-def _aware(value: Any) -> datetime | None:
-    """MongoDB gives back naive UTC datetimes."""
-    if not isinstance(value, datetime):
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -10,10 +10,10 @@ any, it is null rather than a guess.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from scheduler.analytics.store import StoredSnapshot
+from scheduler.analytics.store import StoredSnapshot, latest_per_target
 from scheduler.analytics.vocabulary import Figure, translate
 
 ENGAGEMENTS = ("reactions", "comments", "shares", "saves")
@@ -55,15 +55,6 @@ class Summary:
     platforms: dict[str, Group]
     integrations: dict[str, tuple[str, Group]]  # integration id -> (platform, totals)
     top: list[Top]
-
-
-def latest_per_target(snapshots: Iterable[StoredSnapshot]) -> list[StoredSnapshot]:
-    latest: dict[str, StoredSnapshot] = {}
-    for snapshot in snapshots:
-        known = latest.get(snapshot.target_id)
-        if known is None or snapshot.age_s > known.age_s:
-            latest[snapshot.target_id] = snapshot
-    return list(latest.values())
 
 
 def summarize(
