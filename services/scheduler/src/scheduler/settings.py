@@ -242,3 +242,10 @@ class Settings(BaseSettings):
     metrics_refresh_s: float = Field(
         default=30.0, gt=0, description="How often the targets-by-state gauge is recomputed."
     )
+    results_consumers: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Kafka consumers of post.results in this replica (ADR 0026): each reads "
+        "its share of the partitions, one record at a time, so one post's results stay in order.",
+    )

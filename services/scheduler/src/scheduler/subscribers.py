@@ -22,17 +22,20 @@ from typing import Any
 import structlog
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
-from faststream.message import StreamMessage
 
 from herald.cloudevents import Envelope, decode
-from herald.consuming import INVALID_HEADERS, Pauser, Strikes, commit, commit_soon, tolerant_parser
+from herald.consuming import (
+    INVALID_HEADERS,
+    Pauser,
+    Strikes,
+    commit,
+    commit_soon,
+    raw_body,
+    tolerant_parser,
+)
 from herald.errors import InvalidEvent
 from herald.events import (
-    IntegrationConnected,
-    IntegrationDisconnected,
     IntegrationEvent,
-    IntegrationExpired,
-    IntegrationRefreshed,
     MessageDelivered,
     MessageFailed,
     MessageRead,
@@ -61,31 +64,25 @@ from scheduler.webhooks.telling import RESULTS, record_integration, record_resul
 log = structlog.get_logger(__name__)
 
 RETRY_AFTER_ERROR_S = 2.0
-INTEGRATIONS = (
-    IntegrationConnected,
-    IntegrationRefreshed,
-    IntegrationExpired,
-    IntegrationDisconnected,
-)
+INTEGRATIONS = tuple(IntegrationEvent.__subclasses__())  # connected, refreshed, expired, ended
 STATUSES = (MessageSent, MessageDelivered, MessageRead, MessageFailed, RecipientFlagged)
 SPANS = {"submitted": "ingest post.submitted", "results": "result post.results"}  # else consume
 
 Work = Callable[[KafkaMessage, Any, dict[str, str]], Awaitable[None]]
 
 
-async def raw_body(msg: StreamMessage[Any], original: Callable[..., Any]) -> Any:
-    """Hand the handler the bytes as they came: FastStream's own JSON decoding raises on a
-    body that is not UTF-8 before any handler runs, and the message would be skipped unanswered.
-    The handlers decode with `herald.cloudevents.decode`, which names what is wrong."""
-    del original
-    return msg.body
-
-
 class Subscribers:
     def __init__(
-        self, deps: Deps, metrics: SchedulerMetrics, keys: ApiKeys, ingest: IngestSettings
+        self,
+        deps: Deps,
+        metrics: SchedulerMetrics,
+        keys: ApiKeys,
+        ingest: IngestSettings,
+        *,
+        results_consumers: int = 1,
     ) -> None:
         self._deps = deps
+        self._results_consumers = results_consumers
         self._metrics = metrics
         self._keys = keys  # who signed a post.submitted (handlers.producers)
         self._freshness = Freshness(ingest.signature_max_age_s, ingest.signature_max_ahead_s)
@@ -109,6 +106,8 @@ class Subscribers:
                 parser=tolerant_parser,
                 decoder=raw_body,
                 title=f"on_{stage}",
+                # Results wait on the store three times each: several partitions at once.
+                max_workers=self._results_consumers if stage == "results" else None,
             )
             subscriber(self._handler(stage, work))
 

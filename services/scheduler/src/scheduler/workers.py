@@ -135,7 +135,9 @@ def build_workers(
     expander = Expander(deps, metrics, settings.broadcasts, owner=settings.instance_id)
     if settings.broadcasts.enabled:
         deps.notify_broadcast = expander.notify
-    subscribers = Subscribers(deps, metrics, keys, settings.ingest)
+    subscribers = Subscribers(
+        deps, metrics, keys, settings.ingest, results_consumers=settings.results_consumers
+    )
     subscribers.register(infra.broker, group=group)
     stores.analytics.subscribe(infra.broker, deps, group=group)
     loops: list[Callable[[], Coroutine[Any, Any, None]]] = [

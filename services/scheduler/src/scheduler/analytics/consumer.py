@@ -18,7 +18,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 
 from herald.cloudevents import decode
-from herald.consuming import INVALID_HEADERS, POISON, Pauser, commit, tolerant_parser
+from herald.consuming import INVALID_HEADERS, POISON, Pauser, commit, raw_body, tolerant_parser
 from herald.errors import InvalidEvent
 from herald.events import (
     AccountInsightsCollected,
@@ -36,7 +36,7 @@ from scheduler.analytics.account_store import MongoAccountDays
 from scheduler.analytics.store import MongoAnalytics
 from scheduler.models import Rejection
 from scheduler.ports import PostStore
-from scheduler.subscribers import RETRY_AFTER_ERROR_S, raw_body
+from scheduler.subscribers import RETRY_AFTER_ERROR_S
 
 log = structlog.get_logger(__name__)
 
