@@ -82,7 +82,9 @@ class Subscribers:
         results_consumers: int = 1,
     ) -> None:
         self._deps = deps
-        self._results_consumers = results_consumers
+        # Results: several partitions at once (ADR 0026); joiners rebalance at the next beat.
+        self._several: dict[str, Any] = {"max_workers": results_consumers}
+        self._several["heartbeat_interval_ms"] = 500
         self._metrics = metrics
         self._keys = keys  # who signed a post.submitted (handlers.producers)
         self._freshness = Freshness(ingest.signature_max_age_s, ingest.signature_max_ahead_s)
@@ -106,8 +108,7 @@ class Subscribers:
                 parser=tolerant_parser,
                 decoder=raw_body,
                 title=f"on_{stage}",
-                # Results wait on the store three times each: several partitions at once.
-                max_workers=self._results_consumers if stage == "results" else None,
+                **(self._several if stage == "results" else {}),
             )
             subscriber(self._handler(stage, work))
 
