@@ -99,3 +99,68 @@ async def test_entry_lifecycle_and_redelivery(mongo_db: AsyncDatabase[Document])
     assert stored is not None
     assert stored.replays == ["replay-1"]
     assert stored.error == {"code": "100"}
+
+
+async def test_start_leases_and_begins_in_one_go(mongo_db: AsyncDatabase[Document]) -> None:
+    """`start` is `acquire` then `begin`: a first handling's lease and entry are inserted
+    together; racing starts leave one holder; an entry another inserted is never `fresh`."""
+    ledgers = [MongoLedger(mongo_db, owner=f"consumer-{i}") for i in range(4)]
+    await ledgers[0].ensure_indexes()
+    request = post_requested("t1")
+    started = await asyncio.gather(*(ledger.start(request, 1) for ledger in ledgers))
+    held = [s for s in started if s is not None]
+    assert len(held) == 1
+    lease, entry = held[0]
+    # Whoever's entry insert won, the holder's entry is the target's only one; it is fresh only
+    # if the holder inserted it.
+    assert (entry.state, entry.attempt) == (EntryState.IN_PROGRESS, 1)
+    assert await mongo_db["ledger"].count_documents({"_id": "t1"}) == 1
+    for ledger in ledgers:
+        assert await ledger.start(request, 2) is None  # still held
+    await ledgers[0].save_checkpoint(lease, "feed_call_started", {"marker": "m"})
+    await ledgers[0].release(lease)
+
+    again = await ledgers[1].start(request, 2)  # a redelivery after the holder let go
+    assert again is not None
+    lease2, resumed = again
+    assert lease2.epoch == 3  # release inserted epoch 2, already expired
+    assert not resumed.fresh
+    assert (resumed.checkpoint_step, resumed.attempt) == ("feed_call_started", 2)
+    await ledgers[1].release(lease2)
+
+    alone = await ledgers[2].start(post_requested("t2"), 1)
+    assert alone is not None
+    assert alone[1].fresh  # nothing else handled t2: its lease and entry went in together
+
+
+async def test_an_entry_inserted_by_a_contender_is_not_fresh(
+    mongo_db: AsyncDatabase[Document],
+) -> None:
+    """A contender's entry insert can win while its lease insert loses (the two go together):
+    the holder then reads an entry it did not create, and treats it as an earlier handling's."""
+    holder = MongoLedger(mongo_db, owner="holder")
+    request = post_requested("t1")
+    lease = await holder.acquire("t1")  # the lease first, as if its entry insert came second
+    assert lease is not None
+    assert await MongoLedger(mongo_db, owner="other").start(request, 1) is None
+    entry = await holder.begin(request, 1)
+    assert not entry.fresh
+    assert (entry.state, entry.checkpoint) == (EntryState.IN_PROGRESS, {})
+
+
+async def test_a_failed_entry_insert_releases_the_lease_it_took(
+    mongo_db: AsyncDatabase[Document], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = MongoLedger(mongo_db, owner="a")
+    request = post_requested("t1")
+
+    async def refused(doc: Document) -> bool:
+        raise RuntimeError("store away")
+
+    monkeypatch.setattr(ledger._entry_inserts, "insert_one", refused)
+    with pytest.raises(RuntimeError, match="store away"):
+        await ledger.start(request, 1)
+    monkeypatch.undo()
+    later = await MongoLedger(mongo_db, owner="b").start(request, 1)
+    assert later is not None  # not held for the lease's 300 s
+    assert later[0].epoch == 3

@@ -14,6 +14,7 @@ deleted, so no read-modify-write race can hand a lease to two holders.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -74,6 +75,9 @@ class Ledger(Protocol):
     async def acquire(self, target_id: str) -> Lease | None: ...
     async def release(self, lease: Lease) -> None: ...
     async def begin(self, request: PostRequested, attempt: int) -> LedgerEntry: ...
+    async def start(
+        self, request: PostRequested, attempt: int
+    ) -> tuple[Lease, LedgerEntry] | None: ...
     async def save_checkpoint(self, lease: Lease, step: str, data: dict[str, Any]) -> None: ...
     async def complete(self, lease: Lease, result: dict[str, Any]) -> None: ...
     async def fail(self, lease: Lease, error: dict[str, Any]) -> None: ...
@@ -106,6 +110,43 @@ class MongoLedger:
         first = await self._insert_lease(target_id, 1)
         if first is not None:
             return first
+        return await self._take_over(target_id)
+
+    async def start(self, request: PostRequested, attempt: int) -> tuple[Lease, LedgerEntry] | None:
+        """`acquire`, then `begin` under the lease: None when another holds it. The common
+        case (a target's first handling) costs one round trip, not two: its first lease and its
+        entry are inserted together. An entry inserted this way while the lease went to another
+        is only an entry that exists, as if an earlier handling had begun: whoever holds the
+        lease reads it and sees it is not `fresh`, the cautious reading. An entry this call
+        inserted but leased only by taking over an expired lease is not `fresh` either: the
+        expired holder may have acted."""
+        doc = self._entry_document(request, attempt)
+        first, inserted = await asyncio.gather(
+            self._insert_lease(request.target_id, 1),
+            self._entry_inserts.insert_one(doc),
+            return_exceptions=True,
+        )
+        if isinstance(first, BaseException):
+            raise first
+        if isinstance(inserted, BaseException):
+            if first is not None:
+                await self.release(first)
+            raise inserted
+        lease = first or await self._take_over(request.target_id)
+        if lease is None:
+            return None
+        if inserted and first is not None:
+            entry = LedgerEntry.from_document(doc)
+            entry.fresh = True
+            return lease, entry
+        try:
+            return lease, await self.begin(request, attempt)
+        except BaseException:
+            await self.release(lease)
+            raise
+
+    async def _take_over(self, target_id: str) -> Lease | None:
+        """The next epoch's lease when the newest has expired; None while it holds."""
         now = datetime.now(UTC)
         latest = await self._leases.find_one({"target_id": target_id}, sort=[("epoch", DESCENDING)])
         if latest is None:  # cannot happen while epoch 1 is never deleted; refuse, to be safe
@@ -146,20 +187,7 @@ class MongoLedger:
             await self._leases.delete_many({"target_id": lease.target_id, "epoch": stale})
 
     async def begin(self, request: PostRequested, attempt: int) -> LedgerEntry:
-        now = datetime.now(UTC)
-        doc: Document = {
-            "_id": request.target_id,
-            "post_id": request.post_id,
-            "business_id": request.business_id,
-            "integration_id": request.integration_id,
-            "platform": request.platform.value,
-            "state": EntryState.IN_PROGRESS.value,
-            "attempt": attempt,
-            "checkpoint_step": None,
-            "checkpoint": {},
-            "created_at": now,
-            "updated_at": now,
-        }
+        doc = self._entry_document(request, attempt)
         if not await self._entry_inserts.insert_one(doc):
             existing = await self._entries.find_one({"_id": request.target_id})
             if existing is None:  # deleted between the insert and the read: start again
@@ -172,6 +200,22 @@ class MongoLedger:
         entry = LedgerEntry.from_document(doc)
         entry.fresh = True
         return entry
+
+    def _entry_document(self, request: PostRequested, attempt: int) -> Document:
+        now = datetime.now(UTC)
+        return {
+            "_id": request.target_id,
+            "post_id": request.post_id,
+            "business_id": request.business_id,
+            "integration_id": request.integration_id,
+            "platform": request.platform.value,
+            "state": EntryState.IN_PROGRESS.value,
+            "attempt": attempt,
+            "checkpoint_step": None,
+            "checkpoint": {},
+            "created_at": now,
+            "updated_at": now,
+        }
 
     async def save_checkpoint(self, lease: Lease, step: str, data: dict[str, Any]) -> None:
         await self._set(lease.target_id, {"checkpoint_step": step, "checkpoint": data})

@@ -87,6 +87,16 @@ class InMemoryLedger:
             entry.attempt = attempt
         return LedgerEntry(**vars(entry))
 
+    async def start(self, request: PostRequested, attempt: int) -> tuple[Lease, LedgerEntry] | None:
+        lease = await self.acquire(request.target_id)
+        if lease is None:
+            return None
+        try:
+            return lease, await self.begin(request, attempt)
+        except BaseException:
+            await self.release(lease)
+            raise
+
     async def save_checkpoint(self, lease: Lease, step: str, data: dict[str, Any]) -> None:
         entry = self.entries[lease.target_id]
         entry.checkpoint_step, entry.checkpoint = step, dict(data)

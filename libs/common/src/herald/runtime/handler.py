@@ -98,8 +98,8 @@ class PublishHandler:
     async def start(self, request: PostRequested, delivery: Delivery) -> Settle:
         """Lease the target and run the platform flow; the returned `settle` must be awaited
         (it records the outcome and releases the lease) before the message is committed."""
-        lease = await self.ledger.acquire(request.target_id)
-        if lease is None:
+        started = await self.ledger.start(request, delivery.attempt)
+        if started is None:
             # Another consumer is working on this target right now; look again shortly.
             due = self.clock() + timedelta(seconds=self.busy_retry_s)
             tier = tier_for(self.busy_retry_s, self.policy.tiers)
@@ -112,8 +112,9 @@ class PublishHandler:
                 delivery.checkpoint,
             )
             return _settled(Disposition("busy", route))
+        lease, entry = started
         try:
-            then = await self._start_leased(request, delivery, lease)
+            then = await self._start_leased(request, delivery, lease, entry)
         except BaseException:
             await self.ledger.release(lease)
             raise
@@ -127,9 +128,8 @@ class PublishHandler:
         return settle
 
     async def _start_leased(
-        self, request: PostRequested, delivery: Delivery, lease: Lease
+        self, request: PostRequested, delivery: Delivery, lease: Lease, entry: LedgerEntry
     ) -> Settle:
-        entry = await self.ledger.begin(request, delivery.attempt)
         if entry.state is EntryState.PUBLISHED:
             event = self._published_again(request, entry)
             return _settled(Disposition("republished", events=(event,)))
