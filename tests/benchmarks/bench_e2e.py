@@ -21,7 +21,8 @@ ADR 0004), so a single Page measures one partition's latency, not the system's t
 `--stored N` (HERALD_BENCH_STORED) then measures again on the same services, once the business
 holds N finished posts (`prefill.py` copies the documents the first measurement's posts left in
 the scheduler's and the publisher's databases), and prints the ratio of the two rates: what a
-store grown by months of use costs.
+store grown by months of use costs (measured once the store has settled after the copy: its
+autovacuum, see `_settle`).
 HERALD_BENCH_KEEP_METRICS=<dir> writes every service's `/metrics` after each measurement there.
 Before the first measurement `--warmup` posts (HERALD_BENCH_WARMUP, default 200) are published
 and not measured: a Kafka just started compiles its hot paths during the first thousand
@@ -389,6 +390,23 @@ class Bench:
         ]
         seconds = asyncio.run(prefill(self.cfg.mongo_uri, databases, templates, count))
         print(f"  copied the documents of {len(templates)} posts {count} times in {seconds:.0f} s")
+        print(f"  the store settled in {_settle():.0f} s (its work after the copy, not measured)")
+
+
+def _settle(quiet_core: float = 0.1, longest_s: float = 180.0) -> float:
+    """Wait until PostgreSQL and FerretDB use less than `quiet_core` of a core over 3 s: after
+    tens of thousands of inserts PostgreSQL's autovacuum analyses and vacuums the tables (it
+    doubled PostgreSQL's CPU during a measurement that followed at once), work a store that grew
+    over months has long done. Returns the seconds waited."""
+    began = time.monotonic()
+    while time.monotonic() - began < longest_s:
+        watch = CpuWatch()
+        watch.start()
+        time.sleep(3.0)
+        used = watch.stop()
+        if used.get("postgres", 0.0) + used.get("ferretdb", 0.0) < quiet_core * watch.wall_s:
+            break
+    return time.monotonic() - began
 
 
 def _run(
