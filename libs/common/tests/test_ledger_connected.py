@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from herald.ledger import EntryState, MongoLedger
+from herald.ledger import EntryState, MongoLedger, Opening
 from herald.mongo import Document
 from herald.testkit import post_requested
 
@@ -164,3 +164,29 @@ async def test_a_failed_entry_insert_releases_the_lease_it_took(
     later = await MongoLedger(mongo_db, owner="b").start(request, 1)
     assert later is not None  # not held for the lease's 300 s
     assert later[0].epoch == 3
+
+
+async def test_a_new_entry_holds_the_adapters_opening_and_no_other_does(
+    mongo_db: AsyncDatabase[Document],
+) -> None:
+    ledger = MongoLedger(mongo_db, owner="a")
+    opening = Opening("feed_call_started", {"started_at": 1.5, "marker": "m"})
+    started = await ledger.start(post_requested("t1"), 1, opening)
+    assert started is not None
+    lease, entry = started
+    assert entry.fresh
+    assert (entry.checkpoint_step, entry.checkpoint) == ("feed_call_started", opening.data)
+    stored = await ledger.get("t1")
+    assert stored is not None
+    assert (stored.checkpoint_step, stored.checkpoint) == ("feed_call_started", opening.data)
+    await ledger.save_checkpoint(lease, "video_processing", {"video_id": "v1"})
+    await ledger.release(lease)
+
+    later = Opening("feed_call_started", {"started_at": 9.0, "marker": "m"})
+    again = await ledger.start(post_requested("t1"), 2, later)
+    assert again is not None
+    assert not again[1].fresh
+    assert (again[1].checkpoint_step, again[1].checkpoint) == (
+        "video_processing",
+        {"video_id": "v1"},
+    )

@@ -243,3 +243,59 @@ def test_content_rules_are_checked_again_before_publishing() -> None:
     publisher, _, _ = setup()
     violations = publisher.validate(request("Mixed", image(), video()))
     assert {v.code for v in violations} == {"mixed_media"}
+
+
+def opened(publisher: FacebookPublisher, saved: Saved, req: PostRequested) -> None:
+    """As the runtime gives a first handling's checkpoint: the entry created with `opening`."""
+    opening = publisher.opening(req)
+    assert opening is not None
+    saved.checkpoint = Checkpoint(opening.step, opening.data, saved._save, first=True)
+
+
+@pytest.mark.parametrize(
+    "req",
+    [request("Fresh rye today"), request("Rye", image()), request("Tour", video())],
+    ids=["text", "photo", "video"],
+)
+async def test_a_first_handling_starts_with_the_call_marked_and_neither_saves_nor_looks(
+    req: PostRequested,
+) -> None:
+    publisher, page, saved = setup()
+    opened(publisher, saved, req)
+    page.checkpoint = saved.checkpoint
+
+    outcome = await publisher.publish(req, CREDENTIALS, saved.checkpoint)
+
+    assert isinstance(outcome, Published | Wait)
+    assert not page.ops("recent_posts")
+    assert not page.ops("recent_videos")
+    assert FEED_CALL_STARTED not in saved.steps  # written with the entry
+    assert page.calls[0][1] == FEED_CALL_STARTED  # and there before the visible call
+
+
+async def test_the_opening_marks_what_a_flow_would_save_itself() -> None:
+    publisher, page, saved = setup()
+    req = request("Our menu", link="https://bakery.example/menu")
+    await run(publisher, page, saved, req)
+    opening = publisher.opening(req)
+    assert opening is not None
+    assert opening.step == FEED_CALL_STARTED
+    assert opening.data["marker"] == saved.checkpoint.data["marker"]
+    assert publisher.opening(request("Two", image(0), image(1))) is None  # uploads come first
+
+
+async def test_a_later_handling_of_an_opened_entry_looks_for_the_post_first() -> None:
+    """An entry that holds the opening but is not this handling's (a try that died after its
+    entry was written, or a contender's insert) may have posted: the Page is read first."""
+    publisher, page, saved = setup()
+    req = request("Fresh rye today")
+    opened(publisher, saved, req)
+    page.checkpoint = saved.checkpoint
+    await publisher.publish(req, CREDENTIALS, saved.checkpoint)  # posted, then "died"
+
+    outcome = await run(publisher, page, saved, req)  # the redelivery: not first
+
+    [post] = page.visible
+    assert outcome == Published(post.id, post.permalink or f"https://www.facebook.com/{post.id}")
+    assert page.ops("recent_posts") == [FEED_CALL_STARTED]
+    assert len(page.ops("create_post")) == 1

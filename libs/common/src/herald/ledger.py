@@ -71,12 +71,20 @@ class LedgerEntry:
         )
 
 
+@dataclass(frozen=True)
+class Opening:
+    """A checkpoint known before a flow's first platform call (see `MongoLedger.start`)."""
+
+    step: str
+    data: dict[str, Any]
+
+
 class Ledger(Protocol):
     async def acquire(self, target_id: str) -> Lease | None: ...
     async def release(self, lease: Lease) -> None: ...
     async def begin(self, request: PostRequested, attempt: int) -> LedgerEntry: ...
     async def start(
-        self, request: PostRequested, attempt: int
+        self, request: PostRequested, attempt: int, opening: Opening | None = None
     ) -> tuple[Lease, LedgerEntry] | None: ...
     async def save_checkpoint(self, lease: Lease, step: str, data: dict[str, Any]) -> None: ...
     async def complete(self, lease: Lease, result: dict[str, Any]) -> None: ...
@@ -112,15 +120,23 @@ class MongoLedger:
             return first
         return await self._take_over(target_id)
 
-    async def start(self, request: PostRequested, attempt: int) -> tuple[Lease, LedgerEntry] | None:
+    async def start(
+        self, request: PostRequested, attempt: int, opening: Opening | None = None
+    ) -> tuple[Lease, LedgerEntry] | None:
         """`acquire`, then `begin` under the lease: None when another holds it. The common
         case (a target's first handling) costs one round trip, not two: its first lease and its
         entry are inserted together. An entry inserted this way while the lease went to another
         is only an entry that exists, as if an earlier handling had begun: whoever holds the
         lease reads it and sees it is not `fresh`, the cautious reading. An entry this call
         inserted but leased only by taking over an expired lease is not `fresh` either: the
-        expired holder may have acted."""
+        expired holder may have acted.
+
+        `opening` is the checkpoint the adapter's flow would save first (`PlatformAdapter`'s
+        optional `opening`): a new entry is inserted holding it, one update less. Only an entry
+        this call creates holds it; any other keeps its own checkpoint."""
         doc = self._entry_document(request, attempt)
+        if opening is not None:
+            doc |= {"checkpoint_step": opening.step, "checkpoint": dict(opening.data)}
         first, inserted = await asyncio.gather(
             self._insert_lease(request.target_id, 1),
             self._entry_inserts.insert_one(doc),

@@ -12,7 +12,7 @@ from typing import Any
 from herald.emitter import Outgoing
 from herald.errors import PlatformError, Transient
 from herald.events import Event, PostRequested, Violation
-from herald.ledger import EntryState, Lease, LedgerEntry
+from herald.ledger import EntryState, Lease, LedgerEntry, Opening
 from herald.runtime.ports import Checkpoint, Credentials, Outcome, Published, Wait
 from herald.topics import Platform
 
@@ -87,15 +87,22 @@ class InMemoryLedger:
             entry.attempt = attempt
         return LedgerEntry(**vars(entry))
 
-    async def start(self, request: PostRequested, attempt: int) -> tuple[Lease, LedgerEntry] | None:
+    async def start(
+        self, request: PostRequested, attempt: int, opening: Opening | None = None
+    ) -> tuple[Lease, LedgerEntry] | None:
         lease = await self.acquire(request.target_id)
         if lease is None:
             return None
         try:
-            return lease, await self.begin(request, attempt)
+            entry = await self.begin(request, attempt)
         except BaseException:
             await self.release(lease)
             raise
+        if entry.fresh and opening is not None:  # as MongoLedger: a new entry holds it
+            stored = self.entries[request.target_id]
+            stored.checkpoint_step, stored.checkpoint = opening.step, dict(opening.data)
+            entry.checkpoint_step, entry.checkpoint = opening.step, dict(opening.data)
+        return lease, entry
 
     async def save_checkpoint(self, lease: Lease, step: str, data: dict[str, Any]) -> None:
         entry = self.entries[lease.target_id]

@@ -8,6 +8,10 @@ Flows (platform-apis.md §1.2), each resumable from its checkpoint:
 - video: `FEED_CALL_STARTED`, `/videos` with `file_url`, then `VIDEO_PROCESSING` with the video
   id, followed through the delay tiers (`Wait`) until Graph says it is ready.
 
+On a target's first handling `FEED_CALL_STARTED` is already in the ledger entry the runtime
+created (`opening`), so the flow neither saves it nor looks for an earlier try; any later
+handling that finds it reads the Page first, as below.
+
 The visible call has no idempotency key. After an ambiguous answer, and on any delivery that
 finds `FEED_CALL_STARTED` (a crash or a retry after the call), the Page's recent posts are read
 first and a post carrying our marker is taken as published (`domain.find_ours`).
@@ -22,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from herald.content import MediaKind
 from herald.errors import AmbiguousOutcome, Permanent, Unknown
 from herald.events import PostRequested, Violation
+from herald.ledger import Opening
 from herald.rules import check_target
 from herald.runtime.ports import Checkpoint, Credentials, Outcome, Published, Wait
 from herald.topics import Platform
@@ -57,7 +62,15 @@ class Target:
 
     @property
     def marker(self) -> str:
-        return domain.fingerprint(self.message, self.link if self.shape is Shape.TEXT else None)
+        return _marker(self.request, self.shape)
+
+
+def _marker(request: PostRequested, shape: Shape) -> str:
+    """What tells our post among the Page's: its text, and its link for a text post."""
+    link = request.content.link
+    return domain.fingerprint(
+        request.content.text, str(link) if link is not None and shape is Shape.TEXT else None
+    )
 
 
 @dataclass
@@ -70,6 +83,17 @@ class FacebookPublisher:
     def validate(self, request: PostRequested) -> list[Violation]:
         return check_target(request.content, Platform.FACEBOOK, request.options)
 
+    def opening(self, request: PostRequested) -> Opening | None:
+        """`FEED_CALL_STARTED`, for every shape whose first platform call is the visible one
+        (all but several photos, uploaded first): written with a new ledger entry."""
+        shape = domain.shape_of(request.content)
+        if shape is Shape.PHOTOS:
+            return None
+        started = self.clock().timestamp()
+        return Opening(
+            FEED_CALL_STARTED, {"started_at": started, "marker": _marker(request, shape)}
+        )
+
     async def publish(
         self, request: PostRequested, credentials: Credentials, checkpoint: Checkpoint
     ) -> Outcome:
@@ -79,7 +103,7 @@ class FacebookPublisher:
         )
         if checkpoint.step == VIDEO_PROCESSING:
             return await self._follow_video(target, str(checkpoint.data["video_id"]))
-        if checkpoint.step == FEED_CALL_STARTED:
+        if checkpoint.step == FEED_CALL_STARTED and not checkpoint.first:  # an earlier try's
             found = await self._reconcile(target, checkpoint)
             if found is not None:
                 return found
@@ -168,6 +192,8 @@ class FacebookPublisher:
         return Wait(self.settings.video_poll_s, VIDEO_PROCESSING, detail)
 
     async def _mark_started(self, target: Target, checkpoint: Checkpoint) -> None:
+        if checkpoint.first and checkpoint.step == FEED_CALL_STARTED:
+            return  # written with the ledger entry (`opening`)
         started = self.clock().timestamp()
         await checkpoint.save(FEED_CALL_STARTED, started_at=started, marker=target.marker)
 

@@ -98,7 +98,10 @@ class PublishHandler:
     async def start(self, request: PostRequested, delivery: Delivery) -> Settle:
         """Lease the target and run the platform flow; the returned `settle` must be awaited
         (it records the outcome and releases the lease) before the message is committed."""
-        started = await self.ledger.start(request, delivery.attempt)
+        opening = getattr(self.platform, "opening", None)  # optional (runtime.ports)
+        started = await self.ledger.start(
+            request, delivery.attempt, opening(request) if opening is not None else None
+        )
         if started is None:
             # Another consumer is working on this target right now; look again shortly.
             due = self.clock() + timedelta(seconds=self.busy_retry_s)

@@ -96,6 +96,12 @@ class Checkpoint:
 
 
 class PlatformAdapter(Protocol):
+    """An adapter may also define `opening(request) -> herald.ledger.Opening | None`: the
+    checkpoint its flow saves before its first platform call, when the request alone decides it
+    (Facebook's `feed_call_started`). A target's first handling then gets its ledger entry with
+    that checkpoint already in it (`Checkpoint.first` and the step set), one store update less;
+    the flow must not look for traces of an earlier try when `first` is set."""
+
     name: Platform
 
     def validate(self, request: PostRequested) -> list[Violation]:
