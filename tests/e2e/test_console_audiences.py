@@ -1,13 +1,14 @@
-"""The console's Audiences and Broadcasts pages in a real browser against the whole running
-system (issue 22): Debian's Chromium driven by Playwright, as tests/e2e/test_console.py does.
+"""The console's Audiences, Compose and Broadcasts pages in a real browser against the whole
+running system (issue 22): Debian's Chromium driven by Playwright, as tests/e2e/test_console.py
+does.
 
 A person signs in, creates an audience, imports a CSV file with one bad row and reads the
-scheduler's report naming it (line, field, reason); a WhatsApp broadcast of the sandbox's
-`hello_world` template goes to that audience through the scheduler's API, and the Broadcasts
-page shows it: its card updates itself while it is sent (htmx polling), then its funnel with
-both good contacts sent. axe-core finds no serious or critical violation on either page, at
-desktop or phone width; the screenshots are saved under .run/test-reports/console/ (docs/console.md
-shows the Broadcasts one).
+scheduler's report naming it (line, field, reason); composes a WhatsApp broadcast of the
+sandbox's `hello_world` template, choosing that audience by its name in Compose's select; and
+the Broadcasts page shows it: its card updates itself while it is sent (htmx polling), then its
+funnel with both good contacts sent. axe-core finds no serious or critical violation on either
+page, at desktop or phone width; the screenshots are saved under .run/test-reports/console/
+(docs/console.md shows the Broadcasts one).
 """
 
 from __future__ import annotations
@@ -37,18 +38,24 @@ def _numbers() -> tuple[str, str]:
     return f"+3519{prefix}00001", f"+3519{prefix}00002"
 
 
-def _broadcast(connected: Connected, audience_id: str) -> str:
-    target = {
-        "integration_id": connected.integrations["whatsapp"],
-        "platform": "whatsapp",
-        "options": {
-            "platform": "whatsapp",
-            "audience_id": audience_id,
-            "template": {"name": "hello_world", "language": "en_US"},
-        },
-    }
-    body: dict[str, object] = {"content": {}, "targets": [target]}
-    return connected.post(body, idempotency_key=f"console-broadcast-{uuid.uuid4().hex}")
+async def _compose_broadcast(page: Page, connected: Connected, name: str, audience_id: str) -> str:
+    """Compose the broadcast: the WhatsApp account, the sandbox's `hello_world` template, the
+    audience chosen by its name in Compose's select; scheduled now. Its post id."""
+    whatsapp = connected.integrations["whatsapp"]
+    nav = page.get_by_role("navigation", name="Console")
+    await nav.get_by_role("link", name="Compose").click()
+    await page.locator(f'input[name="target"][value="{whatsapp}"]').check()
+    await page.locator(f"#o-{whatsapp}-template").fill("hello_world")
+    await page.locator(f"#o-{whatsapp}-language").fill("en_US")
+    audience = page.locator(f"#o-{whatsapp}-audience_id")
+    await expect(audience).to_have_accessible_name("Audience")
+    await audience.select_option(label=f"{name} (2 of 2 opted in)")
+    await expect(audience).to_have_value(audience_id)
+    await page.get_by_label("Now", exact=True).check()
+    await page.get_by_role("button", name="Schedule post").click()
+    await expect(page).to_have_url(re.compile(r"/calendar\?view=day&day=.*#post-"))
+    await expect(page.get_by_role("status")).to_contain_text("The post is scheduled")
+    return page.url.rsplit("#post-", 1)[1]
 
 
 async def _create_and_import(page: Page, url: str, name: str, axe: Path) -> str:
@@ -94,7 +101,7 @@ async def test_a_person_imports_an_audience_and_watches_its_broadcast_in_chromiu
     await sign_in_with_the_key(page, console_url, connected.api_key)
     audience_id = await _create_and_import(page, console_url, name, axe_script)
 
-    post_id = _broadcast(connected, audience_id)
+    post_id = await _compose_broadcast(page, connected, name, audience_id)
     await page.get_by_role("link", name="Broadcasts", exact=True).first.click()
     await expect(page.get_by_role("heading", name="Broadcasts", level=1)).to_be_visible()
     card = page.locator(f"#bc-{post_id}")
