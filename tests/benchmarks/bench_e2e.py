@@ -395,9 +395,10 @@ class Bench:
 
 def _settle(quiet_core: float = 0.1, longest_s: float = 180.0) -> float:
     """Wait until PostgreSQL and FerretDB use less than `quiet_core` of a core over 3 s: after
-    tens of thousands of inserts PostgreSQL's autovacuum analyses and vacuums the tables (it
-    doubled PostgreSQL's CPU during a measurement that followed at once), work a store that grew
-    over months has long done. Returns the seconds waited."""
+    tens of thousands of inserts PostgreSQL's autovacuum may analyse and vacuum the tables, work
+    a store that grew over months has long done (PostgreSQL's CPU doubled in one measurement
+    that followed the copy at once; in the runs since, the store was quiet within 3 s). Returns
+    the seconds waited."""
     began = time.monotonic()
     while time.monotonic() - began < longest_s:
         watch = CpuWatch()
