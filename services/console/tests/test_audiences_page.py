@@ -221,11 +221,14 @@ async def test_a_running_broadcast_is_polled_until_it_ends() -> None:
         "by_state": {"accepted": 190, "failed": 10},
         "failed": 10,
     }
+    sent_only = {"recipients": 200, "by_state": {"sent": 190, "failed": 10}, "sent": 190}
     fake.reads["p_bc"] = [
         post("scheduled"),
         post("publishing", counts=expanded),
         post("published", counts=accepted),
+        post("published", counts=sent_only),
         post("published", counts=ended),
+        post("published", counts=ended, due=NOW - timedelta(minutes=11)),
     ]
     browser = await signed_in(fake)
 
@@ -246,9 +249,15 @@ async def test_a_running_broadcast_is_polled_until_it_ends() -> None:
     assert 'hx-trigger="every 3s"' in settling.text  # sent, its receipts still to come
     assert "Waiting for WhatsApp&#39;s receipts" in settling.text
     assert "Accepted by WhatsApp, no status yet</th><td>190</td>" in settling.text
+    # Every one sent and none delivered yet, then some delivered and not yet read: their
+    # receipts can still come, so the card is still polled (it once stopped here).
+    for _ in range(2):
+        receipts = await browser.get("/broadcasts/p_bc/card")
+        assert 'hx-trigger="every 3s"' in receipts.text
+        assert "Waiting for WhatsApp&#39;s receipts" in receipts.text
 
     done = await browser.get("/broadcasts/p_bc/card")
-    assert "hx-get" not in done.text  # ended and settled: the card no longer asks to be polled
+    assert "hx-get" not in done.text  # ended, 10 min on: the card no longer asks to be polled
     assert "Sent</p>" in done.text
     for step in (
         '<th scope="row">Sent</th><td>190</td><td>95% of recipients</td>',

@@ -11,9 +11,13 @@ from datetime import datetime, timedelta
 from console.audiences_client import BroadcastSummary, Counts, WhatsAppPost, WhatsAppTarget
 
 ENDED = {"published", "partially_published", "failed", "cancelled"}
-# A sent broadcast's receipts (sent, delivered, read) come after WhatsApp accepted its messages:
-# the page keeps polling while some are still only accepted, for this long after it was sent.
+# A sent broadcast's receipts (sent, delivered, read) come one after another after WhatsApp
+# accepted its messages: the page keeps polling while some recipient's could still move on
+# (accepted, sent or delivered, not yet read), for this long after it was sent. (It once stopped
+# at the first read with none left only accepted, and missed the delivered and read that came
+# seconds later.) A recipient who never reads is never awaited beyond this.
 SETTLING = timedelta(minutes=10)
+AWAITING_RECEIPTS = ("accepted", "sent", "delivered")
 # The funnel's steps in order, as the scheduler counts them (`sent` and `delivered` count those
 # that got at least that far), and the states outside it that the page names when present.
 STEPS = ("sent", "delivered", "read", "failed")
@@ -56,7 +60,7 @@ class BroadcastView:
     status_word: str
     due_at: datetime
     running: bool  # due and not ended
-    settling: bool  # sent lately, some recipients without a receipt yet
+    settling: bool  # sent lately, some recipients' receipts could still come
     waiting: bool  # not due yet
     recipients: int
     done: int  # recipients no longer waiting to be sent
@@ -97,7 +101,7 @@ def broadcast_view(
     sent_at = target.published_at or post.due_at
     settling = (
         post.status in ("published", "partially_published")
-        and counts.by_state.get("accepted", 0) > 0
+        and any(counts.by_state.get(state, 0) > 0 for state in AWAITING_RECEIPTS)
         and now - sent_at < SETTLING
     )
     return BroadcastView(
