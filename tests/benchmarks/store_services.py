@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
 from store_workload import (
@@ -37,7 +38,8 @@ from auth_service.domain import (
     SecretField,
 )
 from herald.events import IntegrationStatus, PostRequested
-from herald.ledger import LEASES, LEDGER, EntryState, MongoLedger
+from herald.insights import MongoSnapshots, slot_of
+from herald.ledger import INSIGHTS_DUE, LEASES, LEDGER, EntryState, MongoLedger
 from herald.mongo import Document
 from herald.topics import Platform
 from publisher_tiktok.adapters.store import WEBHOOKS, MongoOutcomes
@@ -177,9 +179,11 @@ class PublisherLoad:
         self.ledger = MongoLedger(db)
         self.messages = MongoMessages(db)
         self.outcomes = MongoOutcomes(db)
+        self.snapshots = MongoSnapshots(db)
 
     async def fill(self) -> list[Awaitable[None]]:
         await self.ledger.ensure_indexes()
+        await self.snapshots.ensure_indexes()
         await self.messages.ensure_indexes()
         await self.outcomes.ensure_indexes()
         tid = ledger_target(0)
@@ -248,7 +252,11 @@ class PublisherLoad:
             "published_at": ago(i % 30 * 86_400),
         }
         checkpoint = {"publish_id": f"pub{i:07d}", "public": True} if tiktok else {}
+        # The insights queue holds the entries with a snapshot still due, whatever the ledger
+        # holds besides: 1,000 at every size, 10 a slot (the others left it: null here).
+        due = slot_of(NOW + timedelta(minutes=10 * (i % 100))) if i < 1_000 else None
         return {
+            INSIGHTS_DUE: due,
             "_id": ledger_target(i),
             "post_id": f"p_{i:07d}",
             "business_id": self.spread.business(i),
@@ -271,6 +279,7 @@ class PublisherLoad:
             Scenario("whatsapp message log", True, self.resume),
             Scenario("tiktok webhook", True, self.webhook),
             Scenario("tiktok post-id sweep", False, self.awaiting),
+            Scenario("insights queue", False, self.insights),
         ]
 
     async def publication(self, k: int) -> Took:
@@ -337,6 +346,16 @@ class PublisherLoad:
         since = ago(7 * 86_400)
         found = await timed(took, "tiktok.awaiting_ids", self.outcomes.awaiting_ids(since, 100))
         check(len(found) >= min(1, self.n // 500), "awaiting_ids")
+        return took
+
+    async def insights(self, k: int) -> Took:
+        """The insights job's reads of its queue: a slot come due, then the newly published."""
+        took: Took = {}
+        slot = slot_of(NOW + timedelta(minutes=10 * (1 + k % 99)))
+        found = await timed(took, "insights.due", self.snapshots.due(slot, 200))
+        check(len(found) >= min(5, self.n // 200), "insights.due")
+        new = await timed(took, "insights.due[new]", self.snapshots.due("new", 200))
+        check(len(new) >= 1, "insights.due[new]")
         return took
 
 

@@ -1,6 +1,7 @@
 """The insights job with fakes: which ages are due, one snapshot per (post, age), a refresh on
-an expired token, retries of transient failures and the end of permanent ones, and a refresh
-a business asked for."""
+an expired token, retries of transient failures and the end of permanent ones, a refresh
+a business asked for, and the queue of due posts (each moved to the slot of its next age, none
+left behind however many are published)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -17,12 +18,16 @@ from pydantic import ValidationError
 
 from herald.errors import NeedsReauth, Permanent, PlatformError, Transient
 from herald.insights import (
+    Claim,
+    DueEntry,
     InsightsCollector,
     InsightsSettings,
     InsightsSnapshot,
     PublishedPost,
     due_ages,
+    slot_of,
 )
+from herald.insights.snapshots import slots_from
 from herald.runtime.ports import Credentials
 from herald.service import run_alongside
 from herald.testing import StaticTokens
@@ -31,6 +36,7 @@ pytestmark = pytest.mark.unit
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 HOUR, DAY = 3600, 86_400
+HOUR_DELTA = timedelta(hours=1)
 
 
 def post(target: str = "t1", at: datetime = T0) -> PublishedPost:
@@ -39,25 +45,60 @@ def post(target: str = "t1", at: datetime = T0) -> PublishedPost:
 
 @dataclass
 class MemoryStore:
+    """The ledger's queue and the snapshots' claims, as MongoSnapshots keeps them: every post
+    starts "new" (as the ledger completes it); `reads` counts the entries each read returned."""
+
     posts: list[PublishedPost] = field(default_factory=list)
     states: dict[str, str] = field(default_factory=dict)
     failures: list[tuple[str, str, datetime | None]] = field(default_factory=list)
     snapshots: list[InsightsSnapshot] = field(default_factory=list)
     unavailable_told: list[tuple[str, int, str | None]] = field(default_factory=list)
+    queue: dict[str, str] = field(default_factory=dict)
+    without_ids: set[str] = field(default_factory=set)
+    reads: list[int] = field(default_factory=list)
 
-    async def published_between(
-        self, oldest: datetime, newest: datetime, limit: int
-    ) -> list[PublishedPost]:
-        return [p for p in self.posts if oldest <= p.published_at <= newest][:limit]
+    def __post_init__(self) -> None:
+        for p in self.posts:
+            self.queue.setdefault(p.target_id, "new")
 
-    async def published(self, target_id: str) -> PublishedPost | None:
+    def _entries(self, slots: set[str] | None, before: str | None, limit: int) -> list[DueEntry]:
+        found = [
+            DueEntry(t, s, None if t in self.without_ids else self._post(t))
+            for t, s in self.queue.items()
+            if (slots is not None and s in slots) or (before is not None and s < before)
+        ][:limit]
+        self.reads.append(len(found))
+        return found
+
+    def _post(self, target_id: str) -> PublishedPost | None:
         return next((p for p in self.posts if p.target_id == target_id), None)
 
-    async def claim(self, key: str, post: PublishedPost, age_s: int, now: datetime) -> bool:
-        if self.states.get(key) in ("collected", "failed", "collecting"):
-            return False
+    async def due(self, slot: str, limit: int) -> list[DueEntry]:
+        return self._entries({slot}, None, limit)
+
+    async def overdue(self, before: str, limit: int) -> list[DueEntry]:
+        return self._entries(None, before, limit)
+
+    async def reschedule(self, target_id: str, slot: str | None) -> None:
+        if slot is None:
+            self.queue.pop(target_id, None)
+        else:
+            self.queue[target_id] = slot
+
+    async def backfill(self, since: datetime) -> int:
+        self.states["backfilled since"] = since.isoformat()
+        return 0
+
+    async def published(self, target_id: str) -> PublishedPost | None:
+        return self._post(target_id)
+
+    async def claim(self, key: str, post: PublishedPost, age_s: int, now: datetime) -> Claim:
+        if self.states.get(key) in ("collected", "failed"):
+            return Claim.DONE
+        if self.states.get(key) in ("collecting", "retry"):
+            return Claim.HELD
         self.states[key] = "collecting"
-        return True
+        return Claim.TAKEN
 
     async def ensure_indexes(self) -> None:
         self.states["indexes"] = "made"
@@ -239,9 +280,7 @@ async def test_a_failed_run_does_not_end_the_job() -> None:
     third_run = asyncio.Event()
 
     class Broken(MemoryStore):
-        async def published_between(
-            self, oldest: datetime, newest: datetime, limit: int
-        ) -> list[PublishedPost]:
+        async def due(self, slot: str, limit: int) -> list[DueEntry]:
             self.states["runs"] = str(int(self.states.get("runs", "0")) + 1)
             if self.states["runs"] == "3":
                 third_run.set()
@@ -261,3 +300,107 @@ async def test_a_failed_run_does_not_end_the_job() -> None:
     await asyncio.gather(task, return_exceptions=True)
 
     assert store.states["indexes"] == "made"
+
+
+def test_slots_are_ten_minutes_long() -> None:
+    assert slot_of(datetime(2026, 12, 7, 22, 39, 59, tzinfo=UTC)) == "2026-12-07T22:30"
+    assert slot_of(datetime(2026, 12, 8, 0, 40, tzinfo=timezone(HOUR_DELTA))) == "2026-12-07T23:40"
+    assert slots_from("2026-12-07T23:40", "2026-12-08T00:00") == [
+        "2026-12-07T23:40",
+        "2026-12-07T23:50",
+        "2026-12-08T00:00",
+    ]
+    assert slots_from("2026-12-08T00:00", "2026-12-07T23:50") == []  # a clock set back
+
+
+async def test_a_post_moves_through_the_queue_to_the_slot_of_each_next_age() -> None:
+    store = MemoryStore(posts=[post("a", T0 + timedelta(minutes=5))])
+    store.posts.append(post("idless"))
+    store.queue["idless"] = "new"
+    store.without_ids.add("idless")  # TikTok's post id not yet known: nothing to read
+    clock = {"now": T0 + timedelta(minutes=6)}
+    job = InsightsCollector(
+        store=store,
+        reader=ScriptedReader(),
+        tokens=StaticTokens(),
+        sink=store,
+        settings=InsightsSettings(ages_s=[HOUR, DAY, 7 * DAY], grace_s=DAY),
+        clock=lambda: clock["now"],
+    )
+
+    assert await job.run_once() == []
+    assert store.queue == {"a": "2026-11-26T13:00"}  # 13:05, its 1 h age; the idless one left
+    for at, expected in (
+        (T0 + timedelta(hours=1, minutes=5), "2026-11-27T12:00"),
+        (T0 + timedelta(days=1, minutes=8), "2026-12-03T12:00"),
+    ):
+        clock["now"] = at
+        assert len(await job.run_once()) == 1
+        assert store.queue == {"a": expected}
+    clock["now"] = T0 + timedelta(days=7, minutes=5)
+    [last] = await job.run_once()
+    assert last.age_s == 7 * DAY
+    assert store.queue == {}  # no age left: out of the queue
+    assert [s.age_s for s in store.snapshots] == [HOUR, DAY, 7 * DAY]
+
+
+async def test_a_retry_waits_in_the_slot_of_its_time() -> None:
+    store = MemoryStore(posts=[post("a")])
+    reader = ScriptedReader([Transient("blip", retry_after_s=1_800)])
+    now = T0 + timedelta(hours=1, minutes=1)
+
+    assert await collector(store, reader, now).run_once() == []
+
+    assert store.queue == {"a": "2026-11-26T13:30"}  # 13:31, when the platform said to retry
+
+
+async def test_no_post_is_left_behind_however_many_are_published() -> None:
+    # One post every 3 minutes for three days, a job reading 10 of each kind per run every 10
+    # minutes: the range read this replaces took the oldest 200 of nine days each run, and never
+    # reached the newer ones once more than that were due.
+    posts = [post(f"t{i}", T0 + timedelta(minutes=3 * i)) for i in range(1_440)]
+    store = MemoryStore()
+    clock = {"now": T0}
+    job = InsightsCollector(
+        store=store,
+        reader=ScriptedReader(),
+        tokens=StaticTokens(),
+        sink=store,
+        settings=InsightsSettings(ages_s=[HOUR, DAY], grace_s=HOUR, batch=10),
+        clock=lambda: clock["now"],
+    )
+    for step in range(5 * 144):
+        clock["now"] = T0 + timedelta(minutes=10 * step)
+        for p in posts[:]:  # published by now: the ledger completes it into the queue as new
+            if p.published_at <= clock["now"]:
+                store.posts.append(p)
+                store.queue[p.target_id] = "new"
+                posts.remove(p)
+        await job.run_once()
+
+    taken_all = store.snapshots
+    taken = {(s.post.target_id, s.age_s) for s in taken_all}
+    assert len(taken) == len(taken_all) == 2 * 1_440  # every post's 1 h and 24 h
+    late = [s.collected_at - s.post.published_at - timedelta(seconds=s.age_s) for s in taken_all]
+    assert max(late) <= timedelta(minutes=10)  # each in the first run after it fell due
+    assert max(store.reads) <= 10  # no read returned more than one batch
+    assert store.queue == {}
+
+
+async def test_a_new_process_first_reads_what_a_stopped_job_left_behind() -> None:
+    store = MemoryStore(posts=[post(f"t{i}") for i in range(5)])
+    store.queue = {f"t{i}": "2026-11-26T13:00" for i in range(5)}  # due at 13:00, job stopped
+    now = T0 + timedelta(hours=3)
+    job = InsightsCollector(
+        store=store,
+        reader=ScriptedReader(),
+        tokens=StaticTokens(),
+        sink=store,
+        settings=InsightsSettings(ages_s=[HOUR, DAY], grace_s=DAY, batch=2),
+        clock=lambda: now,
+    )
+
+    runs = [len(await job.run_once()) for _ in range(4)]
+
+    assert runs == [2, 2, 1, 0]  # two by two, until a read returned less than a batch
+    assert set(store.queue.values()) == {"2026-11-27T12:00"}  # each at its 24 h age

@@ -107,6 +107,7 @@ async def test_videos_chunked_whole_and_pulled_and_photos_publish_once_each(env:
         entry = await env.db["ledger"].find_one({"_id": target})
         assert entry is not None
         assert entry["result"]["platform_post_id"] == ledger_post
+        assert "insights_due" in entry  # in the insights queue, its id known (ADR 0003)
 
 
 async def test_a_failing_chunk_and_an_expired_upload_url_are_survived(env: Env) -> None:

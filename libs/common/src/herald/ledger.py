@@ -30,6 +30,10 @@ from herald.mongo import Document
 
 LEDGER = "ledger"
 LEASES = "ledger_leases"
+# A published entry's place in the insights job's queue (herald.insights.snapshots): "new" when
+# published here, then the 10-minute slot of its next snapshot, removed when none is left.
+INSIGHTS_DUE = "insights_due"
+INSIGHTS_NEW = "new"
 
 
 class EntryState(StrEnum):
@@ -237,7 +241,8 @@ class MongoLedger:
         await self._set(lease.target_id, {"checkpoint_step": step, "checkpoint": data})
 
     async def complete(self, lease: Lease, result: dict[str, Any]) -> None:
-        await self._set(lease.target_id, {"state": EntryState.PUBLISHED.value, "result": result})
+        published = {"state": EntryState.PUBLISHED.value, "result": result}
+        await self._set(lease.target_id, published | {INSIGHTS_DUE: INSIGHTS_NEW})
 
     async def fail(self, lease: Lease, error: dict[str, Any]) -> None:
         await self._set(lease.target_id, {"state": EntryState.FAILED.value, "error": error})

@@ -17,10 +17,20 @@ from herald.insights.collector import (
     numeric_metrics,
     require_ledger_beyond,
 )
-from herald.insights.snapshots import INSIGHTS, InsightsSnapshot, MongoSnapshots, PublishedPost
+from herald.insights.snapshots import (
+    INSIGHTS,
+    Claim,
+    DueEntry,
+    InsightsSnapshot,
+    MongoSnapshots,
+    PublishedPost,
+    slot_of,
+)
 
 __all__ = [
     "INSIGHTS",
+    "Claim",
+    "DueEntry",
     "InsightsCollector",
     "InsightsReader",
     "InsightsSettings",
@@ -33,4 +43,5 @@ __all__ = [
     "due_ages",
     "numeric_metrics",
     "require_ledger_beyond",
+    "slot_of",
 ]

@@ -1,8 +1,11 @@
 """Post insights at fixed ages after publishing (docs/adr/0003-insights-collection.md).
 
-A periodic job in each publisher reads its own publication ledger for posts published between
-`min(ages)` and `max(ages) + grace` ago, and for every age a post has reached takes one snapshot
-of its metrics through the platform's `InsightsReader`. Snapshots go to a `SnapshotSink`:
+A periodic job in each publisher reads its own publication ledger for the posts whose next
+snapshot is due (the queue of `herald.insights.snapshots`: the ones published since its last run,
+and the 10-minute slots that have come), and for every age a post has reached and not outgrown
+by more than the grace period takes one snapshot of its metrics through the platform's
+`InsightsReader`; then it moves the post to the slot of its next age (or retry), or out of the
+queue when none is left. Snapshots go to a `SnapshotSink`:
 `PublishingSink` emits each as `herald.post.insights_collected.v1` on `post.insights` (for the
 scheduler's analytics, ADR 0020, and other systems) and then marks it collected in the
 publisher's own `insights` collection (`MongoSnapshots`). A snapshot's id is `<target>:<age>`,
@@ -23,7 +26,16 @@ from pydantic import BaseModel, Field, field_validator
 from herald.emitter import EventEmitter
 from herald.errors import NeedsReauth, PlatformError, Throttled, Transient
 from herald.events import FailureDetail, PostInsightsCollected, PostInsightsUnavailable
-from herald.insights.snapshots import InsightsSnapshot, PublishedPost, snapshot_key
+from herald.insights.snapshots import (
+    Claim,
+    DueEntry,
+    InsightsSnapshot,
+    PublishedPost,
+    slot_of,
+    slots_from,
+    snapshot_key,
+)
+from herald.ledger import INSIGHTS_NEW
 from herald.retention import DAY_S, RetentionSettings
 from herald.runtime.ports import Credentials, TokenSource
 from herald.topics import Platform
@@ -45,7 +57,11 @@ class InsightsSettings(BaseModel):
     )
     retry_s: float = Field(default=600.0, gt=0, description="Wait after a transient failure.")
     max_attempts: int = Field(default=5, ge=1)
-    batch: int = Field(default=200, ge=1, description="Posts looked at per run.")
+    batch: int = Field(
+        default=200,
+        ge=1,
+        description="Posts looked at per run, of those due and again of those newly published.",
+    )
     clock_url: str | None = Field(
         default=None,
         pattern=r"^https?://\S+$",
@@ -80,16 +96,28 @@ def require_ledger_beyond(retention: RetentionSettings, insights: InsightsSettin
 class SnapshotStore(Protocol):
     """Where the collector finds due posts and keeps its claims (`MongoSnapshots`)."""
 
-    async def published_between(
-        self, oldest: datetime, newest: datetime, limit: int
-    ) -> list[PublishedPost]: ...
+    async def due(self, slot: str, limit: int) -> list[DueEntry]:
+        """Entries in `slot`: "new" (published since), or a 10-minute slot."""
+        ...
+
+    async def overdue(self, before: str, limit: int) -> list[DueEntry]:
+        """Entries in slots before `before`."""
+        ...
+
+    async def reschedule(self, target_id: str, slot: str | None) -> None:
+        """Move the entry to `slot`, or out of the queue (None)."""
+        ...
+
+    async def backfill(self, since: datetime) -> int:
+        """Once: entries published since `since` before the queue existed join it."""
+        ...
 
     async def published(self, target_id: str) -> PublishedPost | None:
         """One published target of the ledger (a refresh asked for it), None if not published
         here."""
         ...
 
-    async def claim(self, key: str, post: PublishedPost, age_s: int, now: datetime) -> bool: ...
+    async def claim(self, key: str, post: PublishedPost, age_s: int, now: datetime) -> Claim: ...
 
     async def attempts(self, key: str) -> int:
         """How many times taking the snapshot has failed so far."""
@@ -219,24 +247,64 @@ class InsightsCollector:
         self._settings = settings
         self._clock = clock
         self._refresh_clock = refresh_clock  # before each run (herald.insights.clock)
+        self._read_from: str | None = None  # the first slot the next run reads
 
     async def run_once(self) -> list[InsightsSnapshot]:
         """Take every snapshot that is due now; returns the ones taken."""
-        now, ages = self._clock(), self._settings.ages_s
-        oldest = now - timedelta(seconds=ages[-1] + self._settings.grace_s)
-        newest = now - timedelta(seconds=ages[0])
-        posts = await self._store.published_between(oldest, newest, self._settings.batch)
+        now, batch = self._clock(), self._settings.batch
+        entries = await self._due_now(slot_of(now), batch)
+        entries += await self._store.due(INSIGHTS_NEW, batch)
         taken = []
-        for post in posts:
-            for age in due_ages(post.published_at, now, ages, self._settings.grace_s):
-                snapshot = await self._collect(post, age, now)
-                if snapshot is not None:
-                    taken.append(snapshot)
+        for entry in entries:
+            taken += await self._visit(entry, now)
+        return taken
+
+    async def _due_now(self, current: str, limit: int) -> list[DueEntry]:
+        """The entries of the slots that have come since the last run (up to `limit`; a slot
+        not read to its end is read again next run). A process's first runs read, instead, the
+        slots before the current one that a stopped job left behind (`overdue`)."""
+        if self._read_from is None:
+            entries = await self._store.overdue(current, limit)
+            if len(entries) < limit:
+                self._read_from = current  # caught up: from now on, slot by slot
+            return entries
+        entries = []
+        for slot in slots_from(self._read_from, current):
+            entries += await self._store.due(slot, limit - len(entries))
+            if len(entries) >= limit:
+                self._read_from = slot
+                return entries
+        self._read_from = current
+        return entries
+
+    async def _visit(self, entry: DueEntry, now: datetime) -> list[InsightsSnapshot]:
+        """Take the entry's due snapshots, then move it to the slot of its next age or retry,
+        or out of the queue."""
+        post = entry.post
+        if post is None:  # not published here, or no platform post id yet (TikTok's comes
+            await self._store.reschedule(entry.target_id, None)  # later and puts it back)
+            return []
+        ages, grace = self._settings.ages_s, self._settings.grace_s
+        taken, again = [], []
+        for age in due_ages(post.published_at, now, ages, grace):
+            snapshot, retry_at = await self._collect(post, age, now)
+            taken += [snapshot] if snapshot is not None else []
+            again += [retry_at] if retry_at is not None else []
+        elapsed = (now - post.published_at).total_seconds()
+        upcoming = [post.published_at + timedelta(seconds=a) for a in ages if a > elapsed]
+        moments = again + upcoming[:1]
+        slot = slot_of(max(min(moments), now)) if moments else None
+        if slot != entry.slot:
+            await self._store.reschedule(entry.target_id, slot)
         return taken
 
     async def run_forever(self) -> None:
         """The job: run, wait `interval_s`, again; a failed run is logged and the next one runs."""
         await self._store.ensure_indexes()
+        reach = self._settings.ages_s[-1] + self._settings.grace_s
+        joined = await self._store.backfill(self._clock() - timedelta(seconds=reach))
+        if joined:
+            log.info("insights.queue_backfilled", entries=joined)
         while True:
             try:
                 if self._refresh_clock is not None:
@@ -262,7 +330,7 @@ class InsightsCollector:
         now = self._clock()
         age = max(0, int((now - post.published_at).total_seconds()))
         key = snapshot_key(post.target_id, age)
-        if not await self._store.claim(key, post, age, now):
+        if await self._store.claim(key, post, age, now) is not Claim.TAKEN:
             return None
         try:
             metrics = await self._read(post)
@@ -278,18 +346,21 @@ class InsightsCollector:
 
     async def _collect(
         self, post: PublishedPost, age: int, now: datetime
-    ) -> InsightsSnapshot | None:
+    ) -> tuple[InsightsSnapshot | None, datetime | None]:
+        """The snapshot taken, if it was; and when to try again, if it is to be."""
         key = snapshot_key(post.target_id, age)
-        if not await self._store.claim(key, post, age, now):
-            return None
+        claim = await self._store.claim(key, post, age, now)
+        if claim is Claim.HELD:
+            return None, now + timedelta(seconds=self._settings.interval_s)
+        if claim is Claim.DONE:
+            return None, None
         try:
             metrics = await self._read(post)
         except PlatformError as error:
-            await self._failed(key, post, age, error, now)
-            return None
+            return None, await self._failed(key, post, age, error, now)
         snapshot = InsightsSnapshot(post, age, now, metrics)
         await self._sink.emit(snapshot)
-        return snapshot
+        return snapshot, None
 
     async def _read(self, post: PublishedPost) -> dict[str, Any]:
         credentials = await self._tokens.get(post.integration_id, post.business_id)
@@ -301,7 +372,8 @@ class InsightsCollector:
 
     async def _failed(
         self, key: str, post: PublishedPost, age: int, error: PlatformError, now: datetime
-    ) -> None:
+    ) -> datetime | None:
+        """Record the failure; when to try again (None: given up)."""
         retry = isinstance(error, Transient | Throttled)
         wait = error.retry_after_s or self._settings.retry_s
         next_at = now + timedelta(seconds=wait) if retry else None
@@ -312,3 +384,4 @@ class InsightsCollector:
             "insights.failed", key=key, category=error.category.value, code=error.code, retry=retry
         )
         await self._store.failed(key, error, next_at, self._settings.max_attempts)
+        return None if final else next_at

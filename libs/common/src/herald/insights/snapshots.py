@@ -1,5 +1,14 @@
-"""Insights snapshots in the publisher's own database, and the ledger read that finds the posts
+"""Insights snapshots in the publisher's own database, and the ledger reads that find the posts
 due for one (docs/adr/0003-insights-collection.md).
+
+The posts due are found by equality, never by a range over every published post (on FerretDB a
+range is not pushed down: the read decoded every published entry of the ledger each minute, and
+with a limit took the oldest each time, so the newest were never reached). A published ledger
+entry holds `insights_due`: "new" when the ledger completes it, then the 10-minute slot
+(`slot_of`) of its next snapshot or retry, set by the collector after each visit and removed
+when no age is left. The collector reads "new" and the slots that have come since its last run,
+each an equality on an index. Once per process it reads the slots before its first (`overdue`,
+a range: a scan on FerretDB, an index on MongoDB), which a stopped job left behind.
 
 `insights` holds one document per (target, age), `_id` `<target>:<age>`: `collecting` while a
 job holds it, then `collected` (with the metrics), `retry` (a transient failure; `next_at`) or
@@ -12,17 +21,47 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from herald.errors import PlatformError
-from herald.ledger import LEDGER, EntryState
+from herald.ledger import INSIGHTS_DUE, INSIGHTS_NEW, LEDGER, EntryState
 from herald.mongo import Document
 
 INSIGHTS = "insights"
 _CLAIM = timedelta(minutes=5)
+SLOT = timedelta(minutes=10)
+_SLOT_FORMAT = "%Y-%m-%dT%H:%M"
+# In `insights`: published entries older than this version's queue were given a place in it.
+BACKFILLED = "ledger.insights_due"
+_WANTED = ["post_id", "business_id", "integration_id", "platform", "state", "result", INSIGHTS_DUE]
+
+
+def slot_of(moment: datetime) -> str:
+    """The 10-minute slot `moment` falls in, as stored in `insights_due` ("2026-12-07T22:30")."""
+    moment = _aware(moment).astimezone(UTC)
+    start = moment.replace(minute=moment.minute - moment.minute % 10, second=0, microsecond=0)
+    return start.strftime(_SLOT_FORMAT)
+
+
+def slots_from(first: str, last: str) -> list[str]:
+    """Every slot from `first` to `last`, both included (none if `last` is before `first`)."""
+    moment = datetime.strptime(first, _SLOT_FORMAT).replace(tzinfo=UTC)
+    end = datetime.strptime(last, _SLOT_FORMAT).replace(tzinfo=UTC)
+    slots = []
+    while moment <= end:
+        slots.append(moment.strftime(_SLOT_FORMAT))
+        moment += SLOT
+    return slots
+
+
+class Claim(StrEnum):
+    TAKEN = "taken"  # this job takes the snapshot now
+    DONE = "done"  # collected or given up already
+    HELD = "held"  # another job holds it, or its retry is not due yet
 
 
 @dataclass(frozen=True)
@@ -34,6 +73,16 @@ class PublishedPost:
     platform: str
     platform_post_id: str
     published_at: datetime
+
+
+@dataclass(frozen=True)
+class DueEntry:
+    """A ledger entry in the insights queue: its slot, and the post (None when the entry is not
+    published, or has no platform post id yet: nothing to read)."""
+
+    target_id: str
+    slot: str
+    post: PublishedPost | None
 
 
 @dataclass(frozen=True)
@@ -61,18 +110,37 @@ class MongoSnapshots:
 
     async def ensure_indexes(self) -> None:
         await self._snapshots.create_index([("target_id", 1)])
-        await self._ledger.create_index([("state", 1), ("result.published_at", 1)])
+        await self._ledger.create_index([(INSIGHTS_DUE, 1)])
 
-    async def published_between(
-        self, oldest: datetime, newest: datetime, limit: int
-    ) -> list[PublishedPost]:
-        query = {
+    async def due(self, slot: str, limit: int) -> list[DueEntry]:
+        """Entries in `slot` ("new" or a 10-minute slot): an equality, served by the index."""
+        cursor = self._ledger.find({INSIGHTS_DUE: slot}, _WANTED).limit(limit)
+        return [_due(doc) async for doc in cursor]
+
+    async def overdue(self, before: str, limit: int) -> list[DueEntry]:
+        """Entries in slots before `before` ("new" sorts after every slot: not among them)."""
+        cursor = self._ledger.find({INSIGHTS_DUE: {"$lt": before}}, _WANTED).limit(limit)
+        return [_due(doc) async for doc in cursor]
+
+    async def reschedule(self, target_id: str, slot: str | None) -> None:
+        """Move the entry to `slot`, or out of the queue (None)."""
+        change = {"$set": {INSIGHTS_DUE: slot}} if slot else {"$unset": {INSIGHTS_DUE: ""}}
+        await self._ledger.update_one({"_id": target_id}, change)
+
+    async def backfill(self, since: datetime) -> int:
+        """Once per database: entries published since `since` before the queue existed join it
+        as "new"; how many. Afterwards this reads only the marker."""
+        if await self._snapshots.find_one({"_id": BACKFILLED}) is not None:
+            return 0
+        old = {
             "state": EntryState.PUBLISHED.value,
-            "result.published_at": {"$gte": oldest, "$lte": newest},
-            "result.platform_post_id": {"$ne": None},
+            "result.published_at": {"$gte": since},
+            INSIGHTS_DUE: {"$exists": False},
         }
-        cursor = self._ledger.find(query).sort("result.published_at", 1).limit(limit)
-        return [_published(doc) async for doc in cursor]
+        joined = await self._ledger.update_many(old, {"$set": {INSIGHTS_DUE: INSIGHTS_NEW}})
+        marker = {"state": "marker", "at": datetime.now(UTC)}
+        await self._snapshots.update_one({"_id": BACKFILLED}, {"$set": marker}, upsert=True)
+        return joined.modified_count
 
     async def published(self, target_id: str) -> PublishedPost | None:
         """The target if this publisher published it and knows its platform post id."""
@@ -85,7 +153,7 @@ class MongoSnapshots:
         )
         return None if doc is None else _published(doc)
 
-    async def claim(self, key: str, post: PublishedPost, age_s: int, now: datetime) -> bool:
+    async def claim(self, key: str, post: PublishedPost, age_s: int, now: datetime) -> Claim:
         doc: Document = {
             "_id": key,
             "target_id": post.target_id,
@@ -100,12 +168,12 @@ class MongoSnapshots:
         except DuplicateKeyError:
             existing = await self._snapshots.find_one({"_id": key})
             if existing is None or existing["state"] in ("collected", "failed"):
-                return False
+                return Claim.DONE
             if _aware(existing["until"]) > now:
-                return False
+                return Claim.HELD
             changes = {"state": "collecting", "until": now + _CLAIM}
             await self._snapshots.update_one({"_id": key}, {"$set": changes})
-        return True
+        return Claim.TAKEN
 
     async def emit(self, snapshot: InsightsSnapshot) -> None:
         post = snapshot.post
@@ -149,6 +217,17 @@ class MongoSnapshots:
     async def get(self, target_id: str) -> list[Document]:
         cursor = self._snapshots.find({"target_id": target_id}).sort("age_s", 1)
         return [doc async for doc in cursor]
+
+
+def _due(doc: Document) -> DueEntry:
+    result = doc.get("result") or {}
+    published = (
+        doc.get("state") == EntryState.PUBLISHED.value
+        and result.get("platform_post_id") is not None
+        and isinstance(result.get("published_at"), datetime)
+    )
+    post = _published(doc) if published else None
+    return DueEntry(str(doc["_id"]), str(doc[INSIGHTS_DUE]), post)
 
 
 def _published(doc: Document) -> PublishedPost:

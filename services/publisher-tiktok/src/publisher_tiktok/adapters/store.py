@@ -19,7 +19,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from herald.ledger import LEDGER, EntryState
+from herald.ledger import INSIGHTS_DUE, INSIGHTS_NEW, LEDGER, EntryState
 from herald.mongo import Document
 from herald.retention import Rule
 from publisher_tiktok.ports import PublishStatus
@@ -109,6 +109,13 @@ class MongoOutcomes:
         """Put the id into the ledger's result; True for the one writer that did."""
         result = await self._ledger.update_one(
             {"_id": target_id, "result.platform_post_id": None},
-            {"$set": {"result.platform_post_id": post_id, "result.permalink": link}},
+            # back into the insights queue (herald.insights.snapshots): its id is known now
+            {
+                "$set": {
+                    "result.platform_post_id": post_id,
+                    "result.permalink": link,
+                    INSIGHTS_DUE: INSIGHTS_NEW,
+                }
+            },
         )
         return result.modified_count == 1
