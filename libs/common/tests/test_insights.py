@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from herald.errors import NeedsReauth, Permanent, PlatformError, Transient
@@ -27,6 +28,7 @@ from herald.insights import (
     due_ages,
     slot_of,
 )
+from herald.insights.metrics import OUTCOMES, InsightsMetrics
 from herald.insights.snapshots import slots_from
 from herald.runtime.ports import Credentials
 from herald.service import run_alongside
@@ -404,3 +406,28 @@ async def test_a_new_process_first_reads_what_a_stopped_job_left_behind() -> Non
 
     assert runs == [2, 2, 1, 0]  # two by two, until a read returned less than a batch
     assert set(store.queue.values()) == {"2026-11-27T12:00"}  # each at its 24 h age
+
+
+async def test_the_job_counts_each_snapshots_outcome_and_what_its_run_read() -> None:
+    registry = CollectorRegistry()
+    metrics = InsightsMetrics.create(registry, "facebook")
+    store = MemoryStore(posts=[post("a"), post("b"), post("c")])
+    reader = ScriptedReader([Transient("blip"), Permanent("(#100) bad metric", code="100")])
+    job = InsightsCollector(
+        store=store,
+        reader=reader,
+        tokens=StaticTokens(),
+        sink=store,
+        settings=InsightsSettings(ages_s=[HOUR, DAY], grace_s=DAY),
+        clock=lambda: T0 + timedelta(hours=1),
+        metrics=metrics,
+    )
+
+    await job.run_once()
+
+    def value(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, {"platform": "facebook", **labels})
+
+    counted = {o: value("herald_insights_snapshots_total", outcome=o) for o in OUTCOMES}
+    assert counted == {"collected": 1.0, "retry": 1.0, "unavailable": 1.0}
+    assert value("herald_insights_queue_entries_read") == 3.0  # the three new entries

@@ -10,7 +10,8 @@ from herald_localstack.dashboards.panels import RATE, Query, board, panel, quant
 
 def publisher(platform: Platform) -> Any:
     """Platform calls (latency, errors by category), the ledger's outcomes, retries and waits
-    by delay tier, token refreshes, and the publisher's lag."""
+    by delay tier, token refreshes, the insights job (not WhatsApp's: it has none), and the
+    publisher's lag."""
     name = platform.value
     on = f'platform="{name}"'
     group = f'group=~".*herald-publisher-{name}.*"'
@@ -74,6 +75,7 @@ def publisher(platform: Platform) -> Any:
                 "{{outcome}}",
             ),
         ),
+        *(_insights(on) if platform is not Platform.WHATSAPP else []),
         panel(
             "Lag by group and partition",
             "short",
@@ -84,6 +86,28 @@ def publisher(platform: Platform) -> Any:
         ),
     ]
     return board(f"herald-publisher-{name}", f"Herald: publisher-{name}", panels)
+
+
+def _insights(on: str) -> list[Any]:
+    """The insights job (ADR 0003): its snapshots by outcome, and how much of its queue each run
+    read (twice insights.batch: it is falling behind)."""
+    return [
+        panel(
+            "Insights snapshots",
+            "ops",
+            Query(
+                f"sum by (outcome) (rate(herald_insights_snapshots_total{{{on}}}[{RATE}]))",
+                "{{outcome}}",
+            ),
+            description="collected, retry (transient), unavailable (the platform will not give "
+            "it: each is told as herald.post.insights_unavailable.v1 with its reason)",
+        ),
+        panel(
+            "Insights queue read per run",
+            "short",
+            Query(f"max(herald_insights_queue_entries_read{{{on}}})", "entries"),
+        ),
+    ]
 
 
 def whatsapp_pace() -> Any:

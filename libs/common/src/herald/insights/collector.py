@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field, field_validator
 from herald.emitter import EventEmitter
 from herald.errors import NeedsReauth, PlatformError, Throttled, Transient
 from herald.events import FailureDetail, PostInsightsCollected, PostInsightsUnavailable
+from herald.insights.metrics import InsightsMetrics
 from herald.insights.snapshots import (
     Claim,
     DueEntry,
@@ -239,8 +240,10 @@ class InsightsCollector:
         settings: InsightsSettings,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         refresh_clock: Callable[[], Awaitable[None]] | None = None,
+        metrics: InsightsMetrics | None = None,
     ) -> None:
         self._store = store
+        self._metrics = metrics
         self._reader = reader
         self._tokens = tokens
         self._sink = sink
@@ -254,6 +257,7 @@ class InsightsCollector:
         now, batch = self._clock(), self._settings.batch
         entries = await self._due_now(slot_of(now), batch)
         entries += await self._store.due(INSIGHTS_NEW, batch)
+        self._count_read(len(entries))
         taken = []
         for entry in entries:
             taken += await self._visit(entry, now)
@@ -336,11 +340,13 @@ class InsightsCollector:
             metrics = await self._read(post)
         except PlatformError as error:
             await self._sink.unavailable(post, age, error, now)
+            self._count("unavailable")
             log.warning("insights.refresh_failed", key=key, code=error.code)
             await self._store.failed(key, error, None, 1)
             return None
         snapshot = InsightsSnapshot(post, age, now, metrics)
         await self._sink.emit(snapshot)
+        self._count("collected")
         log.info("insights.refreshed", key=key)
         return snapshot
 
@@ -360,6 +366,7 @@ class InsightsCollector:
             return None, await self._failed(key, post, age, error, now)
         snapshot = InsightsSnapshot(post, age, now, metrics)
         await self._sink.emit(snapshot)
+        self._count("collected")
         return snapshot, None
 
     async def _read(self, post: PublishedPost) -> dict[str, Any]:
@@ -380,8 +387,17 @@ class InsightsCollector:
         final = not retry or await self._store.attempts(key) + 1 >= self._settings.max_attempts
         if final:  # told first: a crash before it is recorded failed tells it again
             await self._sink.unavailable(post, age, error, now)
+        self._count("unavailable" if final else "retry")
         log.warning(
             "insights.failed", key=key, category=error.category.value, code=error.code, retry=retry
         )
         await self._store.failed(key, error, next_at, self._settings.max_attempts)
         return None if final else next_at
+
+    def _count(self, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.outcome(outcome)
+
+    def _count_read(self, entries: int) -> None:
+        if self._metrics is not None:
+            self._metrics.last_run_read(entries)

@@ -47,6 +47,7 @@ from herald.insights import (
     PublishingSink,
 )
 from herald.insights.clock import FollowedClock
+from herald.insights.metrics import InsightsMetrics
 from herald.insights.requests import RefreshRequests
 from herald.kafka import new_broker
 from herald.ledger import LEASES, LEDGER, EntryState, MongoLedger
@@ -175,6 +176,7 @@ class PublisherRuntime:
             tokens=self.tokens,
             sink=PublishingSink(store, self.emitter, topic=self.names.post_insights),
             settings=settings,
+            metrics=InsightsMetrics.create(self.registry, self.platform.value),
             **clock,
         )
         if settings.enabled:
