@@ -431,3 +431,36 @@ async def test_the_job_counts_each_snapshots_outcome_and_what_its_run_read() -> 
     counted = {o: value("herald_insights_snapshots_total", outcome=o) for o in OUTCOMES}
     assert counted == {"collected": 1.0, "retry": 1.0, "unavailable": 1.0}
     assert value("herald_insights_queue_entries_read") == 3.0  # the three new entries
+
+
+async def test_a_run_that_fails_half_way_is_read_again() -> None:
+    class Flaky(MemoryStore):
+        broken = True
+
+        async def claim(self, key: str, post: PublishedPost, age_s: int, now: datetime) -> Claim:
+            if self.broken and key.startswith("b:"):
+                raise ConnectionError("database away")
+            return await super().claim(key, post, age_s, now)
+
+    store = Flaky(posts=[post("a"), post("b")])
+    store.queue = {"a": "2026-11-26T13:00", "b": "2026-11-26T13:00"}
+    clock = {"now": T0 + timedelta(minutes=55)}
+    job = InsightsCollector(
+        store=store,
+        reader=ScriptedReader(),
+        tokens=StaticTokens(),
+        sink=store,
+        settings=InsightsSettings(ages_s=[HOUR, DAY], grace_s=DAY),
+        clock=lambda: clock["now"],
+    )
+    assert await job.run_once() == []  # caught up: nothing before 12:50, the slot-by-slot reads
+    clock["now"] = T0 + timedelta(hours=1, minutes=25)  # 13:25: the 13:00 slot has come
+
+    with pytest.raises(ConnectionError):
+        await job.run_once()
+    store.broken = False
+    clock["now"] = T0 + timedelta(hours=1, minutes=41)  # the next run, in a later slot
+    taken = await job.run_once()
+
+    assert {(s.post.target_id, s.age_s) for s in store.snapshots} == {("a", HOUR), ("b", HOUR)}
+    assert [s.post.target_id for s in taken] == ["b"]  # the 13:00 slot read again

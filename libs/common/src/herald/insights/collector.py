@@ -253,33 +253,33 @@ class InsightsCollector:
         self._read_from: str | None = None  # the first slot the next run reads
 
     async def run_once(self) -> list[InsightsSnapshot]:
-        """Take every snapshot that is due now; returns the ones taken."""
+        """Take every snapshot that is due now; returns the ones taken. The next run reads on
+        from where this one ended only once every entry it read has been visited: a run that
+        fails half-way (a database or token source away) is read again."""
         now, batch = self._clock(), self._settings.batch
-        entries = await self._due_now(slot_of(now), batch)
+        entries, read_on_from = await self._due_now(slot_of(now), batch)
         entries += await self._store.due(INSIGHTS_NEW, batch)
         self._count_read(len(entries))
         taken = []
         for entry in entries:
             taken += await self._visit(entry, now)
+        self._read_from = read_on_from
         return taken
 
-    async def _due_now(self, current: str, limit: int) -> list[DueEntry]:
-        """The entries of the slots that have come since the last run (up to `limit`; a slot
-        not read to its end is read again next run). A process's first runs read, instead, the
-        slots before the current one that a stopped job left behind (`overdue`)."""
+    async def _due_now(self, current: str, limit: int) -> tuple[list[DueEntry], str | None]:
+        """The entries of the slots that have come since the last run (up to `limit`), and the
+        slot the next run starts from (a slot not read to its end is read again). A process's
+        first runs read, instead, the slots before the current one that a stopped job left
+        behind (`overdue`), until one reads less than `limit`."""
         if self._read_from is None:
             entries = await self._store.overdue(current, limit)
-            if len(entries) < limit:
-                self._read_from = current  # caught up: from now on, slot by slot
-            return entries
+            return entries, (current if len(entries) < limit else None)
         entries = []
         for slot in slots_from(self._read_from, current):
             entries += await self._store.due(slot, limit - len(entries))
             if len(entries) >= limit:
-                self._read_from = slot
-                return entries
-        self._read_from = current
-        return entries
+                return entries, slot
+        return entries, current
 
     async def _visit(self, entry: DueEntry, now: datetime) -> list[InsightsSnapshot]:
         """Take the entry's due snapshots, then move it to the slot of its next age or retry,
