@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from herald.events import IntegrationStatus
 from herald.mongo import Document
@@ -91,3 +92,31 @@ async def test_an_integration_stored_before_lanes_gets_one_at_its_next_change(
     assert await MongoIntegrations(mongo_db).lanes(["old-page"]) == {
         "old-page": business_offset("biz-old")
     }
+
+
+async def test_two_first_sightings_at_once_both_succeed(mongo_db: AsyncDatabase[Document]) -> None:
+    """Two submissions naming a new integration at once both upsert it; on FerretDB the later
+    upsert's insert meets the first one's document (a duplicate key). Played here in order: the
+    competitor's document appears between this upsert's read and its insert."""
+    view = MongoIntegrations(mongo_db)
+    collection = mongo_db["integrations"]
+
+    class Racing:
+        def __getattr__(self, name: str) -> object:
+            return getattr(collection, name)
+
+        async def update_one(
+            self, query: Document, change: Document, upsert: bool = False
+        ) -> object:
+            if upsert:
+                competitor = {"_id": query["_id"], **change["$set"], "status": "expired"}
+                await collection.insert_one(competitor)
+                raise DuplicateKeyError("E11000 duplicate key error collection: integrations")
+            return await collection.update_one(query, change)
+
+    view._view = Racing()  # type: ignore[assignment]
+    assert await view.observe(_info(ACTIVE), datetime.now(UTC))
+
+    stored = await collection.find_one({"_id": "fb-1"})
+    assert stored is not None
+    assert stored["status"] == "active"  # this sighting's, written over the competitor's

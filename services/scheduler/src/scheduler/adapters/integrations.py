@@ -116,7 +116,11 @@ class MongoIntegrations:
             "status": info.status.value,
             "occurred_at": occurred_at,
         }
-        await self._view.update_one({"_id": info.integration_id}, {"$set": doc}, upsert=True)
+        try:
+            await self._view.update_one({"_id": info.integration_id}, {"$set": doc}, upsert=True)
+        except DuplicateKeyError:  # another request's upsert inserted it a moment before: FerretDB
+            # does not retry such an upsert as an update, as MongoDB does (submissions answered 500)
+            await self._view.update_one({"_id": info.integration_id}, {"$set": doc})
         self._note(info.integration_id, info.status)
         if known is None or not isinstance(known.get("lane"), int):
             await self._give_lane(info)
