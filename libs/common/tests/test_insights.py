@@ -150,6 +150,25 @@ def collector(
     )
 
 
+def clocked(
+    store: MemoryStore,
+    settings: InsightsSettings,
+    clock: dict[str, datetime],
+    reader: ScriptedReader | None = None,
+    metrics: InsightsMetrics | None = None,
+) -> InsightsCollector:
+    """A job on `store` whose clock reads `clock["now"]`, which the test moves."""
+    return InsightsCollector(
+        store=store,
+        reader=reader or ScriptedReader(),
+        tokens=StaticTokens(),
+        sink=store,
+        settings=settings,
+        clock=lambda: clock["now"],
+        metrics=metrics,
+    )
+
+
 @pytest.mark.parametrize(
     ("elapsed_s", "due"),
     [
@@ -321,14 +340,7 @@ async def test_a_post_moves_through_the_queue_to_the_slot_of_each_next_age() -> 
     store.queue["idless"] = "new"
     store.without_ids.add("idless")  # TikTok's post id not yet known: nothing to read
     clock = {"now": T0 + timedelta(minutes=6)}
-    job = InsightsCollector(
-        store=store,
-        reader=ScriptedReader(),
-        tokens=StaticTokens(),
-        sink=store,
-        settings=InsightsSettings(ages_s=[HOUR, DAY, 7 * DAY], grace_s=DAY),
-        clock=lambda: clock["now"],
-    )
+    job = clocked(store, InsightsSettings(ages_s=[HOUR, DAY, 7 * DAY], grace_s=DAY), clock)
 
     assert await job.run_once() == []
     assert store.queue == {"a": "2026-11-26T13:00"}  # 13:05, its 1 h age; the idless one left
@@ -363,14 +375,7 @@ async def test_no_post_is_left_behind_however_many_are_published() -> None:
     posts = [post(f"t{i}", T0 + timedelta(minutes=3 * i)) for i in range(1_440)]
     store = MemoryStore()
     clock = {"now": T0}
-    job = InsightsCollector(
-        store=store,
-        reader=ScriptedReader(),
-        tokens=StaticTokens(),
-        sink=store,
-        settings=InsightsSettings(ages_s=[HOUR, DAY], grace_s=HOUR, batch=10),
-        clock=lambda: clock["now"],
-    )
+    job = clocked(store, InsightsSettings(ages_s=[HOUR, DAY], grace_s=HOUR, batch=10), clock)
     for step in range(5 * 144):
         clock["now"] = T0 + timedelta(minutes=10 * step)
         for p in posts[:]:  # published by now: the ledger completes it into the queue as new
@@ -392,15 +397,8 @@ async def test_no_post_is_left_behind_however_many_are_published() -> None:
 async def test_a_new_process_first_reads_what_a_stopped_job_left_behind() -> None:
     store = MemoryStore(posts=[post(f"t{i}") for i in range(5)])
     store.queue = {f"t{i}": "2026-11-26T13:00" for i in range(5)}  # due at 13:00, job stopped
-    now = T0 + timedelta(hours=3)
-    job = InsightsCollector(
-        store=store,
-        reader=ScriptedReader(),
-        tokens=StaticTokens(),
-        sink=store,
-        settings=InsightsSettings(ages_s=[HOUR, DAY], grace_s=DAY, batch=2),
-        clock=lambda: now,
-    )
+    clock = {"now": T0 + timedelta(hours=3)}
+    job = clocked(store, InsightsSettings(ages_s=[HOUR, DAY], grace_s=DAY, batch=2), clock)
 
     runs = [len(await job.run_once()) for _ in range(4)]
 
@@ -413,13 +411,12 @@ async def test_the_job_counts_each_snapshots_outcome_and_what_its_run_read() -> 
     metrics = InsightsMetrics.create(registry, "facebook")
     store = MemoryStore(posts=[post("a"), post("b"), post("c")])
     reader = ScriptedReader([Transient("blip"), Permanent("(#100) bad metric", code="100")])
-    job = InsightsCollector(
-        store=store,
+    clock = {"now": T0 + timedelta(hours=1)}
+    job = clocked(
+        store,
+        InsightsSettings(ages_s=[HOUR, DAY], grace_s=DAY),
+        clock,
         reader=reader,
-        tokens=StaticTokens(),
-        sink=store,
-        settings=InsightsSettings(ages_s=[HOUR, DAY], grace_s=DAY),
-        clock=lambda: T0 + timedelta(hours=1),
         metrics=metrics,
     )
 
@@ -445,14 +442,7 @@ async def test_a_run_that_fails_half_way_is_read_again() -> None:
     store = Flaky(posts=[post("a"), post("b")])
     store.queue = {"a": "2026-11-26T13:00", "b": "2026-11-26T13:00"}
     clock = {"now": T0 + timedelta(minutes=55)}
-    job = InsightsCollector(
-        store=store,
-        reader=ScriptedReader(),
-        tokens=StaticTokens(),
-        sink=store,
-        settings=InsightsSettings(ages_s=[HOUR, DAY], grace_s=DAY),
-        clock=lambda: clock["now"],
-    )
+    job = clocked(store, InsightsSettings(ages_s=[HOUR, DAY], grace_s=DAY), clock)
     assert await job.run_once() == []  # caught up: nothing before 12:50, the slot-by-slot reads
     clock["now"] = T0 + timedelta(hours=1, minutes=25)  # 13:25: the 13:00 slot has come
 
